@@ -1,0 +1,314 @@
+/**
+ * The account itself (SPEC §2, §6): sign-up, email confirmation, profile, username, email
+ * and password changes, public profile, deletion, and operator deactivation.
+ */
+import { recordAudit, type RequestMeta } from '../audit/audit.ts'
+import type { AppContext } from '../context.ts'
+import { inTransaction, link } from '../context.ts'
+import { isUniqueViolation } from '../db/errors.ts'
+import type { Queryable } from '../db/schema.ts'
+import { AppError } from '../errors.ts'
+import { pickLocale, type Locale } from '../mail/templates.ts'
+import { checkNewPassword, normalizePassword } from '../passwords/policy.ts'
+import { revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
+import { newId } from '../crypto.ts'
+import { canonicalEmail, normalizeEmail } from './emails.ts'
+import { consumeToken, issueToken } from './tokens.ts'
+import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
+
+export const JOB_ROLES = ['developer', 'qa', 'product', 'manager', 'student', 'other'] as const
+export type JobRole = (typeof JOB_ROLES)[number]
+
+export function localeOf(account: Pick<Account, 'locale'>): Locale {
+  return pickLocale(account.locale)
+}
+
+/** What the account's owner sees about themselves (`GET /api/v1/me`). */
+export function accountView(account: Account) {
+  return {
+    id: account.id,
+    email: account.email,
+    emailConfirmed: account.email_confirmed_at !== null,
+    username: account.username,
+    displayName: account.display_name,
+    jobRole: account.job_role,
+    bio: account.bio,
+    aboutMe: account.about_me,
+    links: JSON.parse(account.links) as string[],
+    publicProfile: account.public_profile === 1,
+    locale: localeOf(account),
+    createdAt: new Date(account.created_at).toISOString(),
+  }
+}
+
+async function verifyPasswordOf(ctx: AppContext, account: Account, password: string, field: string): Promise<void> {
+  // Re-entered passwords are guessable by whoever holds a stolen session; throttle them too.
+  const key = `account:${account.id}`
+  await ctx.limits.check('signin_failures_account', key)
+  if (!(await ctx.hasher.verify(account.password_hash, normalizePassword(password)))) {
+    await ctx.limits.consume('signin_failures_account', key).catch(() => {})
+    throw new AppError('password_incorrect', { fields: { [field]: 'incorrect' } })
+  }
+}
+
+// ---------------------------------------------------------------- sign-up and confirmation
+
+export interface SignUpInput {
+  email: string
+  username: string
+  password: string
+  acceptTerms: boolean
+  locale?: string
+  meta: RequestMeta
+}
+
+/**
+ * Answers the same whether or not the email already has an account (no enumeration): the
+ * owner of an existing address gets an email instead of a second account.
+ */
+export async function signUp(ctx: AppContext, input: SignUpInput): Promise<{ email: string }> {
+  await ctx.limits.consume('signup_ip', input.meta.ip)
+  if (input.acceptTerms !== true) throw new AppError('terms_not_accepted', { fields: { acceptTerms: 'required' } })
+  const email = canonicalEmail(input.email)
+  const username = checkUsername(input.username)
+  const password = checkNewPassword(input.password, 'password', [username, email.split('@')[0]])
+  const locale = pickLocale(input.locale)
+  // Hashed before looking anything up, so both outcomes take the same time.
+  const passwordHash = await ctx.hasher.hash(password)
+
+  try {
+    await inTransaction(ctx, async (trx) => {
+      const now = ctx.clock.now()
+      const owner = await trx.selectFrom('accounts').select(['id', 'locale']).where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst()
+      const usernameOwner = await trx.selectFrom('accounts').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst()
+      if (usernameOwner) throw await usernameTakenError(trx, username)
+      if (owner) {
+        await ctx.mailer.enqueue(trx, {
+          to: email,
+          template: 'signup_existing_account',
+          locale: pickLocale(owner.locale),
+          vars: { signinUrl: link(ctx, '/signin'), recoveryUrl: link(ctx, '/trouble-signing-in') },
+        })
+        return
+      }
+      const id = newId()
+      await trx
+        .insertInto('accounts')
+        .values({
+          id,
+          email,
+          email_normalized: normalizeEmail(email),
+          email_confirmed_at: null,
+          username,
+          username_normalized: normalizeUsername(username),
+          password_hash: passwordHash,
+          job_role: null,
+          locale,
+          terms_version: ctx.config.termsVersion,
+          terms_accepted_at: now,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute()
+      const token = await issueToken(trx, ctx.clock, { accountId: id, purpose: 'email_confirm', email })
+      await ctx.mailer.enqueue(trx, { to: email, template: 'confirm_email', locale, vars: { username, link: link(ctx, '/confirm-email', { token }) } })
+      await recordAudit(trx, { accountId: id, type: 'account.created', meta: input.meta, at: now, details: { termsVersion: ctx.config.termsVersion } })
+    })
+  } catch (err) {
+    // Two sign-ups racing for one username or email: the loser gets the same answers as above.
+    if (!isUniqueViolation(err)) throw err
+    const taken = await ctx.db.selectFrom('accounts').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst()
+    if (taken) throw await usernameTakenError(ctx.db, username)
+  }
+  return { email }
+}
+
+export async function confirmEmail(ctx: AppContext, token: string, meta: RequestMeta): Promise<{ email: string }> {
+  return inTransaction(ctx, async (trx) => {
+    const row = await consumeToken(trx, ctx.clock, token, ['email_confirm', 'email_change'])
+    if (!row || !row.email) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
+    const account = await trx.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirst()
+    if (!account) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
+    const now = ctx.clock.now()
+
+    if (row.purpose === 'email_confirm') {
+      // A confirmation for an address the account no longer uses confirms nothing.
+      if (normalizeEmail(row.email) !== account.email_normalized) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
+      await trx.updateTable('accounts').set({ email_confirmed_at: account.email_confirmed_at ?? now, updated_at: now }).where('id', '=', account.id).execute()
+      await recordAudit(trx, { accountId: account.id, type: 'account.email_confirmed', meta, at: now })
+      return { email: account.email }
+    }
+
+    try {
+      await trx
+        .updateTable('accounts')
+        .set({ email: row.email, email_normalized: normalizeEmail(row.email), email_confirmed_at: now, updated_at: now })
+        .where('id', '=', account.id)
+        .execute()
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError('email_taken', { fields: { token: 'email_taken' } })
+      throw err
+    }
+    await ctx.mailer.enqueue(trx, { to: account.email, template: 'email_changed', locale: localeOf(account), vars: { username: account.username, newEmail: row.email } })
+    await recordAudit(trx, { accountId: account.id, type: 'account.email_changed', meta, at: now, details: { from: account.email, to: row.email } })
+    return { email: row.email }
+  })
+}
+
+export async function resendConfirmation(ctx: AppContext, account: Account): Promise<void> {
+  if (account.email_confirmed_at !== null) throw new AppError('email_already_confirmed')
+  await ctx.limits.consume('resend_account', account.id)
+  await inTransaction(ctx, async (trx) => {
+    const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'email_confirm', email: account.email })
+    await ctx.mailer.enqueue(trx, { to: account.email, template: 'confirm_email', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/confirm-email', { token }) } })
+  })
+}
+
+// ---------------------------------------------------------------- profile
+
+export interface ProfilePatch {
+  displayName?: string
+  username?: string
+  jobRole?: JobRole | null
+  bio?: string
+  aboutMe?: string
+  links?: string[]
+  publicProfile?: boolean
+  locale?: Locale
+}
+
+export async function updateProfile(ctx: AppContext, auth: Authenticated, patch: ProfilePatch, meta: RequestMeta): Promise<Account> {
+  const { account } = auth
+  const changes: Partial<Account> = {}
+  if (patch.displayName !== undefined) changes.display_name = patch.displayName.trim()
+  if (patch.jobRole !== undefined) changes.job_role = patch.jobRole
+  if (patch.bio !== undefined) changes.bio = patch.bio
+  if (patch.aboutMe !== undefined) changes.about_me = patch.aboutMe
+  if (patch.links !== undefined) changes.links = JSON.stringify(patch.links)
+  if (patch.publicProfile !== undefined) changes.public_profile = patch.publicProfile ? 1 : 0
+  if (patch.locale !== undefined) changes.locale = patch.locale
+  const newUsername = patch.username !== undefined && patch.username !== account.username ? checkUsername(patch.username) : undefined
+  if (newUsername) {
+    changes.username = newUsername
+    changes.username_normalized = normalizeUsername(newUsername)
+  }
+  if (Object.keys(changes).length === 0) return account
+
+  try {
+    return await inTransaction(ctx, async (trx) => {
+      const now = ctx.clock.now()
+      if (newUsername && changes.username_normalized !== account.username_normalized) {
+        const owner = await trx.selectFrom('accounts').select('id').where('username_normalized', '=', changes.username_normalized!).executeTakeFirst()
+        if (owner) throw await usernameTakenError(trx, newUsername)
+      }
+      const updated = await trx.updateTable('accounts').set({ ...changes, updated_at: now }).where('id', '=', account.id).returningAll().executeTakeFirstOrThrow()
+      if (newUsername) {
+        await recordAudit(trx, { accountId: account.id, type: 'account.username_changed', meta, at: now, details: { from: account.username, to: newUsername } })
+      }
+      return updated
+    })
+  } catch (err) {
+    if (newUsername && isUniqueViolation(err)) throw await usernameTakenError(ctx.db, newUsername)
+    throw err
+  }
+}
+
+export async function publicProfile(ctx: AppContext, username: string) {
+  const account = await ctx.db
+    .selectFrom('accounts')
+    .select(['username', 'display_name', 'bio', 'about_me', 'links', 'created_at'])
+    .where('username_normalized', '=', normalizeUsername(username))
+    .where('public_profile', '=', 1)
+    .where('status', '=', 'active')
+    .executeTakeFirst()
+  // A private profile and a missing one answer alike: the page shows nothing either way.
+  if (!account) throw new AppError('not_found')
+  return {
+    username: account.username,
+    displayName: account.display_name,
+    bio: account.bio,
+    aboutMe: account.about_me,
+    links: JSON.parse(account.links) as string[],
+    memberSince: new Date(account.created_at).toISOString(),
+  }
+}
+
+// ---------------------------------------------------------------- email and password changes
+
+export async function requestEmailChange(ctx: AppContext, auth: Authenticated, input: { email: string; password: string }, meta: RequestMeta): Promise<{ pendingEmail: string }> {
+  const { account } = auth
+  const email = canonicalEmail(input.email)
+  await verifyPasswordOf(ctx, account, input.password, 'password')
+  if (normalizeEmail(email) === account.email_normalized) {
+    throw new AppError('email_invalid', { message: 'This is already your email address.', fields: { email: 'unchanged' } })
+  }
+  await ctx.limits.consume('resend_account', account.id)
+  await inTransaction(ctx, async (trx) => {
+    const now = ctx.clock.now()
+    const taken = await trx.selectFrom('accounts').select('id').where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst()
+    if (taken) {
+      // Same answer as success; the new address learns why nothing happened.
+      await ctx.mailer.enqueue(trx, { to: email, template: 'email_change_unavailable', locale: localeOf(account), vars: {} })
+      return
+    }
+    const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'email_change', email })
+    await ctx.mailer.enqueue(trx, { to: email, template: 'email_change_confirm', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/confirm-email', { token }) } })
+    await ctx.mailer.enqueue(trx, { to: account.email, template: 'email_change_requested', locale: localeOf(account), vars: { username: account.username, newEmail: email } })
+    await recordAudit(trx, { accountId: account.id, type: 'account.email_change_requested', meta, at: now, details: { to: email } })
+  })
+  return { pendingEmail: email }
+}
+
+export async function changePassword(ctx: AppContext, auth: Authenticated, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<{ otherSessionsRevoked: number }> {
+  const { account, session } = auth
+  await verifyPasswordOf(ctx, account, input.currentPassword, 'currentPassword')
+  const password = checkNewPassword(input.newPassword, 'newPassword', [account.username, account.email.split('@')[0]])
+  const passwordHash = await ctx.hasher.hash(password)
+  return inTransaction(ctx, async (trx) => {
+    const now = ctx.clock.now()
+    await trx.updateTable('accounts').set({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now }).where('id', '=', account.id).execute()
+    const revoked = await revokeAllSessions(trx, { accountId: account.id, exceptSessionId: session.id })
+    await trx.updateTable('sessions').set({ reauthenticated_at: now }).where('id', '=', session.id).execute()
+    await recordAudit(trx, { accountId: account.id, type: 'account.password_changed', meta, at: now, details: { otherSessionsRevoked: revoked } })
+    await ctx.mailer.enqueue(trx, { to: account.email, template: 'password_changed', locale: localeOf(account), vars: { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') } })
+    return { otherSessionsRevoked: revoked }
+  })
+}
+
+// ---------------------------------------------------------------- deletion and operator actions
+
+export async function deleteAccount(ctx: AppContext, auth: Authenticated, input: { password: string }, meta: RequestMeta): Promise<void> {
+  const { account } = auth
+  await verifyPasswordOf(ctx, account, input.password, 'password')
+  await inTransaction(ctx, async (trx) => {
+    const now = ctx.clock.now()
+    await ctx.mailer.enqueue(trx, { to: account.email, template: 'account_deleted', locale: localeOf(account), vars: { username: account.username } })
+    // Sessions and tokens go with the account (ON DELETE CASCADE); the personal audit trail too,
+    // leaving one record without personal data that the deletion happened.
+    await trx.deleteFrom('audit_events').where('account_id', '=', account.id).execute()
+    await trx.deleteFrom('accounts').where('id', '=', account.id).execute()
+    await recordAudit(trx, { accountId: account.id, type: 'account.deleted', meta: { ip: meta.ip, userAgent: '' }, at: now })
+  })
+}
+
+async function findByEmailOrUsername(db: Queryable, login: string): Promise<Account | undefined> {
+  const column = login.includes('@') ? 'email_normalized' : 'username_normalized'
+  const value = login.includes('@') ? normalizeEmail(canonicalEmail(login)) : normalizeUsername(login)
+  return db.selectFrom('accounts').selectAll().where(column, '=', value).executeTakeFirst()
+}
+
+/** Operator action: the account cannot sign in and loses every session at once. */
+export async function setAccountActive(ctx: AppContext, login: string, active: boolean, meta: RequestMeta): Promise<{ account: Account; sessionsRevoked: number }> {
+  return inTransaction(ctx, async (trx) => {
+    const account = await findByEmailOrUsername(trx, login)
+    if (!account) throw new AppError('not_found', { message: `No account with email or username "${login}".` })
+    const now = ctx.clock.now()
+    await trx.updateTable('accounts').set({ status: active ? 'active' : 'deactivated', updated_at: now }).where('id', '=', account.id).execute()
+    const sessionsRevoked = active ? 0 : await revokeAllSessions(trx, { accountId: account.id })
+    await recordAudit(trx, { accountId: account.id, type: active ? 'account.reactivated' : 'account.deactivated', meta, at: now, details: { sessionsRevoked } })
+    if (!active && account.status === 'active') {
+      await ctx.mailer.enqueue(trx, { to: account.email, template: 'account_deactivated', locale: localeOf(account), vars: { username: account.username } })
+    }
+    return { account: { ...account, status: active ? 'active' : 'deactivated' }, sessionsRevoked }
+  })
+}

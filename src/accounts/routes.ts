@@ -1,0 +1,167 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { AppContext } from '../context.ts'
+import { authOf, clearSessionCookie, requestMeta, requireAuth } from '../http/auth.ts'
+import { errors } from '../http/schemas.ts'
+import { LOCALES } from '../mail/templates.ts'
+import { PASSWORD_MAX_LENGTH } from '../passwords/policy.ts'
+import {
+  accountView, changePassword, confirmEmail, deleteAccount, JOB_ROLES, publicProfile,
+  requestEmailChange, resendConfirmation, signUp, updateProfile,
+} from './accounts.ts'
+import { EMAIL_MAX_LENGTH } from './emails.ts'
+
+// Upper bounds are generous on purpose: the domain gives the precise, field-level reason.
+const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH * 4 })
+const Email = Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH })
+const Username = Type.String({ minLength: 1, maxLength: 64 })
+
+export const AccountView = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    emailConfirmed: Type.Boolean(),
+    username: Type.String(),
+    displayName: Type.String(),
+    jobRole: Type.Union([Type.String(), Type.Null()]),
+    bio: Type.String(),
+    aboutMe: Type.String({ description: 'Markdown; clients must render it sanitised.' }),
+    links: Type.Array(Type.String()),
+    publicProfile: Type.Boolean(),
+    locale: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Account' },
+)
+
+const PublicProfile = Type.Object({
+  username: Type.String(),
+  displayName: Type.String(),
+  bio: Type.String(),
+  aboutMe: Type.String(),
+  links: Type.Array(Type.String()),
+  memberSince: Type.String({ format: 'date-time' }),
+})
+
+const ProfilePatch = Type.Object(
+  {
+    displayName: Type.Optional(Type.String({ maxLength: 100 })),
+    username: Type.Optional(Username),
+    jobRole: Type.Optional(Type.Union([Type.Enum([...JOB_ROLES]), Type.Null()])),
+    bio: Type.Optional(Type.String({ maxLength: 160 })),
+    aboutMe: Type.Optional(Type.String({ maxLength: 5000 })),
+    links: Type.Optional(Type.Array(Type.String({ maxLength: 200, pattern: '^https?://[^\\s]+$' }), { maxItems: 5 })),
+    publicProfile: Type.Optional(Type.Boolean()),
+    locale: Type.Optional(Type.Enum([...LOCALES])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+
+export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>()
+  const signedIn = requireAuth(ctx)
+
+  api.post('/api/v1/signup', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Sign up',
+      description: 'Creates an account and emails a confirmation link (24 h). Answers the same when the email already has an account; its owner is emailed instead.',
+      body: Type.Object(
+        {
+          email: Email,
+          username: Username,
+          password: Password,
+          acceptTerms: Type.Boolean({ description: 'Must be true: the person accepts the current terms of use.' }),
+          locale: Type.Optional(Type.Enum([...LOCALES])),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 202: Type.Object({ status: Type.Literal('confirmation_sent'), email: Type.String() }), ...errors(400, 409, 429) },
+    },
+  }, async (request, reply) => {
+    const { email } = await signUp(ctx, { ...request.body, locale: request.body.locale ?? request.headers['accept-language'], meta: requestMeta(request) })
+    return reply.status(202).send({ status: 'confirmation_sent' as const, email })
+  })
+
+  api.post('/api/v1/email/confirm', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Confirm an email address',
+      description: 'Consumes the single-use token from a sign-up or email-change link.',
+      body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ status: Type.Literal('confirmed'), email: Type.String() }), ...errors(400, 409) },
+    },
+  }, async (request) => {
+    const { email } = await confirmEmail(ctx, request.body.token, requestMeta(request))
+    return { status: 'confirmed' as const, email }
+  })
+
+  api.post('/api/v1/email/resend', {
+    schema: { tags: ['accounts'], summary: 'Re-send the confirmation email', response: { 202: Type.Object({ status: Type.Literal('confirmation_sent') }), ...errors(401, 409, 429) } },
+    preHandler: [signedIn],
+  }, async (request, reply) => {
+    await resendConfirmation(ctx, authOf(request).account)
+    return reply.status(202).send({ status: 'confirmation_sent' as const })
+  })
+
+  api.get('/api/v1/me', {
+    schema: { tags: ['accounts'], summary: 'Who am I', response: { 200: Type.Ref('Account'), ...errors(401) } },
+    preHandler: [signedIn],
+  }, async (request) => accountView(authOf(request).account))
+
+  api.patch('/api/v1/me', {
+    schema: { tags: ['accounts'], summary: 'Change profile, username, public flag or language', body: ProfilePatch, response: { 200: Type.Ref('Account'), ...errors(400, 401, 409) } },
+    preHandler: [signedIn],
+  }, async (request) => accountView(await updateProfile(ctx, authOf(request), request.body, requestMeta(request))))
+
+  api.post('/api/v1/me/email', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Change email address',
+      description: 'Sends a confirmation link to the new address and a notice to the old one; the old address stays in force until the link is used.',
+      body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
+      response: { 202: Type.Object({ status: Type.Literal('confirmation_sent'), pendingEmail: Type.String() }), ...errors(400, 401, 403, 429) },
+    },
+    preHandler: [signedIn],
+  }, async (request, reply) => {
+    const { pendingEmail } = await requestEmailChange(ctx, authOf(request), request.body, requestMeta(request))
+    return reply.status(202).send({ status: 'confirmation_sent' as const, pendingEmail })
+  })
+
+  api.post('/api/v1/me/password', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Change password',
+      description: 'Requires the current password; every other session is revoked.',
+      body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
+      response: { 200: Type.Object({ status: Type.Literal('password_changed'), otherSessionsRevoked: Type.Integer() }), ...errors(400, 401, 403, 429) },
+    },
+    preHandler: [signedIn],
+  }, async (request) => ({ status: 'password_changed' as const, ...(await changePassword(ctx, authOf(request), request.body, requestMeta(request))) }))
+
+  api.delete('/api/v1/me', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Delete the account',
+      description: 'Irreversible. The password must be entered again; all data and sessions are removed and a confirmation email is sent.',
+      body: Type.Object({ password: Password }, { additionalProperties: false }),
+      response: { 200: Type.Object({ status: Type.Literal('deleted') }), ...errors(400, 401, 403, 429) },
+    },
+    preHandler: [signedIn],
+  }, async (request, reply) => {
+    await deleteAccount(ctx, authOf(request), request.body, requestMeta(request))
+    clearSessionCookie(ctx, reply)
+    return { status: 'deleted' as const }
+  })
+
+  api.get('/api/v1/users/:username', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Public profile',
+      description: 'Answers 404 both when there is no such user and when the profile is not public.',
+      params: Type.Object({ username: Type.String({ maxLength: 64 }) }),
+      response: { 200: PublicProfile, ...errors(404) },
+    },
+  }, async (request) => publicProfile(ctx, request.params.username))
+}

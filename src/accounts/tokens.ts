@@ -1,0 +1,65 @@
+/**
+ * Single-use emailed tokens: confirmation (24 h), email change (24 h), password reset (1 h).
+ * Only the SHA-256 hash is stored. Consuming is one conditional UPDATE, so two clicks racing
+ * on the same link cannot both succeed.
+ */
+import type { Clock } from '../clock.ts'
+import { DAY_MS, HOUR_MS } from '../clock.ts'
+import { hashToken, newId, newToken } from '../crypto.ts'
+import type { Queryable, TokenPurpose } from '../db/schema.ts'
+
+export const TOKEN_LIFETIME_MS: Record<TokenPurpose, number> = {
+  email_confirm: 24 * HOUR_MS,
+  email_change: 24 * HOUR_MS,
+  password_reset: HOUR_MS,
+}
+
+/** Issues a new token and retires any unused one of the same purpose: only the newest link works. */
+export async function issueToken(
+  db: Queryable,
+  clock: Clock,
+  input: { accountId: string; purpose: TokenPurpose; email?: string },
+): Promise<string> {
+  const now = clock.now()
+  await db
+    .deleteFrom('account_tokens')
+    .where('account_id', '=', input.accountId)
+    .where('purpose', '=', input.purpose)
+    .where('used_at', 'is', null)
+    .execute()
+  const token = newToken()
+  await db
+    .insertInto('account_tokens')
+    .values({
+      id: newId(),
+      account_id: input.accountId,
+      purpose: input.purpose,
+      token_hash: hashToken(token),
+      email: input.email ?? null,
+      created_at: now,
+      expires_at: now + TOKEN_LIFETIME_MS[input.purpose],
+      used_at: null,
+    })
+    .execute()
+  return token
+}
+
+export async function consumeToken(db: Queryable, clock: Clock, token: string, purposes: TokenPurpose[]) {
+  if (token.length !== 43) return undefined
+  const now = clock.now()
+  return db
+    .updateTable('account_tokens')
+    .set({ used_at: now })
+    .where('token_hash', '=', hashToken(token))
+    .where('purpose', 'in', purposes)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returning(['account_id', 'purpose', 'email'])
+    .executeTakeFirst()
+}
+
+// Used tokens are kept for a day so a second click can say "already used" in the audit trail,
+// then removed with the expired ones.
+export async function pruneTokens(db: Queryable, clock: Clock): Promise<void> {
+  await db.deleteFrom('account_tokens').where('expires_at', '<', clock.now() - DAY_MS).execute()
+}

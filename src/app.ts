@@ -1,0 +1,79 @@
+/**
+ * Wires one Latchkey process together: database (migrated), mailer, hasher, rate limits,
+ * captcha, HTTP server. Tests call this with an injected clock; the CLI calls it to serve.
+ */
+import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import pino, { type Logger } from 'pino'
+import { systemClock, type Clock } from './clock.ts'
+import type { Config } from './config.ts'
+import type { AppContext } from './context.ts'
+import { connect, migrateToLatest } from './db/connect.ts'
+import { RateLimits } from './http/rate-limits.ts'
+import { Mailer } from './mail/mailer.ts'
+import { bundledCommonPasswords } from './passwords/common-passwords.ts'
+import { PasswordHasher } from './passwords/hashing.ts'
+import { Captcha, serverSecret } from './recovery/captcha.ts'
+import { buildServer } from './server.ts'
+
+export interface App {
+  ctx: AppContext
+  server: FastifyInstance
+  close(): Promise<void>
+}
+
+/** Secrets never reach the logs: credentials in headers and any password-like body field. */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.token',
+]
+
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } })
+}
+
+export async function createApp(config: Config, options: { clock?: Clock; log?: Logger } = {}): Promise<App> {
+  const log = options.log ?? createLogger(config)
+  const clock = options.clock ?? systemClock
+  const handle = connect(config.databaseUrl)
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined
+  redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
+  try {
+    const applied = await migrateToLatest(handle.db)
+    if (applied.length) log.info({ migrations: applied }, 'database migrated')
+    bundledCommonPasswords()
+    const mailer = new Mailer({ db: handle.db, clock, log, from: config.mailFrom, smtpUrl: config.smtpUrl })
+    const ctx: AppContext = {
+      config,
+      db: handle.db,
+      dialect: handle.dialect,
+      clock,
+      log,
+      mailer,
+      hasher: new PasswordHasher(config.argon2),
+      limits: new RateLimits(config.rateLimits, redis),
+      captcha: new Captcha({ db: handle.db, maxCounter: config.captchaMaxCounter, secret: await serverSecret(handle.db, 'captcha_hmac', clock.now()) }),
+    }
+    const server = await buildServer(ctx)
+    mailer.start()
+    return {
+      ctx,
+      server,
+      async close() {
+        await server.close()
+        await mailer.stop()
+        redis?.disconnect()
+        await handle.close()
+      },
+    }
+  } catch (err) {
+    redis?.disconnect()
+    await handle.close()
+    throw err
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The security audit log (SPEC §11): every sign-in, failure, password and email change,
+ * session revocation and deactivation, with time, IP and user agent.
+ */
+import { newId } from '../crypto.ts'
+import type { Queryable } from '../db/schema.ts'
+
+export type AuditEventType =
+  | 'account.created'
+  | 'account.email_confirmed'
+  | 'account.username_changed'
+  | 'account.email_change_requested'
+  | 'account.email_changed'
+  | 'account.password_changed'
+  | 'account.password_reset'
+  | 'account.recovery_requested'
+  | 'account.deactivated'
+  | 'account.reactivated'
+  | 'account.deleted'
+  | 'account.signin_locked'
+  | 'signin.succeeded'
+  | 'signin.failed'
+  | 'session.signed_out'
+  | 'session.revoked'
+  | 'sessions.revoked_all'
+
+/** Who did it and from where; `operator` for the CLI. */
+export interface RequestMeta {
+  ip: string
+  userAgent: string
+}
+
+export const OPERATOR: RequestMeta = { ip: 'cli', userAgent: 'latchkey-cli' }
+
+export async function recordAudit(
+  db: Queryable,
+  event: { accountId: string | null; type: AuditEventType; meta: RequestMeta; at: number; details?: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      id: newId(),
+      account_id: event.accountId,
+      type: event.type,
+      ip: event.meta.ip,
+      user_agent: event.meta.userAgent.slice(0, 512),
+      details: JSON.stringify(event.details ?? {}),
+      at: event.at,
+    })
+    .execute()
+}
+
+export async function listAuditEvents(db: Queryable, accountId: string, limit = 50) {
+  const rows = await db
+    .selectFrom('audit_events')
+    .select(['id', 'type', 'ip', 'user_agent', 'details', 'at'])
+    .where('account_id', '=', accountId)
+    .orderBy('at', 'desc')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({ id: r.id, type: r.type, ip: r.ip, userAgent: r.user_agent, details: JSON.parse(r.details), at: r.at }))
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * The `latchkey` command: serve, migrate, read the mail outbox, deactivate/reactivate accounts.
+ */
+import { Command, CommanderError } from 'commander'
+import { OPERATOR } from '../audit/audit.ts'
+import { setAccountActive } from '../accounts/accounts.ts'
+import { createApp, createLogger } from '../app.ts'
+import { ConfigError, loadConfig, type Config } from '../config.ts'
+import { connect, listMigrations, migrateToLatest } from '../db/connect.ts'
+import { AppError } from '../errors.ts'
+import { listOutbox, showOutboxMessage } from '../mail/outbox.ts'
+
+function config(): Config {
+  return loadConfig(process.env)
+}
+
+async function withDb<T>(work: (db: ReturnType<typeof connect>['db']) => Promise<T>): Promise<T> {
+  const handle = connect(config().databaseUrl, { poolSize: 2 })
+  try {
+    await migrateToLatest(handle.db)
+    return await work(handle.db)
+  } finally {
+    await handle.close()
+  }
+}
+
+const program = new Command()
+program.name('latchkey').description('Latchkey: accounts, sessions and recovery for API tools.').version('0.1.0')
+
+program
+  .command('serve')
+  .description('start the server (reads PORT, PUBLIC_URL, DATABASE_URL, SMTP_URL, ... from the environment)')
+  .action(async () => {
+    const cfg = config()
+    const app = await createApp(cfg)
+    const address = await app.server.listen({ port: cfg.port, host: cfg.host })
+    app.ctx.log.info({ address, publicUrl: cfg.publicUrl.origin, database: app.ctx.dialect, mail: cfg.smtpUrl ? 'smtp' : 'outbox' }, 'Latchkey is listening')
+    if (!cfg.smtpUrl) app.ctx.log.info('SMTP_URL is not set: emails stay in the outbox; read them with `npm run latchkey -- mail list`')
+    let closing = false
+    const shutdown = async (signal: string) => {
+      if (closing) return
+      closing = true
+      app.ctx.log.info({ signal }, 'shutting down')
+      await app.close()
+      process.exit(0)
+    }
+    process.on('SIGINT', () => void shutdown('SIGINT'))
+    process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  })
+
+program
+  .command('migrate')
+  .description('apply pending database migrations (safe to run twice)')
+  .option('--status', 'list migrations and whether each has run')
+  .action(async (options: { status?: boolean }) => {
+    const handle = connect(config().databaseUrl, { poolSize: 2 })
+    try {
+      if (options.status) {
+        for (const m of await listMigrations(handle.db)) console.log(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}${m.executedAt ? `  ${m.executedAt.toISOString()}` : ''}`)
+        return
+      }
+      const applied = await migrateToLatest(handle.db)
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Nothing to migrate: the database is up to date.')
+    } finally {
+      await handle.close()
+    }
+  })
+
+const mail = program.command('mail').description('read the mail outbox')
+mail
+  .command('list')
+  .description('list the newest messages')
+  .option('-n, --limit <n>', 'how many', '20')
+  .option('--to <address>', 'only messages to this address')
+  .action(async (options: { limit: string; to?: string }) => {
+    await withDb(async (db) => {
+      const rows = await listOutbox(db, { limit: Number(options.limit) || 20, to: options.to })
+      if (!rows.length) return console.log('The outbox is empty.')
+      for (const r of rows) console.log(`${r.id}  ${new Date(r.created_at).toISOString()}  ${r.status.padEnd(7)}  ${r.to_address}  ${r.subject}`)
+    })
+  })
+mail
+  .command('show <id>')
+  .description('print one message (text part, or --html)')
+  .option('--html', 'print the HTML part')
+  .action(async (id: string, options: { html?: boolean }) => {
+    await withDb(async (db) => {
+      const message = await showOutboxMessage(db, id)
+      if (!message) throw new AppError('not_found', { message: `No message ${id} in the outbox.` })
+      console.log(`To: ${message.to_address}\nSubject: ${message.subject}\nStatus: ${message.status}\nDate: ${new Date(message.created_at).toISOString()}\n`)
+      console.log((options.html ? message.html_body : message.text_body) ?? '(body removed after delivery)')
+    })
+  })
+
+const accounts = program.command('accounts').description('operator actions on accounts')
+for (const [name, active] of [['deactivate', false], ['reactivate', true]] as const) {
+  accounts
+    .command(`${name} <emailOrUsername>`)
+    .description(active ? 'let a deactivated account sign in again' : 'block sign-in and end every session of an account at once')
+    .action(async (login: string) => {
+      const cfg = config()
+      const app = await createApp({ ...cfg, smtpUrl: cfg.smtpUrl }, { log: createLogger({ ...cfg, logLevel: 'warn' }) })
+      try {
+        const { account, sessionsRevoked } = await setAccountActive(app.ctx, login, active, OPERATOR)
+        console.log(`${account.username} <${account.email}> is now ${account.status}${active ? '' : `; ${sessionsRevoked} session(s) ended`}.`)
+      } finally {
+        await app.ctx.mailer.stop()
+        await app.close()
+      }
+    })
+}
+
+program.exitOverride()
+try {
+  await program.parseAsync(process.argv)
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode)
+  if (err instanceof ConfigError || err instanceof AppError) {
+    console.error(err.message)
+    process.exit(2)
+  }
+  console.error(err)
+  process.exit(1)
+}

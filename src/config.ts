@@ -1,0 +1,138 @@
+/**
+ * Configuration is read from the environment once, at start-up, and validated here so a
+ * typo stops the process with a message that names the variable instead of failing later.
+ */
+import path from 'node:path'
+
+export interface RateLimitConfig {
+  /** Sign-in attempts per IP per minute (credential stuffing from one address). */
+  signinPerIpPerMinute: number
+  /** Failed sign-ins per account per 15 minutes before a back-off (NIST 800-63B §5.2.2). */
+  signinFailuresPerAccountPer15Minutes: number
+  /** Consecutive failed sign-ins after which password sign-in is locked until a reset. */
+  signinLockAfterFailures: number
+  signupPerIpPerHour: number
+  recoveryPerIpPerHour: number
+  recoveryPerEmailPerHour: number
+  resendPerAccountPerHour: number
+}
+
+export interface Config {
+  env: 'production' | 'development' | 'test'
+  host: string
+  port: number
+  publicUrl: URL
+  /** `sqlite:<path>` or `postgres://...` */
+  databaseUrl: string
+  smtpUrl?: string
+  mailFrom: string
+  redisUrl?: string
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  trustProxy: boolean
+  termsVersion: string
+  /** Work factor of the sign-in-recovery captcha: the largest counter a client may have to find. */
+  captchaMaxCounter: number
+  rateLimits: RateLimitConfig
+  argon2: { memoryKiB: number; iterations: number; parallelism: number }
+}
+
+export class ConfigError extends Error {
+  readonly variable: string
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`)
+    this.name = 'ConfigError'
+    this.variable = variable
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`)
+  }
+  return raw as T
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false
+  throw new ConfigError(name, `must be true or false, got "${raw}"`)
+}
+
+function url(env: Env, name: string, protocols: string[], fallback?: string): URL | undefined {
+  const raw = env[name] || fallback
+  if (!raw) return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(raw)
+  } catch {
+    throw new ConfigError(name, 'must be an absolute URL')
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`)
+  }
+  return parsed
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['production', 'development', 'test'] as const, 'development')
+  const port = integer(env, 'PORT', 3000, 0, 65535)
+  const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:'], `http://localhost:${port}`)!
+  if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash) {
+    throw new ConfigError('PUBLIC_URL', 'must be an origin without a path, query or fragment (e.g. https://accounts.example.com)')
+  }
+
+  const databaseUrl = env.DATABASE_URL || `sqlite:${path.join('data', 'latchkey.db')}`
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://')
+  }
+  const smtp = url(env, 'SMTP_URL', ['smtp:', 'smtps:'])
+  const redis = url(env, 'REDIS_URL', ['redis:', 'rediss:'])
+
+  const mailFrom = env.MAIL_FROM || `Latchkey <no-reply@${publicUrl.hostname}>`
+  if (!/@[^@\s>]+>?$/.test(mailFrom)) throw new ConfigError('MAIL_FROM', 'must be an email address, e.g. "Latchkey <no-reply@example.com>"')
+
+  return {
+    env: nodeEnv,
+    host: env.HOST || '127.0.0.1',
+    port,
+    publicUrl,
+    databaseUrl,
+    smtpUrl: smtp?.toString(),
+    mailFrom,
+    redisUrl: redis?.toString(),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    termsVersion: env.TERMS_VERSION || '2026-01',
+    captchaMaxCounter: integer(env, 'CAPTCHA_MAX_COUNTER', 50_000, 1, 10_000_000),
+    rateLimits: {
+      signinPerIpPerMinute: integer(env, 'RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE', 60, 1, 1_000_000),
+      signinFailuresPerAccountPer15Minutes: integer(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 10, 1, 1000),
+      signinLockAfterFailures: integer(env, 'SIGNIN_LOCK_AFTER_FAILURES', 100, 1, 100),
+      signupPerIpPerHour: integer(env, 'RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR', 30, 1, 1_000_000),
+      recoveryPerIpPerHour: integer(env, 'RATE_LIMIT_RECOVERY_PER_IP_PER_HOUR', 20, 1, 1_000_000),
+      recoveryPerEmailPerHour: integer(env, 'RATE_LIMIT_RECOVERY_PER_EMAIL_PER_HOUR', 5, 1, 1000),
+      resendPerAccountPerHour: integer(env, 'RATE_LIMIT_RESEND_PER_ACCOUNT_PER_HOUR', 5, 1, 1000),
+    },
+    // OWASP's argon2id baseline (m=19 MiB, t=2, p=1); stored with every hash so it can be raised.
+    argon2: {
+      memoryKiB: integer(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 4_194_304),
+      iterations: integer(env, 'ARGON2_ITERATIONS', 2, 1, 100),
+      parallelism: integer(env, 'ARGON2_PARALLELISM', 1, 1, 16),
+    },
+  }
+}

@@ -1,0 +1,65 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely'
+import pg from 'pg'
+import { openSqlite } from './node-sqlite.ts'
+import type { Database, Db } from './schema.ts'
+import * as m0001 from './migrations/0001_accounts.ts'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface DatabaseHandle {
+  db: Db
+  dialect: Dialect
+  close(): Promise<void>
+}
+
+// Migrations are listed here, in order, rather than read from a folder at run time, so a
+// packaged install cannot pick up stray files and the order is explicit.
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_accounts': m0001,
+}
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }
+
+export function dialectOf(databaseUrl: string): Dialect {
+  return databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres'
+}
+
+export function connect(databaseUrl: string, options: { poolSize?: number } = {}): DatabaseHandle {
+  if (dialectOf(databaseUrl) === 'sqlite') {
+    const file = databaseUrl.slice('sqlite:'.length)
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(file) }) })
+    return { db, dialect: 'sqlite', close: () => db.destroy() }
+  }
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.poolSize ?? 10,
+    // int8 columns hold epoch milliseconds, well inside Number's exact range.
+    types: {
+      getTypeParser: (oid: number, format?: any) =>
+        oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
+    },
+  })
+  // An idle client's network error must not crash the process; the pool replaces the client.
+  pool.on('error', () => {})
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return { db, dialect: 'postgres', close: () => db.destroy() }
+}
+
+/**
+ * Runs every pending migration. Safe to run twice and from several instances at once:
+ * Kysely takes an advisory lock on PostgreSQL and a lock table on SQLite.
+ */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}
+
+export async function listMigrations(db: Db): Promise<{ name: string; executedAt?: Date }[]> {
+  const migrator = new Migrator({ db, provider })
+  return (await migrator.getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt }))
+}

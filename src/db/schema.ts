@@ -1,0 +1,107 @@
+/** Row types as the database stores them. Timestamps are epoch milliseconds; booleans are 0/1. */
+import type { Generated, Kysely, Transaction } from 'kysely'
+
+export interface AccountsTable {
+  id: string
+  email: string
+  email_normalized: string
+  email_confirmed_at: number | null
+  username: string
+  username_normalized: string
+  password_hash: string | null
+  display_name: Generated<string>
+  job_role: string | null
+  bio: Generated<string>
+  about_me: Generated<string>
+  links: Generated<string>
+  public_profile: Generated<number>
+  locale: Generated<string>
+  status: Generated<'active' | 'deactivated'>
+  terms_version: string
+  terms_accepted_at: number
+  failed_signins: Generated<number>
+  password_signin_locked: Generated<number>
+  created_at: number
+  updated_at: number
+}
+
+export interface SessionsTable {
+  id: string
+  account_id: string
+  token_hash: string
+  kind: 'web' | 'api'
+  stay_signed_in: number
+  ip: string
+  user_agent: string
+  browser: string
+  os: string
+  created_at: number
+  last_active_at: number
+  expires_at: number
+  reauthenticated_at: number
+}
+
+export type TokenPurpose = 'email_confirm' | 'email_change' | 'password_reset'
+
+export interface AccountTokensTable {
+  id: string
+  account_id: string
+  purpose: TokenPurpose
+  token_hash: string
+  email: string | null
+  created_at: number
+  expires_at: number
+  used_at: number | null
+}
+
+export interface MailOutboxTable {
+  id: string
+  to_address: string
+  template: string
+  locale: string
+  subject: string
+  text_body: string | null
+  html_body: string | null
+  /** `outbox`: kept for reading (no SMTP); `pending`: waiting for SMTP; `sent`; `failed`. */
+  status: 'outbox' | 'pending' | 'sent' | 'failed'
+  attempts: Generated<number>
+  last_error: string | null
+  created_at: number
+  next_attempt_at: number
+  sent_at: number | null
+}
+
+export interface AuditEventsTable {
+  id: string
+  account_id: string | null
+  type: string
+  ip: string | null
+  user_agent: string | null
+  details: Generated<string>
+  at: number
+}
+
+export interface ServerSecretsTable {
+  name: string
+  value: string
+  created_at: number
+}
+
+export interface CaptchaUsesTable {
+  challenge_id: string
+  expires_at: number
+}
+
+export interface Database {
+  accounts: AccountsTable
+  sessions: SessionsTable
+  account_tokens: AccountTokensTable
+  mail_outbox: MailOutboxTable
+  audit_events: AuditEventsTable
+  server_secrets: ServerSecretsTable
+  captcha_uses: CaptchaUsesTable
+}
+
+export type Db = Kysely<Database>
+/** A database handle or an open transaction: store functions accept either. */
+export type Queryable = Kysely<Database> | Transaction<Database>

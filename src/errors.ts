@@ -1,0 +1,81 @@
+/**
+ * One error type for everything a client may see. Codes are stable API: integrators
+ * switch on them, so a code is never renamed; `test/errors.test.ts` keeps this catalog and
+ * the README's table in sync.
+ */
+export const ERROR_CATALOG = {
+  invalid_request: { status: 400, message: 'The request is not valid.' },
+  invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  unsupported_media_type: { status: 415, message: 'Send the request body as application/json.' },
+  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  not_found: { status: 404, message: 'Nothing was found here.' },
+  method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
+  unauthenticated: { status: 401, message: 'Sign in to continue.' },
+  session_expired: { status: 401, message: 'Your session has expired. Please sign in again.' },
+  forbidden_origin: { status: 403, message: 'This request did not come from a trusted origin.' },
+  invalid_credentials: { status: 401, message: 'The sign-in details are not correct.' },
+  account_deactivated: { status: 403, message: 'This account has been deactivated. Contact the operator of this service.' },
+  signin_locked: { status: 423, message: 'Password sign-in is locked after too many failed attempts. Reset your password to unlock it.' },
+  too_many_requests: { status: 429, message: 'Too many attempts. Try again later.' },
+  username_taken: { status: 409, message: 'This username is taken.' },
+  username_invalid: { status: 400, message: 'This username is not allowed.' },
+  email_invalid: { status: 400, message: 'This email address is not valid.' },
+  password_too_short: { status: 400, message: 'The password must be at least 8 characters.' },
+  password_too_long: { status: 400, message: 'The password must be at most 128 characters.' },
+  password_common: { status: 400, message: 'This password is too common. Choose one that is harder to guess.' },
+  password_incorrect: { status: 403, message: 'The password is not correct.' },
+  terms_not_accepted: { status: 400, message: 'You must accept the terms of use.' },
+  token_invalid: { status: 400, message: 'This link is invalid or has expired.' },
+  email_already_confirmed: { status: 409, message: 'This email address is already confirmed.' },
+  email_taken: { status: 409, message: 'This email address cannot be used.' },
+  captcha_failed: { status: 400, message: 'The captcha was not solved. Please try again.' },
+  reauthentication_required: { status: 403, message: 'Confirm your password to continue.' },
+  internal_error: { status: 500, message: 'Something went wrong on our side.' },
+  service_unavailable: { status: 503, message: 'The service is not ready.' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type ErrorCode = keyof typeof ERROR_CATALOG
+
+export type FieldErrors = Record<string, string>
+
+export interface AppErrorOptions {
+  message?: string
+  fields?: FieldErrors
+  /** Extra client-safe data (e.g. `retryAt`, `suggestions`). */
+  details?: Record<string, unknown>
+  /** Internal detail for logs; never sent to the client. */
+  cause?: unknown
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly fields?: FieldErrors
+  readonly details?: Record<string, unknown>
+
+  constructor(code: ErrorCode, options: AppErrorOptions = {}) {
+    super(options.message ?? ERROR_CATALOG[code].message, { cause: options.cause })
+    this.name = 'AppError'
+    this.code = code
+    this.status = ERROR_CATALOG[code].status
+    this.fields = options.fields
+    this.details = options.details
+  }
+
+  /** The JSON body a client receives. 5xx messages are generic: internals stay in the log. */
+  toJSON(): { error: Record<string, unknown> } {
+    const expose = this.status < 500
+    return {
+      error: {
+        code: this.code,
+        message: expose ? this.message : ERROR_CATALOG[this.code].message,
+        ...(this.fields ? { fields: this.fields } : {}),
+        ...(expose && this.details ? this.details : {}),
+      },
+    }
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError
+}

@@ -1,0 +1,98 @@
+/**
+ * How a request proves who it is: the HttpOnly session cookie for browsers, or
+ * `Authorization: Bearer <token>` for apps and scripts. Unsafe requests that could come from
+ * a browser must carry an Origin equal to PUBLIC_URL (CSRF defence, OWASP ASVS V3.5).
+ */
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { RequestMeta } from '../audit/audit.ts'
+import type { AppContext } from '../context.ts'
+import { AppError } from '../errors.ts'
+import { authenticate, STAY_SIGNED_IN_MS, type Authenticated } from '../sessions/sessions.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: Authenticated | null
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+export function sessionCookieName(ctx: AppContext): string {
+  // __Host- binds the cookie to this exact origin (no Domain, Path=/, Secure): only over https.
+  return ctx.config.publicUrl.protocol === 'https:' ? '__Host-latchkey_session' : 'latchkey_session'
+}
+
+export function requestMeta(request: FastifyRequest): RequestMeta {
+  return { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 512) }
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (!header) return undefined
+  const match = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header)
+  return match?.[1]
+}
+
+function cookieToken(ctx: AppContext, request: FastifyRequest): string | undefined {
+  return request.cookies[sessionCookieName(ctx)]
+}
+
+export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string, staySignedIn: boolean): void {
+  reply.setCookie(sessionCookieName(ctx), token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: ctx.config.publicUrl.protocol === 'https:',
+    // Without "stay signed in" the cookie dies with the browser; the server's idle rule still applies.
+    ...(staySignedIn ? { maxAge: STAY_SIGNED_IN_MS / 1000 } : {}),
+  })
+}
+
+export function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {
+  reply.clearCookie(sessionCookieName(ctx), { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.publicUrl.protocol === 'https:' })
+}
+
+/** onRequest: refuse cross-site unsafe requests before any work is done. */
+export function originCheck(ctx: AppContext) {
+  const expected = ctx.config.publicUrl.origin
+  return async (request: FastifyRequest): Promise<void> => {
+    if (SAFE_METHODS.has(request.method)) return
+    const origin = request.headers.origin
+    const fromBrowser = origin !== undefined || cookieToken(ctx, request) !== undefined
+    if (fromBrowser && origin !== expected) throw new AppError('forbidden_origin')
+  }
+}
+
+/** Resolves the session once per request; a bearer token wins over a cookie. */
+async function resolve(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): Promise<Authenticated | null> {
+  const bearer = bearerToken(request)
+  const token = bearer ?? cookieToken(ctx, request)
+  if (!token) return null
+  const result = await authenticate(ctx, token)
+  if (!result.auth) {
+    if (!bearer) clearSessionCookie(ctx, reply)
+    if (result.expired) throw new AppError('session_expired')
+    return null
+  }
+  return result.auth
+}
+
+export function requireAuth(ctx: AppContext): preHandlerAsyncHookHandler {
+  return async function requireSession(request, reply) {
+    const auth = await resolve(ctx, request, reply)
+    if (!auth) throw new AppError('unauthenticated')
+    request.auth = auth
+  }
+}
+
+export function optionalAuth(ctx: AppContext): preHandlerAsyncHookHandler {
+  return async function optionalSession(request, reply) {
+    request.auth = await resolve(ctx, request, reply).catch(() => null)
+  }
+}
+
+/** For handlers behind `requireAuth`: the session is there or the route never ran. */
+export function authOf(request: FastifyRequest): Authenticated {
+  if (!request.auth) throw new AppError('unauthenticated')
+  return request.auth
+}

@@ -1,0 +1,86 @@
+/**
+ * Every failure leaves as `{"error": {"code", "message", "fields"?}}`. Bad input is always a
+ * 4xx with a stable code; only a real bug is a 500, logged with the request id the client sees.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, type FieldErrors } from '../errors.ts'
+
+interface ValidationIssue {
+  instancePath?: string
+  schemaPath?: string
+  keyword?: string
+  params?: Record<string, unknown>
+  message?: string
+}
+
+function reasonOf(issue: ValidationIssue): string {
+  switch (issue.keyword) {
+    case 'required': return 'required'
+    case 'additionalProperties': return 'unknown_field'
+    case 'boolean': return issue.schemaPath?.endsWith('additionalProperties') ? 'unknown_field' : 'not_allowed'
+    case 'maxLength': case 'maxItems': case 'maxProperties': return 'too_long'
+    case 'minLength': case 'minItems': case 'minProperties': return 'too_short'
+    case 'type': return `must_be_${issue.params?.type ?? 'other'}`
+    case 'pattern': case 'format': return 'invalid_format'
+    case 'enum': case 'const': case 'anyOf': return 'not_allowed'
+    default: return 'invalid'
+  }
+}
+
+/** Each issue names one or more fields as dotted paths: `/links/0` → `links.0`. */
+function fieldsOf(issue: ValidationIssue): string[] {
+  const base = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')
+  const named = (issue.params?.requiredProperties ?? issue.params?.additionalProperties) as string[] | undefined
+  if (Array.isArray(named) && named.length) return named.map((name) => (base ? `${base}.${name}` : name))
+  return [base || 'body']
+}
+
+export function validationError(issues: ValidationIssue[], part: string): AppError {
+  const fields: FieldErrors = {}
+  for (const issue of issues) {
+    // The first reason per field is the useful one; later ones (anyOf branches) are noise.
+    for (const field of fieldsOf(issue)) if (!(field in fields)) fields[field] = reasonOf(issue)
+  }
+  const list = Object.keys(fields).join(', ')
+  return new AppError('invalid_request', { message: `The request ${part} is not valid: check ${list}.`, fields })
+}
+
+function toAppError(err: FastifyError & { validation?: ValidationIssue[]; validationContext?: string }): AppError | undefined {
+  if (err instanceof AppError) return err
+  if (err.validation) return validationError(err.validation, err.validationContext ?? 'body')
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('invalid_json')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('unsupported_media_type')
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload_too_large')
+  }
+  if (err.statusCode === 404) return new AppError('not_found')
+  if (err.statusCode === 405) return new AppError('method_not_allowed')
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new AppError('invalid_request', { message: 'The request is not valid.' })
+  }
+  return undefined
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const known = toAppError(err)
+    if (known) {
+      if (known.code === 'too_many_requests' && known.details?.retryAfterSeconds) {
+        reply.header('Retry-After', String(known.details.retryAfterSeconds))
+      }
+      return reply.status(known.status).send(known.toJSON())
+    }
+    request.log.error({ err }, 'unhandled error')
+    const body = new AppError('internal_error').toJSON()
+    body.error.requestId = request.id
+    return reply.status(500).send(body)
+  })
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send(new AppError('not_found', { message: `No route for ${request.method} ${request.url.split('?')[0]}.` }).toJSON())
+  })
+}

@@ -1,0 +1,41 @@
+/** Operator endpoints: liveness, readiness and Prometheus metrics (SPEC §11). */
+import type { FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import type { AppContext } from '../context.ts'
+import { AppError } from '../errors.ts'
+
+export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'latchkey_' })
+  const duration = new Histogram({
+    name: 'latchkey_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  const total = new Counter({ name: 'latchkey_http_requests_total', help: 'HTTP requests by route and status.', labelNames: ['method', 'route', 'status'], registers: [registry] })
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, never the raw URL: no tokens or usernames in labels, bounded cardinality.
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }
+    duration.observe(labels, reply.elapsedTime / 1000)
+    total.inc(labels)
+  })
+
+  const hide = { schema: { hide: true } }
+  app.get('/healthz', hide, async () => ({ status: 'ok' }))
+  app.get('/readyz', hide, async () => {
+    try {
+      await sql`select 1`.execute(ctx.db)
+    } catch (err) {
+      throw new AppError('service_unavailable', { message: 'The database is not reachable.', cause: err })
+    }
+    return { status: 'ready', database: ctx.dialect }
+  })
+  app.get('/metrics', hide, async (_request, reply) => {
+    reply.header('Content-Type', registry.contentType)
+    return registry.metrics()
+  })
+}

@@ -1,0 +1,62 @@
+/**
+ * Named rate limits over rate-limiter-flexible: in memory for one instance, in Redis when
+ * REDIS_URL is set so every instance counts together.
+ */
+import type { Redis } from 'ioredis'
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { RateLimitConfig } from '../config.ts'
+import { AppError } from '../errors.ts'
+
+export type LimitName = 'signin_ip' | 'signin_failures_account' | 'signup_ip' | 'recovery_ip' | 'recovery_email' | 'resend_account'
+
+const rules = (c: RateLimitConfig): Record<LimitName, { points: number; durationSeconds: number }> => ({
+  signin_ip: { points: c.signinPerIpPerMinute, durationSeconds: 60 },
+  signin_failures_account: { points: c.signinFailuresPerAccountPer15Minutes, durationSeconds: 15 * 60 },
+  signup_ip: { points: c.signupPerIpPerHour, durationSeconds: 3600 },
+  recovery_ip: { points: c.recoveryPerIpPerHour, durationSeconds: 3600 },
+  recovery_email: { points: c.recoveryPerEmailPerHour, durationSeconds: 3600 },
+  resend_account: { points: c.resendPerAccountPerHour, durationSeconds: 3600 },
+})
+
+function tooMany(res: RateLimiterRes): AppError {
+  const retryAt = new Date(Date.now() + res.msBeforeNext)
+  return new AppError('too_many_requests', {
+    message: `Too many attempts. Try again after ${retryAt.toISOString()}.`,
+    details: { retryAt: retryAt.toISOString(), retryAfterSeconds: Math.ceil(res.msBeforeNext / 1000) },
+  })
+}
+
+export class RateLimits {
+  readonly #limiters: Record<LimitName, RateLimiterAbstract>
+
+  constructor(config: RateLimitConfig, redis?: Redis) {
+    const entries = Object.entries(rules(config)).map(([name, rule]) => {
+      const options = { keyPrefix: `lk:rl:${name}`, points: rule.points, duration: rule.durationSeconds }
+      const limiter = redis
+        ? new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false, insuranceLimiter: new RateLimiterMemory(options) })
+        : new RateLimiterMemory(options)
+      return [name, limiter]
+    })
+    this.#limiters = Object.fromEntries(entries) as Record<LimitName, RateLimiterAbstract>
+  }
+
+  /** Spends one point; throws `too_many_requests` (with `retryAt`) when none are left. */
+  async consume(name: LimitName, key: string): Promise<void> {
+    try {
+      await this.#limiters[name].consume(key)
+    } catch (err) {
+      if (err instanceof RateLimiterRes) throw tooMany(err)
+      throw err
+    }
+  }
+
+  /** Throws if the key has no points left, without spending one. */
+  async check(name: LimitName, key: string): Promise<void> {
+    const res = await this.#limiters[name].get(key)
+    if (res && res.remainingPoints <= 0) throw tooMany(res)
+  }
+
+  async reset(name: LimitName, key: string): Promise<void> {
+    await this.#limiters[name].delete(key)
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Every email Latchkey sends, in English and Simplified Chinese, each with a text and an
+ * HTML part. Values are escaped for HTML; links are always built from PUBLIC_URL by callers.
+ */
+export type Locale = 'en' | 'zh-CN'
+export const LOCALES: readonly Locale[] = ['en', 'zh-CN']
+
+export function pickLocale(value: string | null | undefined): Locale {
+  if (!value) return 'en'
+  for (const part of value.split(',')) {
+    const tag = part.split(';')[0].trim().toLowerCase()
+    if (tag.startsWith('zh')) return 'zh-CN'
+    if (tag.startsWith('en')) return 'en'
+  }
+  return 'en'
+}
+
+interface Paragraphs {
+  subject: string
+  /** Lines of text; `{link}` marks where a button goes in HTML. */
+  lines: string[]
+  link?: { label: string; url: string }
+}
+
+type TemplateFn<V> = (vars: V, locale: Locale) => Paragraphs
+
+const t = <V>(fn: TemplateFn<V>) => fn
+
+export const TEMPLATES = {
+  confirm_email: t<{ username: string; link: string }>(({ username, link }, l) =>
+    l === 'zh-CN'
+      ? { subject: '请确认你的邮箱地址', lines: [`${username}，你好：`, '请点击下面的链接确认你的 Latchkey 邮箱地址。链接 24 小时内有效，只能使用一次。'], link: { label: '确认邮箱', url: link } }
+      : { subject: 'Confirm your email address', lines: [`Hi ${username},`, 'Confirm the email address of your Latchkey account. The link works once, for 24 hours.'], link: { label: 'Confirm email', url: link } },
+  ),
+  signup_existing_account: t<{ signinUrl: string; recoveryUrl: string }>(({ signinUrl, recoveryUrl }, l) =>
+    l === 'zh-CN'
+      ? { subject: '有人尝试用你的邮箱注册', lines: ['有人尝试用此邮箱地址注册新的 Latchkey 账户，但该地址已经有账户了。', `如果是你本人，请直接登录：${signinUrl}`, `忘记密码？可以在这里找回：${recoveryUrl}`, '如果不是你，可以忽略这封邮件。'] }
+      : { subject: 'Someone tried to sign up with your email', lines: ['Someone tried to create a Latchkey account with this email address, which already has one.', `If it was you, sign in instead: ${signinUrl}`, `Forgot your password? Recover access here: ${recoveryUrl}`, 'If it was not you, you can ignore this email.'] },
+  ),
+  email_change_confirm: t<{ username: string; link: string }>(({ username, link }, l) =>
+    l === 'zh-CN'
+      ? { subject: '确认你的新邮箱地址', lines: [`${username}，你好：`, '请确认这是你 Latchkey 账户的新邮箱地址。确认之前，旧地址仍然有效。链接 24 小时内有效。'], link: { label: '确认新邮箱', url: link } }
+      : { subject: 'Confirm your new email address', lines: [`Hi ${username},`, 'Confirm this as the new email address of your Latchkey account. Until you do, the old address stays in force. The link works once, for 24 hours.'], link: { label: 'Confirm new email', url: link } },
+  ),
+  email_change_requested: t<{ username: string; newEmail: string }>(({ username, newEmail }, l) =>
+    l === 'zh-CN'
+      ? { subject: '有人请求更改你的邮箱地址', lines: [`${username}，你好：`, `有人请求把你的 Latchkey 账户邮箱改为 ${newEmail}。在新地址确认之前不会生效。`, '如果不是你本人操作，请立即修改密码。'] }
+      : { subject: 'A change of your email address was requested', lines: [`Hi ${username},`, `Someone asked to change your Latchkey email address to ${newEmail}. Nothing changes until the new address is confirmed.`, 'If this was not you, change your password now.'] },
+  ),
+  email_change_unavailable: t<Record<string, never>>((_, l) =>
+    l === 'zh-CN'
+      ? { subject: '无法使用此邮箱地址', lines: ['有人请求把一个 Latchkey 账户的邮箱改为此地址，但此地址已属于另一个账户，所以没有更改。'] }
+      : { subject: 'This email address could not be used', lines: ['Someone asked to move a Latchkey account to this email address, but it already belongs to another account, so nothing was changed.'] },
+  ),
+  email_changed: t<{ username: string; newEmail: string }>(({ username, newEmail }, l) =>
+    l === 'zh-CN'
+      ? { subject: '你的邮箱地址已更改', lines: [`${username}，你好：`, `你的 Latchkey 账户邮箱已改为 ${newEmail}。`, '如果不是你本人操作，请立即联系服务管理员。'] }
+      : { subject: 'Your email address was changed', lines: [`Hi ${username},`, `The email address of your Latchkey account is now ${newEmail}.`, 'If this was not you, contact the operator of this service at once.'] },
+  ),
+  password_changed: t<{ username: string; recoveryUrl: string }>(({ username, recoveryUrl }, l) =>
+    l === 'zh-CN'
+      ? { subject: '你的密码已更改', lines: [`${username}，你好：`, '你的 Latchkey 账户密码刚刚被更改，其他设备上的登录已被退出。', `如果不是你本人操作，请立即重置密码：${recoveryUrl}`] }
+      : { subject: 'Your password was changed', lines: [`Hi ${username},`, 'The password of your Latchkey account was just changed, and your other devices were signed out.', `If this was not you, reset your password now: ${recoveryUrl}`] },
+  ),
+  recovery: t<{ username: string; link: string }>(({ username, link }, l) =>
+    l === 'zh-CN'
+      ? { subject: '你的用户名和密码重置链接', lines: [`你的 Latchkey 用户名是：${username}`, '如需重置密码，请点击下面的链接。链接 1 小时内有效，只能使用一次。', '如果不是你本人请求的，可以忽略这封邮件，你的密码不会改变。'], link: { label: '重置密码', url: link } }
+      : { subject: 'Your username and a password reset link', lines: [`Your Latchkey username is: ${username}`, 'To reset your password, use the link below. It works once, for 1 hour.', 'If you did not ask for this, ignore this email; your password stays the same.'], link: { label: 'Reset password', url: link } },
+  ),
+  account_deleted: t<{ username: string }>(({ username }, l) =>
+    l === 'zh-CN'
+      ? { subject: '你的账户已删除', lines: [`${username}，你好：`, '你的 Latchkey 账户及其数据已被永久删除。感谢你的使用。'] }
+      : { subject: 'Your account was deleted', lines: [`Hi ${username},`, 'Your Latchkey account and its data have been deleted for good. Thank you for using Latchkey.'] },
+  ),
+  account_deactivated: t<{ username: string }>(({ username }, l) =>
+    l === 'zh-CN'
+      ? { subject: '你的账户已被停用', lines: [`${username}，你好：`, '服务管理员停用了你的 Latchkey 账户，所有设备都已退出登录。如有疑问，请联系管理员。'] }
+      : { subject: 'Your account was deactivated', lines: [`Hi ${username},`, 'The operator of this service deactivated your Latchkey account and signed it out everywhere. Contact them if you have questions.'] },
+  ),
+} as const
+
+export type TemplateName = keyof typeof TEMPLATES
+export type TemplateVars<N extends TemplateName> = Parameters<(typeof TEMPLATES)[N]>[0]
+
+export interface RenderedMail {
+  subject: string
+  text: string
+  html: string
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+}
+
+export function renderMail<N extends TemplateName>(name: N, vars: TemplateVars<N>, locale: Locale): RenderedMail {
+  const content = (TEMPLATES[name] as TemplateFn<TemplateVars<N>>)(vars, locale)
+  const footer = locale === 'zh-CN' ? '这是 Latchkey 发送的自动邮件，请勿回复。' : 'This is an automatic message from Latchkey; replies are not read.'
+  const text = [...content.lines, ...(content.link ? [`${content.link.label}: ${content.link.url}`] : []), '', '—', footer].join('\n\n')
+  const htmlLines = content.lines.map((line) => `<p style="margin:0 0 16px">${escapeHtml(line)}</p>`).join('')
+  const button = content.link
+    ? `<p style="margin:24px 0"><a href="${escapeHtml(content.link.url)}" style="background:#1f4fd1;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block">${escapeHtml(content.link.label)}</a></p><p style="margin:0 0 16px;font-size:13px;color:#555;word-break:break-all">${escapeHtml(content.link.url)}</p>`
+    : ''
+  const html = `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><title>${escapeHtml(content.subject)}</title></head><body style="font-family:system-ui,sans-serif;color:#1a1a1a;max-width:560px;margin:0 auto;padding:24px">${htmlLines}${button}<hr style="border:none;border-top:1px solid #ddd"><p style="font-size:12px;color:#666">${escapeHtml(footer)}</p></body></html>`
+  return { subject: content.subject, text, html }
+}

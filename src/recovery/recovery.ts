@@ -1,0 +1,65 @@
+/**
+ * "Trouble signing in?" (SPEC §6): the email gets the username and a single-use, one-hour
+ * reset link. The answer is the same whether or not the account exists, and a reset never
+ * signs anyone in; it ends every session and lifts a sign-in lock.
+ */
+import { recordAudit, type RequestMeta } from '../audit/audit.ts'
+import { canonicalEmail, normalizeEmail } from '../accounts/emails.ts'
+import { localeOf } from '../accounts/accounts.ts'
+import { consumeToken, issueToken } from '../accounts/tokens.ts'
+import type { AppContext } from '../context.ts'
+import { inTransaction, link } from '../context.ts'
+import { hashToken } from '../crypto.ts'
+import { AppError } from '../errors.ts'
+import { checkNewPassword } from '../passwords/policy.ts'
+import { revokeAllSessions } from '../sessions/sessions.ts'
+
+export async function requestRecovery(ctx: AppContext, input: { email: string; captcha: string; meta: RequestMeta }): Promise<void> {
+  await ctx.limits.consume('recovery_ip', input.meta.ip)
+  const email = canonicalEmail(input.email)
+  await ctx.captcha.verify(input.captcha)
+  // Per address, after the captcha: a flood at one victim's inbox is capped, silently.
+  try {
+    await ctx.limits.consume('recovery_email', normalizeEmail(email))
+  } catch {
+    return
+  }
+  await inTransaction(ctx, async (trx) => {
+    const account = await trx.selectFrom('accounts').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst()
+    if (!account || account.status !== 'active') return
+    const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'password_reset' })
+    await ctx.mailer.enqueue(trx, {
+      to: account.email,
+      template: 'recovery',
+      locale: localeOf(account),
+      vars: { username: account.username, link: link(ctx, '/reset-password', { token }) },
+    })
+    await recordAudit(trx, { accountId: account.id, type: 'account.recovery_requested', meta: input.meta, at: ctx.clock.now() })
+  })
+}
+
+export async function resetPassword(ctx: AppContext, input: { token: string; password: string; meta: RequestMeta }): Promise<void> {
+  // The policy check runs before the token is spent, so a weak password does not burn the link.
+  const probe = await ctx.db
+    .selectFrom('account_tokens')
+    .innerJoin('accounts', 'accounts.id', 'account_tokens.account_id')
+    .select(['accounts.username', 'accounts.email'])
+    .where('account_tokens.token_hash', '=', hashToken(input.token))
+    .executeTakeFirst()
+  const password = checkNewPassword(input.password, 'password', probe ? [probe.username, probe.email.split('@')[0]] : [])
+  const passwordHash = await ctx.hasher.hash(password)
+  await inTransaction(ctx, async (trx) => {
+    const row = await consumeToken(trx, ctx.clock, input.token, ['password_reset'])
+    if (!row) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
+    const now = ctx.clock.now()
+    const account = await trx
+      .updateTable('accounts')
+      .set({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now })
+      .where('id', '=', row.account_id)
+      .returningAll()
+      .executeTakeFirstOrThrow()
+    const revoked = await revokeAllSessions(trx, { accountId: account.id })
+    await recordAudit(trx, { accountId: account.id, type: 'account.password_reset', meta: input.meta, at: now, details: { sessionsRevoked: revoked } })
+    await ctx.mailer.enqueue(trx, { to: account.email, template: 'password_changed', locale: localeOf(account), vars: { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') } })
+  })
+}

@@ -1,0 +1,74 @@
+/**
+ * Builds the Fastify app from a ready AppContext. No side effects on import; the caller
+ * decides whether to listen (the CLI) or inject (tests).
+ */
+import cookie from '@fastify/cookie'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { accountRoutes, AccountView } from './accounts/routes.ts'
+import type { AppContext } from './context.ts'
+import { originCheck } from './http/auth.ts'
+import { registerErrorHandling } from './http/errors.ts'
+import { opsRoutes } from './http/ops.ts'
+import { ErrorResponse } from './http/schemas.ts'
+import { recoveryRoutes } from './recovery/routes.ts'
+import { sessionRoutes } from './sessions/routes.ts'
+
+const VERSION = '0.1.0'
+
+export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    trustProxy: ctx.config.trustProxy,
+    bodyLimit: 64 * 1024,
+    // A request id the client also sees (x-request-id), so a 500 can be found in the logs.
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  })
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  registerErrorHandling(app)
+  app.decorateRequest('auth', null)
+  app.addSchema(ErrorResponse)
+  app.addSchema(AccountView)
+
+  await app.register(cookie)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Latchkey API',
+        version: VERSION,
+        description: 'Accounts, sessions and recovery for API tools. Errors are `{"error": {"code", "message", "fields"?}}`.',
+      },
+      servers: [{ url: ctx.config.publicUrl.origin }],
+      components: {
+        securitySchemes: {
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: ctx.config.publicUrl.protocol === 'https:' ? '__Host-latchkey_session' : 'latchkey_session' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'A session token from `POST /api/v1/signin` with `returnToken: true`.' },
+        },
+      },
+      security: [{ sessionCookie: [] }, { bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, staticCSP: true })
+
+  app.addHook('onRequest', originCheck(ctx))
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+    reply.header('Referrer-Policy', 'no-referrer')
+    reply.header('X-Content-Type-Options', 'nosniff')
+    reply.header('X-Frame-Options', 'DENY')
+    if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store')
+  })
+
+  accountRoutes(app, ctx)
+  sessionRoutes(app, ctx)
+  recoveryRoutes(app, ctx)
+  opsRoutes(app, ctx)
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  return app
+}

@@ -1,0 +1,132 @@
+import type { FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { accountView } from '../accounts/accounts.ts'
+import type { AppContext } from '../context.ts'
+import { authOf, clearSessionCookie, requestMeta, requireAuth, setSessionCookie } from '../http/auth.ts'
+import { errors } from '../http/schemas.ts'
+import { recordAudit } from '../audit/audit.ts'
+import { listSessions, revokeAllSessions, revokeSession, type Session } from './sessions.ts'
+import { signIn } from './signin.ts'
+import { AppError } from '../errors.ts'
+
+const SessionView = Type.Object(
+  {
+    id: Type.String(),
+    current: Type.Boolean(),
+    kind: Type.String({ description: '`web` for browsers, `api` for apps and scripts.' }),
+    browser: Type.String(),
+    os: Type.String(),
+    ip: Type.String(),
+    staySignedIn: Type.Boolean(),
+    createdAt: Type.String({ format: 'date-time' }),
+    lastActiveAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Session' },
+)
+
+function sessionView(session: Session, currentId: string) {
+  return {
+    id: session.id,
+    current: session.id === currentId,
+    kind: session.kind,
+    browser: session.browser,
+    os: session.os,
+    ip: session.ip,
+    staySignedIn: session.stay_signed_in === 1,
+    createdAt: new Date(session.created_at).toISOString(),
+    lastActiveAt: new Date(session.last_active_at).toISOString(),
+    expiresAt: new Date(session.expires_at).toISOString(),
+  }
+}
+
+export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>()
+  const signedIn = requireAuth(ctx)
+  app.addSchema(SessionView)
+
+  api.post('/api/v1/signin', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Sign in',
+      description:
+        'With email or username and password. Sets the HttpOnly session cookie, or with `returnToken: true` returns the token for use as `Authorization: Bearer` instead. ' +
+        '`staySignedIn`: 30 days; otherwise the session ends after 30 minutes without activity.',
+      body: Type.Object(
+        {
+          login: Type.String({ minLength: 1, maxLength: 254, description: 'Email or username.' }),
+          password: Type.String({ minLength: 1, maxLength: 512 }),
+          staySignedIn: Type.Optional(Type.Boolean({ default: false })),
+          returnToken: Type.Optional(Type.Boolean({ description: 'Return the session token in the body instead of a cookie (apps and scripts).' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        200: Type.Object({ account: Type.Ref('Account'), session: Type.Ref('Session'), token: Type.Optional(Type.String()) }),
+        ...errors(400, 401, 403, 423, 429),
+      },
+    },
+  }, async (request, reply) => {
+    const { login, password, staySignedIn = false, returnToken = false } = request.body
+    const { token, session, account } = await signIn(ctx, { login, password, staySignedIn, meta: requestMeta(request) })
+    if (!returnToken) setSessionCookie(ctx, reply, token, staySignedIn)
+    return { account: accountView(account), session: sessionView(session, session.id), ...(returnToken ? { token } : {}) }
+  })
+
+  api.post('/api/v1/signout', {
+    schema: { tags: ['sessions'], summary: 'Sign out this session', response: { 204: Type.Null(), ...errors(401) } },
+    preHandler: [signedIn],
+  }, async (request, reply) => {
+    const { session, account } = authOf(request)
+    await revokeSession(ctx, { accountId: account.id, sessionId: session.id, meta: requestMeta(request), type: 'session.signed_out' })
+    clearSessionCookie(ctx, reply)
+    return reply.status(204).send(null)
+  })
+
+  api.get('/api/v1/me/sessions', {
+    schema: { tags: ['sessions'], summary: 'Active sessions', response: { 200: Type.Object({ sessions: Type.Array(Type.Ref('Session')) }), ...errors(401) } },
+    preHandler: [signedIn],
+  }, async (request) => {
+    const { session, account } = authOf(request)
+    return { sessions: (await listSessions(ctx, account.id)).map((s) => sessionView(s, session.id)) }
+  })
+
+  api.delete('/api/v1/me/sessions/:id', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Revoke one session',
+      description: 'The revoked session fails on its very next request.',
+      params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      response: { 204: Type.Null(), ...errors(401, 404) },
+    },
+    preHandler: [signedIn],
+  }, async (request, reply) => {
+    const { session, account } = authOf(request)
+    const revoked = await revokeSession(ctx, { accountId: account.id, sessionId: request.params.id, meta: requestMeta(request) })
+    if (!revoked) throw new AppError('not_found', { message: 'No such session.' })
+    if (request.params.id === session.id) clearSessionCookie(ctx, reply)
+    return reply.status(204).send(null)
+  })
+
+  api.delete('/api/v1/me/sessions', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Revoke all sessions',
+      description: 'Signs out everywhere, this session included; with `?keepCurrent=true` every session but this one.',
+      querystring: Type.Object({ keepCurrent: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ revoked: Type.Integer() }), ...errors(401) },
+    },
+    preHandler: [signedIn],
+  }, async (request, reply) => {
+    const { session, account } = authOf(request)
+    const keepCurrent = request.query.keepCurrent === true
+    const revoked = await ctx.db.transaction().execute(async (trx) => {
+      const count = await revokeAllSessions(trx, { accountId: account.id, exceptSessionId: keepCurrent ? session.id : undefined })
+      await recordAudit(trx, { accountId: account.id, type: 'sessions.revoked_all', meta: requestMeta(request), at: ctx.clock.now(), details: { count, keepCurrent } })
+      return count
+    })
+    if (!keepCurrent) clearSessionCookie(ctx, reply)
+    return { revoked }
+  })
+}

@@ -1,0 +1,159 @@
+/**
+ * Sessions (SPEC §4): opaque 256-bit tokens stored only as SHA-256 hashes. "Stay signed in"
+ * lasts 30 days; otherwise a session ends after 30 minutes without activity (and at most
+ * 24 hours after sign-in, NIST 800-63B-4 §2.2.3 for AAL2-style reauthentication).
+ */
+import Bowser from 'bowser'
+import type { AuditEventType, RequestMeta } from '../audit/audit.ts'
+import { recordAudit } from '../audit/audit.ts'
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../clock.ts'
+import type { AppContext } from '../context.ts'
+import { hashToken, newId, newToken } from '../crypto.ts'
+import type { AccountsTable, Queryable, SessionsTable } from '../db/schema.ts'
+import type { Selectable } from 'kysely'
+
+export const STAY_SIGNED_IN_MS = 30 * DAY_MS
+export const IDLE_TIMEOUT_MS = 30 * MINUTE_MS
+export const UNREMEMBERED_MAX_MS = 24 * HOUR_MS
+/** last_active_at is written at most this often per session, so reads stay reads. */
+export const ACTIVITY_WRITE_INTERVAL_MS = MINUTE_MS
+
+export type Session = Selectable<SessionsTable>
+export type Account = Selectable<AccountsTable>
+
+export interface Authenticated {
+  session: Session
+  account: Account
+}
+
+function describeDevice(userAgent: string): { browser: string; os: string } {
+  if (!userAgent) return { browser: 'Unknown', os: 'Unknown' }
+  const parsed = Bowser.parse(userAgent)
+  const browser = [parsed.browser.name, parsed.browser.version?.split('.')[0]].filter(Boolean).join(' ')
+  const os = [parsed.os.name, parsed.os.versionName ?? parsed.os.version].filter(Boolean).join(' ')
+  return { browser: browser || userAgent.slice(0, 60), os: os || 'Unknown' }
+}
+
+export async function createSession(
+  ctx: AppContext,
+  db: Queryable,
+  input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta },
+): Promise<{ token: string; session: Session }> {
+  const now = ctx.clock.now()
+  const token = newToken()
+  const session: Session = {
+    id: newId(),
+    account_id: input.accountId,
+    token_hash: hashToken(token),
+    kind: input.kind ?? 'web',
+    stay_signed_in: input.staySignedIn ? 1 : 0,
+    ip: input.meta.ip,
+    user_agent: input.meta.userAgent.slice(0, 512),
+    ...describeDevice(input.meta.userAgent),
+    created_at: now,
+    last_active_at: now,
+    expires_at: now + (input.staySignedIn ? STAY_SIGNED_IN_MS : UNREMEMBERED_MAX_MS),
+    reauthenticated_at: now,
+  }
+  await db.insertInto('sessions').values(session).execute()
+  return { token, session }
+}
+
+function isExpired(session: Session, now: number): boolean {
+  if (now >= session.expires_at) return true
+  return session.stay_signed_in === 0 && now - session.last_active_at >= IDLE_TIMEOUT_MS
+}
+
+/**
+ * The hot path: one indexed join per request. Every invalid-token reason (unknown, revoked,
+ * expired, deactivated) gives the same `null`, so callers cannot leak which one it was;
+ * `expired` only tells the client to show "session expired" instead of "sign in".
+ */
+export async function authenticate(ctx: AppContext, token: string): Promise<{ auth: Authenticated } | { auth: null; expired: boolean }> {
+  if (token.length !== 43) return { auth: null, expired: false }
+  const row = await ctx.db
+    .selectFrom('sessions')
+    .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
+    .selectAll('accounts')
+    .select([
+      'sessions.id as s_id',
+      'sessions.token_hash as s_token_hash',
+      'sessions.kind as s_kind',
+      'sessions.stay_signed_in as s_stay_signed_in',
+      'sessions.ip as s_ip',
+      'sessions.user_agent as s_user_agent',
+      'sessions.browser as s_browser',
+      'sessions.os as s_os',
+      'sessions.created_at as s_created_at',
+      'sessions.last_active_at as s_last_active_at',
+      'sessions.expires_at as s_expires_at',
+      'sessions.reauthenticated_at as s_reauthenticated_at',
+    ])
+    .where('sessions.token_hash', '=', hashToken(token))
+    .executeTakeFirst()
+  if (!row) return { auth: null, expired: false }
+  const { s_id, s_token_hash, s_kind, s_stay_signed_in, s_ip, s_user_agent, s_browser, s_os, s_created_at, s_last_active_at, s_expires_at, s_reauthenticated_at, ...account } = row
+  const session: Session = {
+    id: s_id, account_id: account.id, token_hash: s_token_hash, kind: s_kind, stay_signed_in: s_stay_signed_in,
+    ip: s_ip, user_agent: s_user_agent, browser: s_browser, os: s_os, created_at: s_created_at,
+    last_active_at: s_last_active_at, expires_at: s_expires_at, reauthenticated_at: s_reauthenticated_at,
+  }
+  const now = ctx.clock.now()
+  if (isExpired(session, now) || account.status !== 'active') {
+    // An expired session is dead weight; remove it so it cannot be listed or revived.
+    void ctx.db.deleteFrom('sessions').where('id', '=', session.id).execute().catch(() => {})
+    return { auth: null, expired: account.status === 'active' }
+  }
+  if (now - session.last_active_at >= ACTIVITY_WRITE_INTERVAL_MS) {
+    session.last_active_at = now
+    // Off the response path: a lost activity write only makes the idle clock a minute stricter.
+    void ctx.db
+      .updateTable('sessions')
+      .set({ last_active_at: now })
+      .where('id', '=', session.id)
+      .execute()
+      .catch((err) => ctx.log.warn({ err }, 'could not record session activity'))
+  }
+  return { auth: { session, account: account as Account } }
+}
+
+export async function listSessions(ctx: AppContext, accountId: string) {
+  const now = ctx.clock.now()
+  const rows = await ctx.db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('last_active_at', 'desc')
+    .execute()
+  return rows.filter((s) => !isExpired(s, now))
+}
+
+export async function revokeSession(ctx: AppContext, input: { accountId: string; sessionId: string; meta: RequestMeta; type?: AuditEventType }): Promise<boolean> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const result = await trx
+      .deleteFrom('sessions')
+      .where('id', '=', input.sessionId)
+      .where('account_id', '=', input.accountId)
+      .executeTakeFirst()
+    const revoked = Number(result.numDeletedRows) === 1
+    if (revoked) {
+      await recordAudit(trx, { accountId: input.accountId, type: input.type ?? 'session.revoked', meta: input.meta, at: ctx.clock.now(), details: { sessionId: input.sessionId } })
+    }
+    return revoked
+  })
+}
+
+/** Revokes every session of the account, or every one but `exceptSessionId`. */
+export async function revokeAllSessions(
+  db: Queryable,
+  input: { accountId: string; exceptSessionId?: string },
+): Promise<number> {
+  let query = db.deleteFrom('sessions').where('account_id', '=', input.accountId)
+  if (input.exceptSessionId) query = query.where('id', '!=', input.exceptSessionId)
+  const result = await query.executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+export async function markReauthenticated(ctx: AppContext, sessionId: string): Promise<void> {
+  await ctx.db.updateTable('sessions').set({ reauthenticated_at: ctx.clock.now() }).where('id', '=', sessionId).execute()
+}
