@@ -18,6 +18,36 @@ export const UNREMEMBERED_MAX_MS = 24 * HOUR_MS
 /** last_active_at is written at most this often per session, so reads stay reads. */
 export const ACTIVITY_WRITE_INTERVAL_MS = MINUTE_MS
 
+/**
+ * Last activity seen by this instance, newer than the database's copy until the coalesced
+ * write lands; the idle rule reads the later of the two. Bounded: oldest entries fall out.
+ */
+export class SessionActivity {
+  readonly #seen = new Map<string, number>()
+  readonly #max: number
+  constructor(maxEntries = 100_000) {
+    this.#max = maxEntries
+  }
+  record(sessionId: string, at: number): void {
+    this.#seen.delete(sessionId)
+    this.#seen.set(sessionId, at)
+    if (this.#seen.size > this.#max) this.#seen.delete(this.#seen.keys().next().value!)
+  }
+  lastSeen(sessionId: string): number | undefined {
+    return this.#seen.get(sessionId)
+  }
+  forget(sessionId: string): void {
+    this.#seen.delete(sessionId)
+  }
+}
+
+const activityByContext = new WeakMap<AppContext, SessionActivity>()
+function activityOf(ctx: AppContext): SessionActivity {
+  let activity = activityByContext.get(ctx)
+  if (!activity) activityByContext.set(ctx, (activity = new SessionActivity()))
+  return activity
+}
+
 export type Session = Selectable<SessionsTable>
 export type Account = Selectable<AccountsTable>
 
@@ -99,13 +129,19 @@ export async function authenticate(ctx: AppContext, token: string): Promise<{ au
     last_active_at: s_last_active_at, expires_at: s_expires_at, reauthenticated_at: s_reauthenticated_at,
   }
   const now = ctx.clock.now()
+  const activity = activityOf(ctx)
+  const storedLastActive = session.last_active_at
+  session.last_active_at = Math.max(session.last_active_at, activity.lastSeen(session.id) ?? 0)
   if (isExpired(session, now) || account.status !== 'active') {
+    activity.forget(session.id)
     // An expired session is dead weight; remove it so it cannot be listed or revived.
     void ctx.db.deleteFrom('sessions').where('id', '=', session.id).execute().catch(() => {})
     return { auth: null, expired: account.status === 'active' }
   }
-  if (now - session.last_active_at >= ACTIVITY_WRITE_INTERVAL_MS) {
-    session.last_active_at = now
+  const writeDue = now - storedLastActive >= ACTIVITY_WRITE_INTERVAL_MS
+  activity.record(session.id, now)
+  session.last_active_at = now
+  if (writeDue) {
     // Off the response path: a lost activity write only makes the idle clock a minute stricter.
     void ctx.db
       .updateTable('sessions')

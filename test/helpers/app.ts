@@ -1,0 +1,132 @@
+/**
+ * A real Latchkey app per test: real database (SQLite file or a fresh PostgreSQL database),
+ * real SMTP to a catcher on loopback, a ManualClock, and an HTTP client over Fastify inject.
+ * Teardown is registered where the app is built.
+ */
+import { onTestFinished } from 'vitest'
+import type { LightMyRequestResponse } from 'fastify'
+import { createApp, type App } from '../../src/app.ts'
+import { ManualClock } from '../../src/clock.ts'
+import { loadConfig } from '../../src/config.ts'
+import { createTestDatabase, type TestDialect } from './databases.ts'
+import { SmtpCatcher, tokenFrom } from './smtp.ts'
+
+export const PUBLIC_URL = 'http://latchkey.test'
+export const STRONG_PASSWORD = 'correct horse battery staple'
+
+export interface TestApp {
+  app: App
+  clock: ManualClock
+  smtp: SmtpCatcher
+  dialect: TestDialect
+  client(options?: { ip?: string; userAgent?: string; origin?: string | null }): TestClient
+}
+
+export async function testApp(dialect: TestDialect, env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase(dialect)
+  const smtp = await new SmtpCatcher().start()
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12))
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_URL,
+    DATABASE_URL: database.url,
+    SMTP_URL: smtp.url,
+    MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
+    // Cheap hashes keep the suite fast; production parameters have their own test.
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_ITERATIONS: '1',
+    CAPTCHA_MAX_COUNTER: '50',
+    ...env,
+  })
+  const app = await createApp(config, { clock })
+  onTestFinished(async () => {
+    await app.close()
+    await smtp.stop()
+    await database.drop()
+  })
+  return { app, clock, smtp, dialect, client: (options) => new TestClient(app, options) }
+}
+
+export interface Response<T = any> {
+  status: number
+  body: T
+  headers: LightMyRequestResponse['headers']
+  cookies: LightMyRequestResponse['cookies']
+}
+
+/** A browser-like client: keeps the session cookie and sends PUBLIC_URL as Origin. */
+export class TestClient {
+  readonly #app: App
+  readonly ip: string
+  readonly userAgent: string
+  readonly origin: string | null
+  cookie?: string
+  bearer?: string
+
+  constructor(app: App, options: { ip?: string; userAgent?: string; origin?: string | null } = {}) {
+    this.#app = app
+    this.ip = options.ip ?? '198.51.100.7'
+    this.userAgent = options.userAgent ?? 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36'
+    this.origin = options.origin === undefined ? PUBLIC_URL : options.origin
+  }
+
+  async request<T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response<T>> {
+    const res = await this.#app.server.inject({
+      method: method as 'GET',
+      url,
+      remoteAddress: this.ip,
+      headers: {
+        'user-agent': this.userAgent,
+        ...(this.origin ? { origin: this.origin } : {}),
+        ...(this.cookie ? { cookie: `latchkey_session=${this.cookie}` } : {}),
+        ...(this.bearer ? { authorization: `Bearer ${this.bearer}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    })
+    const session = res.cookies.find((c) => c.name === 'latchkey_session')
+    if (session) this.cookie = session.value || undefined
+    const text = res.body
+    let parsed: unknown = text
+    if ((res.headers['content-type'] ?? '').toString().includes('json') && text) parsed = JSON.parse(text)
+    return { status: res.statusCode, body: parsed as T, headers: res.headers, cookies: res.cookies }
+  }
+
+  get<T = any>(url: string) {
+    return this.request<T>('GET', url)
+  }
+  post<T = any>(url: string, body?: unknown) {
+    return this.request<T>('POST', url, body ?? {})
+  }
+  patch<T = any>(url: string, body: unknown) {
+    return this.request<T>('PATCH', url, body)
+  }
+  delete<T = any>(url: string, body?: unknown) {
+    return this.request<T>('DELETE', url, body)
+  }
+}
+
+let counter = 0
+/** A unique person per call, so no test depends on another's rows. */
+export function person(prefix = 'user') {
+  counter += 1
+  const id = `${prefix}${counter}${Math.random().toString(36).slice(2, 6)}`
+  return { email: `${id}@example.com`, username: id, password: STRONG_PASSWORD }
+}
+
+/** Signs up, confirms by the emailed link, and signs in; returns the signed-in client. */
+export async function signedUpUser(t: TestApp, options: { staySignedIn?: boolean; confirm?: boolean; client?: TestClient } = {}) {
+  const who = person()
+  const client = options.client ?? t.client()
+  const signup = await client.post('/api/v1/signup', { ...who, acceptTerms: true })
+  if (signup.status !== 202) throw new Error(`signup failed: ${JSON.stringify(signup.body)}`)
+  const mail = await t.smtp.waitFor(who.email, /confirm/i)
+  if (options.confirm !== false) {
+    const confirmed = await client.post('/api/v1/email/confirm', { token: tokenFrom(mail) })
+    if (confirmed.status !== 200) throw new Error(`confirm failed: ${JSON.stringify(confirmed.body)}`)
+  }
+  const signin = await client.post('/api/v1/signin', { login: who.email, password: who.password, staySignedIn: options.staySignedIn ?? false })
+  if (signin.status !== 200) throw new Error(`signin failed: ${JSON.stringify(signin.body)}`)
+  return { ...who, client, accountId: signin.body.account.id as string, sessionId: signin.body.session.id as string }
+}
