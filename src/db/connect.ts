@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration'
 import pg from 'pg'
 import { openSqlite } from './node-sqlite.ts'
 import type { Database, Db } from './schema.ts'
