@@ -37,16 +37,21 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } })
 }
 
-export async function createApp(config: Config, options: { clock?: Clock; log?: Logger } = {}): Promise<App> {
+export interface OpenContext {
+  ctx: AppContext
+  close(): Promise<void>
+}
+
+/** Everything but HTTP: what the CLI needs for operator actions, and what the server builds on. */
+export async function openContext(config: Config, options: { clock?: Clock; log?: Logger } = {}): Promise<OpenContext> {
   const log = options.log ?? createLogger(config)
   const clock = options.clock ?? systemClock
   const handle = connect(config.databaseUrl)
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
   try {
     const applied = await migrateToLatest(handle.db)
     if (applied.length) log.info({ migrations: applied }, 'database migrated')
-    bundledCommonPasswords()
     const mailer = new Mailer({ db: handle.db, clock, log, from: config.mailFrom, smtpUrl: config.smtpUrl })
     const ctx: AppContext = {
       config,
@@ -59,13 +64,9 @@ export async function createApp(config: Config, options: { clock?: Clock; log?: 
       limits: new RateLimits(config.rateLimits, redis),
       captcha: new Captcha({ db: handle.db, maxCounter: config.captchaMaxCounter, secret: await serverSecret(handle.db, 'captcha_hmac', clock.now()) }),
     }
-    const server = await buildServer(ctx)
-    mailer.start()
     return {
       ctx,
-      server,
       async close() {
-        await server.close()
         await mailer.stop()
         redis?.disconnect()
         await handle.close()
@@ -74,6 +75,27 @@ export async function createApp(config: Config, options: { clock?: Clock; log?: 
   } catch (err) {
     redis?.disconnect()
     await handle.close()
+    throw err
+  }
+}
+
+export async function createApp(config: Config, options: { clock?: Clock; log?: Logger } = {}): Promise<App> {
+  const opened = await openContext(config, options)
+  try {
+    // Loaded before the first request, not during it.
+    bundledCommonPasswords()
+    const server = await buildServer(opened.ctx)
+    opened.ctx.mailer.start()
+    return {
+      ctx: opened.ctx,
+      server,
+      async close() {
+        await server.close()
+        await opened.close()
+      },
+    }
+  } catch (err) {
+    await opened.close()
     throw err
   }
 }

@@ -4,8 +4,6 @@
  */
 import { Command, CommanderError } from 'commander'
 import { OPERATOR } from '../audit/audit.ts'
-import { setAccountActive } from '../accounts/accounts.ts'
-import { createApp, createLogger } from '../app.ts'
 import { ConfigError, loadConfig, type Config } from '../config.ts'
 import { connect, listMigrations, migrateToLatest } from '../db/connect.ts'
 import { AppError } from '../errors.ts'
@@ -33,6 +31,8 @@ program
   .description('start the server (reads PORT, PUBLIC_URL, DATABASE_URL, SMTP_URL, ... from the environment)')
   .action(async () => {
     const cfg = config()
+    // Loaded on demand: `migrate` and `mail` should not pay for the HTTP server's modules.
+    const { createApp } = await import('../app.ts')
     const app = await createApp(cfg)
     const address = await app.server.listen({ port: cfg.port, host: cfg.host })
     app.ctx.log.info({ address, publicUrl: cfg.publicUrl.origin, database: app.ctx.dialect, mail: cfg.smtpUrl ? 'smtp' : 'outbox' }, 'Latchkey is listening')
@@ -100,13 +100,15 @@ for (const [name, active] of [['deactivate', false], ['reactivate', true]] as co
     .description(active ? 'let a deactivated account sign in again' : 'block sign-in and end every session of an account at once')
     .action(async (login: string) => {
       const cfg = config()
-      const app = await createApp({ ...cfg, smtpUrl: cfg.smtpUrl }, { log: createLogger({ ...cfg, logLevel: 'warn' }) })
+      const { createLogger, openContext } = await import('../app.ts')
+      const { setAccountActive } = await import('../accounts/accounts.ts')
+      const opened = await openContext(cfg, { log: createLogger({ ...cfg, logLevel: 'warn' }) })
       try {
-        const { account, sessionsRevoked } = await setAccountActive(app.ctx, login, active, OPERATOR)
+        const { account, sessionsRevoked } = await setAccountActive(opened.ctx, login, active, OPERATOR)
         console.log(`${account.username} <${account.email}> is now ${account.status}${active ? '' : `; ${sessionsRevoked} session(s) ended`}.`)
       } finally {
-        await app.ctx.mailer.stop()
-        await app.close()
+        // Waits for the notice email to leave when SMTP is configured; the server retries otherwise.
+        await opened.close()
       }
     })
 }
