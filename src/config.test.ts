@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from './config.ts'
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err
+    throw err
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('configuration', () => {
+  it('starts with embedded defaults: SQLite under ./data and the mail outbox', () => {
+    const config = loadConfig({})
+    expect(config.databaseUrl).toBe('sqlite:data/latchkey.db')
+    expect(config.smtpUrl).toBeUndefined()
+    expect(config.publicUrl.origin).toBe('http://localhost:3000')
+    expect(config.argon2).toEqual({ memoryKiB: 19456, iterations: 2, parallelism: 1 })
+  })
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'ftp://example.com' }, 'PUBLIC_URL'],
+    [{ PUBLIC_URL: 'https://example.com/accounts' }, 'PUBLIC_URL'],
+    [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL'],
+    [{ SMTP_URL: 'http://mail.example.com' }, 'SMTP_URL'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
+    [{ MAIL_FROM: 'nobody' }, 'MAIL_FROM'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ ARGON2_MEMORY_KIB: '8' }, 'ARGON2_MEMORY_KIB'],
+  ])('names the bad variable in %j', (env, variable) => {
+    const err = errorOf(env)
+    expect(err.variable).toBe(variable)
+    expect(err.message).toContain(variable)
+  })
+
+  it('accepts PostgreSQL, SMTP and Redis URLs', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@db/latchkey', SMTP_URL: 'smtps://u:p@mail.example.com:465', REDIS_URL: 'redis://cache:6379', PUBLIC_URL: 'https://accounts.example.com' })
+    expect(config.databaseUrl).toBe('postgres://u@db/latchkey')
+    expect(config.smtpUrl).toBe('smtps://u:p@mail.example.com:465')
+    expect(config.redisUrl).toBe('redis://cache:6379')
+    expect(config.mailFrom).toBe('Latchkey <no-reply@accounts.example.com>')
+  })
+})
