@@ -8,6 +8,7 @@ export const ERROR_CATALOG = {
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   unsupported_media_type: { status: 415, message: 'Send the request body as application/json.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
+  uri_too_long: { status: 414, message: 'The URL is too long.' },
   not_found: { status: 404, message: 'Nothing was found here.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
   unauthenticated: { status: 401, message: 'Sign in to continue.' },

@@ -6,9 +6,10 @@ import cookie from '@fastify/cookie'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { accountRoutes, AccountView } from './accounts/routes.ts'
 import type { AppContext } from './context.ts'
+import { AppError } from './errors.ts'
 import { originCheck } from './http/auth.ts'
 import { registerErrorHandling } from './http/errors.ts'
 import { opsRoutes } from './http/ops.ts'
@@ -27,6 +28,13 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors raised before routing (a malformed or over-long URL) get the same JSON shape.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400
+      const message = status === 414 ? 'The URL is too long.' : 'The URL is not valid.'
+      const body = new AppError(status === 414 ? 'uri_too_long' : 'invalid_request', { message }).toJSON()
+      void (reply as unknown as FastifyReply).status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body))
+    },
   })
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   registerErrorHandling(app)
