@@ -63,6 +63,10 @@ export async function openContext(config: Config, options: { clock?: Clock; log?
       hasher: new PasswordHasher(config.argon2),
       limits: new RateLimits(config.rateLimits, redis),
       captcha: new Captcha({ db: handle.db, maxCounter: config.captchaMaxCounter, secret: await serverSecret(handle.db, 'captcha_hmac', clock.now()) }),
+      secretsKey: config.encryptionKey ?? Buffer.from(await serverSecret(handle.db, 'secrets_key', clock.now()), 'base64url'),
+    }
+    if (!config.encryptionKey && config.env === 'production') {
+      log.warn('ENCRYPTION_KEY is not set: TOTP secrets are encrypted with a key kept in the database itself')
     }
     return {
       ctx,

@@ -9,6 +9,8 @@ export interface RateLimitConfig {
   signinPerIpPerMinute: number
   /** Failed sign-ins per account per 15 minutes before a back-off (NIST 800-63B §5.2.2). */
   signinFailuresPerAccountPer15Minutes: number
+  /** Wrong second-factor codes per account per 15 minutes (6-digit codes need this, RFC 6238 §5.2). */
+  twoFactorFailuresPerAccountPer15Minutes: number
   /** Consecutive failed sign-ins after which password sign-in is locked until a reset. */
   signinLockAfterFailures: number
   signupPerIpPerHour: number
@@ -34,6 +36,8 @@ export interface Config {
   captchaMaxCounter: number
   rateLimits: RateLimitConfig
   argon2: { memoryKiB: number; iterations: number; parallelism: number }
+  /** 32 bytes that encrypt TOTP secrets at rest; without it a key kept in the database is used. */
+  encryptionKey?: Buffer
 }
 
 export class ConfigError extends Error {
@@ -106,8 +110,15 @@ export function loadConfig(env: Env = process.env): Config {
   const mailFrom = env.MAIL_FROM || `Latchkey <no-reply@${publicUrl.hostname}>`
   if (!/@[^@\s>]+>?$/.test(mailFrom)) throw new ConfigError('MAIL_FROM', 'must be an email address, e.g. "Latchkey <no-reply@example.com>"')
 
+  let encryptionKey: Buffer | undefined
+  if (env.ENCRYPTION_KEY) {
+    encryptionKey = Buffer.from(env.ENCRYPTION_KEY, 'base64')
+    if (encryptionKey.length !== 32) throw new ConfigError('ENCRYPTION_KEY', 'must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)')
+  }
+
   return {
     env: nodeEnv,
+    encryptionKey,
     host: env.HOST || '127.0.0.1',
     port,
     publicUrl,
@@ -122,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimits: {
       signinPerIpPerMinute: integer(env, 'RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE', 60, 1, 1_000_000),
       signinFailuresPerAccountPer15Minutes: integer(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 10, 1, 1000),
+      twoFactorFailuresPerAccountPer15Minutes: integer(env, 'RATE_LIMIT_TWO_FACTOR_FAILURES_PER_ACCOUNT', 10, 1, 1000),
       signinLockAfterFailures: integer(env, 'SIGNIN_LOCK_AFTER_FAILURES', 100, 1, 100),
       signupPerIpPerHour: integer(env, 'RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR', 30, 1, 1_000_000),
       recoveryPerIpPerHour: integer(env, 'RATE_LIMIT_RECOVERY_PER_IP_PER_HOUR', 20, 1, 1_000_000),

@@ -23,6 +23,8 @@ export interface AppContext {
   hasher: PasswordHasher
   limits: RateLimits
   captcha: Captcha
+  /** AES-256 key for secrets stored encrypted (TOTP seeds). */
+  secretsKey: Buffer
 }
 
 /** Runs `work` in one transaction, then lets the mailer send what the transaction queued. */

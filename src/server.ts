@@ -16,6 +16,9 @@ import { opsRoutes } from './http/ops.ts'
 import { ErrorResponse } from './http/schemas.ts'
 import { recoveryRoutes } from './recovery/routes.ts'
 import { sessionRoutes } from './sessions/routes.ts'
+import { twoFactorRoutes } from './two-factor/routes.ts'
+import { passkeyRoutes } from './passkeys/routes.ts'
+import { notificationRoutes } from './notifications/routes.ts'
 
 const VERSION = '0.1.0'
 
@@ -76,6 +79,9 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   accountRoutes(app, ctx)
   sessionRoutes(app, ctx)
   recoveryRoutes(app, ctx)
+  twoFactorRoutes(app, ctx)
+  passkeyRoutes(app, ctx)
+  notificationRoutes(app, ctx)
   opsRoutes(app, ctx)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app

@@ -9,10 +9,12 @@ import { isUniqueViolation } from '../db/errors.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { pickLocale, type Locale } from '../mail/templates.ts'
-import { checkNewPassword, normalizePassword } from '../passwords/policy.ts'
+import { checkNewPassword } from '../passwords/policy.ts'
+import { notifySecurity } from '../notifications/notifications.ts'
 import { revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
 import { newId } from '../crypto.ts'
 import { canonicalEmail, normalizeEmail } from './emails.ts'
+import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken } from './tokens.ts'
 import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
 
@@ -38,16 +40,6 @@ export function accountView(account: Account) {
     publicProfile: account.public_profile === 1,
     locale: localeOf(account),
     createdAt: new Date(account.created_at).toISOString(),
-  }
-}
-
-async function verifyPasswordOf(ctx: AppContext, account: Account, password: string, field: string): Promise<void> {
-  // Re-entered passwords are guessable by whoever holds a stolen session; throttle them too.
-  const key = `account:${account.id}`
-  await ctx.limits.check('signin_failures_account', key)
-  if (!(await ctx.hasher.verify(account.password_hash, normalizePassword(password)))) {
-    await ctx.limits.consume('signin_failures_account', key).catch(() => {})
-    throw new AppError('password_incorrect', { fields: { [field]: 'incorrect' } })
   }
 }
 
@@ -149,7 +141,7 @@ export async function confirmEmail(ctx: AppContext, token: string, meta: Request
       if (isUniqueViolation(err)) throw new AppError('email_taken', { fields: { token: 'email_taken' } })
       throw err
     }
-    await ctx.mailer.enqueue(trx, { to: account.email, template: 'email_changed', locale: localeOf(account), vars: { username: account.username, newEmail: row.email } })
+    await notifySecurity(ctx, trx, account, 'email_changed', { username: account.username, newEmail: row.email })
     await recordAudit(trx, { accountId: account.id, type: 'account.email_changed', meta, at: now, details: { from: account.email, to: row.email } })
     return { email: row.email }
   })
@@ -253,7 +245,7 @@ export async function requestEmailChange(ctx: AppContext, auth: Authenticated, i
     }
     const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'email_change', email })
     await ctx.mailer.enqueue(trx, { to: email, template: 'email_change_confirm', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/confirm-email', { token }) } })
-    await ctx.mailer.enqueue(trx, { to: account.email, template: 'email_change_requested', locale: localeOf(account), vars: { username: account.username, newEmail: email } })
+    await notifySecurity(ctx, trx, account, 'email_change_requested', { username: account.username, newEmail: email })
     await recordAudit(trx, { accountId: account.id, type: 'account.email_change_requested', meta, at: now, details: { to: email } })
   })
   return { pendingEmail: email }
@@ -270,7 +262,7 @@ export async function changePassword(ctx: AppContext, auth: Authenticated, input
     const revoked = await revokeAllSessions(trx, { accountId: account.id, exceptSessionId: session.id })
     await trx.updateTable('sessions').set({ reauthenticated_at: now }).where('id', '=', session.id).execute()
     await recordAudit(trx, { accountId: account.id, type: 'account.password_changed', meta, at: now, details: { otherSessionsRevoked: revoked } })
-    await ctx.mailer.enqueue(trx, { to: account.email, template: 'password_changed', locale: localeOf(account), vars: { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') } })
+    await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
     return { otherSessionsRevoked: revoked }
   })
 }
@@ -297,17 +289,23 @@ async function findByEmailOrUsername(db: Queryable, login: string): Promise<Acco
   return db.selectFrom('accounts').selectAll().where(column, '=', value).executeTakeFirst()
 }
 
+/** Looks an account up by email or username for operator commands; a clear error otherwise. */
+export async function findAccount(db: Queryable, login: string): Promise<Account> {
+  const account = await findByEmailOrUsername(db, login)
+  if (!account) throw new AppError('not_found', { message: `No account with email or username "${login}".` })
+  return account
+}
+
 /** Operator action: the account cannot sign in and loses every session at once. */
 export async function setAccountActive(ctx: AppContext, login: string, active: boolean, meta: RequestMeta): Promise<{ account: Account; sessionsRevoked: number }> {
   return inTransaction(ctx, async (trx) => {
-    const account = await findByEmailOrUsername(trx, login)
-    if (!account) throw new AppError('not_found', { message: `No account with email or username "${login}".` })
+    const account = await findAccount(trx, login)
     const now = ctx.clock.now()
     await trx.updateTable('accounts').set({ status: active ? 'active' : 'deactivated', updated_at: now }).where('id', '=', account.id).execute()
     const sessionsRevoked = active ? 0 : await revokeAllSessions(trx, { accountId: account.id })
     await recordAudit(trx, { accountId: account.id, type: active ? 'account.reactivated' : 'account.deactivated', meta, at: now, details: { sessionsRevoked } })
     if (!active && account.status === 'active') {
-      await ctx.mailer.enqueue(trx, { to: account.email, template: 'account_deactivated', locale: localeOf(account), vars: { username: account.username } })
+      await notifySecurity(ctx, trx, account, 'account_deactivated', { username: account.username })
     }
     return { account: { ...account, status: active ? 'active' : 'deactivated' }, sessionsRevoked }
   })

@@ -6,6 +6,7 @@ import { authOf, clearSessionCookie, requestMeta, requireAuth } from '../http/au
 import { errors } from '../http/schemas.ts'
 import { LOCALES } from '../mail/templates.ts'
 import { PASSWORD_MAX_LENGTH } from '../passwords/policy.ts'
+import { requireRecentAuth } from '../sessions/reauth.ts'
 import {
   accountView, changePassword, confirmEmail, deleteAccount, JOB_ROLES, publicProfile,
   requestEmailChange, resendConfirmation, signUp, updateProfile,
@@ -61,6 +62,8 @@ const ProfilePatch = Type.Object(
 export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
   const signedIn = requireAuth(ctx)
+  // Sudo mode: a sign-in or re-authentication within the last 5 minutes.
+  const sensitive = [signedIn, requireRecentAuth(ctx)]
 
   api.post('/api/v1/signup', {
     schema: {
@@ -123,7 +126,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
       response: { 202: Type.Object({ status: Type.Literal('confirmation_sent'), pendingEmail: Type.String() }), ...errors(400, 401, 403, 429) },
     },
-    preHandler: [signedIn],
+    preHandler: sensitive,
   }, async (request, reply) => {
     const { pendingEmail } = await requestEmailChange(ctx, authOf(request), request.body, requestMeta(request))
     return reply.status(202).send({ status: 'confirmation_sent' as const, pendingEmail })
@@ -137,7 +140,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
       response: { 200: Type.Object({ status: Type.Literal('password_changed'), otherSessionsRevoked: Type.Integer() }), ...errors(400, 401, 403, 429) },
     },
-    preHandler: [signedIn],
+    preHandler: sensitive,
   }, async (request) => ({ status: 'password_changed' as const, ...(await changePassword(ctx, authOf(request), request.body, requestMeta(request))) }))
 
   api.delete('/api/v1/me', {
@@ -148,7 +151,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       body: Type.Object({ password: Password }, { additionalProperties: false }),
       response: { 200: Type.Object({ status: Type.Literal('deleted') }), ...errors(400, 401, 403, 429) },
     },
-    preHandler: [signedIn],
+    preHandler: sensitive,
   }, async (request, reply) => {
     await deleteAccount(ctx, authOf(request), request.body, requestMeta(request))
     clearSessionCookie(ctx, reply)

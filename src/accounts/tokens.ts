@@ -12,21 +12,26 @@ export const TOKEN_LIFETIME_MS: Record<TokenPurpose, number> = {
   email_confirm: 24 * HOUR_MS,
   email_change: 24 * HOUR_MS,
   password_reset: HOUR_MS,
+  // "This wasn't me" in a new-device email: useful for as long as someone might read it late.
+  signin_disavow: 7 * DAY_MS,
 }
 
 /** Issues a new token and retires any unused one of the same purpose: only the newest link works. */
 export async function issueToken(
   db: Queryable,
   clock: Clock,
-  input: { accountId: string; purpose: TokenPurpose; email?: string },
+  input: { accountId: string; purpose: TokenPurpose; email?: string; sessionId?: string },
 ): Promise<string> {
   const now = clock.now()
-  await db
-    .deleteFrom('account_tokens')
-    .where('account_id', '=', input.accountId)
-    .where('purpose', '=', input.purpose)
-    .where('used_at', 'is', null)
-    .execute()
+  // Each new-device email keeps its own link; for every other purpose only the newest works.
+  if (input.purpose !== 'signin_disavow') {
+    await db
+      .deleteFrom('account_tokens')
+      .where('account_id', '=', input.accountId)
+      .where('purpose', '=', input.purpose)
+      .where('used_at', 'is', null)
+      .execute()
+  }
   const token = newToken()
   await db
     .insertInto('account_tokens')
@@ -36,6 +41,7 @@ export async function issueToken(
       purpose: input.purpose,
       token_hash: hashToken(token),
       email: input.email ?? null,
+      session_id: input.sessionId ?? null,
       created_at: now,
       expires_at: now + TOKEN_LIFETIME_MS[input.purpose],
       used_at: null,
@@ -54,7 +60,7 @@ export async function consumeToken(db: Queryable, clock: Clock, token: string, p
     .where('purpose', 'in', purposes)
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
-    .returning(['account_id', 'purpose', 'email'])
+    .returning(['account_id', 'purpose', 'email', 'session_id'])
     .executeTakeFirst()
 }
 

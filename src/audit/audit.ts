@@ -23,6 +23,16 @@ export type AuditEventType =
   | 'session.signed_out'
   | 'session.revoked'
   | 'sessions.revoked_all'
+  | 'session.reauthenticated'
+  | 'signin.disavowed'
+  | 'two_factor.enabled'
+  | 'two_factor.disabled'
+  | 'two_factor.recovery_codes_regenerated'
+  | 'two_factor.reset_by_operator'
+  | 'two_factor.failed'
+  | 'passkey.added'
+  | 'passkey.renamed'
+  | 'passkey.removed'
 
 /** Who did it and from where; `operator` for the CLI. */
 export interface RequestMeta {

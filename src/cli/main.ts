@@ -113,6 +113,26 @@ for (const [name, active] of [['deactivate', false], ['reactivate', true]] as co
     })
 }
 
+program
+  .command('two-factor')
+  .description('operator actions on two-factor authentication')
+  .command('reset <emailOrUsername>')
+  .description('turn 2FA off for a person who lost their device and codes (verify who they are first)')
+  .action(async (login: string) => {
+    const cfg = config()
+    const { createLogger, openContext } = await import('../app.ts')
+    const { findAccount } = await import('../accounts/accounts.ts')
+    const { resetTwoFactorByOperator } = await import('../two-factor/two-factor.ts')
+    const opened = await openContext(cfg, { log: createLogger({ ...cfg, logLevel: 'warn' }) })
+    try {
+      const account = await findAccount(opened.ctx.db, login)
+      const wasOn = await resetTwoFactorByOperator(opened.ctx, account, OPERATOR)
+      console.log(wasOn ? `Two-factor authentication is now off for ${account.username} <${account.email}>; they were emailed.` : `${account.username} did not have two-factor authentication on; nothing changed.`)
+    } finally {
+      await opened.close()
+    }
+  })
+
 program.exitOverride()
 try {
   await program.parseAsync(process.argv)

@@ -6,6 +6,7 @@ import pg from 'pg'
 import { openSqlite } from './node-sqlite.ts'
 import type { Database, Db } from './schema.ts'
 import * as m0001 from './migrations/0001_accounts.ts'
+import * as m0002 from './migrations/0002_two_factor_passkeys_notifications.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -19,6 +20,7 @@ export interface DatabaseHandle {
 // packaged install cannot pick up stray files and the order is explicit.
 const MIGRATIONS: Record<string, Migration> = {
   '0001_accounts': m0001,
+  '0002_two_factor_passkeys_notifications': m0002,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

@@ -19,6 +19,7 @@ export interface AccountsTable {
   status: Generated<'active' | 'deactivated'>
   terms_version: string
   terms_accepted_at: number
+  notification_preferences: Generated<string>
   failed_signins: Generated<number>
   password_signin_locked: Generated<number>
   created_at: number
@@ -41,7 +42,7 @@ export interface SessionsTable {
   reauthenticated_at: number
 }
 
-export type TokenPurpose = 'email_confirm' | 'email_change' | 'password_reset'
+export type TokenPurpose = 'email_confirm' | 'email_change' | 'password_reset' | 'signin_disavow'
 
 export interface AccountTokensTable {
   id: string
@@ -49,6 +50,7 @@ export interface AccountTokensTable {
   purpose: TokenPurpose
   token_hash: string
   email: string | null
+  session_id: Generated<string | null>
   created_at: number
   expires_at: number
   used_at: number | null
@@ -92,6 +94,76 @@ export interface CaptchaUsesTable {
   expires_at: number
 }
 
+export interface TwoFactorTable {
+  account_id: string
+  secret_encrypted: string
+  /** null while set-up waits for the first code. */
+  enabled_at: number | null
+  /** The last accepted TOTP time step: a code is accepted once (no replay in its window). */
+  last_used_step: number | null
+  created_at: number
+}
+
+export interface RecoveryCodesTable {
+  id: string
+  account_id: string
+  code_hash: string
+  created_at: number
+  used_at: number | null
+}
+
+export interface SigninTicketsTable {
+  id: string
+  token_hash: string
+  account_id: string
+  stay_signed_in: number
+  device_hash: string
+  attempts: Generated<number>
+  created_at: number
+  expires_at: number
+  used_at: number | null
+}
+
+export interface PasskeysTable {
+  id: string
+  account_id: string
+  credential_id: string
+  public_key: string
+  counter: number
+  transports: string
+  device_type: string
+  backed_up: number
+  name: string
+  created_at: number
+  last_used_at: number | null
+}
+
+export interface WebauthnChallengesTable {
+  id: string
+  account_id: string | null
+  purpose: 'register' | 'signin' | 'second_factor' | 'reauthenticate'
+  challenge: string
+  expires_at: number
+}
+
+export interface KnownDevicesTable {
+  account_id: string
+  device_hash: string
+  first_seen_at: number
+  last_seen_at: number
+}
+
+export interface NotificationsTable {
+  id: string
+  account_id: string
+  category: string
+  kind: string
+  title: string
+  body: string
+  created_at: number
+  read_at: number | null
+}
+
 export interface Database {
   accounts: AccountsTable
   sessions: SessionsTable
@@ -100,6 +172,13 @@ export interface Database {
   audit_events: AuditEventsTable
   server_secrets: ServerSecretsTable
   captcha_uses: CaptchaUsesTable
+  two_factor: TwoFactorTable
+  recovery_codes: RecoveryCodesTable
+  signin_tickets: SigninTicketsTable
+  passkeys: PasskeysTable
+  webauthn_challenges: WebauthnChallengesTable
+  known_devices: KnownDevicesTable
+  notifications: NotificationsTable
 }
 
 export type Db = Kysely<Database>

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { RequestMeta } from '../audit/audit.ts'
 import type { AppContext } from '../context.ts'
+import { newToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { authenticate, STAY_SIGNED_IN_MS, type Authenticated } from '../sessions/sessions.ts'
 
@@ -50,6 +51,33 @@ export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: st
 
 export function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {
   reply.clearCookie(sessionCookieName(ctx), { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.publicUrl.protocol === 'https:' })
+}
+
+const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600
+
+function deviceCookieName(ctx: AppContext): string {
+  return ctx.config.publicUrl.protocol === 'https:' ? '__Host-latchkey_device' : 'latchkey_device'
+}
+
+/**
+ * What "the same device" means for new-device notices: a long-lived random cookie in a
+ * browser; for apps and scripts (no cookie jar) the user agent and IP address.
+ */
+export function deviceKey(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): string {
+  const existing = request.cookies[deviceCookieName(ctx)]
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return `cookie:${existing}`
+  if (request.headers.origin) {
+    const fresh = newToken()
+    reply.setCookie(deviceCookieName(ctx), fresh, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.publicUrl.protocol === 'https:', maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS })
+    return `cookie:${fresh}`
+  }
+  const meta = requestMeta(request)
+  return `agent:${meta.userAgent}|${meta.ip}`
+}
+
+/** Whether this request authenticated with a bearer token (so a rotated token goes in the body). */
+export function usesBearer(request: FastifyRequest): boolean {
+  return bearerToken(request) !== undefined
 }
 
 /** onRequest: refuse cross-site unsafe requests before any work is done. */

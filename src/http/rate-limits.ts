@@ -7,11 +7,12 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { RateLimitConfig } from '../config.ts'
 import { AppError } from '../errors.ts'
 
-export type LimitName = 'signin_ip' | 'signin_failures_account' | 'signup_ip' | 'recovery_ip' | 'recovery_email' | 'resend_account'
+export type LimitName = 'signin_ip' | 'signin_failures_account' | 'two_factor_account' | 'signup_ip' | 'recovery_ip' | 'recovery_email' | 'resend_account'
 
 const rules = (c: RateLimitConfig): Record<LimitName, { points: number; durationSeconds: number }> => ({
   signin_ip: { points: c.signinPerIpPerMinute, durationSeconds: 60 },
   signin_failures_account: { points: c.signinFailuresPerAccountPer15Minutes, durationSeconds: 15 * 60 },
+  two_factor_account: { points: c.twoFactorFailuresPerAccountPer15Minutes, durationSeconds: 15 * 60 },
   signup_ip: { points: c.signupPerIpPerHour, durationSeconds: 3600 },
   recovery_ip: { points: c.recoveryPerIpPerHour, durationSeconds: 3600 },
   recovery_email: { points: c.recoveryPerEmailPerHour, durationSeconds: 3600 },

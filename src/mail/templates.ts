@@ -77,6 +77,36 @@ export const TEMPLATES = {
       ? { subject: '你的账户已被停用', lines: [`${username}，你好：`, '服务管理员停用了你的 Latchkey 账户，所有设备都已退出登录。如有疑问，请联系管理员。'] }
       : { subject: 'Your account was deactivated', lines: [`Hi ${username},`, 'The operator of this service deactivated your Latchkey account and signed it out everywhere. Contact them if you have questions.'] },
   ),
+  signin_new_device: t<{ username: string; browser: string; os: string; ip: string; at: string; disavowLink: string }>(({ username, browser, os, ip, at, disavowLink }, l) =>
+    l === 'zh-CN'
+      ? { subject: '新设备登录了你的账户', lines: [`${username}，你好：`, `你的 Latchkey 账户刚刚在一台新设备上登录：${browser}，${os}，IP 地址 ${ip}，时间 ${at}。`, '如果是你本人，无需任何操作。如果不是你，请点击下面的链接：我们会退出该设备并发送密码重置邮件。'], link: { label: '这不是我', url: disavowLink } }
+      : { subject: 'New sign-in to your account', lines: [`Hi ${username},`, `Your Latchkey account was just signed in from a new device: ${browser} on ${os}, IP address ${ip}, at ${at}.`, 'If this was you, there is nothing to do. If it was not, use the link below: we will sign that device out and send you a password reset link.'], link: { label: 'This wasn\'t me', url: disavowLink } },
+  ),
+  two_factor_enabled: t<{ username: string }>(({ username }, l) =>
+    l === 'zh-CN'
+      ? { subject: '两步验证已开启', lines: [`${username}，你好：`, '你的 Latchkey 账户已开启两步验证，所有设备都已退出登录，请重新登录。请妥善保管恢复码。'] }
+      : { subject: 'Two-factor authentication is on', lines: [`Hi ${username},`, 'Two-factor authentication is now on for your Latchkey account, and every device was signed out; sign in again. Keep your recovery codes somewhere safe.'] },
+  ),
+  two_factor_disabled: t<{ username: string; byOperator: boolean }>(({ username, byOperator }, l) =>
+    l === 'zh-CN'
+      ? { subject: '两步验证已关闭', lines: [`${username}，你好：`, byOperator ? '服务管理员按你的请求重置了你账户的两步验证。' : '你的 Latchkey 账户已关闭两步验证。', '如果不是你本人操作，请立即修改密码并联系服务管理员。'] }
+      : { subject: 'Two-factor authentication was turned off', lines: [`Hi ${username},`, byOperator ? 'The operator of this service reset two-factor authentication on your account, as you asked.' : 'Two-factor authentication was turned off for your Latchkey account.', 'If this was not you, change your password now and contact the operator.'] },
+  ),
+  recovery_codes_low: t<{ username: string; remaining: number }>(({ username, remaining }, l) =>
+    l === 'zh-CN'
+      ? { subject: '你的恢复码快用完了', lines: [`${username}，你好：`, `你只剩 ${remaining} 个未使用的恢复码。请在账户设置中重新生成恢复码。`] }
+      : { subject: 'You are running out of recovery codes', lines: [`Hi ${username},`, `Only ${remaining} unused recovery code${remaining === 1 ? '' : 's'} remain. Generate new ones in your account settings.`] },
+  ),
+  recovery_codes_regenerated: t<{ username: string }>(({ username }, l) =>
+    l === 'zh-CN'
+      ? { subject: '已生成新的恢复码', lines: [`${username}，你好：`, '你的账户生成了新的恢复码，旧的恢复码已全部失效。'] }
+      : { subject: 'New recovery codes were generated', lines: [`Hi ${username},`, 'New recovery codes were generated for your account; the old ones no longer work.'] },
+  ),
+  passkey_added: t<{ username: string; name: string }>(({ username, name }, l) =>
+    l === 'zh-CN'
+      ? { subject: '已添加新的通行密钥', lines: [`${username}，你好：`, `你的账户添加了一个新的通行密钥：${name}。`, '如果不是你本人操作，请立即删除它并修改密码。'] }
+      : { subject: 'A passkey was added to your account', lines: [`Hi ${username},`, `A new passkey, "${name}", was added to your account.`, 'If this was not you, remove it and change your password now.'] },
+  ),
 } as const
 
 export type TemplateName = keyof typeof TEMPLATES
@@ -86,6 +116,8 @@ export interface RenderedMail {
   subject: string
   text: string
   html: string
+  /** The message's own lines, without greeting links or footer: the in-app notification text. */
+  lines: string[]
 }
 
 function escapeHtml(value: string): string {
@@ -101,5 +133,5 @@ export function renderMail<N extends TemplateName>(name: N, vars: TemplateVars<N
     ? `<p style="margin:24px 0"><a href="${escapeHtml(content.link.url)}" style="background:#1f4fd1;color:#fff;padding:12px 20px;border-radius:6px;text-decoration:none;display:inline-block">${escapeHtml(content.link.label)}</a></p><p style="margin:0 0 16px;font-size:13px;color:#555;word-break:break-all">${escapeHtml(content.link.url)}</p>`
     : ''
   const html = `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><title>${escapeHtml(content.subject)}</title></head><body style="font-family:system-ui,sans-serif;color:#1a1a1a;max-width:560px;margin:0 auto;padding:24px">${htmlLines}${button}<hr style="border:none;border-top:1px solid #ddd"><p style="font-size:12px;color:#666">${escapeHtml(footer)}</p></body></html>`
-  return { subject: content.subject, text, html }
+  return { subject: content.subject, text, html, lines: content.lines }
 }

@@ -13,6 +13,7 @@ import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { checkNewPassword } from '../passwords/policy.ts'
 import { revokeAllSessions } from '../sessions/sessions.ts'
+import { notifySecurity } from '../notifications/notifications.ts'
 
 export async function requestRecovery(ctx: AppContext, input: { email: string; captcha: string; meta: RequestMeta }): Promise<void> {
   await ctx.limits.consume('recovery_ip', input.meta.ip)
@@ -60,6 +61,6 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
       .executeTakeFirstOrThrow()
     const revoked = await revokeAllSessions(trx, { accountId: account.id })
     await recordAudit(trx, { accountId: account.id, type: 'account.password_reset', meta: input.meta, at: now, details: { sessionsRevoked: revoked } })
-    await ctx.mailer.enqueue(trx, { to: account.email, template: 'password_changed', locale: localeOf(account), vars: { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') } })
+    await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
   })
 }

@@ -1,23 +1,39 @@
 /**
- * Password sign-in (SPEC §3). Every failure that could tell an attacker whether an account
- * exists looks the same from outside: same error, same status, same argon2 time. Distinct
- * errors (deactivated) are only given to someone who proved the password.
+ * Signing in (SPEC §3): password, then a second factor when 2FA is on (a 5-minute ticket
+ * bound to that attempt), or a passkey alone. Every failure that could tell an attacker
+ * whether an account exists looks the same from outside: same error, status and argon2 time.
+ * Distinct errors (deactivated, locked) go only to someone who proved the password.
  */
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import { canonicalEmail, normalizeEmail } from '../accounts/emails.ts'
+import { consumeToken, issueToken } from '../accounts/tokens.ts'
 import { normalizeUsername } from '../accounts/usernames.ts'
+import { MINUTE_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
-import { inTransaction } from '../context.ts'
+import { inTransaction, link } from '../context.ts'
+import { hashToken, newId, newToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
+import { localeOf } from '../accounts/accounts.ts'
+import { notifySecurity } from '../notifications/notifications.ts'
+import { verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
 import { normalizePassword } from '../passwords/policy.ts'
-import { createSession, type Account, type Session } from './sessions.ts'
+import { isTwoFactorEnabled, verifySecondFactor, type SecondFactor } from '../two-factor/two-factor.ts'
+import { createSession, revokeSession, type Account, type Session } from './sessions.ts'
 
-export interface SignInInput {
-  login: string
-  password: string
+export const TICKET_LIFETIME_MS = 5 * MINUTE_MS
+export const TICKET_MAX_ATTEMPTS = 5
+
+export interface SignInContext {
   staySignedIn: boolean
   meta: RequestMeta
+  /** Identifies the browser or app for "new device" notices: a device cookie, or UA + IP. */
+  deviceKey: string
 }
+
+export type SignInResult =
+  | { kind: 'session'; token: string; session: Session; account: Account }
+  | { kind: 'two_factor'; ticket: string; expiresAt: number; methods: ('totp' | 'recovery_code' | 'passkey')[] }
 
 function loginKey(login: string): { column: 'email_normalized' | 'username_normalized'; value: string } | null {
   const trimmed = login.trim()
@@ -37,7 +53,7 @@ export async function findAccountByLogin(ctx: AppContext, login: string): Promis
   return ctx.db.selectFrom('accounts').selectAll().where(key.column, '=', key.value).executeTakeFirst()
 }
 
-export async function signIn(ctx: AppContext, input: SignInInput): Promise<{ token: string; session: Session; account: Account }> {
+export async function signIn(ctx: AppContext, input: SignInContext & { login: string; password: string }): Promise<SignInResult> {
   await ctx.limits.consume('signin_ip', input.meta.ip)
   const password = normalizePassword(input.password)
   const key = loginKey(input.login)
@@ -55,23 +71,123 @@ export async function signIn(ctx: AppContext, input: SignInInput): Promise<{ tok
   }
   if (account.password_signin_locked) throw new AppError('signin_locked')
   if (account.status !== 'active') throw new AppError('account_deactivated')
-
   await ctx.limits.reset('signin_failures_account', failureKey)
+
   const rehash = account.password_hash && ctx.hasher.needsRehash(account.password_hash) ? await ctx.hasher.hash(password) : null
-  const { token, session } = await inTransaction(ctx, async (trx) => {
+  if (account.failed_signins > 0 || rehash) {
+    await ctx.db.updateTable('accounts').set({ failed_signins: 0, ...(rehash ? { password_hash: rehash } : {}) }).where('id', '=', account.id).execute()
+  }
+
+  if (await isTwoFactorEnabled(ctx.db, account.id)) {
+    const ticket = newToken()
     const now = ctx.clock.now()
-    if (account.failed_signins > 0 || rehash) {
-      await trx
-        .updateTable('accounts')
-        .set({ failed_signins: 0, ...(rehash ? { password_hash: rehash } : {}) })
-        .where('id', '=', account.id)
-        .execute()
+    await ctx.db
+      .insertInto('signin_tickets')
+      .values({ id: newId(), token_hash: hashToken(ticket), account_id: account.id, stay_signed_in: input.staySignedIn ? 1 : 0, device_hash: hashToken(input.deviceKey), created_at: now, expires_at: now + TICKET_LIFETIME_MS, used_at: null })
+      .execute()
+    const hasPasskey = await ctx.db.selectFrom('passkeys').select('id').where('account_id', '=', account.id).executeTakeFirst()
+    return { kind: 'two_factor', ticket, expiresAt: now + TICKET_LIFETIME_MS, methods: hasPasskey ? ['totp', 'recovery_code', 'passkey'] : ['totp', 'recovery_code'] }
+  }
+  return { kind: 'session', ...(await completeSignIn(ctx, account, { ...input, method: 'password' })) }
+}
+
+/** The second step: an authenticator code, a recovery code, or a passkey, within the ticket's 5 minutes. */
+export async function signInSecondFactor(
+  ctx: AppContext,
+  input: { ticket: string; factor: SecondFactor | { passkey: { challengeId: string; response: AuthenticationResponseJSON } }; meta: RequestMeta; deviceKey: string },
+): Promise<{ token: string; session: Session; account: Account }> {
+  const now = ctx.clock.now()
+  const ticket = await ctx.db
+    .selectFrom('signin_tickets')
+    .selectAll()
+    .where('token_hash', '=', hashToken(input.ticket))
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('attempts', '<', TICKET_MAX_ATTEMPTS)
+    .executeTakeFirst()
+  if (!ticket) throw new AppError('ticket_invalid', { fields: { ticket: 'invalid' } })
+  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', ticket.account_id).executeTakeFirst()
+  if (!account || account.status !== 'active') throw new AppError('ticket_invalid', { fields: { ticket: 'invalid' } })
+  const limitKey = `2fa:${account.id}`
+  await ctx.limits.check('two_factor_account', limitKey)
+
+  let method: string
+  try {
+    if ('passkey' in input.factor) {
+      await verifyPasskeyAssertion(ctx, { ...input.factor.passkey, purpose: 'second_factor', accountId: account.id })
+      method = 'passkey'
+    } else {
+      method = await verifySecondFactor(ctx, account, input.factor)
     }
+  } catch (err) {
+    await ctx.db.updateTable('signin_tickets').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', ticket.id).execute()
+    await ctx.limits.consume('two_factor_account', limitKey).catch(() => {})
+    await recordAudit(ctx.db, { accountId: account.id, type: 'two_factor.failed', meta: input.meta, at: now })
+    throw err
+  }
+  // The ticket is single use even if two requests race with valid codes.
+  const spent = await ctx.db.updateTable('signin_tickets').set({ used_at: now }).where('id', '=', ticket.id).where('used_at', 'is', null).executeTakeFirst()
+  if (Number(spent.numUpdatedRows) !== 1) throw new AppError('ticket_invalid', { fields: { ticket: 'invalid' } })
+  await ctx.limits.reset('two_factor_account', limitKey)
+  return completeSignIn(ctx, account, { staySignedIn: ticket.stay_signed_in === 1, meta: input.meta, deviceKey: input.deviceKey, method: `password+${method}` })
+}
+
+/** Passwordless: a discoverable passkey with user verification is both factors at once. */
+export async function signInWithPasskey(
+  ctx: AppContext,
+  input: SignInContext & { challengeId: string; response: AuthenticationResponseJSON },
+): Promise<{ token: string; session: Session; account: Account }> {
+  await ctx.limits.consume('signin_ip', input.meta.ip)
+  const { accountId } = await verifyPasskeyAssertion(ctx, { challengeId: input.challengeId, response: input.response, purpose: 'signin', accountId: null })
+  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow()
+  if (account.status !== 'active') throw new AppError('account_deactivated')
+  return completeSignIn(ctx, account, { ...input, method: 'passkey' })
+}
+
+/** Creates the session, records the sign-in and warns about a device not seen before. */
+async function completeSignIn(ctx: AppContext, account: Account, input: SignInContext & { method: string }) {
+  const deviceHash = hashToken(input.deviceKey)
+  return inTransaction(ctx, async (trx) => {
+    const now = ctx.clock.now()
     const created = await createSession(ctx, trx, { accountId: account.id, staySignedIn: input.staySignedIn, meta: input.meta })
-    await recordAudit(trx, { accountId: account.id, type: 'signin.succeeded', meta: input.meta, at: now, details: { sessionId: created.session.id } })
-    return created
+    await recordAudit(trx, { accountId: account.id, type: 'signin.succeeded', meta: input.meta, at: now, details: { sessionId: created.session.id, method: input.method } })
+    const known = await trx
+      .updateTable('known_devices')
+      .set({ last_seen_at: now })
+      .where('account_id', '=', account.id)
+      .where('device_hash', '=', deviceHash)
+      .executeTakeFirst()
+    if (Number(known.numUpdatedRows) === 0) {
+      const anyKnown = await trx.selectFrom('known_devices').select('device_hash').where('account_id', '=', account.id).executeTakeFirst()
+      await trx.insertInto('known_devices').values({ account_id: account.id, device_hash: deviceHash, first_seen_at: now, last_seen_at: now }).execute()
+      // The very first device is the one that signed up: nothing to warn about.
+      if (anyKnown) {
+        const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'signin_disavow', sessionId: created.session.id })
+        await notifySecurity(ctx, trx, account, 'signin_new_device', {
+          username: account.username,
+          browser: created.session.browser,
+          os: created.session.os,
+          ip: created.session.ip,
+          at: new Date(now).toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+          disavowLink: link(ctx, '/signin/disavow', { token }),
+        })
+      }
+    }
+    return { ...created, account }
   })
-  return { token, session, account }
+}
+
+/** "This wasn't me": ends the session the email was about and sends a password reset link. */
+export async function disavowSignIn(ctx: AppContext, token: string, meta: RequestMeta): Promise<void> {
+  const row = await inTransaction(ctx, async (trx) => consumeToken(trx, ctx.clock, token, ['signin_disavow']))
+  if (!row) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
+  if (row.session_id) await revokeSession(ctx, { accountId: row.account_id, sessionId: row.session_id, meta, type: 'signin.disavowed' })
+  await inTransaction(ctx, async (trx) => {
+    const account = await trx.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirst()
+    if (!account) return
+    const resetToken = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'password_reset' })
+    await ctx.mailer.enqueue(trx, { to: account.email, template: 'recovery', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/reset-password', { token: resetToken }) } })
+  })
 }
 
 async function recordFailure(ctx: AppContext, account: Account, meta: RequestMeta): Promise<void> {

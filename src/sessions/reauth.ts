@@ -1,0 +1,59 @@
+/**
+ * Re-authentication ("sudo mode"): sensitive actions need a password, authenticator code or
+ * passkey confirmation within the last 5 minutes of the session. Confirming rotates the
+ * session token (no fixation across privilege changes).
+ */
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
+import type { preHandlerAsyncHookHandler } from 'fastify'
+import { recordAudit, type RequestMeta } from '../audit/audit.ts'
+import { verifyPasswordOf } from '../accounts/reauth-password.ts'
+import { MINUTE_MS } from '../clock.ts'
+import type { AppContext } from '../context.ts'
+import { hashToken, newToken } from '../crypto.ts'
+import { AppError } from '../errors.ts'
+import { verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
+import { verifySecondFactor } from '../two-factor/two-factor.ts'
+import type { Authenticated } from './sessions.ts'
+
+export const REAUTH_WINDOW_MS = 5 * MINUTE_MS
+
+export type ReauthProof =
+  | { password: string }
+  | { code: string }
+  | { passkey: { challengeId: string; response: AuthenticationResponseJSON } }
+
+export function recentlyAuthenticated(ctx: AppContext, auth: Authenticated): boolean {
+  return ctx.clock.now() - auth.session.reauthenticated_at < REAUTH_WINDOW_MS
+}
+
+/** preHandler, after requireAuth: refuses with `reauthentication_required` outside the window. */
+export function requireRecentAuth(ctx: AppContext): preHandlerAsyncHookHandler {
+  return async function recentAuthentication(request) {
+    if (!request.auth) throw new AppError('unauthenticated')
+    if (!recentlyAuthenticated(ctx, request.auth)) {
+      throw new AppError('reauthentication_required', { details: { reauthenticate: 'POST /api/v1/me/reauthenticate', methods: ['password', 'code', 'passkey'] } })
+    }
+  }
+}
+
+export async function reauthenticate(ctx: AppContext, auth: Authenticated, proof: ReauthProof, meta: RequestMeta): Promise<{ token: string; until: number }> {
+  const { account, session } = auth
+  let method: string
+  if ('password' in proof) {
+    await verifyPasswordOf(ctx, account, proof.password)
+    method = 'password'
+  } else if ('code' in proof) {
+    await verifySecondFactor(ctx, account, { code: proof.code })
+    method = 'totp'
+  } else {
+    await verifyPasskeyAssertion(ctx, { ...proof.passkey, purpose: 'reauthenticate', accountId: account.id })
+    method = 'passkey'
+  }
+  const token = newToken()
+  const now = ctx.clock.now()
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.updateTable('sessions').set({ token_hash: hashToken(token), reauthenticated_at: now }).where('id', '=', session.id).execute()
+    await recordAudit(trx, { accountId: account.id, type: 'session.reauthenticated', meta, at: now, details: { sessionId: session.id, method } })
+  })
+  return { token, until: now + REAUTH_WINDOW_MS }
+}

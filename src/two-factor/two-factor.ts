@@ -1,0 +1,184 @@
+/**
+ * Two-factor authentication (SPEC §5): TOTP with 10 single-use recovery codes. Turning it on
+ * revokes every session; each code works once; recovery codes are stored as SHA-256 hashes
+ * (they are 50-bit random, so a slow hash adds nothing).
+ */
+import QRCode from 'qrcode'
+import { randomInt } from 'node:crypto'
+import { recordAudit, type RequestMeta } from '../audit/audit.ts'
+import { verifyPasswordOf } from '../accounts/reauth-password.ts'
+import type { AppContext } from '../context.ts'
+import { inTransaction } from '../context.ts'
+import { decryptSecret, encryptSecret, hashToken, newId } from '../crypto.ts'
+import type { Queryable } from '../db/schema.ts'
+import { AppError } from '../errors.ts'
+import { notifySecurity } from '../notifications/notifications.ts'
+import { revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
+import { matchingStep, newTotpSecret, otpauthUri } from './totp.ts'
+
+export const RECOVERY_CODE_COUNT = 10
+/** At or below this many unused codes the person is warned by email. */
+export const RECOVERY_CODES_LOW = 3
+const CODE_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'
+
+function newRecoveryCode(): string {
+  const chars = Array.from({ length: 10 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)])
+  return `${chars.slice(0, 5).join('')}-${chars.slice(5).join('')}`
+}
+
+/** People type codes with spaces, dashes and capitals; none of that matters. */
+function recoveryCodeHash(code: string): string {
+  return hashToken(code.toLowerCase().replace(/[\s-]/g, ''))
+}
+
+async function storeNewRecoveryCodes(db: Queryable, accountId: string, now: number): Promise<string[]> {
+  await db.deleteFrom('recovery_codes').where('account_id', '=', accountId).execute()
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode)
+  await db
+    .insertInto('recovery_codes')
+    .values(codes.map((code) => ({ id: newId(), account_id: accountId, code_hash: recoveryCodeHash(code), created_at: now, used_at: null })))
+    .execute()
+  return codes
+}
+
+export async function isTwoFactorEnabled(db: Queryable, accountId: string): Promise<boolean> {
+  const row = await db.selectFrom('two_factor').select('enabled_at').where('account_id', '=', accountId).executeTakeFirst()
+  return row?.enabled_at != null
+}
+
+export async function twoFactorStatus(ctx: AppContext, accountId: string) {
+  const row = await ctx.db.selectFrom('two_factor').select(['enabled_at']).where('account_id', '=', accountId).executeTakeFirst()
+  const remaining = await ctx.db
+    .selectFrom('recovery_codes')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('account_id', '=', accountId)
+    .where('used_at', 'is', null)
+    .executeTakeFirstOrThrow()
+  const enabled = row?.enabled_at != null
+  return { enabled, enabledAt: enabled ? new Date(row!.enabled_at!).toISOString() : null, recoveryCodesRemaining: enabled ? Number(remaining.n) : 0 }
+}
+
+export async function beginTwoFactorSetup(ctx: AppContext, auth: Authenticated, input: { password: string }) {
+  const { account } = auth
+  if (!account.password_hash) throw new AppError('password_required')
+  await verifyPasswordOf(ctx, account, input.password)
+  if (await isTwoFactorEnabled(ctx.db, account.id)) throw new AppError('two_factor_already_enabled')
+  const secret = newTotpSecret()
+  const sealed = encryptSecret(ctx.secretsKey, secret)
+  const now = ctx.clock.now()
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('two_factor').where('account_id', '=', account.id).execute()
+    await trx.insertInto('two_factor').values({ account_id: account.id, secret_encrypted: sealed, enabled_at: null, last_used_step: null, created_at: now }).execute()
+  })
+  const uri = otpauthUri(secret, account.email, ctx.config.publicUrl.hostname === 'localhost' ? 'Latchkey' : `Latchkey (${ctx.config.publicUrl.hostname})`)
+  return { secret, otpauthUri: uri, qrCode: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 1, width: 240 }) }
+}
+
+export async function confirmTwoFactorSetup(ctx: AppContext, auth: Authenticated, input: { code: string }, meta: RequestMeta) {
+  const { account } = auth
+  const row = await ctx.db.selectFrom('two_factor').selectAll().where('account_id', '=', account.id).executeTakeFirst()
+  if (!row) throw new AppError('two_factor_setup_missing')
+  if (row.enabled_at !== null) throw new AppError('two_factor_already_enabled')
+  const step = matchingStep(decryptSecret(ctx.secretsKey, row.secret_encrypted), input.code, ctx.clock.now())
+  if (step === null) throw new AppError('two_factor_code_invalid', { fields: { code: 'invalid' } })
+  return inTransaction(ctx, async (trx) => {
+    const now = ctx.clock.now()
+    // Conditional: two confirmations racing turn it on once and mint one set of codes.
+    const turnedOn = await trx
+      .updateTable('two_factor')
+      .set({ enabled_at: now, last_used_step: step })
+      .where('account_id', '=', account.id)
+      .where('enabled_at', 'is', null)
+      .executeTakeFirst()
+    if (Number(turnedOn.numUpdatedRows) !== 1) throw new AppError('two_factor_already_enabled')
+    const recoveryCodes = await storeNewRecoveryCodes(trx, account.id, now)
+    // SPEC §4/§5: enabling 2FA revokes every session, this one included.
+    const sessionsRevoked = await revokeAllSessions(trx, { accountId: account.id })
+    await recordAudit(trx, { accountId: account.id, type: 'two_factor.enabled', meta, at: now, details: { sessionsRevoked } })
+    await notifySecurity(ctx, trx, account, 'two_factor_enabled', { username: account.username })
+    return { recoveryCodes, sessionsRevoked }
+  })
+}
+
+export async function disableTwoFactor(ctx: AppContext, auth: Authenticated, input: { password: string }, meta: RequestMeta): Promise<void> {
+  const { account } = auth
+  await verifyPasswordOf(ctx, account, input.password)
+  await inTransaction(ctx, async (trx) => {
+    const removed = await trx.deleteFrom('two_factor').where('account_id', '=', account.id).where('enabled_at', 'is not', null).executeTakeFirst()
+    if (Number(removed.numDeletedRows) !== 1) throw new AppError('two_factor_not_enabled')
+    await trx.deleteFrom('recovery_codes').where('account_id', '=', account.id).execute()
+    await recordAudit(trx, { accountId: account.id, type: 'two_factor.disabled', meta, at: ctx.clock.now() })
+    await notifySecurity(ctx, trx, account, 'two_factor_disabled', { username: account.username, byOperator: false })
+  })
+}
+
+export async function regenerateRecoveryCodes(ctx: AppContext, auth: Authenticated, input: { password: string }, meta: RequestMeta): Promise<string[]> {
+  const { account } = auth
+  await verifyPasswordOf(ctx, account, input.password)
+  return inTransaction(ctx, async (trx) => {
+    if (!(await isTwoFactorEnabled(trx, account.id))) throw new AppError('two_factor_not_enabled')
+    const now = ctx.clock.now()
+    const codes = await storeNewRecoveryCodes(trx, account.id, now)
+    await recordAudit(trx, { accountId: account.id, type: 'two_factor.recovery_codes_regenerated', meta, at: now })
+    await notifySecurity(ctx, trx, account, 'recovery_codes_regenerated', { username: account.username })
+    return codes
+  })
+}
+
+/** Operator action, after they have verified the person's identity out of band (SPEC §5). */
+export async function resetTwoFactorByOperator(ctx: AppContext, account: Account, meta: RequestMeta): Promise<boolean> {
+  return inTransaction(ctx, async (trx) => {
+    const removed = await trx.deleteFrom('two_factor').where('account_id', '=', account.id).executeTakeFirst()
+    await trx.deleteFrom('recovery_codes').where('account_id', '=', account.id).execute()
+    const wasOn = Number(removed.numDeletedRows) === 1
+    if (wasOn) {
+      await recordAudit(trx, { accountId: account.id, type: 'two_factor.reset_by_operator', meta, at: ctx.clock.now() })
+      await notifySecurity(ctx, trx, account, 'two_factor_disabled', { username: account.username, byOperator: true })
+    }
+    return wasOn
+  })
+}
+
+export type SecondFactor = { code: string } | { recoveryCode: string }
+
+/**
+ * Verifies an authenticator code or a recovery code for an account with 2FA on. Each is
+ * spent by one conditional UPDATE, so a replayed or raced code fails.
+ */
+export async function verifySecondFactor(ctx: AppContext, account: Pick<Account, 'id' | 'email' | 'username' | 'locale' | 'notification_preferences'>, factor: SecondFactor): Promise<'totp' | 'recovery_code'> {
+  const now = ctx.clock.now()
+  if ('code' in factor) {
+    const row = await ctx.db.selectFrom('two_factor').selectAll().where('account_id', '=', account.id).executeTakeFirst()
+    if (!row || row.enabled_at === null) throw new AppError('two_factor_not_enabled')
+    const step = matchingStep(decryptSecret(ctx.secretsKey, row.secret_encrypted), factor.code, now)
+    if (step === null) throw new AppError('two_factor_code_invalid', { fields: { code: 'invalid' } })
+    const spent = await ctx.db
+      .updateTable('two_factor')
+      .set({ last_used_step: step })
+      .where('account_id', '=', account.id)
+      .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
+      .executeTakeFirst()
+    if (Number(spent.numUpdatedRows) !== 1) throw new AppError('two_factor_code_reused', { fields: { code: 'reused' } })
+    return 'totp'
+  }
+  return inTransaction(ctx, async (trx) => {
+    const spent = await trx
+      .updateTable('recovery_codes')
+      .set({ used_at: now })
+      .where('account_id', '=', account.id)
+      .where('code_hash', '=', recoveryCodeHash(factor.recoveryCode))
+      .where('used_at', 'is', null)
+      .executeTakeFirst()
+    if (Number(spent.numUpdatedRows) !== 1) throw new AppError('recovery_code_invalid', { fields: { recoveryCode: 'invalid' } })
+    const left = await trx
+      .selectFrom('recovery_codes')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('account_id', '=', account.id)
+      .where('used_at', 'is', null)
+      .executeTakeFirstOrThrow()
+    if (Number(left.n) <= RECOVERY_CODES_LOW) {
+      await notifySecurity(ctx, trx, account, 'recovery_codes_low', { username: account.username, remaining: Number(left.n) })
+    }
+    return 'recovery_code' as const
+  })
+}
