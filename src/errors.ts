@@ -10,7 +10,6 @@ export const ERROR_CATALOG = {
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   uri_too_long: { status: 414, message: 'The URL is too long.' },
   not_found: { status: 404, message: 'Nothing was found here.' },
-  method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
   unauthenticated: { status: 401, message: 'Sign in to continue.' },
   session_expired: { status: 401, message: 'Your session has expired. Please sign in again.' },
   forbidden_origin: { status: 403, message: 'This request did not come from a trusted origin.' },

@@ -5,8 +5,9 @@
 import cookie from '@fastify/cookie'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import secureJson from 'secure-json-parse'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { accountRoutes, AccountView } from './accounts/routes.ts'
 import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
@@ -22,6 +23,33 @@ import { notificationRoutes } from './notifications/routes.ts'
 
 const VERSION = '0.1.0'
 
+function securityHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id)
+  reply.header('Referrer-Policy', 'no-referrer')
+  reply.header('X-Content-Type-Options', 'nosniff')
+  reply.header('X-Frame-Options', 'DENY')
+  if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store')
+}
+
+/** Finds the first string holding a NUL: PostgreSQL cannot store one, and no field needs it. */
+function nulPath(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || 'body' : null
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulPath(value[i], path ? `${path}.${i}` : String(i))
+      if (found) return found
+    }
+    return null
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const found = key.includes('\u0000') ? (path ? `${path}.${key}` : key) : nulPath(inner, path ? `${path}.${key}` : key)
+      if (found) return found
+    }
+  }
+  return null
+}
+
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
@@ -32,10 +60,12 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // Errors raised before routing (a malformed or over-long URL) get the same JSON shape.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400
       const message = status === 414 ? 'The URL is too long.' : 'The URL is not valid.'
       const body = new AppError(status === 414 ? 'uri_too_long' : 'invalid_request', { message }).toJSON()
+      // These replies skip the onSend hooks, so they get the same headers here.
+      securityHeaders(request as unknown as FastifyRequest, reply as unknown as FastifyReply)
       void (reply as unknown as FastifyReply).status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body))
     },
   })
@@ -65,16 +95,38 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   })
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true }, staticCSP: true })
-
-  app.addHook('onRequest', originCheck(ctx))
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id)
-    reply.header('Referrer-Policy', 'no-referrer')
-    reply.header('X-Content-Type-Options', 'nosniff')
-    reply.header('X-Frame-Options', 'DENY')
-    if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store')
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { deepLinking: true, validatorUrl: null },
+    staticCSP: true,
+    // Only this server: no validator badge, no remote fonts or styles; no forced https on http deployments.
+    transformStaticCSP: (header) => {
+      const local = header.replace(' validator.swagger.io', '').replace(/ https:/g, '')
+      return ctx.config.publicUrl.protocol === 'http:' ? local.replace(' upgrade-insecure-requests;', '') : local
+    },
   })
+
+  // JSON only: a text/plain body must not reach a handler (it is also a CSRF-friendly type).
+  app.removeContentTypeParser('text/plain')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    let parsed: unknown
+    try {
+      // secure-json-parse refuses __proto__ and constructor.prototype keys (prototype pollution).
+      parsed = body === '' ? undefined : secureJson.parse(body as string, undefined, { protoAction: 'error', constructorAction: 'error' })
+    } catch {
+      return done(new AppError('invalid_json'))
+    }
+    if (parsed === undefined) return done(new AppError('invalid_json', { message: 'The request body is empty; send a JSON object.' }))
+    const nul = nulPath(parsed, '')
+    if (nul) return done(new AppError('invalid_request', { message: 'Text may not contain NUL characters.', fields: { [nul]: 'invalid_characters' } }))
+    done(null, parsed)
+  })
+  app.addHook('onRequest', async (request) => {
+    if (/%00/.test(request.url)) throw new AppError('invalid_request', { message: 'The URL may not contain NUL characters.' })
+  })
+  app.addHook('onRequest', originCheck(ctx))
+  app.addHook('onSend', async (request, reply) => securityHeaders(request, reply))
 
   accountRoutes(app, ctx)
   sessionRoutes(app, ctx)

@@ -47,7 +47,7 @@ const PublicProfile = Type.Object({
 
 const ProfilePatch = Type.Object(
   {
-    displayName: Type.Optional(Type.String({ maxLength: 100 })),
+    displayName: Type.Optional(Type.String({ maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })),
     username: Type.Optional(Username),
     jobRole: Type.Optional(Type.Union([Type.Enum([...JOB_ROLES]), Type.Null()])),
     bio: Type.Optional(Type.String({ maxLength: 160 })),
@@ -164,7 +164,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Public profile',
       description: 'Answers 404 both when there is no such user and when the profile is not public.',
       params: Type.Object({ username: Type.String({ maxLength: 64 }) }),
-      response: { 200: PublicProfile, ...errors(404) },
+      response: { 200: PublicProfile, ...errors(400, 404) },
     },
   }, async (request) => publicProfile(ctx, request.params.username))
 }

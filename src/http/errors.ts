@@ -53,13 +53,13 @@ function toAppError(err: FastifyError & { validation?: ValidationIssue[]; valida
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new AppError('invalid_json')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('unsupported_media_type')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('invalid_request', { message: 'The body is shorter or longer than its Content-Length.' })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('payload_too_large')
   }
   if (err.statusCode === 404) return new AppError('not_found')
-  if (err.statusCode === 405) return new AppError('method_not_allowed')
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return new AppError('invalid_request', { message: 'The request is not valid.' })
   }

@@ -61,7 +61,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: AppContext): void 
   }, async (request) => listNotifications(ctx, authOf(request).account.id, { limit: request.query.limit ?? 20, cursor: request.query.cursor, unreadOnly: request.query.unread }))
 
   api.post('/api/v1/me/notifications/:id/read', {
-    schema: { tags: ['notifications'], summary: 'Mark one notification read', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 204: Type.Null(), ...errors(401, 404) } },
+    schema: { tags: ['notifications'], summary: 'Mark one notification read', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 204: Type.Null(), ...errors(400, 401, 404) } },
     preHandler: [signedIn],
   }, async (request, reply) => {
     await markRead(ctx, authOf(request).account.id, request.params.id)

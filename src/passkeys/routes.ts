@@ -59,7 +59,7 @@ export function passkeyRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async (request) => renamePasskey(ctx, authOf(request).account.id, request.params.id, request.body.name, requestMeta(request)))
 
   api.delete('/api/v1/me/passkeys/:id', {
-    schema: { tags: ['passkeys'], summary: 'Remove a passkey', params: IdParams, response: { 204: Type.Null(), ...errors(401, 403, 404) } },
+    schema: { tags: ['passkeys'], summary: 'Remove a passkey', params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 403, 404) } },
     preHandler: sensitive,
   }, async (request, reply) => {
     await removePasskey(ctx, authOf(request).account.id, request.params.id, requestMeta(request))

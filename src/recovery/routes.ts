@@ -14,7 +14,8 @@ export function recoveryRoutes(app: FastifyInstance, ctx: AppContext): void {
       tags: ['recovery'],
       summary: 'A proof-of-work captcha challenge (ALTCHA v2)',
       description: 'Solve it with the ALTCHA widget or `altcha-lib`, then send the base64 payload as `captcha`.',
-      response: { 200: Type.Object({ parameters: Type.Record(Type.String(), Type.Unknown()), signature: Type.Optional(Type.String()) }, { additionalProperties: true }) },
+      querystring: Type.Object({}, { additionalProperties: false }),
+      response: { ...errors(400), 200: Type.Object({ parameters: Type.Record(Type.String(), Type.Unknown()), signature: Type.Optional(Type.String()) }, { additionalProperties: true }) },
     },
   }, async (_request, reply) => {
     reply.header('Cache-Control', 'no-store')

@@ -245,7 +245,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Revoke one session',
       description: 'The revoked session fails on its very next request.',
       params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-      response: { 204: Type.Null(), ...errors(401, 404) },
+      response: { 204: Type.Null(), ...errors(400, 401, 404) },
     },
     preHandler: [signedIn],
   }, async (request, reply) => {
@@ -262,7 +262,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Revoke all sessions',
       description: 'Signs out everywhere, this session included; with `?keepCurrent=true` every session but this one.',
       querystring: Type.Object({ keepCurrent: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ revoked: Type.Integer() }), ...errors(401) },
+      response: { 200: Type.Object({ revoked: Type.Integer() }), ...errors(400, 401) },
     },
     preHandler: [signedIn],
   }, async (request, reply) => {

@@ -60,8 +60,17 @@ export class TestClient {
   readonly ip: string
   readonly userAgent: string
   readonly origin: string | null
-  cookie?: string
+  /** Every cookie the server set, like a browser's jar for this one origin. */
+  readonly jar = new Map<string, string>()
   bearer?: string
+
+  get cookie(): string | undefined {
+    return this.jar.get('latchkey_session')
+  }
+  set cookie(value: string | undefined) {
+    if (value) this.jar.set('latchkey_session', value)
+    else this.jar.delete('latchkey_session')
+  }
 
   constructor(app: App, options: { ip?: string; userAgent?: string; origin?: string | null } = {}) {
     this.#app = app
@@ -78,15 +87,17 @@ export class TestClient {
       headers: {
         'user-agent': this.userAgent,
         ...(this.origin ? { origin: this.origin } : {}),
-        ...(this.cookie ? { cookie: `latchkey_session=${this.cookie}` } : {}),
+        ...(this.jar.size ? { cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
         ...(this.bearer ? { authorization: `Bearer ${this.bearer}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },
       ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     })
-    const session = res.cookies.find((c) => c.name === 'latchkey_session')
-    if (session) this.cookie = session.value || undefined
+    for (const c of res.cookies) {
+      if (c.value) this.jar.set(c.name, c.value)
+      else this.jar.delete(c.name)
+    }
     const text = res.body
     let parsed: unknown = text
     if ((res.headers['content-type'] ?? '').toString().includes('json') && text) parsed = JSON.parse(text)
@@ -98,6 +109,9 @@ export class TestClient {
   }
   post<T = any>(url: string, body?: unknown) {
     return this.request<T>('POST', url, body ?? {})
+  }
+  put<T = any>(url: string, body: unknown) {
+    return this.request<T>('PUT', url, body)
   }
   patch<T = any>(url: string, body: unknown) {
     return this.request<T>('PATCH', url, body)

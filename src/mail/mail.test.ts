@@ -1,0 +1,230 @@
+import net from 'node:net'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { SECOND_MS } from '../clock.ts'
+import { DIALECTS } from '../../test/helpers/databases.ts'
+import { person, PUBLIC_URL, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { SmtpCatcher } from '../../test/helpers/smtp.ts'
+import { LOCALES, renderMail, TEMPLATES, type TemplateName, type TemplateVars } from './templates.ts'
+
+const CONFIRM_LINK = new RegExp(`${PUBLIC_URL.replace(/\./g, '\\.')}/confirm-email#token=[A-Za-z0-9_-]{43}`)
+
+/** Reads `read` until `done` holds or `timeoutMs` passes, and returns the last value read. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let value = await read()
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25))
+    value = await read()
+  }
+  return value
+}
+
+function outboxRow(t: TestApp, to: string) {
+  return t.app.ctx.db.selectFrom('mail_outbox').selectAll().where('to_address', '=', to).executeTakeFirstOrThrow()
+}
+
+async function signUp(t: TestApp, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  const who = person()
+  const res = await t.client().request('POST', '/api/v1/signup', JSON.stringify({ ...who, acceptTerms: true, ...extra }), headers)
+  expect(res.status).toBe(202)
+  return who
+}
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+describe.each(DIALECTS)('mail over SMTP on %s', (dialect) => {
+  it('sends the sign-up confirmation with a text part and an HTML part', async () => {
+    const t = await testApp(dialect)
+    const who = await signUp(t)
+    const mail = await t.smtp.waitFor(who.email, /confirm/i)
+    expect(mail.raw.headers.get('content-type')).toMatchObject({ value: 'multipart/alternative' })
+    expect(mail.text).toMatch(CONFIRM_LINK)
+    expect(mail.html).toMatch(/^<!doctype html>/i)
+    expect(mail.html).toMatch(CONFIRM_LINK)
+    expect(mail.html).toContain(who.username)
+  })
+
+  it('sends from the configured MAIL_FROM', async () => {
+    const t = await testApp(dialect)
+    const who = await signUp(t)
+    const mail = await t.smtp.waitFor(who.email, /confirm/i)
+    expect(mail.raw.from?.value).toEqual([{ name: 'Latchkey', address: 'no-reply@latchkey.test' }])
+    expect(mail.raw.to).toMatchObject({ value: [{ address: who.email }] })
+  })
+
+  it("builds the link from PUBLIC_URL, never from the request's Host", async () => {
+    const t = await testApp(dialect)
+    const who = await signUp(t, {}, { host: 'evil.example', 'x-forwarded-host': 'evil.example' })
+    const mail = await t.smtp.waitFor(who.email, /confirm/i)
+    const link = /https?:\/\/\S+/.exec(mail.text)?.[0]
+    expect(link).toBeDefined()
+    expect(new URL(link!).origin).toBe(PUBLIC_URL)
+    expect(mail.text).not.toContain('evil.example')
+    expect(mail.html).not.toContain('evil.example')
+  })
+
+  it('carries the token in the URL fragment, not the query', async () => {
+    const t = await testApp(dialect)
+    const who = await signUp(t)
+    const mail = await t.smtp.waitFor(who.email, /confirm/i)
+    const url = new URL(/https?:\/\/\S+/.exec(mail.text)![0])
+    expect(url.pathname).toBe('/confirm-email')
+    expect(url.search).toBe('')
+    expect(url.hash).toMatch(/^#token=[A-Za-z0-9_-]{43}$/)
+  })
+
+  it('writes the email in Chinese for a zh-CN sign-up', async () => {
+    const t = await testApp(dialect)
+    const who = await signUp(t, { locale: 'zh-CN' })
+    const mail = await t.smtp.waitFor(who.email)
+    expect(mail.subject).toBe('请确认你的邮箱地址')
+    expect(mail.text).toContain('你好')
+    expect(mail.text).toMatch(CONFIRM_LINK)
+    expect(mail.html).toContain('<html lang="zh-CN">')
+    expect(mail.html).toContain('确认邮箱')
+  })
+
+  it('writes the email in Chinese when the browser prefers Chinese and the body names no locale', async () => {
+    const t = await testApp(dialect)
+    const who = await signUp(t, {}, { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' })
+    const mail = await t.smtp.waitFor(who.email)
+    expect(mail.subject).toBe('请确认你的邮箱地址')
+  })
+
+  it('marks the outbox row sent and removes the bodies once delivered', async () => {
+    const t = await testApp(dialect)
+    const who = await signUp(t)
+    await t.smtp.waitFor(who.email, /confirm/i)
+    const row = await until(() => outboxRow(t, who.email), (r) => r.status === 'sent')
+    expect(row).toMatchObject({ status: 'sent', text_body: null, html_body: null, last_error: null, attempts: 1 })
+    expect(row.sent_at).toBe(t.clock.now())
+    expect(row.subject).toBe('Confirm your email address')
+  })
+
+  it('keeps the message in the outbox, bodies and all, when SMTP_URL is not set', async () => {
+    const t = await testApp(dialect, { SMTP_URL: '' })
+    expect(t.app.ctx.mailer.delivers).toBe(false)
+    const who = await signUp(t)
+    t.app.ctx.mailer.kick()
+    const row = await outboxRow(t, who.email)
+    expect(row).toMatchObject({ status: 'outbox', template: 'confirm_email', locale: 'en', attempts: 0, sent_at: null })
+    expect(row.text_body).toMatch(CONFIRM_LINK)
+    expect(row.html_body).toMatch(CONFIRM_LINK)
+    expect(t.smtp.messages).toHaveLength(0)
+  })
+
+  it('keeps the message pending while the SMTP server is down, then delivers it on a later attempt', async () => {
+    const port = await closedPort()
+    const t = await testApp(dialect, { SMTP_URL: `smtp://127.0.0.1:${port}` })
+    const who = await signUp(t)
+
+    const failed = await until(() => outboxRow(t, who.email), (r) => r.attempts >= 1 && r.last_error !== null)
+    expect(failed.status).toBe('pending')
+    expect(failed.attempts).toBeGreaterThanOrEqual(1)
+    expect(failed.last_error).toMatch(/ECONNREFUSED|connect/i)
+    expect(failed.text_body).toMatch(CONFIRM_LINK)
+    expect(failed.next_attempt_at).toBeGreaterThan(t.clock.now())
+
+    const catcher = await new SmtpCatcher().start(port)
+    onTestFinished(() => catcher.stop())
+    t.clock.advance(failed.next_attempt_at - t.clock.now() + SECOND_MS)
+    t.app.ctx.mailer.kick()
+
+    const mail = await catcher.waitFor(who.email, /confirm/i)
+    expect(mail.text).toMatch(CONFIRM_LINK)
+    const sent = await until(() => outboxRow(t, who.email), (r) => r.status === 'sent')
+    expect(sent).toMatchObject({ status: 'sent', text_body: null, html_body: null, last_error: null })
+    expect(sent.attempts).toBe(failed.attempts + 1)
+  })
+})
+
+/** Every value a template takes holds markup, so escaping shows wherever a value lands. */
+const HOSTILE = '<script>alert("x")</script>'
+const HOSTILE_URL = `${PUBLIC_URL}/x?a=1&b="><script>alert(1)</script>`
+const SAMPLE_VALUES: Record<string, string | number | boolean> = {
+  username: HOSTILE,
+  link: HOSTILE_URL,
+  signinUrl: HOSTILE_URL,
+  recoveryUrl: HOSTILE_URL,
+  disavowLink: HOSTILE_URL,
+  newEmail: `${HOSTILE}@example.com`,
+  browser: HOSTILE,
+  os: HOSTILE,
+  ip: HOSTILE,
+  at: HOSTILE,
+  name: HOSTILE,
+  byOperator: true,
+  remaining: 2,
+}
+
+/**
+ * Variables for any template, looked up by variable name, so a new template is covered as
+ * soon as its variables have a sample here; records which variables the template reads.
+ */
+function sampleVars<N extends TemplateName>(read: Set<string> = new Set()): TemplateVars<N> {
+  return new Proxy({} as TemplateVars<N>, {
+    get(_target, key) {
+      if (typeof key !== 'string') return undefined
+      read.add(key)
+      if (!(key in SAMPLE_VALUES)) throw new Error(`mail.test.ts has no sample value for the template variable "${key}"`)
+      return SAMPLE_VALUES[key]
+    },
+  })
+}
+
+function hostileValuesReadBy(name: TemplateName): string[] {
+  const read = new Set<string>()
+  renderMail(name, sampleVars(read), 'en')
+  return [...read].filter((key) => String(SAMPLE_VALUES[key]).includes('<script'))
+}
+
+const TEMPLATE_NAMES = Object.keys(TEMPLATES) as TemplateName[]
+const EVERY_RENDERING = TEMPLATE_NAMES.flatMap((name) => LOCALES.map((locale) => ({ name, locale })))
+const WITH_VALUES = EVERY_RENDERING.filter(({ name }) => hostileValuesReadBy(name).length > 0)
+
+describe('renderMail', () => {
+  it.each(EVERY_RENDERING)('renders $name in $locale with a subject, a text part and an HTML part', ({ name, locale }) => {
+    const mail = renderMail(name, sampleVars(), locale)
+    expect(mail.subject.trim()).not.toBe('')
+    expect(mail.text.trim()).not.toBe('')
+    expect(mail.html).toMatch(/^<!doctype html><html lang="[^"]+">/)
+    expect(mail.html).toContain(`<html lang="${locale}">`)
+    expect(mail.html).toContain('</body></html>')
+  })
+
+  it.each(TEMPLATE_NAMES)('writes %s in Chinese for zh-CN and in English for en', (name) => {
+    const han = /[\u4e00-\u9fff]/
+    const zh = renderMail(name, sampleVars(), 'zh-CN')
+    const en = renderMail(name, sampleVars(), 'en')
+    expect(zh.subject).toMatch(han)
+    expect(zh.text).toMatch(han)
+    expect(en.subject).not.toMatch(han)
+    expect(en.text).not.toMatch(han)
+  })
+
+  it.each(WITH_VALUES)('escapes every value of $name in the $locale HTML part', ({ name, locale }) => {
+    const mail = renderMail(name, sampleVars(), locale)
+    expect(mail.html).not.toMatch(/<script/i)
+    expect(mail.html).toContain('&lt;script&gt;')
+  })
+
+  it('escapes a username like <script> in the HTML part and keeps it as typed in the text part', () => {
+    const mail = renderMail('confirm_email', { username: '<script>', link: `${PUBLIC_URL}/confirm-email#token=abc` }, 'en')
+    expect(mail.html).toContain('Hi &lt;script&gt;,')
+    expect(mail.html).not.toContain('<script>')
+    expect(mail.text).toContain('Hi <script>,')
+  })
+
+  it('escapes quotes in a link so it cannot leave the href attribute', () => {
+    const mail = renderMail('recovery', { username: 'ada', link: `${PUBLIC_URL}/reset-password#token=a" onclick="alert(1)` }, 'en')
+    expect(mail.html).toContain('href="http://latchkey.test/reset-password#token=a&quot; onclick=&quot;alert(1)"')
+    expect(mail.html).not.toContain('" onclick="')
+  })
+})

@@ -1,0 +1,259 @@
+import { describe, expect, it } from 'vitest'
+import { MINUTE_MS } from '../clock.ts'
+import { OPERATOR } from '../audit/audit.ts'
+import { DIALECTS } from '../../test/helpers/databases.ts'
+import { signedUpUser, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
+import { independentTotp } from '../../test/helpers/totp.ts'
+import { resetTwoFactorByOperator } from './two-factor.ts'
+
+/** Signs a person up and turns 2FA on; returns the secret and recovery codes. */
+async function userWithTwoFactor(t: TestApp) {
+  const user = await signedUpUser(t)
+  const setup = await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })
+  expect(setup.status).toBe(200)
+  const secret: string = setup.body.secret
+  const confirm = await user.client.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secret, t.clock.now()) })
+  expect(confirm.status).toBe(200)
+  // Codes are single use per 30-second step: move on so the next sign-in has a fresh one.
+  t.clock.advance(30_000)
+  return { ...user, secret, recoveryCodes: confirm.body.recoveryCodes as string[] }
+}
+
+async function ticketFor(client: TestClient, login: string) {
+  const res = await client.post('/api/v1/signin', { login, password: STRONG_PASSWORD })
+  expect(res.status).toBe(200)
+  expect(res.body.twoFactorRequired).toBe(true)
+  return res.body.ticket as string
+}
+
+async function liveSessions(t: TestApp, accountId: string) {
+  return (await t.app.ctx.db.selectFrom('sessions').select('id').where('account_id', '=', accountId).execute()).length
+}
+
+describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
+  describe('turning it on', () => {
+    it('shows a secret, an otpauth URI and a QR code, and changes nothing until confirmed', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const res = await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })
+      expect(res.body.secret).toMatch(/^[A-Z2-7]{32}$/)
+      expect(res.body.otpauthUri).toMatch(new RegExp(`^otpauth://totp/.*${encodeURIComponent(user.email).replace('.', '\\.')}.*secret=${res.body.secret}.*algorithm=SHA1&digits=6&period=30`))
+      expect(res.body.qrCode).toMatch(/^data:image\/png;base64,/)
+      expect((await user.client.get('/api/v1/me/two-factor')).body.enabled).toBe(false)
+      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).body.account).toBeDefined()
+    })
+
+    it('needs the password', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const res = await user.client.post('/api/v1/me/two-factor', { password: 'not my password!' })
+      expect(res.body.error.code).toBe('password_incorrect')
+    })
+
+    it('refuses a wrong confirmation code', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const { secret } = (await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body
+      const wrong = String((Number(independentTotp(secret, t.clock.now())) + 1) % 1_000_000).padStart(6, '0')
+      const res = await user.client.post('/api/v1/me/two-factor/confirm', { code: wrong })
+      expect(res.body.error).toMatchObject({ code: 'two_factor_code_invalid', fields: { code: 'invalid' } })
+    })
+
+    it('refuses to confirm before set-up starts', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const res = await user.client.post('/api/v1/me/two-factor/confirm', { code: '123456' })
+      expect(res.body.error.code).toBe('two_factor_setup_missing')
+    })
+
+    it('returns ten recovery codes and leaves zero live sessions', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const other = t.client()
+      await other.post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
+      const { secret } = (await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body
+      const res = await user.client.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secret, t.clock.now()) })
+      expect(res.status).toBe(200)
+      expect(res.body.recoveryCodes).toHaveLength(10)
+      expect(new Set(res.body.recoveryCodes).size).toBe(10)
+      expect(res.body.sessionsRevoked).toBe(2)
+      expect(res.body.signInAgain).toBe(true)
+      expect(await liveSessions(t, user.accountId)).toBe(0)
+      expect((await user.client.get('/api/v1/me')).status).toBe(401)
+      expect((await other.get('/api/v1/me')).status).toBe(401)
+      await t.smtp.waitFor(user.email, /Two-factor authentication is on/)
+    })
+
+    it('cannot be turned on twice', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const client = t.client()
+      const ticket = await ticketFor(client, user.email)
+      await client.post('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
+      const res = await client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })
+      expect(res.body.error.code).toBe('two_factor_already_enabled')
+    })
+  })
+
+  describe('signing in with it on', () => {
+    it('asks for a second step, then signs in with a code computed independently', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const client = t.client()
+      const first = await client.post('/api/v1/signin', { login: user.username, password: STRONG_PASSWORD, staySignedIn: true })
+      expect(first.body).toMatchObject({ twoFactorRequired: true, methods: ['totp', 'recovery_code'] })
+      expect(first.cookies.find((c) => c.name === 'latchkey_session')).toBeUndefined()
+      expect(Date.parse(first.body.expiresAt)).toBe(t.clock.now() + 5 * MINUTE_MS)
+      const second = await client.post('/api/v1/signin/two-factor', { ticket: first.body.ticket, code: independentTotp(user.secret, t.clock.now()) })
+      expect(second.status).toBe(200)
+      expect(second.body.session.staySignedIn).toBe(true)
+      expect((await client.get('/api/v1/me')).body.username).toBe(user.username)
+    })
+
+    it('accepts a code once: a replay in the same window is refused', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const code = independentTotp(user.secret, t.clock.now())
+      const a = t.client()
+      expect((await a.post('/api/v1/signin/two-factor', { ticket: await ticketFor(a, user.email), code })).status).toBe(200)
+      const b = t.client()
+      const replay = await b.post('/api/v1/signin/two-factor', { ticket: await ticketFor(b, user.email), code })
+      expect(replay.status).toBe(400)
+      expect(replay.body.error.code).toBe('two_factor_code_reused')
+    })
+
+    it('refuses a wrong code with its own error', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const client = t.client()
+      const res = await client.post('/api/v1/signin/two-factor', { ticket: await ticketFor(client, user.email), code: '000000' === independentTotp(user.secret, t.clock.now()) ? '111111' : '000000' })
+      expect(res.body.error.code).toBe('two_factor_code_invalid')
+    })
+
+    it('expires the ticket after five minutes', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const client = t.client()
+      const ticket = await ticketFor(client, user.email)
+      t.clock.advance(5 * MINUTE_MS)
+      const res = await client.post('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
+      expect(res.body.error.code).toBe('ticket_invalid')
+    })
+
+    it('uses a ticket once', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const client = t.client()
+      const ticket = await ticketFor(client, user.email)
+      expect((await client.post('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })).status).toBe(200)
+      t.clock.advance(30_000)
+      const again = await client.post('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
+      expect(again.body.error.code).toBe('ticket_invalid')
+    })
+
+    it('gives a ticket five attempts', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const client = t.client()
+      const ticket = await ticketFor(client, user.email)
+      const right = independentTotp(user.secret, t.clock.now())
+      const wrong = right === '123456' ? '654321' : '123456'
+      for (let i = 0; i < 5; i++) expect((await client.post('/api/v1/signin/two-factor', { ticket, code: wrong })).body.error.code).toBe('two_factor_code_invalid')
+      expect((await client.post('/api/v1/signin/two-factor', { ticket, code: right })).body.error.code).toBe('ticket_invalid')
+    })
+
+    it('rate-limits wrong codes per account across tickets', async () => {
+      const t = await testApp(dialect, { RATE_LIMIT_TWO_FACTOR_FAILURES_PER_ACCOUNT: '3' })
+      const user = await userWithTwoFactor(t)
+      const right = independentTotp(user.secret, t.clock.now())
+      const wrong = right === '123456' ? '654321' : '123456'
+      for (let i = 0; i < 3; i++) {
+        const c = t.client()
+        await c.post('/api/v1/signin/two-factor', { ticket: await ticketFor(c, user.email), code: wrong })
+      }
+      const c = t.client()
+      const res = await c.post('/api/v1/signin/two-factor', { ticket: await ticketFor(c, user.email), code: right })
+      expect(res.status).toBe(429)
+      expect(res.body.error.code).toBe('too_many_requests')
+    })
+
+    it('accepts each recovery code once, however it is typed', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const code = user.recoveryCodes[0]
+      const a = t.client()
+      expect((await a.post('/api/v1/signin/two-factor', { ticket: await ticketFor(a, user.email), recoveryCode: ` ${code.toUpperCase().replace('-', ' ')} ` })).status).toBe(200)
+      const b = t.client()
+      const reused = await b.post('/api/v1/signin/two-factor', { ticket: await ticketFor(b, user.email), recoveryCode: code })
+      expect(reused.body.error.code).toBe('recovery_code_invalid')
+      expect((await a.get('/api/v1/me/two-factor')).body.recoveryCodesRemaining).toBe(9)
+    })
+
+    it('warns by email when few recovery codes remain', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      for (const code of user.recoveryCodes.slice(0, 7)) {
+        const c = t.client()
+        expect((await c.post('/api/v1/signin/two-factor', { ticket: await ticketFor(c, user.email), recoveryCode: code })).status).toBe(200)
+      }
+      const mail = await t.smtp.waitFor(user.email, /running out of recovery codes/)
+      expect(mail.text).toContain('Only 3 unused recovery codes remain')
+    })
+
+    it('needs exactly one factor', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const client = t.client()
+      const res = await client.post('/api/v1/signin/two-factor', { ticket: await ticketFor(client, user.email), code: '123456', recoveryCode: user.recoveryCodes[0] })
+      expect(res.body.error.code).toBe('invalid_request')
+    })
+  })
+
+  describe('managing it', () => {
+    it('regenerates recovery codes and the old ones die', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const client = t.client()
+      await client.post('/api/v1/signin/two-factor', { ticket: await ticketFor(client, user.email), code: independentTotp(user.secret, t.clock.now()) })
+      const res = await client.post('/api/v1/me/two-factor/recovery-codes', { password: STRONG_PASSWORD })
+      expect(res.body.recoveryCodes).toHaveLength(10)
+      await t.smtp.waitFor(user.email, /New recovery codes/)
+      const c = t.client()
+      const old = await c.post('/api/v1/signin/two-factor', { ticket: await ticketFor(c, user.email), recoveryCode: user.recoveryCodes[1] })
+      expect(old.body.error.code).toBe('recovery_code_invalid')
+      expect((await c.post('/api/v1/signin/two-factor', { ticket: await ticketFor(c, user.email), recoveryCode: res.body.recoveryCodes[0] })).status).toBe(200)
+    })
+
+    it('turns off with the password, always emailing the owner', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const client = t.client()
+      await client.post('/api/v1/signin/two-factor', { ticket: await ticketFor(client, user.email), code: independentTotp(user.secret, t.clock.now()) })
+      await client.put('/api/v1/me/notification-preferences', { preferences: { security: { email: false } } })
+      expect((await client.delete('/api/v1/me/two-factor', { password: 'wrong password!' })).body.error.code).toBe('password_incorrect')
+      expect((await client.delete('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).status).toBe(204)
+      await t.smtp.waitFor(user.email, /turned off/)
+      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).body.account).toBeDefined()
+      expect((await client.delete('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body.error.code).toBe('two_factor_not_enabled')
+    })
+
+    it('can be reset by the operator, with an email and an audit record', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const account = await t.app.ctx.db.selectFrom('accounts').selectAll().where('id', '=', user.accountId).executeTakeFirstOrThrow()
+      expect(await resetTwoFactorByOperator(t.app.ctx, account, OPERATOR)).toBe(true)
+      await t.smtp.waitFor(user.email, /turned off/)
+      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).body.account).toBeDefined()
+      const audit = await t.app.ctx.db.selectFrom('audit_events').select(['type', 'ip']).where('account_id', '=', user.accountId).where('type', '=', 'two_factor.reset_by_operator').execute()
+      expect(audit).toEqual([{ type: 'two_factor.reset_by_operator', ip: 'cli' }])
+    })
+
+    it('stores the TOTP secret encrypted', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const row = await t.app.ctx.db.selectFrom('two_factor').select('secret_encrypted').where('account_id', '=', user.accountId).executeTakeFirstOrThrow()
+      expect(row.secret_encrypted).toMatch(/^v1\./)
+      expect(row.secret_encrypted).not.toContain(user.secret)
+    })
+  })
+})

@@ -1,0 +1,267 @@
+/**
+ * What an operator relies on: health and readiness, Prometheus metrics, the OpenAPI document
+ * and its Swagger UI, security headers on every API answer, and logs free of secrets.
+ */
+import pino from 'pino'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { createApp, LOG_REDACT_PATHS } from '../src/app.ts'
+import { ManualClock } from '../src/clock.ts'
+import { loadConfig } from '../src/config.ts'
+import { person, PUBLIC_URL, testApp, TestClient } from './helpers/app.ts'
+import { createTestDatabase, DIALECTS, type TestDialect } from './helpers/databases.ts'
+import { SmtpCatcher, tokenFrom } from './helpers/smtp.ts'
+
+interface OpenApiOperation {
+  requestBody?: unknown
+  parameters?: Array<{ in: string; name: string }>
+  responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>
+}
+
+interface OpenApiDocument {
+  openapi: string
+  info: { title: string; version: string }
+  paths: Record<string, Record<string, OpenApiOperation>>
+  components: { schemas: Record<string, { properties?: Record<string, { required?: string[] }> }> }
+}
+
+/** The public API, as OpenAPI spells its paths. */
+const API_ROUTES: Array<[method: string, path: string]> = [
+  ['post', '/api/v1/signup'],
+  ['post', '/api/v1/email/confirm'],
+  ['post', '/api/v1/email/resend'],
+  ['post', '/api/v1/signin'],
+  ['post', '/api/v1/signout'],
+  ['post', '/api/v1/recovery'],
+  ['post', '/api/v1/password/reset'],
+  ['post', '/api/v1/me/email'],
+  ['post', '/api/v1/me/password'],
+  ['get', '/api/v1/me'],
+  ['patch', '/api/v1/me'],
+  ['delete', '/api/v1/me'],
+  ['get', '/api/v1/me/sessions'],
+  ['delete', '/api/v1/me/sessions'],
+  ['delete', '/api/v1/me/sessions/{id}'],
+  ['get', '/api/v1/users/{username}'],
+]
+
+const ERROR_REF = '#/components/schemas/ErrorResponse'
+
+function operations(doc: OpenApiDocument): Array<{ method: string; path: string; op: OpenApiOperation }> {
+  return Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method, path, op })))
+}
+
+function errorStatuses(op: OpenApiOperation): string[] {
+  return Object.entries(op.responses ?? {})
+    .filter(([status, response]) => /^4\d\d$/.test(status) && response.content?.['application/json']?.schema?.$ref === ERROR_REF)
+    .map(([status]) => status)
+}
+
+/** An app like testApp's, but logging at trace level into memory with the production redaction. */
+async function appLoggingTo(dialect: TestDialect) {
+  const database = await createTestDatabase(dialect)
+  const smtp = await new SmtpCatcher().start()
+  const lines: string[] = []
+  const log = pino({ level: 'trace', redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, { write: (line: string) => void lines.push(line) })
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_URL,
+    DATABASE_URL: database.url,
+    SMTP_URL: smtp.url,
+    MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_ITERATIONS: '1',
+    LOG_LEVEL: 'trace',
+  })
+  const app = await createApp(config, { clock: new ManualClock(Date.UTC(2026, 5, 1, 12)), log })
+  onTestFinished(async () => {
+    await app.close()
+    await smtp.stop()
+    await database.drop()
+  })
+  return { app, smtp, lines, client: (options?: { origin?: string | null }) => new TestClient(app, options) }
+}
+
+describe.each(DIALECTS)('operations on %s', (dialect) => {
+  describe('health', () => {
+    it('answers GET /healthz with 200 ok', async () => {
+      const t = await testApp(dialect)
+      const res = await t.client().get('/healthz')
+      expect(res.status).toBe(200)
+      expect(res.body).toEqual({ status: 'ok' })
+    })
+
+    it('answers GET /readyz with 200 and the database in use', async () => {
+      const t = await testApp(dialect)
+      const res = await t.client().get('/readyz')
+      expect(res.status).toBe(200)
+      expect(res.body).toEqual({ status: 'ready', database: dialect })
+    })
+  })
+
+  describe('metrics', () => {
+    it('serves Prometheus text that counts requests', async () => {
+      const t = await testApp(dialect)
+      expect((await t.client().get('/api/v1/me')).status).toBe(401)
+      const res = await t.client().get<string>('/metrics')
+      expect(res.status).toBe(200)
+      expect(String(res.headers['content-type'])).toMatch(/^text\/plain; version=0\.0\.4/)
+      expect(res.body).toContain('# TYPE latchkey_http_requests_total counter')
+      expect(res.body).toContain('latchkey_http_requests_total{method="GET",route="/api/v1/me",status="401"} 1')
+      expect(res.body).toContain('# TYPE latchkey_http_request_duration_seconds histogram')
+      expect(res.body).toMatch(/^latchkey_process_cpu_seconds_total /m)
+    })
+
+    it('labels requests by route pattern, never by the raw URL', async () => {
+      const t = await testApp(dialect)
+      expect((await t.client().get('/api/v1/users/someone_secret')).status).toBe(404)
+      expect((await t.client().get('/api/v1/no-such-route-secret')).status).toBe(404)
+      const res = await t.client().get<string>('/metrics')
+      expect(res.body).toContain('latchkey_http_requests_total{method="GET",route="/api/v1/users/:username",status="404"} 1')
+      expect(res.body).toContain('latchkey_http_requests_total{method="GET",route="unmatched",status="404"} 1')
+      expect(res.body).not.toContain('secret')
+    })
+  })
+
+  describe('OpenAPI document', () => {
+    it('is OpenAPI 3.1', async () => {
+      const t = await testApp(dialect)
+      const res = await t.client().get<OpenApiDocument>('/openapi.json')
+      expect(res.status).toBe(200)
+      expect(res.body.openapi).toBe('3.1.0')
+      expect(res.body.info).toMatchObject({ title: 'Latchkey API', version: expect.any(String) })
+    })
+
+    it('documents every public API route with its method', async () => {
+      const t = await testApp(dialect)
+      const doc = (await t.client().get<OpenApiDocument>('/openapi.json')).body
+      const documented = operations(doc).map(({ method, path }) => `${method.toUpperCase()} ${path}`)
+      expect(documented).toEqual(expect.arrayContaining(API_ROUTES.map(([method, path]) => `${method.toUpperCase()} ${path}`)))
+    })
+
+    it('gives every operation at least one 4xx response with the ErrorResponse schema', async () => {
+      const t = await testApp(dialect)
+      const doc = (await t.client().get<OpenApiDocument>('/openapi.json')).body
+      expect(doc.components.schemas.ErrorResponse.properties?.error.required).toEqual(expect.arrayContaining(['code', 'message']))
+      const undocumented = operations(doc).filter(({ op }) => errorStatuses(op).length === 0).map(({ method, path }) => `${method.toUpperCase()} ${path}`)
+      expect(undocumented).toEqual([])
+    })
+
+    it('documents a 400 on every operation that validates a body, query or path parameter', async () => {
+      const t = await testApp(dialect)
+      const doc = (await t.client().get<OpenApiDocument>('/openapi.json')).body
+      const validating = operations(doc).filter(({ op }) => op.requestBody !== undefined || (op.parameters ?? []).some((p) => p.in === 'path' || p.in === 'query'))
+      expect(validating.length).toBeGreaterThan(0)
+      const missing = validating.filter(({ op }) => !errorStatuses(op).includes('400')).map(({ method, path }) => `${method.toUpperCase()} ${path}`)
+      expect(missing).toEqual([])
+    })
+
+    it('hides the operator endpoints', async () => {
+      const t = await testApp(dialect)
+      const doc = (await t.client().get<OpenApiDocument>('/openapi.json')).body
+      expect(Object.keys(doc.paths).filter((path) => !path.startsWith('/api/'))).toEqual([])
+    })
+  })
+
+  describe('Swagger UI', () => {
+    it('serves the Swagger UI page at /docs', async () => {
+      const t = await testApp(dialect)
+      const res = await t.client().get<string>('/docs')
+      expect(res.status).toBe(200)
+      expect(String(res.headers['content-type'])).toMatch(/^text\/html/)
+      expect(res.body).toContain('<div id="swagger-ui"></div>')
+      expect(res.body).toContain('swagger-ui-bundle.js')
+    })
+
+    it('links no third-party host from the /docs page', async () => {
+      const t = await testApp(dialect)
+      const html = (await t.client().get<string>('/docs')).body
+      const allowed = new Set([new URL(PUBLIC_URL).host, 'localhost', 'localhost:80'])
+      const hosts = [...html.matchAll(/https?:\/\/[^\s"'<>)]+/gi)].map((m) => new URL(m[0]).host)
+      expect(hosts.filter((host) => !allowed.has(host))).toEqual([])
+    })
+
+    it('serves every script and stylesheet of /docs from this server', async () => {
+      const t = await testApp(dialect)
+      const html = (await t.client().get<string>('/docs')).body
+      const assets = [...html.matchAll(/<(?:script[^>]*\ssrc|link[^>]*\shref)="([^"]+)"/g)].map((m) => m[1])
+      expect(assets.length).toBeGreaterThan(0)
+      const statuses = await Promise.all(assets.map(async (asset) => [asset, (await t.client().get(new URL(asset, `${PUBLIC_URL}/docs`).pathname)).status]))
+      expect(statuses).toEqual(assets.map((asset) => [asset, 200]))
+    })
+  })
+
+  describe('security headers', () => {
+    const REQUESTS: Array<{ rule: string; method: string; url: string; body?: string; status: number }> = [
+      { rule: 'a signed-out GET /api/v1/me (401)', method: 'GET', url: '/api/v1/me', status: 401 },
+      { rule: 'a successful GET /api/v1/captcha (200)', method: 'GET', url: '/api/v1/captcha', status: 200 },
+      { rule: 'a sign-up (202)', method: 'POST', url: '/api/v1/signup', body: JSON.stringify({ ...person(), acceptTerms: true }), status: 202 },
+      { rule: 'malformed JSON (400)', method: 'POST', url: '/api/v1/signin', body: '{"login":', status: 400 },
+      { rule: 'an unknown API route (404)', method: 'GET', url: '/api/v1/nothing-here', status: 404 },
+      { rule: 'a body over 64 KiB (413)', method: 'POST', url: '/api/v1/signup', body: JSON.stringify({ padding: 'x'.repeat(70_000) }), status: 413 },
+      { rule: 'a URL the router refuses (400)', method: 'GET', url: '/api/v1/users/%E0%A4%A', status: 400 },
+    ]
+
+    it.each(REQUESTS)('sets Referrer-Policy, nosniff, no-store and x-request-id on $rule', async ({ method, url, body, status }) => {
+      const t = await testApp(dialect)
+      const res = await t.client().request(method, url, body)
+      expect(res.status).toBe(status)
+      expect(res.headers['referrer-policy']).toBe('no-referrer')
+      expect(res.headers['x-content-type-options']).toBe('nosniff')
+      expect(res.headers['cache-control']).toBe('no-store')
+      expect(String(res.headers['x-request-id'] ?? '')).toMatch(/^[0-9a-f-]{36}$/)
+    })
+
+    it('gives every response its own request id', async () => {
+      const t = await testApp(dialect)
+      const ids = await Promise.all([1, 2, 3].map(async () => (await t.client().get('/api/v1/me')).headers['x-request-id']))
+      expect(new Set(ids).size).toBe(3)
+    })
+  })
+
+  describe('logs', () => {
+    it('never contain a password, a session token or a cookie value', async () => {
+      const t = await appLoggingTo(dialect)
+      const who = person()
+      const newPassword = 'a completely new passphrase'
+      const wrongPassword = 'a wrong guess at the password'
+
+      const browser = t.client()
+      expect((await browser.post('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+      const confirmToken = tokenFrom(await t.smtp.waitFor(who.email, /confirm/i))
+      expect((await browser.post('/api/v1/email/confirm', { token: confirmToken })).status).toBe(200)
+      expect((await browser.post('/api/v1/signin', { login: who.email, password: wrongPassword })).status).toBe(401)
+      expect((await browser.post('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
+      const cookie = browser.cookie ?? ''
+      expect(cookie).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      expect((await browser.get('/api/v1/me')).status).toBe(200)
+
+      const script = t.client({ origin: null })
+      const signin = await script.post<{ token: string }>('/api/v1/signin', { login: who.username, password: who.password, returnToken: true })
+      expect(signin.status).toBe(200)
+      const bearer = signin.body.token
+      script.bearer = bearer
+      expect((await script.get('/api/v1/me/sessions')).status).toBe(200)
+      expect((await script.post('/api/v1/me/password', { currentPassword: who.password, newPassword })).status).toBe(200)
+      expect((await script.post('/api/v1/signout')).status).toBe(204)
+
+      const text = t.lines.join('')
+      expect(text).toContain('incoming request')
+      expect(text).toContain('request completed')
+      const secrets = { password: who.password, newPassword, wrongPassword, cookie, bearer, confirmToken }
+      expect(Object.entries(secrets).filter(([, secret]) => text.includes(secret)).map(([name]) => name)).toEqual([])
+    })
+
+    it('redacts credentials in headers and password-like fields whenever they are logged', () => {
+      const lines: string[] = []
+      const log = pino({ level: 'trace', redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, { write: (line: string) => void lines.push(line) })
+      log.info({
+        req: { headers: { authorization: 'Bearer secret-bearer', cookie: 'latchkey_session=secret-cookie' } },
+        res: { headers: { 'set-cookie': 'latchkey_session=secret-set-cookie' } },
+        body: { password: 'secret-password', currentPassword: 'secret-current', newPassword: 'secret-new', token: 'secret-token' },
+      }, 'request')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).not.toContain('secret')
+      expect(lines[0]).toContain('[redacted]')
+    })
+  })
+})
