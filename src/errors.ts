@@ -29,6 +29,7 @@ export const ERROR_CATALOG = {
   email_already_confirmed: { status: 409, message: 'This email address is already confirmed.' },
   email_taken: { status: 409, message: 'This email address cannot be used.' },
   captcha_failed: { status: 400, message: 'The captcha was not solved. Please try again.' },
+  too_many_accounts: { status: 409, message: 'This browser is signed in to 5 accounts already. Sign out of one first.' },
   reauthentication_required: { status: 403, message: 'Confirm it is you (password, authenticator code or passkey) to continue.' },
   password_required: { status: 409, message: 'Set a password before turning on two-factor authentication.' },
   two_factor_already_enabled: { status: 409, message: 'Two-factor authentication is already on.' },

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
-import { authOf, clearSessionCookie, requestMeta, requireAuth } from '../http/auth.ts'
+import { authOf, requestMeta, requireAuth } from '../http/auth.ts'
+import { pruneSessionCookie } from '../sessions/browser-accounts.ts'
 import { errors } from '../http/schemas.ts'
 import { LOCALES } from '../mail/templates.ts'
 import { PASSWORD_MAX_LENGTH } from '../passwords/policy.ts'
@@ -154,7 +155,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
     preHandler: sensitive,
   }, async (request, reply) => {
     await deleteAccount(ctx, authOf(request), request.body, requestMeta(request))
-    clearSessionCookie(ctx, reply)
+    await pruneSessionCookie(ctx, request, reply)
     return { status: 'deleted' as const }
   })
 

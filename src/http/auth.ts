@@ -34,19 +34,43 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1]
 }
 
-function cookieToken(ctx: AppContext, request: FastifyRequest): string | undefined {
-  return request.cookies[sessionCookieName(ctx)]
+/** One browser may hold up to this many signed-in accounts in its one session cookie. */
+export const MAX_BROWSER_ACCOUNTS = 5
+const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/
+
+/**
+ * The session cookie holds up to five tokens joined by "." (tokens are base64url, so never
+ * contain one); the first is the active account. Each is still its own session on the server.
+ */
+export function cookieTokens(ctx: AppContext, request: FastifyRequest): string[] {
+  const raw = request.cookies[sessionCookieName(ctx)]
+  if (!raw) return []
+  return raw.split('.').filter((t) => TOKEN_RE.test(t)).slice(0, MAX_BROWSER_ACCOUNTS)
 }
 
-export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string, staySignedIn: boolean): void {
-  reply.setCookie(sessionCookieName(ctx), token, {
+function cookieToken(ctx: AppContext, request: FastifyRequest): string | undefined {
+  const raw = request.cookies[sessionCookieName(ctx)]
+  if (!raw) return undefined
+  const end = raw.indexOf('.')
+  return end === -1 ? raw : raw.slice(0, end)
+}
+
+/** Writes the cookie's token list; an empty list removes the cookie. */
+export function writeSessionCookie(ctx: AppContext, reply: FastifyReply, tokens: string[], persistent: boolean): void {
+  if (tokens.length === 0) return clearSessionCookie(ctx, reply)
+  reply.setCookie(sessionCookieName(ctx), tokens.join('.'), {
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
     secure: ctx.config.publicUrl.protocol === 'https:',
     // Without "stay signed in" the cookie dies with the browser; the server's idle rule still applies.
-    ...(staySignedIn ? { maxAge: STAY_SIGNED_IN_MS / 1000 } : {}),
+    ...(persistent ? { maxAge: STAY_SIGNED_IN_MS / 1000 } : {}),
   })
+}
+
+/** A single-session cookie, for callers that know nothing of other accounts in the browser. */
+export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string, staySignedIn: boolean): void {
+  writeSessionCookie(ctx, reply, [token], staySignedIn)
 }
 
 export function clearSessionCookie(ctx: AppContext, reply: FastifyReply): void {
@@ -98,7 +122,12 @@ async function resolve(ctx: AppContext, request: FastifyRequest, reply: FastifyR
   if (!token) return null
   const result = await authenticate(ctx, token)
   if (!result.auth) {
-    if (!bearer) clearSessionCookie(ctx, reply)
+    // Drop the dead token from the cookie; other accounts in this browser stay signed in.
+    if (!bearer) {
+      const rest = cookieTokens(ctx, request).slice(1)
+      if (rest.length) writeSessionCookie(ctx, reply, rest, true)
+      else clearSessionCookie(ctx, reply)
+    }
     if (result.expired) throw new AppError('session_expired')
     return null
   }

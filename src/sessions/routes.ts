@@ -1,15 +1,16 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { Type } from 'typebox'
 import { accountView } from '../accounts/accounts.ts'
 import type { AppContext } from '../context.ts'
-import { authOf, clearSessionCookie, deviceKey, requestMeta, requireAuth, setSessionCookie, usesBearer } from '../http/auth.ts'
+import { authOf, cookieTokens, deviceKey, requestMeta, requireAuth, usesBearer } from '../http/auth.ts'
+import { addSessionToCookie, assertRoomForAccount, liveCookieSessions, pruneSessionCookie, switchAccount } from './browser-accounts.ts'
 import { errors } from '../http/schemas.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { authenticationOptions } from '../passkeys/passkeys.ts'
 import { hashToken } from '../crypto.ts'
-import { listSessions, revokeAllSessions, revokeSession, type Account, type Session } from './sessions.ts'
+import { evictCachedSessions, listSessions, revokeAllSessions, revokeSession, type Account, type Session } from './sessions.ts'
 import { disavowSignIn, signIn, signInSecondFactor, signInWithPasskey } from './signin.ts'
 import { reauthenticate } from './reauth.ts'
 import { AppError } from '../errors.ts'
@@ -72,8 +73,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const signedIn = requireAuth(ctx)
   app.addSchema(SessionView)
 
-  function deliver(reply: FastifyReply, result: { token: string; session: Session; account: Account }, returnToken: boolean) {
-    if (!returnToken) setSessionCookie(ctx, reply, result.token, result.session.stay_signed_in === 1)
+  async function deliver(request: FastifyRequest, reply: FastifyReply, result: { token: string; session: Session; account: Account }, returnToken: boolean) {
+    if (!returnToken) await addSessionToCookie(ctx, request, reply, result.token, result.account.id, result.session.stay_signed_in === 1)
     return { account: accountView(result.account), session: sessionView(result.session, result.session.id), ...(returnToken ? { token: result.token } : {}) }
   }
 
@@ -109,11 +110,12 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
   }, async (request, reply) => {
     const { login, password, staySignedIn = false, returnToken = false } = request.body
+    if (!returnToken) await assertRoomForAccount(ctx, request)
     const result = await signIn(ctx, { login, password, staySignedIn, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply) })
     if (result.kind === 'two_factor') {
       return { twoFactorRequired: true as const, ticket: result.ticket, expiresAt: new Date(result.expiresAt).toISOString(), methods: result.methods }
     }
-    return deliver(reply, result, returnToken)
+    return deliver(request, reply, result, returnToken)
   })
 
   api.post('/api/v1/signin/two-factor', {
@@ -139,7 +141,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (given !== 1) throw new AppError('invalid_request', { message: 'Send exactly one of code, recoveryCode or passkey.', fields: { code: 'one_required' } })
     const factor = code !== undefined ? { code } : recoveryCode !== undefined ? { recoveryCode } : { passkey: { challengeId: passkey!.challengeId, response: passkey!.response as unknown as AuthenticationResponseJSON } }
     const result = await signInSecondFactor(ctx, { ticket, factor, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply) })
-    return deliver(reply, result, returnToken)
+    return deliver(request, reply, result, returnToken)
   })
 
   api.post('/api/v1/signin/passkey/options', {
@@ -175,8 +177,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
   }, async (request, reply) => {
     const { challengeId, response, staySignedIn = false, returnToken = false } = request.body
+    if (!returnToken) await assertRoomForAccount(ctx, request)
     const result = await signInWithPasskey(ctx, { challengeId, response: response as unknown as AuthenticationResponseJSON, staySignedIn, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply) })
-    return deliver(reply, result, returnToken)
+    return deliver(request, reply, result, returnToken)
   })
 
   api.post('/api/v1/signin/disavow', {
@@ -198,7 +201,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async (request, reply) => {
     const { session, account } = authOf(request)
     await revokeSession(ctx, { accountId: account.id, sessionId: session.id, meta: requestMeta(request), type: 'session.signed_out' })
-    clearSessionCookie(ctx, reply)
+    // Other accounts signed in in this browser stay; the next one becomes active.
+    await pruneSessionCookie(ctx, request, reply)
     return reply.status(204).send(null)
   })
 
@@ -227,7 +231,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     const auth = authOf(request)
     const { token, until } = await reauthenticate(ctx, auth, proof, requestMeta(request))
     const bearer = usesBearer(request)
-    if (!bearer) setSessionCookie(ctx, reply, token, auth.session.stay_signed_in === 1)
+    if (!bearer) await pruneSessionCookie(ctx, request, reply, { from: cookieTokens(ctx, request)[0], to: token })
     return { reauthenticatedUntil: new Date(until).toISOString(), ...(bearer ? { token } : {}) }
   })
 
@@ -252,7 +256,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { session, account } = authOf(request)
     const revoked = await revokeSession(ctx, { accountId: account.id, sessionId: request.params.id, meta: requestMeta(request) })
     if (!revoked) throw new AppError('not_found', { message: 'No such session.' })
-    if (request.params.id === session.id) clearSessionCookie(ctx, reply)
+    if (request.params.id === session.id) await pruneSessionCookie(ctx, request, reply)
     return reply.status(204).send(null)
   })
 
@@ -273,7 +277,33 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
       await recordAudit(trx, { accountId: account.id, type: 'sessions.revoked_all', meta: requestMeta(request), at: ctx.clock.now(), details: { count, keepCurrent } })
       return count
     })
-    if (!keepCurrent) clearSessionCookie(ctx, reply)
+    await evictCachedSessions(ctx, account.id)
+    if (!keepCurrent) await pruneSessionCookie(ctx, request, reply)
     return { revoked }
   })
+
+  const BrowserAccount = Type.Object({ accountId: Type.String(), username: Type.String(), displayName: Type.String(), email: Type.String(), active: Type.Boolean() })
+
+  api.get('/api/v1/browser/accounts', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Accounts signed in in this browser',
+      description: 'Up to 5, the active one first. Works with the session cookie only.',
+      response: { 200: Type.Object({ accounts: Type.Array(BrowserAccount) }) },
+    },
+  }, async (request, reply) => {
+    const live = await pruneSessionCookie(ctx, request, reply)
+    return {
+      accounts: live.map((l, i) => ({ accountId: l.auth.account.id, username: l.auth.account.username, displayName: l.auth.account.display_name, email: l.auth.account.email, active: i === 0 })),
+    }
+  })
+
+  api.post('/api/v1/browser/accounts/switch', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Make another signed-in account the active one',
+      body: Type.Object({ accountId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+      response: { 200: Type.Ref('Account'), ...errors(400, 404) },
+    },
+  }, async (request, reply) => accountView((await switchAccount(ctx, request, reply, request.body.accountId)).account))
 }

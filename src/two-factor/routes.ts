@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
-import { authOf, clearSessionCookie, requestMeta, requireAuth } from '../http/auth.ts'
+import { authOf, requestMeta, requireAuth } from '../http/auth.ts'
+import { pruneSessionCookie } from '../sessions/browser-accounts.ts'
 import { errors } from '../http/schemas.ts'
 import { requireRecentAuth } from '../sessions/reauth.ts'
 import { beginTwoFactorSetup, confirmTwoFactorSetup, disableTwoFactor, regenerateRecoveryCodes, twoFactorStatus } from './two-factor.ts'
@@ -44,7 +45,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
     preHandler: sensitive,
   }, async (request, reply) => {
     const result = await confirmTwoFactorSetup(ctx, authOf(request), request.body, requestMeta(request))
-    clearSessionCookie(ctx, reply)
+    await pruneSessionCookie(ctx, request, reply)
     return { ...result, signInAgain: true as const }
   })
 
