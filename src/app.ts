@@ -14,6 +14,8 @@ import { Mailer } from './mail/mailer.ts'
 import { bundledCommonPasswords } from './passwords/common-passwords.ts'
 import { PasswordHasher } from './passwords/hashing.ts'
 import { Captcha, serverSecret } from './recovery/captcha.ts'
+import { evictionFeed } from './sessions/evictions.ts'
+import { SessionCache } from './sessions/session-cache.ts'
 import { buildServer } from './server.ts'
 
 export interface App {
@@ -53,6 +55,8 @@ export async function openContext(config: Config, options: { clock?: Clock; log?
     const applied = await migrateToLatest(handle.db)
     if (applied.length) log.info({ migrations: applied }, 'database migrated')
     const mailer = new Mailer({ db: handle.db, clock, log, from: config.mailFrom, smtpUrl: config.smtpUrl })
+    const sessionCache = new SessionCache({ ttlMs: config.sessionCache.ttlSeconds * 1000, maxEntries: config.sessionCache.maxEntries })
+    const evictions = evictionFeed({ cache: sessionCache, log, db: handle.db, databaseUrl: config.databaseUrl, redis, sqliteDataVersion: handle.sqliteDataVersion })
     const ctx: AppContext = {
       config,
       db: handle.db,
@@ -64,6 +68,8 @@ export async function openContext(config: Config, options: { clock?: Clock; log?
       limits: new RateLimits(config.rateLimits, redis),
       captcha: new Captcha({ db: handle.db, maxCounter: config.captchaMaxCounter, secret: await serverSecret(handle.db, 'captcha_hmac', clock.now()) }),
       secretsKey: config.encryptionKey ?? Buffer.from(await serverSecret(handle.db, 'secrets_key', clock.now()), 'base64url'),
+      sessionCache,
+      evictions,
     }
     if (!config.encryptionKey && config.env === 'production') {
       log.warn('ENCRYPTION_KEY is not set: TOTP secrets are encrypted with a key kept in the database itself')
@@ -72,6 +78,7 @@ export async function openContext(config: Config, options: { clock?: Clock; log?
       ctx,
       async close() {
         await mailer.stop()
+        await evictions.close()
         redis?.disconnect()
         await handle.close()
       },
@@ -89,6 +96,8 @@ export async function createApp(config: Config, options: { clock?: Clock; log?: 
     // Loaded before the first request, not during it.
     bundledCommonPasswords()
     const server = await buildServer(opened.ctx)
+    // Only a serving process caches sessions, so only it listens for other processes' revocations.
+    if (opened.ctx.sessionCache.enabled) await opened.ctx.evictions.start()
     opened.ctx.mailer.start()
     return {
       ctx: opened.ctx,

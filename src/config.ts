@@ -38,6 +38,8 @@ export interface Config {
   argon2: { memoryKiB: number; iterations: number; parallelism: number }
   /** 32 bytes that encrypt TOTP secrets at rest; without it a key kept in the database is used. */
   encryptionKey?: Buffer
+  /** The in-process cache of live sessions (sessions/session-cache.ts); ttlSeconds 0 turns it off. */
+  sessionCache: { ttlSeconds: number; maxEntries: number }
 }
 
 export class ConfigError extends Error {
@@ -139,6 +141,11 @@ export function loadConfig(env: Env = process.env): Config {
       recoveryPerIpPerHour: integer(env, 'RATE_LIMIT_RECOVERY_PER_IP_PER_HOUR', 20, 1, 1_000_000),
       recoveryPerEmailPerHour: integer(env, 'RATE_LIMIT_RECOVERY_PER_EMAIL_PER_HOUR', 5, 1, 1000),
       resendPerAccountPerHour: integer(env, 'RATE_LIMIT_RESEND_PER_ACCOUNT_PER_HOUR', 5, 1, 1000),
+    },
+    // Short: evictions reach every instance at once; the TTL only bounds a lost message.
+    sessionCache: {
+      ttlSeconds: integer(env, 'SESSION_CACHE_TTL_SECONDS', 5, 0, 300),
+      maxEntries: integer(env, 'SESSION_CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     },
     // OWASP's argon2id baseline (m=19 MiB, t=2, p=1); stored with every hash so it can be raised.
     argon2: {

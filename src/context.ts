@@ -12,6 +12,8 @@ import type { Mailer } from './mail/mailer.ts'
 import type { PasswordHasher } from './passwords/hashing.ts'
 import type { RateLimits } from './http/rate-limits.ts'
 import type { Captcha } from './recovery/captcha.ts'
+import type { EvictionFeed } from './sessions/evictions.ts'
+import type { SessionCache } from './sessions/session-cache.ts'
 
 export interface AppContext {
   config: Config
@@ -25,6 +27,9 @@ export interface AppContext {
   captcha: Captcha
   /** AES-256 key for secrets stored encrypted (TOTP seeds). */
   secretsKey: Buffer
+  /** Live sessions by token hash, and the feed that empties it when another process revokes. */
+  sessionCache: SessionCache
+  evictions: EvictionFeed
 }
 
 /** Runs `work` in one transaction, then lets the mailer send what the transaction queued. */

@@ -11,7 +11,7 @@ import { AppError } from '../errors.ts'
 import { pickLocale, type Locale } from '../mail/templates.ts'
 import { checkNewPassword } from '../passwords/policy.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
-import { revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
+import { evictCachedSessions, revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
 import { newId } from '../crypto.ts'
 import { canonicalEmail, normalizeEmail } from './emails.ts'
 import { verifyPasswordOf } from './reauth-password.ts'
@@ -116,7 +116,7 @@ export async function signUp(ctx: AppContext, input: SignUpInput): Promise<{ ema
 }
 
 export async function confirmEmail(ctx: AppContext, token: string, meta: RequestMeta): Promise<{ email: string }> {
-  return inTransaction(ctx, async (trx) => {
+  const confirmed = await inTransaction(ctx, async (trx) => {
     const row = await consumeToken(trx, ctx.clock, token, ['email_confirm', 'email_change'])
     if (!row || !row.email) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
     const account = await trx.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirst()
@@ -128,7 +128,7 @@ export async function confirmEmail(ctx: AppContext, token: string, meta: Request
       if (normalizeEmail(row.email) !== account.email_normalized) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
       await trx.updateTable('accounts').set({ email_confirmed_at: account.email_confirmed_at ?? now, updated_at: now }).where('id', '=', account.id).execute()
       await recordAudit(trx, { accountId: account.id, type: 'account.email_confirmed', meta, at: now })
-      return { email: account.email }
+      return { email: account.email, accountId: account.id }
     }
 
     try {
@@ -143,8 +143,10 @@ export async function confirmEmail(ctx: AppContext, token: string, meta: Request
     }
     await notifySecurity(ctx, trx, account, 'email_changed', { username: account.username, newEmail: row.email })
     await recordAudit(trx, { accountId: account.id, type: 'account.email_changed', meta, at: now, details: { from: account.email, to: row.email } })
-    return { email: row.email }
+    return { email: row.email, accountId: account.id }
   })
+  await evictCachedSessions(ctx, confirmed.accountId)
+  return { email: confirmed.email }
 }
 
 export async function resendConfirmation(ctx: AppContext, account: Account): Promise<void> {
@@ -187,7 +189,7 @@ export async function updateProfile(ctx: AppContext, auth: Authenticated, patch:
   if (Object.keys(changes).length === 0) return account
 
   try {
-    return await inTransaction(ctx, async (trx) => {
+    const updated = await inTransaction(ctx, async (trx) => {
       const now = ctx.clock.now()
       if (newUsername && changes.username_normalized !== account.username_normalized) {
         const owner = await trx.selectFrom('accounts').select('id').where('username_normalized', '=', changes.username_normalized!).executeTakeFirst()
@@ -199,6 +201,8 @@ export async function updateProfile(ctx: AppContext, auth: Authenticated, patch:
       }
       return updated
     })
+    await evictCachedSessions(ctx, account.id)
+    return updated
   } catch (err) {
     if (newUsername && isUniqueViolation(err)) throw await usernameTakenError(ctx.db, newUsername)
     throw err
@@ -256,7 +260,7 @@ export async function changePassword(ctx: AppContext, auth: Authenticated, input
   await verifyPasswordOf(ctx, account, input.currentPassword, 'currentPassword')
   const password = checkNewPassword(input.newPassword, 'newPassword', [account.username, account.email.split('@')[0]])
   const passwordHash = await ctx.hasher.hash(password)
-  return inTransaction(ctx, async (trx) => {
+  const result = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now()
     await trx.updateTable('accounts').set({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now }).where('id', '=', account.id).execute()
     const revoked = await revokeAllSessions(trx, { accountId: account.id, exceptSessionId: session.id })
@@ -265,6 +269,8 @@ export async function changePassword(ctx: AppContext, auth: Authenticated, input
     await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
     return { otherSessionsRevoked: revoked }
   })
+  await evictCachedSessions(ctx, account.id)
+  return result
 }
 
 // ---------------------------------------------------------------- deletion and operator actions
@@ -281,6 +287,7 @@ export async function deleteAccount(ctx: AppContext, auth: Authenticated, input:
     await trx.deleteFrom('accounts').where('id', '=', account.id).execute()
     await recordAudit(trx, { accountId: account.id, type: 'account.deleted', meta: { ip: meta.ip, userAgent: '' }, at: now })
   })
+  await evictCachedSessions(ctx, account.id)
 }
 
 async function findByEmailOrUsername(db: Queryable, login: string): Promise<Account | undefined> {
@@ -298,7 +305,7 @@ export async function findAccount(db: Queryable, login: string): Promise<Account
 
 /** Operator action: the account cannot sign in and loses every session at once. */
 export async function setAccountActive(ctx: AppContext, login: string, active: boolean, meta: RequestMeta): Promise<{ account: Account; sessionsRevoked: number }> {
-  return inTransaction(ctx, async (trx) => {
+  const result = await inTransaction(ctx, async (trx) => {
     const account = await findAccount(trx, login)
     const now = ctx.clock.now()
     await trx.updateTable('accounts').set({ status: active ? 'active' : 'deactivated', updated_at: now }).where('id', '=', account.id).execute()
@@ -307,6 +314,9 @@ export async function setAccountActive(ctx: AppContext, login: string, active: b
     if (!active && account.status === 'active') {
       await notifySecurity(ctx, trx, account, 'account_deactivated', { username: account.username })
     }
-    return { account: { ...account, status: active ? 'active' : 'deactivated' }, sessionsRevoked }
+    return { account: { ...account, status: active ? ('active' as const) : ('deactivated' as const) }, sessionsRevoked }
   })
+  // Usually run from the CLI, a process of its own: this is what tells the running servers.
+  await evictCachedSessions(ctx, result.account.id)
+  return result
 }

@@ -14,6 +14,8 @@ export interface DatabaseHandle {
   db: Db
   dialect: Dialect
   close(): Promise<void>
+  /** SQLite only: see NodeSqliteDatabase.dataVersion. */
+  sqliteDataVersion?: () => number
 }
 
 // Migrations are listed here, in order, rather than read from a folder at run time, so a
@@ -33,8 +35,9 @@ export function connect(databaseUrl: string, options: { poolSize?: number } = {}
   if (dialectOf(databaseUrl) === 'sqlite') {
     const file = databaseUrl.slice('sqlite:'.length)
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(file) }) })
-    return { db, dialect: 'sqlite', close: () => db.destroy() }
+    const database = openSqlite(file)
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
+    return { db, dialect: 'sqlite', close: () => db.destroy(), sqliteDataVersion: () => database.dataVersion() }
   }
   const pool = new pg.Pool({
     connectionString: databaseUrl,

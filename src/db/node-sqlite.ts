@@ -30,15 +30,22 @@ class Statement implements SqliteStatement {
   }
 }
 
-export function openSqlite(file: string): SqliteDatabase {
+export interface NodeSqliteDatabase extends SqliteDatabase {
+  /** `PRAGMA data_version`: changes when another connection or process commits to the file. */
+  dataVersion(): number
+}
+
+export function openSqlite(file: string): NodeSqliteDatabase {
   const db = new DatabaseSync(file)
   // WAL lets readers run while a write is in progress; busy_timeout waits out a second
   // process (the CLI) holding the write lock instead of failing at once.
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;')
   // Prepared statements are reused: Kysely asks for the same SQL text on every hot-path call.
   const cache = new Map<string, Statement>()
+  const dataVersion = db.prepare('PRAGMA data_version')
   return {
     close: () => db.close(),
+    dataVersion: () => Number((dataVersion.get() as { data_version: number }).data_version),
     prepare: (sql: string) => {
       let statement = cache.get(sql)
       if (!statement) {

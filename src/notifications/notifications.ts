@@ -8,7 +8,7 @@ import { newId } from '../crypto.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { pickLocale, renderMail, type TemplateName, type TemplateVars } from '../mail/templates.ts'
-import type { Account } from '../sessions/sessions.ts'
+import { evictCachedSessions, type Account } from '../sessions/sessions.ts'
 
 export const CATEGORIES = ['security', 'usage', 'monitors', 'comments', 'team', 'billing'] as const
 // Slack joins when teams have a Slack integration.
@@ -42,6 +42,7 @@ export async function updatePreferences(ctx: AppContext, account: Account, chang
     for (const [channel, on] of Object.entries(channels) as [Channel, boolean][]) grid[category][channel] = on
   }
   await ctx.db.updateTable('accounts').set({ notification_preferences: JSON.stringify(grid), updated_at: ctx.clock.now() }).where('id', '=', account.id).execute()
+  await evictCachedSessions(ctx, account.id)
   return grid
 }
 

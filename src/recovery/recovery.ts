@@ -12,7 +12,7 @@ import { inTransaction, link } from '../context.ts'
 import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { checkNewPassword } from '../passwords/policy.ts'
-import { revokeAllSessions } from '../sessions/sessions.ts'
+import { evictCachedSessions, revokeAllSessions } from '../sessions/sessions.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 
 export async function requestRecovery(ctx: AppContext, input: { email: string; captcha: string; meta: RequestMeta }): Promise<void> {
@@ -49,7 +49,7 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     .executeTakeFirst()
   const password = checkNewPassword(input.password, 'password', probe ? [probe.username, probe.email.split('@')[0]] : [])
   const passwordHash = await ctx.hasher.hash(password)
-  await inTransaction(ctx, async (trx) => {
+  const accountId = await inTransaction(ctx, async (trx) => {
     const row = await consumeToken(trx, ctx.clock, input.token, ['password_reset'])
     if (!row) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
     const now = ctx.clock.now()
@@ -62,5 +62,7 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     const revoked = await revokeAllSessions(trx, { accountId: account.id })
     await recordAudit(trx, { accountId: account.id, type: 'account.password_reset', meta: input.meta, at: now, details: { sessionsRevoked: revoked } })
     await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
+    return account.id
   })
+  await evictCachedSessions(ctx, accountId)
 }

@@ -13,7 +13,7 @@ import { hashToken, newToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
 import { verifySecondFactor } from '../two-factor/two-factor.ts'
-import type { Authenticated } from './sessions.ts'
+import { evictCachedSessions, type Authenticated } from './sessions.ts'
 
 export const REAUTH_WINDOW_MS = 5 * MINUTE_MS
 
@@ -55,5 +55,7 @@ export async function reauthenticate(ctx: AppContext, auth: Authenticated, proof
     await trx.updateTable('sessions').set({ token_hash: hashToken(token), reauthenticated_at: now }).where('id', '=', session.id).execute()
     await recordAudit(trx, { accountId: account.id, type: 'session.reauthenticated', meta, at: now, details: { sessionId: session.id, method } })
   })
+  // The old token must fail at once, and the cached reauthenticated_at is stale.
+  await evictCachedSessions(ctx, account.id)
   return { token, until: now + REAUTH_WINDOW_MS }
 }

@@ -94,13 +94,8 @@ function isExpired(session: Session, now: number): boolean {
   return session.stay_signed_in === 0 && now - session.last_active_at >= IDLE_TIMEOUT_MS
 }
 
-/**
- * The hot path: one indexed join per request. Every invalid-token reason (unknown, revoked,
- * expired, deactivated) gives the same `null`, so callers cannot leak which one it was;
- * `expired` only tells the client to show "session expired" instead of "sign in".
- */
-export async function authenticate(ctx: AppContext, token: string): Promise<{ auth: Authenticated } | { auth: null; expired: boolean }> {
-  if (token.length !== 43) return { auth: null, expired: false }
+/** The hot-path join: session and account in one indexed lookup by token hash. */
+async function loadSession(ctx: AppContext, tokenHash: string): Promise<Authenticated | undefined> {
   const row = await ctx.db
     .selectFrom('sessions')
     .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
@@ -119,29 +114,58 @@ export async function authenticate(ctx: AppContext, token: string): Promise<{ au
       'sessions.expires_at as s_expires_at',
       'sessions.reauthenticated_at as s_reauthenticated_at',
     ])
-    .where('sessions.token_hash', '=', hashToken(token))
+    .where('sessions.token_hash', '=', tokenHash)
     .executeTakeFirst()
-  if (!row) return { auth: null, expired: false }
+  if (!row) return undefined
   const { s_id, s_token_hash, s_kind, s_stay_signed_in, s_ip, s_user_agent, s_browser, s_os, s_created_at, s_last_active_at, s_expires_at, s_reauthenticated_at, ...account } = row
   const session: Session = {
     id: s_id, account_id: account.id, token_hash: s_token_hash, kind: s_kind, stay_signed_in: s_stay_signed_in,
     ip: s_ip, user_agent: s_user_agent, browser: s_browser, os: s_os, created_at: s_created_at,
     last_active_at: s_last_active_at, expires_at: s_expires_at, reauthenticated_at: s_reauthenticated_at,
   }
+  return { session, account: account as Account }
+}
+
+/**
+ * The hot path: a cache hit, or one indexed join that then fills the cache. Every
+ * invalid-token reason (unknown, revoked, expired, deactivated) gives the same `null`, so
+ * callers cannot leak which one it was; `expired` only tells the client to show "session
+ * expired" instead of "sign in". Unknown tokens are never cached (no one can fill the cache
+ * with guesses).
+ */
+export async function authenticate(ctx: AppContext, token: string): Promise<{ auth: Authenticated } | { auth: null; expired: boolean }> {
+  if (token.length !== 43) return { auth: null, expired: false }
+  const tokenHash = hashToken(token)
+  const cache = ctx.sessionCache
+  const cacheUsable = cache.enabled && ctx.evictions.canServeFromCache()
+  let found = cacheUsable ? cache.get(tokenHash, ctx.clock.now()) : undefined
+  if (!found) {
+    const generation = cache.generation
+    found = await loadSession(ctx, tokenHash)
+    if (!found) return { auth: null, expired: false }
+    // Only live sessions of active accounts are cached (checked below before any use).
+    if (cacheUsable && found.account.status === 'active' && !isExpired(found.session, ctx.clock.now())) {
+      cache.set(tokenHash, found, generation, ctx.clock.now())
+    }
+  }
+  // `found.session` may be the cached copy: its last_active_at is what the database holds.
+  const { session: stored, account } = found
   const now = ctx.clock.now()
   const activity = activityOf(ctx)
-  const storedLastActive = session.last_active_at
-  session.last_active_at = Math.max(session.last_active_at, activity.lastSeen(session.id) ?? 0)
+  const session: Session = { ...stored, last_active_at: Math.max(stored.last_active_at, activity.lastSeen(stored.id) ?? 0) }
   if (isExpired(session, now) || account.status !== 'active') {
     activity.forget(session.id)
+    cache.evictToken(tokenHash)
     // An expired session is dead weight; remove it so it cannot be listed or revived.
     void ctx.db.deleteFrom('sessions').where('id', '=', session.id).execute().catch(() => {})
     return { auth: null, expired: account.status === 'active' }
   }
-  const writeDue = now - storedLastActive >= ACTIVITY_WRITE_INTERVAL_MS
+  const writeDue = now - stored.last_active_at >= ACTIVITY_WRITE_INTERVAL_MS
   activity.record(session.id, now)
   session.last_active_at = now
   if (writeDue) {
+    // Keeps the cached copy in step with the write, so the next hit does not write again.
+    stored.last_active_at = now
     // Off the response path: a lost activity write only makes the idle clock a minute stricter.
     void ctx.db
       .updateTable('sessions')
@@ -150,7 +174,18 @@ export async function authenticate(ctx: AppContext, token: string): Promise<{ au
       .execute()
       .catch((err) => ctx.log.warn({ err }, 'could not record session activity'))
   }
-  return { auth: { session, account: account as Account } }
+  return { auth: { session, account } }
+}
+
+/**
+ * Call after a commit that deleted or changed an account's sessions, or changed the account
+ * row (`/me` answers from the cached copy): this process and every other one drop what they
+ * cached for it, so the very next request reads the database. After the commit, not before:
+ * a request between the eviction and the commit would cache the old row again.
+ */
+export async function evictCachedSessions(ctx: AppContext, accountId: string): Promise<void> {
+  ctx.sessionCache.evictAccounts([accountId])
+  await ctx.evictions.publish([accountId])
 }
 
 export async function listSessions(ctx: AppContext, accountId: string) {
@@ -165,7 +200,7 @@ export async function listSessions(ctx: AppContext, accountId: string) {
 }
 
 export async function revokeSession(ctx: AppContext, input: { accountId: string; sessionId: string; meta: RequestMeta; type?: AuditEventType }): Promise<boolean> {
-  return ctx.db.transaction().execute(async (trx) => {
+  const revoked = await ctx.db.transaction().execute(async (trx) => {
     const result = await trx
       .deleteFrom('sessions')
       .where('id', '=', input.sessionId)
@@ -177,9 +212,14 @@ export async function revokeSession(ctx: AppContext, input: { accountId: string;
     }
     return revoked
   })
+  if (revoked) await evictCachedSessions(ctx, input.accountId)
+  return revoked
 }
 
-/** Revokes every session of the account, or every one but `exceptSessionId`. */
+/**
+ * Revokes every session of the account, or every one but `exceptSessionId`. Runs inside the
+ * caller's transaction: the caller calls `evictCachedSessions` once it has committed.
+ */
 export async function revokeAllSessions(
   db: Queryable,
   input: { accountId: string; exceptSessionId?: string },
@@ -190,6 +230,7 @@ export async function revokeAllSessions(
   return Number(result.numDeletedRows)
 }
 
-export async function markReauthenticated(ctx: AppContext, sessionId: string): Promise<void> {
-  await ctx.db.updateTable('sessions').set({ reauthenticated_at: ctx.clock.now() }).where('id', '=', sessionId).execute()
+export async function markReauthenticated(ctx: AppContext, session: Pick<Session, 'id' | 'account_id'>): Promise<void> {
+  await ctx.db.updateTable('sessions').set({ reauthenticated_at: ctx.clock.now() }).where('id', '=', session.id).execute()
+  await evictCachedSessions(ctx, session.account_id)
 }

@@ -19,7 +19,7 @@ import { notifySecurity } from '../notifications/notifications.ts'
 import { verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
 import { normalizePassword } from '../passwords/policy.ts'
 import { isTwoFactorEnabled, verifySecondFactor, type SecondFactor } from '../two-factor/two-factor.ts'
-import { createSession, revokeSession, type Account, type Session } from './sessions.ts'
+import { createSession, evictCachedSessions, revokeSession, type Account, type Session } from './sessions.ts'
 
 export const TICKET_LIFETIME_MS = 5 * MINUTE_MS
 export const TICKET_MAX_ATTEMPTS = 5
@@ -76,6 +76,7 @@ export async function signIn(ctx: AppContext, input: SignInContext & { login: st
   const rehash = account.password_hash && ctx.hasher.needsRehash(account.password_hash) ? await ctx.hasher.hash(password) : null
   if (account.failed_signins > 0 || rehash) {
     await ctx.db.updateTable('accounts').set({ failed_signins: 0, ...(rehash ? { password_hash: rehash } : {}) }).where('id', '=', account.id).execute()
+    await evictCachedSessions(ctx, account.id)
   }
 
   if (await isTwoFactorEnabled(ctx.db, account.id)) {
@@ -207,4 +208,5 @@ async function recordFailure(ctx: AppContext, account: Account, meta: RequestMet
       await recordAudit(trx, { accountId: account.id, type: 'account.signin_locked', meta, at: now, details: { failedSignins: updated.failed_signins } })
     }
   })
+  await evictCachedSessions(ctx, account.id)
 }

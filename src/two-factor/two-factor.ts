@@ -13,7 +13,7 @@ import { decryptSecret, encryptSecret, hashToken, newId } from '../crypto.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
-import { revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
+import { evictCachedSessions, revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
 import { matchingStep, newTotpSecret, otpauthUri } from './totp.ts'
 
 export const RECOVERY_CODE_COUNT = 10
@@ -81,7 +81,7 @@ export async function confirmTwoFactorSetup(ctx: AppContext, auth: Authenticated
   if (row.enabled_at !== null) throw new AppError('two_factor_already_enabled')
   const step = matchingStep(decryptSecret(ctx.secretsKey, row.secret_encrypted), input.code, ctx.clock.now())
   if (step === null) throw new AppError('two_factor_code_invalid', { fields: { code: 'invalid' } })
-  return inTransaction(ctx, async (trx) => {
+  const result = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now()
     // Conditional: two confirmations racing turn it on once and mint one set of codes.
     const turnedOn = await trx
@@ -98,6 +98,8 @@ export async function confirmTwoFactorSetup(ctx: AppContext, auth: Authenticated
     await notifySecurity(ctx, trx, account, 'two_factor_enabled', { username: account.username })
     return { recoveryCodes, sessionsRevoked }
   })
+  await evictCachedSessions(ctx, account.id)
+  return result
 }
 
 export async function disableTwoFactor(ctx: AppContext, auth: Authenticated, input: { password: string }, meta: RequestMeta): Promise<void> {

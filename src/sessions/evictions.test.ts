@@ -1,0 +1,142 @@
+/**
+ * The session cache stays correct across processes: a revocation or account change made by
+ * one instance, or by the operator CLI in a process of its own, ends what every other
+ * instance cached. The clock is frozen throughout, so a cached entry can never simply time
+ * out: when another instance stops accepting a session, the eviction is what did it.
+ */
+import { randomInt } from 'node:crypto'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { setAccountActive } from '../accounts/accounts.ts'
+import { createApp, openContext, type App } from '../app.ts'
+import { OPERATOR } from '../audit/audit.ts'
+import { ManualClock, SECOND_MS } from '../clock.ts'
+import { loadConfig, type Config } from '../config.ts'
+import { createTestDatabase, type TestDialect } from '../../test/helpers/databases.ts'
+import { PUBLIC_URL, signedUpUser, TestClient, type TestApp } from '../../test/helpers/app.ts'
+import { SmtpCatcher } from '../../test/helpers/smtp.ts'
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+/** Several instances of one deployment: one database, one clock, one mail catcher. */
+async function deployment(dialect: TestDialect, env: Record<string, string>, count = 2): Promise<{ instances: TestApp[]; config: Config }> {
+  const database = await createTestDatabase(dialect)
+  const smtp = await new SmtpCatcher().start()
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12))
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_URL,
+    DATABASE_URL: database.url,
+    SMTP_URL: smtp.url,
+    MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_ITERATIONS: '1',
+    CAPTCHA_MAX_COUNTER: '50',
+    ...env,
+  })
+  const apps: App[] = []
+  onTestFinished(async () => {
+    for (const app of apps) await app.close()
+    await smtp.stop()
+    await database.drop()
+  })
+  for (let i = 0; i < count; i++) apps.push(await createApp(config, { clock }))
+  return { config, instances: apps.map((app) => ({ app, clock, smtp, dialect, client: (options) => new TestClient(app, options) })) }
+}
+
+/** Rate limits live in the shared Redis across runs: a fresh address per test. */
+function freshIp(): string {
+  return `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`
+}
+
+async function me(t: TestApp, token: string) {
+  const res = await t.app.server.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })
+  return { status: res.statusCode, body: res.json() }
+}
+
+/** Signs up on `t` and returns an API token, and the account, already cached by every instance. */
+async function signedInEverywhere(instances: TestApp[]) {
+  const [first] = instances
+  const user = await signedUpUser(first, { client: first.client({ ip: freshIp() }) })
+  const signin = await first.client({ ip: freshIp(), origin: null }).post('/api/v1/signin', { login: user.email, password: user.password, returnToken: true })
+  const token = signin.body.token as string
+  for (const t of instances) expect((await me(t, token)).status).toBe(200)
+  return { ...user, token }
+}
+
+/** Another instance hears of it over the network: wait for it, with time itself frozen. */
+async function eventually(assertion: () => Promise<void>) {
+  await vi.waitFor(assertion, { timeout: 5000, interval: 10 })
+}
+
+describe('session cache across instances', () => {
+  describe.each([
+    ['PostgreSQL and Redis pub/sub', 'postgres', { REDIS_URL }],
+    ['PostgreSQL LISTEN/NOTIFY (no Redis)', 'postgres', {}],
+    ['SQLite and Redis pub/sub', 'sqlite', { REDIS_URL }],
+  ] as const)('through %s', (_name, dialect, env) => {
+    it('refuses a session revoked on another instance', async () => {
+      const { instances: [a, b] } = await deployment(dialect, env)
+      const user = await signedInEverywhere([a, b])
+      const sessions = await a.app.server.inject({ method: 'GET', url: '/api/v1/me/sessions', headers: { authorization: `Bearer ${user.token}` } })
+      const current = sessions.json().sessions.find((s: { current: boolean }) => s.current).id
+      const revoke = await a.app.server.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${current}`, headers: { authorization: `Bearer ${user.token}` } })
+      expect(revoke.statusCode).toBe(204)
+      expect((await me(a, user.token)).status).toBe(401)
+      await eventually(async () => expect((await me(b, user.token)).status).toBe(401))
+    })
+
+    it('shows a profile change made on another instance', async () => {
+      const { instances: [a, b] } = await deployment(dialect, env)
+      const user = await signedInEverywhere([a, b])
+      const patch = await a.app.server.inject({ method: 'PATCH', url: '/api/v1/me', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, payload: { displayName: 'Renamed' } })
+      expect(patch.statusCode).toBe(200)
+      await eventually(async () => expect((await me(b, user.token)).body.displayName).toBe('Renamed'))
+    })
+  })
+
+  describe.each([
+    ['PostgreSQL without Redis (LISTEN/NOTIFY)', 'postgres', {}],
+    ['PostgreSQL with Redis', 'postgres', { REDIS_URL }],
+    ['SQLite without Redis (data_version)', 'sqlite', {}],
+  ] as const)('operator CLI on %s', (_name, dialect, env) => {
+    it('ends a cached session when another process deactivates the account', async () => {
+      const { instances: [server], config } = await deployment(dialect, env, 1)
+      const user = await signedInEverywhere([server])
+      // What `latchkey accounts deactivate` does: a context of its own, no HTTP server.
+      const cli = await openContext(config, { clock: server.clock })
+      try {
+        await setAccountActive(cli.ctx, user.email, false, OPERATOR)
+      } finally {
+        await cli.close()
+      }
+      await eventually(async () => expect((await me(server, user.token)).status).toBe(401))
+    })
+  })
+})
+
+describe.each(['sqlite', 'postgres'] as const)('session cache on %s', (dialect) => {
+  it('serves a cached account until its TTL when a change skips the eviction', async () => {
+    const { instances: [t] } = await deployment(dialect, { SESSION_CACHE_TTL_SECONDS: '5' }, 1)
+    const user = await signedInEverywhere([t])
+    // Behind Latchkey's back, as no code path of its own may do.
+    await t.app.ctx.db.updateTable('accounts').set({ display_name: 'Edited in SQL' }).where('email', '=', user.email).execute()
+    expect((await me(t, user.token)).body.displayName).not.toBe('Edited in SQL')
+    t.clock.advance(5 * SECOND_MS)
+    expect((await me(t, user.token)).body.displayName).toBe('Edited in SQL')
+  })
+
+  it('reads the database on every request when SESSION_CACHE_TTL_SECONDS is 0', async () => {
+    const { instances: [t] } = await deployment(dialect, { SESSION_CACHE_TTL_SECONDS: '0' }, 1)
+    const user = await signedInEverywhere([t])
+    await t.app.ctx.db.updateTable('accounts').set({ display_name: 'Edited in SQL' }).where('email', '=', user.email).execute()
+    expect((await me(t, user.token)).body.displayName).toBe('Edited in SQL')
+  })
+
+  it('refuses a session revoked behind its back once its eviction feed is down', async () => {
+    const { instances: [t] } = await deployment(dialect, {}, 1)
+    const user = await signedInEverywhere([t])
+    await t.app.ctx.evictions.close()
+    await t.app.ctx.db.deleteFrom('sessions').execute()
+    expect((await me(t, user.token)).status).toBe(401)
+  })
+})
