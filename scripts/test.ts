@@ -31,14 +31,21 @@ if (problem) {
   process.exit(1)
 }
 
-if (!extraArgs.length) {
-  console.log('> typecheck')
-  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' })
-  if (tsc.status !== 0) {
+function step(title: string, args: string[]): void {
+  console.log(`> ${title}`)
+  const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root })
+  if (result.status !== 0) {
     console.log('0 passed, 1 failed')
     process.exit(1)
   }
 }
+
+if (!extraArgs.length) {
+  step('typecheck (server)', [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root])
+  step('typecheck (web app)', [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'src/web/tsconfig.json')])
+}
+// The browser suites drive the built web app, so build it first (about two seconds).
+step('build the web app', [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(root, 'src/web/vite.config.ts'), '--logLevel', 'warn'])
 
 const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-test-')), 'report.json')
 const vitest = spawnSync(

@@ -14,6 +14,7 @@ import { AppError } from './errors.ts'
 import { originCheck } from './http/auth.ts'
 import { registerErrorHandling } from './http/errors.ts'
 import { opsRoutes } from './http/ops.ts'
+import { isPageRequest, registerWebApp } from './http/web-app.ts'
 import { ErrorResponse } from './http/schemas.ts'
 import { recoveryRoutes } from './recovery/routes.ts'
 import { sessionRoutes } from './sessions/routes.ts'
@@ -136,5 +137,10 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   notificationRoutes(app, ctx)
   opsRoutes(app, ctx)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  const servePage = await registerWebApp(app)
+  app.setNotFoundHandler((request, reply) => {
+    if (isPageRequest(request)) return servePage(request, reply)
+    return reply.status(404).send(new AppError('not_found', { message: `No route for ${request.method} ${request.url.split('?')[0]}.` }).toJSON())
+  })
   return app
 }

@@ -13,6 +13,7 @@ import {
   requestEmailChange, resendConfirmation, signUp, updateProfile,
 } from './accounts.ts'
 import { EMAIL_MAX_LENGTH } from './emails.ts'
+import { usernameAvailability } from './usernames.ts'
 
 // Upper bounds are generous on purpose: the domain gives the precise, field-level reason.
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH * 4 })
@@ -158,6 +159,19 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
     await pruneSessionCookie(ctx, request, reply)
     return { status: 'deleted' as const }
   })
+
+  api.get('/api/v1/usernames/:username', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Is this username available?',
+      description: 'For the sign-up form. Usernames are public (profiles live at /u/<username>), so this reveals nothing private.',
+      params: Type.Object({ username: Type.String({ maxLength: 64 }) }),
+      response: {
+        200: Type.Object({ available: Type.Boolean(), reason: Type.Optional(Type.String()), message: Type.Optional(Type.String()), suggestions: Type.Array(Type.String()) }),
+        ...errors(400),
+      },
+    },
+  }, async (request) => usernameAvailability(ctx.db, request.params.username))
 
   api.get('/api/v1/users/:username', {
     schema: {

@@ -60,3 +60,16 @@ export async function usernameTakenError(db: Queryable, username: string, field 
     details: { suggestions: await suggestUsernames(db, username) },
   })
 }
+
+/** What the sign-up form shows while someone types a username. */
+export async function usernameAvailability(db: Queryable, username: string): Promise<{ available: boolean; reason?: string; message?: string; suggestions: string[] }> {
+  try {
+    checkUsername(username)
+  } catch (err) {
+    const e = err as AppError
+    return { available: false, reason: e.fields?.username ?? 'invalid', message: e.message, suggestions: [] }
+  }
+  const taken = await db.selectFrom('accounts').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst()
+  if (!taken) return { available: true, suggestions: [] }
+  return { available: false, reason: 'taken', message: 'This username is taken.', suggestions: await suggestUsernames(db, username) }
+}

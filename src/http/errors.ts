@@ -80,7 +80,4 @@ export function registerErrorHandling(app: FastifyInstance): void {
     body.error.requestId = request.id
     return reply.status(500).send(body)
   })
-  app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(new AppError('not_found', { message: `No route for ${request.method} ${request.url.split('?')[0]}.` }).toJSON())
-  })
 }

@@ -43,7 +43,16 @@ export async function reauthenticate(ctx: AppContext, auth: Authenticated, proof
     await verifyPasswordOf(ctx, account, proof.password)
     method = 'password'
   } else if ('code' in proof) {
-    await verifySecondFactor(ctx, account, { code: proof.code })
+    // Six digits are guessable without a limit; same budget as the sign-in second step.
+    const limitKey = `2fa:${account.id}`
+    await ctx.limits.check('two_factor_account', limitKey)
+    try {
+      await verifySecondFactor(ctx, account, { code: proof.code })
+    } catch (err) {
+      await ctx.limits.consume('two_factor_account', limitKey).catch(() => {})
+      throw err
+    }
+    await ctx.limits.reset('two_factor_account', limitKey)
     method = 'totp'
   } else {
     await verifyPasskeyAssertion(ctx, { ...proof.passkey, purpose: 'reauthenticate', accountId: account.id })

@@ -1,0 +1,67 @@
+/** The one way the web app talks to the API: JSON, same-origin cookie, errors as ApiError. */
+export interface ApiErrorBody {
+  code: string
+  message: string
+  fields?: Record<string, string>
+  retryAt?: string
+  suggestions?: string[]
+}
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly body: ApiErrorBody
+  constructor(status: number, body: ApiErrorBody) {
+    super(body.message)
+    this.status = status
+    this.body = body
+  }
+  get code(): string {
+    return this.body.code
+  }
+}
+
+export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+  } catch {
+    throw new ApiError(0, { code: 'network_error', message: 'The server could not be reached. Check your connection and try again.' })
+  }
+  const text = await res.text()
+  const data = text ? JSON.parse(text) : null
+  if (!res.ok) throw new ApiError(res.status, data?.error ?? { code: 'internal_error', message: res.statusText })
+  return data as T
+}
+
+export interface Account {
+  id: string
+  email: string
+  emailConfirmed: boolean
+  username: string
+  displayName: string
+  jobRole: string | null
+  bio: string
+  aboutMe: string
+  links: string[]
+  publicProfile: boolean
+  locale: 'en' | 'zh-CN'
+  createdAt: string
+}
+
+export interface BrowserAccount {
+  accountId: string
+  username: string
+  displayName: string
+  email: string
+  active: boolean
+}
+
+/** Turns a base64url token out of the URL fragment (emailed links keep tokens out of server logs). */
+export function tokenFromFragment(): string | null {
+  return new URLSearchParams(window.location.hash.slice(1)).get('token')
+}

@@ -1,0 +1,144 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import { Link, NavLink, Outlet, useNavigate } from 'react-router'
+import { api } from '../api.ts'
+import { LANGUAGES, rememberLanguage } from '../i18n.ts'
+import { useSession } from './session.tsx'
+
+function LanguagePicker() {
+  const { t, i18n } = useTranslation()
+  const { me, setMe } = useSession()
+  return (
+    <label className="language">
+      <span className="visually-hidden">{t('app.language')}</span>
+      <select
+        value={i18n.language}
+        onChange={async (e) => {
+          const code = e.target.value as 'en' | 'zh-CN'
+          rememberLanguage(code)
+          // Saved on the account so emails and other browsers follow.
+          if (me) setMe(await api('PATCH', '/me', { locale: code }))
+        }}
+      >
+        {LANGUAGES.map((l) => (
+          <option key={l.code} value={l.code}>{l.label}</option>
+        ))}
+      </select>
+    </label>
+  )
+}
+
+function AccountMenu() {
+  const { t } = useTranslation()
+  const { me, accounts, refresh } = useSession()
+  const [open, setOpen] = useState(false)
+  const navigate = useNavigate()
+  const menuRef = useRef<HTMLDivElement>(null)
+  useEffect(() => {
+    if (!open) return
+    const close = (e: KeyboardEvent | MouseEvent) => {
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !menuRef.current?.contains(e.target as Node)) setOpen(false)
+    }
+    document.addEventListener('keydown', close)
+    document.addEventListener('mousedown', close)
+    return () => {
+      document.removeEventListener('keydown', close)
+      document.removeEventListener('mousedown', close)
+    }
+  }, [open])
+  if (!me) return null
+  const initial = (me.displayName || me.username).slice(0, 1).toUpperCase()
+  return (
+    <div className="account-menu" ref={menuRef}>
+      <button className="avatar" aria-haspopup="true" aria-expanded={open} aria-label={t('nav.accountMenu')} onClick={() => setOpen(!open)}>
+        {initial}
+      </button>
+      {open ? (
+        <div className="menu" role="menu">
+          <p className="menu-who">
+            <strong>{me.displayName || me.username}</strong>
+            <span>{me.email}</span>
+          </p>
+          {accounts.filter((a) => !a.active).map((a) => (
+            <button
+              key={a.accountId}
+              role="menuitem"
+              onClick={async () => {
+                await api('POST', '/browser/accounts/switch', { accountId: a.accountId })
+                setOpen(false)
+                await refresh()
+                navigate('/settings/profile')
+              }}
+            >
+              {t('nav.switchTo', { name: a.displayName || a.username })}
+            </button>
+          ))}
+          {accounts.length < 5 ? (
+            <Link role="menuitem" to="/signin?add=1" onClick={() => setOpen(false)}>{t('nav.addAccount')}</Link>
+          ) : null}
+          <Link role="menuitem" to="/settings/profile" onClick={() => setOpen(false)}>{t('nav.settings')}</Link>
+          <button
+            role="menuitem"
+            onClick={async () => {
+              await api('POST', '/signout')
+              setOpen(false)
+              const next = await refresh()
+              navigate(next ? '/settings/profile' : '/signin')
+            }}
+          >
+            {t('nav.signOut')}
+          </button>
+        </div>
+      ) : null}
+    </div>
+  )
+}
+
+export function Layout() {
+  const { t } = useTranslation()
+  const { me, unread } = useSession()
+  return (
+    <>
+      <a className="skip-link" href="#main">{t('app.skip')}</a>
+      <header className="topbar">
+        <Link to={me ? '/settings/profile' : '/signin'} className="brand">
+          <svg className="logo" aria-hidden="true" width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.2" strokeLinecap="round"><circle cx="8" cy="15" r="4.5" /><path d="M11.2 11.8 20 3m-4 4 3 3m-5.5-.5 2 2" /></svg> {t('app.name')}
+        </Link>
+        <nav aria-label="Main" className="topnav">
+          <LanguagePicker />
+          {me ? (
+            <>
+              <NavLink to="/inbox" className="inbox-link">
+                {t('nav.inbox')}
+                {unread > 0 ? <span className="badge" aria-label={t('nav.unread', { count: unread })}>{unread}</span> : null}
+              </NavLink>
+              <AccountMenu />
+            </>
+          ) : (
+            <>
+              <NavLink to="/signin">{t('nav.signIn')}</NavLink>
+              <NavLink to="/signup">{t('nav.signUp')}</NavLink>
+            </>
+          )}
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  )
+}
+
+export function CenteredPage({ title, children }: { title: string; children: ReactNode }) {
+  useEffect(() => {
+    document.title = `${title} · Latchkey`
+  }, [title])
+  return (
+    <div className="centered">
+      <section className="card">
+        <h1>{title}</h1>
+        {children}
+      </section>
+    </div>
+  )
+}

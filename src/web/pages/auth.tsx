@@ -1,0 +1,341 @@
+import 'altcha'
+import { useEffect, useRef, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { Link, useNavigate, useSearchParams } from 'react-router'
+import { api, ApiError, tokenFromFragment, type Account } from '../api.ts'
+import { CenteredPage } from '../components/layout.tsx'
+import { useSession } from '../components/session.tsx'
+import { Button, Checkbox, Field, FormError, Notice, PasswordMeter, useAction } from '../components/ui.tsx'
+import { webauthnGet } from '../webauthn.ts'
+
+export function SignUpPage() {
+  const { t } = useTranslation()
+  const [form, setForm] = useState({ email: '', username: '', password: '', acceptTerms: false })
+  const [availability, setAvailability] = useState<{ state: 'idle' | 'checking' | 'available' | 'taken' | 'invalid'; text?: string }>({ state: 'idle' })
+  const [sentTo, setSentTo] = useState<string | null>(null)
+  const navigate = useNavigate()
+  const { refresh } = useSession()
+  const action = useAction(async () => {
+    const res = await api<{ email: string }>('POST', '/signup', { ...form, locale: localStorage.getItem('latchkey.language') ?? undefined })
+    setSentTo(res.email)
+    // An unconfirmed account may sign in (SPEC §2); onboarding shows the confirm banner.
+    try {
+      await api('POST', '/signin', { login: form.email, password: form.password, staySignedIn: false })
+      await refresh()
+      navigate('/onboarding')
+    } catch {
+      /* the address already had an account: stay on the "check your inbox" screen */
+    }
+  })
+
+  useEffect(() => {
+    if (form.username.length < 3) return setAvailability({ state: 'idle' })
+    setAvailability({ state: 'checking' })
+    const timer = setTimeout(async () => {
+      try {
+        const res = await api<{ available: boolean; reason?: string; message?: string; suggestions: string[] }>('GET', `/usernames/${encodeURIComponent(form.username)}`)
+        if (res.available) setAvailability({ state: 'available', text: t('signup.available') })
+        else if (res.reason === 'taken') setAvailability({ state: 'taken', text: t('signup.taken', { suggestions: res.suggestions.join(', ') }) })
+        else setAvailability({ state: 'invalid', text: res.message })
+      } catch {
+        setAvailability({ state: 'idle' })
+      }
+    }, 300)
+    return () => clearTimeout(timer)
+  }, [form.username, t])
+
+  if (sentTo) {
+    return (
+      <CenteredPage title={t('signup.sent')}>
+        <p>{t('signup.sentBody', { email: sentTo })}</p>
+        <Link to="/signin">{t('nav.signIn')}</Link>
+      </CenteredPage>
+    )
+  }
+  const set = (key: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [key]: e.target.value })
+  return (
+    <CenteredPage title={t('signup.title')}>
+      <form onSubmit={(e) => { e.preventDefault(); void action.run() }} noValidate>
+        <Field label={t('signup.email')} type="email" name="email" autoComplete="email" required value={form.email} onChange={set('email')} error={action.fieldError('email')} />
+        <Field
+          label={t('signup.username')} name="username" autoComplete="username" required value={form.username} onChange={set('username')}
+          error={action.fieldError('username') ?? (availability.state === 'taken' || availability.state === 'invalid' ? availability.text : undefined)}
+          hint={availability.state === 'available' ? <span className="ok">✓ {availability.text}</span> : availability.state === 'checking' ? t('signup.checking') : t('signup.usernameHint')}
+        />
+        <Field label={t('signup.password')} type="password" name="password" autoComplete="new-password" required value={form.password} onChange={set('password')} error={action.fieldError('password')} />
+        <PasswordMeter password={form.password} />
+        <Checkbox label={t('signup.terms')} name="acceptTerms" checked={form.acceptTerms} onChange={(v) => setForm({ ...form, acceptTerms: v })} />
+        {action.fieldError('acceptTerms') ? <p className="field-error">{action.error?.message}</p> : null}
+        <FormError error={action.error && !action.error.body.fields ? action.error : null} />
+        <Button type="submit" busy={action.busy}>{t('signup.submit')}</Button>
+      </form>
+      <p className="aside">{t('signup.haveAccount')} <Link to="/signin">{t('nav.signIn')}</Link></p>
+    </CenteredPage>
+  )
+}
+
+type TwoFactorState = { ticket: string; methods: string[] } | null
+
+export function SignInPage() {
+  const { t } = useTranslation()
+  const [params] = useSearchParams()
+  const adding = params.get('add') === '1'
+  const [form, setForm] = useState({ login: '', password: '', staySignedIn: false })
+  const [twoFactor, setTwoFactor] = useState<TwoFactorState>(null)
+  const [mode, setMode] = useState<'code' | 'recovery'>('code')
+  const [code, setCode] = useState('')
+  const navigate = useNavigate()
+  const { refresh } = useSession()
+
+  async function finish() {
+    await refresh()
+    navigate(params.get('next') ?? '/settings/profile')
+  }
+  const password = useAction(async () => {
+    const res = await api<{ twoFactorRequired?: boolean; ticket?: string; methods?: string[] }>('POST', '/signin', form)
+    if (res.twoFactorRequired) setTwoFactor({ ticket: res.ticket!, methods: res.methods! })
+    else await finish()
+  })
+  const second = useAction(async () => {
+    await api('POST', '/signin/two-factor', { ticket: twoFactor!.ticket, ...(mode === 'code' ? { code } : { recoveryCode: code }) })
+    await finish()
+  })
+  const passkey = useAction(async (ticket?: string) => {
+    const start = await api<{ challengeId: string; options: unknown }>('POST', '/signin/passkey/options', ticket ? { ticket } : {})
+    const response = await webauthnGet(start.options)
+    if (ticket) await api('POST', '/signin/two-factor', { ticket, passkey: { challengeId: start.challengeId, response } })
+    else await api('POST', '/signin/passkey', { challengeId: start.challengeId, response, staySignedIn: form.staySignedIn })
+    await finish()
+  })
+  useEffect(() => {
+    const code = password.error?.code
+    if (code === 'account_deactivated') navigate('/account-deactivated')
+  }, [password.error, navigate])
+
+  if (twoFactor) {
+    return (
+      <CenteredPage title={t('signin.twoFactorTitle')}>
+        <form onSubmit={(e) => { e.preventDefault(); void second.run() }} noValidate>
+          {mode === 'code' ? (
+            <Field label={t('signin.code')} hint={t('signin.codeHint')} name="code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code} onChange={(e) => setCode(e.target.value.trim())} error={second.fieldError('code')} autoFocus />
+          ) : (
+            <Field label={t('signin.recoveryCode')} name="recoveryCode" autoComplete="off" value={code} onChange={(e) => setCode(e.target.value)} error={second.fieldError('recoveryCode')} autoFocus />
+          )}
+          <FormError error={second.error && !second.error.body.fields ? second.error : null} />
+          <Button type="submit" busy={second.busy}>{t('signin.verify')}</Button>
+        </form>
+        <p className="aside">
+          <Button variant="link" type="button" onClick={() => { setMode(mode === 'code' ? 'recovery' : 'code'); setCode('') }}>
+            {mode === 'code' ? t('signin.useRecovery') : t('signin.useCode')}
+          </Button>
+          {twoFactor.methods.includes('passkey') ? (
+            <Button variant="link" type="button" onClick={() => void passkey.run(twoFactor.ticket)}>{t('signin.usePasskey')}</Button>
+          ) : null}
+        </p>
+        <FormError error={passkey.error} />
+      </CenteredPage>
+    )
+  }
+  return (
+    <CenteredPage title={adding ? t('signin.addAccountTitle') : t('signin.title')}>
+      <form onSubmit={(e) => { e.preventDefault(); void password.run() }} noValidate>
+        <Field label={t('signin.login')} name="login" autoComplete="username webauthn" required value={form.login} onChange={(e) => setForm({ ...form, login: e.target.value })} />
+        <Field label={t('signin.password')} type="password" name="password" autoComplete="current-password" required value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+        <Checkbox label={t('signin.stay')} name="staySignedIn" checked={form.staySignedIn} onChange={(v) => setForm({ ...form, staySignedIn: v })} />
+        <FormError error={password.error} />
+        <Button type="submit" busy={password.busy}>{t('signin.submit')}</Button>
+      </form>
+      <Button variant="secondary" type="button" busy={passkey.busy} onClick={() => void passkey.run()}>{t('signin.passkey')}</Button>
+      <FormError error={passkey.error} />
+      <p className="aside">
+        <Link to="/trouble-signing-in">{t('signin.trouble')}</Link> · {t('signin.noAccount')} <Link to="/signup">{t('nav.signUp')}</Link>
+      </p>
+    </CenteredPage>
+  )
+}
+
+export function ConfirmEmailPage() {
+  const { t } = useTranslation()
+  const navigate = useNavigate()
+  const { refresh } = useSession()
+  const [done, setDone] = useState(false)
+  const started = useRef(false)
+  useEffect(() => {
+    if (started.current) return
+    started.current = true
+    const token = tokenFromFragment()
+    // The token leaves the address bar at once so it is not kept in history.
+    history.replaceState(null, '', window.location.pathname)
+    if (!token) {
+      void navigate('/link-invalid', { replace: true })
+      return
+    }
+    api('POST', '/email/confirm', { token })
+      .then(async () => {
+        setDone(true)
+        await refresh()
+      })
+      .catch(() => navigate('/link-invalid', { replace: true }))
+  }, [navigate, refresh])
+  return (
+    <CenteredPage title={t('confirm.title')}>
+      {done ? (
+        <>
+          <Notice tone="success">{t('confirm.done')}</Notice>
+          <Link className="btn btn-primary" to="/settings/profile">{t('confirm.continue')}</Link>
+        </>
+      ) : (
+        <p role="status">{t('confirm.confirming')}</p>
+      )}
+    </CenteredPage>
+  )
+}
+
+export function OnboardingPage() {
+  const { t } = useTranslation()
+  const { me, setMe } = useSession()
+  const navigate = useNavigate()
+  const [step, setStep] = useState<'profile' | 'teams'>('profile')
+  const [form, setForm] = useState({ displayName: me?.displayName ?? '', jobRole: me?.jobRole ?? 'developer' })
+  const save = useAction(async () => {
+    setMe(await api<Account>('PATCH', '/me', form))
+    setStep('teams')
+  })
+  if (step === 'teams') {
+    return (
+      <CenteredPage title={t('onboarding.teams')}>
+        <p>{t('onboarding.teamsBody')}</p>
+        <Button onClick={() => navigate('/settings/profile')}>{t('onboarding.finish')}</Button>
+      </CenteredPage>
+    )
+  }
+  return (
+    <CenteredPage title={t('onboarding.title')}>
+      <form onSubmit={(e) => { e.preventDefault(); void save.run() }} noValidate>
+        <Field label={t('onboarding.name')} name="displayName" autoComplete="name" value={form.displayName} onChange={(e) => setForm({ ...form, displayName: e.target.value })} error={save.fieldError('displayName')} />
+        <div className="field">
+          <label htmlFor="job-role">{t('onboarding.role')}</label>
+          <select id="job-role" value={form.jobRole} onChange={(e) => setForm({ ...form, jobRole: e.target.value })}>
+            {(['developer', 'qa', 'product', 'manager', 'student', 'other'] as const).map((r) => (
+              <option key={r} value={r}>{t(`onboarding.roles.${r}`)}</option>
+            ))}
+          </select>
+        </div>
+        <FormError error={save.error} />
+        <Button type="submit" busy={save.busy}>{t('onboarding.next')}</Button>
+      </form>
+      <p className="aside"><Link to="/settings/profile">{t('onboarding.skip')}</Link></p>
+    </CenteredPage>
+  )
+}
+
+interface AltchaElement extends HTMLElement {
+  configure?(options: Record<string, unknown>): void
+}
+
+export function TroublePage() {
+  const { t, i18n } = useTranslation()
+  const [email, setEmail] = useState('')
+  const [captcha, setCaptcha] = useState<string | null>(null)
+  const [sent, setSent] = useState(false)
+  const widget = useRef<AltchaElement>(null)
+  useEffect(() => {
+    const el = widget.current
+    if (!el) return
+    const onState = (e: Event) => {
+      const detail = (e as CustomEvent<{ state: string; payload?: string }>).detail
+      setCaptcha(detail.state === 'verified' ? (detail.payload ?? null) : null)
+    }
+    el.addEventListener('statechange', onState)
+    return () => el.removeEventListener('statechange', onState)
+  }, [sent])
+  const action = useAction(async () => {
+    if (!captcha) throw new ApiError(400, { code: 'captcha_failed', message: t('trouble.captcha'), fields: { captcha: 'required' } })
+    await api('POST', '/recovery', { email, captcha })
+    setSent(true)
+  })
+  if (sent) {
+    return (
+      <CenteredPage title={t('trouble.title')}>
+        <Notice tone="success">{t('trouble.sent')}</Notice>
+        <Link to="/signin">{t('nav.signIn')}</Link>
+      </CenteredPage>
+    )
+  }
+  return (
+    <CenteredPage title={t('trouble.title')}>
+      <p>{t('trouble.body')}</p>
+      <form onSubmit={(e) => { e.preventDefault(); void action.run() }} noValidate>
+        <Field label={t('trouble.email')} type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={action.fieldError('email')} />
+        <div className="field">
+          <span className="label-like" id="captcha-label">{t('trouble.captcha')}</span>
+          <altcha-widget ref={widget} challenge="/api/v1/captcha" language={i18n.language === 'zh-CN' ? 'zh-cn' : 'en'} aria-labelledby="captcha-label" />
+          {action.fieldError('captcha') ? <p className="field-error">{action.error?.message}</p> : null}
+        </div>
+        <FormError error={action.error && !action.error.body.fields ? action.error : null} />
+        <Button type="submit" busy={action.busy}>{t('trouble.submit')}</Button>
+      </form>
+    </CenteredPage>
+  )
+}
+
+export function ResetPasswordPage() {
+  const { t } = useTranslation()
+  const navigate = useNavigate()
+  const [token] = useState(() => tokenFromFragment())
+  const [password, setPassword] = useState('')
+  const [done, setDone] = useState(false)
+  useEffect(() => {
+    history.replaceState(null, '', window.location.pathname)
+    if (!token) navigate('/link-invalid', { replace: true })
+  }, [token, navigate])
+  const action = useAction(async () => {
+    try {
+      await api('POST', '/password/reset', { token, password })
+      setDone(true)
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'token_invalid') navigate('/link-invalid', { replace: true })
+      throw err
+    }
+  })
+  return (
+    <CenteredPage title={t('reset.title')}>
+      {done ? (
+        <>
+          <Notice tone="success">{t('reset.done')}</Notice>
+          <Link className="btn btn-primary" to="/signin">{t('nav.signIn')}</Link>
+        </>
+      ) : (
+        <form onSubmit={(e) => { e.preventDefault(); void action.run() }} noValidate>
+          <Field label={t('reset.password')} type="password" name="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={action.fieldError('password')} />
+          <PasswordMeter password={password} />
+          <FormError error={action.error && !action.error.body.fields ? action.error : null} />
+          <Button type="submit" busy={action.busy}>{t('reset.submit')}</Button>
+        </form>
+      )}
+    </CenteredPage>
+  )
+}
+
+export function DisavowPage() {
+  const { t } = useTranslation()
+  const navigate = useNavigate()
+  const [done, setDone] = useState(false)
+  const started = useRef(false)
+  useEffect(() => {
+    if (started.current) return
+    started.current = true
+    const token = tokenFromFragment()
+    history.replaceState(null, '', window.location.pathname)
+    if (!token) {
+      void navigate('/link-invalid', { replace: true })
+      return
+    }
+    api('POST', '/signin/disavow', { token }).then(() => setDone(true), () => navigate('/link-invalid', { replace: true }))
+  }, [navigate])
+  return (
+    <CenteredPage title={t('disavow.title')}>
+      {done ? <Notice tone="success">{t('disavow.done')}</Notice> : <p role="status">{t('disavow.working')}</p>}
+    </CenteredPage>
+  )
+}

@@ -1,0 +1,92 @@
+import { useEffect, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { Link, useParams } from 'react-router'
+import { api } from '../api.ts'
+import { CenteredPage } from '../components/layout.tsx'
+import { useSession } from '../components/session.tsx'
+import { Button, Card, FormError, useAction } from '../components/ui.tsx'
+
+interface Item { id: string; title: string; body: string; createdAt: string; read: boolean }
+
+export function InboxPage() {
+  const { t, i18n } = useTranslation()
+  const { refresh } = useSession()
+  const [items, setItems] = useState<Item[] | null>(null)
+  const [cursor, setCursor] = useState<string | null>(null)
+  const load = async (after?: string) => {
+    const page = await api<{ notifications: Item[]; nextCursor: string | null }>('GET', `/me/notifications?limit=20${after ? `&cursor=${encodeURIComponent(after)}` : ''}`)
+    setItems((prev) => (after && prev ? [...prev, ...page.notifications] : page.notifications))
+    setCursor(page.nextCursor)
+  }
+  useEffect(() => {
+    document.title = `${t('inbox.title')} · Latchkey`
+    void load()
+  }, [t])
+  const mark = useAction(async (id?: string) => {
+    await api('POST', id ? `/me/notifications/${id}/read` : '/me/notifications/read-all')
+    setItems((prev) => prev?.map((n) => (!id || n.id === id ? { ...n, read: true } : n)) ?? null)
+    await refresh()
+  })
+  return (
+    <div className="page">
+      <h1>{t('inbox.title')}</h1>
+      <Card>
+        {items === null ? <p role="status">{t('app.loading')}</p> : items.length === 0 ? <p>{t('inbox.empty')}</p> : (
+          <ul className="list inbox">
+            {items.map((n) => (
+              <li key={n.id} className={n.read ? 'read' : 'unread'}>
+                <div>
+                  <strong>{n.title}</strong>
+                  <p>{n.body}</p>
+                  <span className="hint">{new Date(n.createdAt).toLocaleString(i18n.language)}</span>
+                </div>
+                {n.read ? null : <Button variant="secondary" onClick={() => void mark.run(n.id)} aria-label={`${t('inbox.markRead')}: ${n.title}`}>{t('inbox.markRead')}</Button>}
+              </li>
+            ))}
+          </ul>
+        )}
+        <FormError error={mark.error} />
+        {items?.some((n) => !n.read) ? <Button onClick={() => void mark.run()}>{t('inbox.markAll')}</Button> : null}{' '}
+        {cursor ? <Button variant="secondary" onClick={() => void load(cursor)}>{t('inbox.more')}</Button> : null}
+      </Card>
+    </div>
+  )
+}
+
+interface Profile { username: string; displayName: string; bio: string; aboutMe: string; links: string[]; memberSince: string }
+
+export function PublicProfilePage() {
+  const { t, i18n } = useTranslation()
+  const { username = '' } = useParams()
+  const [profile, setProfile] = useState<Profile | null | 'missing'>(null)
+  useEffect(() => {
+    api<Profile>('GET', `/users/${encodeURIComponent(username)}`).then(setProfile, () => setProfile('missing'))
+  }, [username])
+  if (profile === null) return <CenteredPage title={username}><p role="status">{t('app.loading')}</p></CenteredPage>
+  if (profile === 'missing') return <CenteredPage title={t('errors.notFoundTitle')}><p>{t('profile.notFound')}</p></CenteredPage>
+  return (
+    <CenteredPage title={profile.displayName || profile.username}>
+      <p className="hint">@{profile.username} · {t('profile.memberSince', { date: new Date(profile.memberSince).toLocaleDateString(i18n.language) })}</p>
+      {profile.bio ? <p>{profile.bio}</p> : null}
+      {/* About me is Markdown; shown as plain text (React escapes it), never as HTML. */}
+      {profile.aboutMe ? <p className="about">{profile.aboutMe}</p> : null}
+      {profile.links.length ? <ul>{profile.links.map((l) => <li key={l}><a href={l} rel="nofollow noopener noreferrer">{l}</a></li>)}</ul> : null}
+    </CenteredPage>
+  )
+}
+
+export function MessagePage({ kind }: { kind: 'link' | 'expired' | 'deactivated' | 'notFound' }) {
+  const { t } = useTranslation()
+  const text = {
+    link: [t('errors.linkTitle'), t('errors.linkBody')],
+    expired: [t('errors.expiredTitle'), t('errors.expiredBody')],
+    deactivated: [t('errors.deactivatedTitle'), t('errors.deactivatedBody')],
+    notFound: [t('errors.notFoundTitle'), ''],
+  }[kind]
+  return (
+    <CenteredPage title={text[0]}>
+      {text[1] ? <p>{text[1]}</p> : null}
+      <Link className="btn btn-primary" to="/signin">{t('errors.goHome')}</Link>
+    </CenteredPage>
+  )
+}

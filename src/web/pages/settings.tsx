@@ -1,0 +1,369 @@
+import { useEffect, useState, type ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import { NavLink, Outlet, useNavigate } from 'react-router'
+import { api, ApiError, type Account } from '../api.ts'
+import { useSession } from '../components/session.tsx'
+import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAction } from '../components/ui.tsx'
+import { webauthnCreate } from '../webauthn.ts'
+
+export function SettingsLayout() {
+  const { t } = useTranslation()
+  const { me, refresh } = useSession()
+  const resend = useAction(async () => api('POST', '/email/resend'))
+  const [resent, setResent] = useState(false)
+  useEffect(() => {
+    document.title = `${t('settings.title')} · Latchkey`
+  }, [t])
+  if (!me) return null
+  return (
+    <div className="settings">
+      {!me.emailConfirmed ? (
+        <Notice tone="warning">
+          {t('confirm.banner', { email: me.email })}{' '}
+          {resent ? t('confirm.resent') : (
+            <Button variant="link" busy={resend.busy} onClick={async () => { if ((await resend.run()) !== undefined) setResent(true); await refresh() }}>{t('confirm.resend')}</Button>
+          )}
+          <FormError error={resend.error} />
+        </Notice>
+      ) : null}
+      <h1>{t('settings.title')}</h1>
+      <div className="settings-body">
+        <nav aria-label={t('settings.title')} className="side-nav">
+          <NavLink to="/settings/profile">{t('settings.profile')}</NavLink>
+          <NavLink to="/settings/account">{t('settings.account')}</NavLink>
+          <NavLink to="/settings/security">{t('settings.security')}</NavLink>
+          <NavLink to="/settings/notifications">{t('settings.notifications')}</NavLink>
+          <NavLink to="/settings/sessions">{t('settings.sessions')}</NavLink>
+        </nav>
+        <div className="settings-content">
+          {/* Keyed by account: switching accounts must not keep the previous person's form state. */}
+          <Outlet key={me.id} />
+        </div>
+      </div>
+    </div>
+  )
+}
+
+/**
+ * Wraps a sensitive action: when the server answers `reauthentication_required`, asks for the
+ * password, re-authenticates, then runs the action again.
+ */
+function useSensitive<A extends unknown[], R>(fn: (...args: A) => Promise<R>) {
+  const { t } = useTranslation()
+  const [pending, setPending] = useState<A | null>(null)
+  const [password, setPassword] = useState('')
+  const action = useAction(async (...args: A) => {
+    try {
+      return await fn(...args)
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'reauthentication_required') {
+        setPending(args)
+        return undefined
+      }
+      throw err
+    }
+  })
+  const reauth = useAction(async () => {
+    await api('POST', '/me/reauthenticate', { password })
+    const args = pending!
+    setPending(null)
+    setPassword('')
+    await action.run(...args)
+  })
+  const prompt: ReactNode = pending ? (
+    <form className="reauth" onSubmit={(e) => { e.preventDefault(); void reauth.run() }} aria-labelledby="reauth-title">
+      <h3 id="reauth-title">{t('security.reauthTitle')}</h3>
+      <p>{t('security.reauthBody')}</p>
+      <Field label={t('settings.confirmPassword')} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={reauth.fieldError('password')} autoFocus />
+      <FormError error={reauth.error && !reauth.error.body.fields ? reauth.error : null} />
+      <Button type="submit" busy={reauth.busy}>{t('security.reauth')}</Button>{' '}
+      <Button type="button" variant="secondary" onClick={() => setPending(null)}>{t('app.cancel')}</Button>
+    </form>
+  ) : null
+  return { ...action, prompt }
+}
+
+export function ProfileSettings() {
+  const { t } = useTranslation()
+  const { me, setMe } = useSession()
+  const [form, setForm] = useState(() => ({ displayName: me!.displayName, bio: me!.bio, aboutMe: me!.aboutMe, links: me!.links.join('\n'), publicProfile: me!.publicProfile }))
+  const [saved, setSaved] = useState(false)
+  const save = useAction(async () => {
+    const links = form.links.split('\n').map((l) => l.trim()).filter(Boolean)
+    setMe(await api<Account>('PATCH', '/me', { ...form, links }))
+    setSaved(true)
+  })
+  const profileUrl = `${window.location.origin}/u/${me!.username}`
+  return (
+    <Card title={t('settings.profile')}>
+      <form onSubmit={(e) => { e.preventDefault(); setSaved(false); void save.run() }} noValidate>
+        <Field label={t('settings.displayName')} name="displayName" value={form.displayName} onChange={(e) => setForm({ ...form, displayName: e.target.value })} error={save.fieldError('displayName')} />
+        <Field label={t('settings.bio')} name="bio" maxLength={160} value={form.bio} onChange={(e) => setForm({ ...form, bio: e.target.value })} error={save.fieldError('bio')} />
+        <Field label={t('settings.aboutMe')} name="aboutMe" multiline value={form.aboutMe} onChange={(e) => setForm({ ...form, aboutMe: e.target.value })} error={save.fieldError('aboutMe')} />
+        <Field label={t('settings.links')} name="links" multiline value={form.links} onChange={(e) => setForm({ ...form, links: e.target.value })} error={Object.keys(save.error?.body.fields ?? {}).some((f) => f.startsWith('links')) ? save.error!.message : undefined} />
+        <Checkbox label={t('settings.publicProfile')} checked={form.publicProfile} onChange={(v) => setForm({ ...form, publicProfile: v })} />
+        {form.publicProfile ? <p className="hint">{t('settings.publicProfileHint', { url: profileUrl })} <a href={`/u/${me!.username}`}>{t('settings.viewProfile')}</a></p> : null}
+        <FormError error={save.error && !save.error.body.fields ? save.error : null} />
+        {saved ? <Notice tone="success">{t('app.saved')}</Notice> : null}
+        <Button type="submit" busy={save.busy}>{t('app.save')}</Button>
+      </form>
+    </Card>
+  )
+}
+
+export function AccountSettings() {
+  const { t } = useTranslation()
+  const { me, setMe, refresh } = useSession()
+  const navigate = useNavigate()
+  const [username, setUsername] = useState(me!.username)
+  const [email, setEmail] = useState({ email: '', password: '' })
+  const [pending, setPending] = useState<string | null>(null)
+  const [passwords, setPasswords] = useState({ currentPassword: '', newPassword: '' })
+  const [passwordDone, setPasswordDone] = useState(false)
+  const [deletePassword, setDeletePassword] = useState('')
+  const [usernameSaved, setUsernameSaved] = useState(false)
+  const rename = useAction(async () => {
+    setMe(await api<Account>('PATCH', '/me', { username }))
+    setUsernameSaved(true)
+  })
+  const changeEmail = useSensitive(async () => setPending((await api<{ pendingEmail: string }>('POST', '/me/email', email)).pendingEmail))
+  const changePassword = useSensitive(async () => {
+    await api('POST', '/me/password', passwords)
+    setPasswords({ currentPassword: '', newPassword: '' })
+    setPasswordDone(true)
+  })
+  const remove = useSensitive(async () => {
+    await api('DELETE', '/me', { password: deletePassword })
+    await refresh()
+    navigate('/signin')
+  })
+  const suggestions = rename.error?.body.suggestions?.length ? ` ${rename.error.body.suggestions.join(', ')}` : ''
+  return (
+    <>
+      <Card title={t('settings.changeUsername')}>
+        <form onSubmit={(e) => { e.preventDefault(); setUsernameSaved(false); void rename.run() }} noValidate>
+          <Field label={t('settings.username')} name="username" value={username} onChange={(e) => setUsername(e.target.value)} error={rename.error ? rename.error.message + suggestions : undefined} />
+          {usernameSaved ? <Notice tone="success">{t('app.saved')}</Notice> : null}
+          <Button type="submit" busy={rename.busy}>{t('app.save')}</Button>
+        </form>
+      </Card>
+      <Card title={t('settings.changeEmail')}>
+        <p>{t('settings.email')}: <strong>{me!.email}</strong></p>
+        {pending ? <Notice tone="success">{t('settings.emailPending', { email: pending })}</Notice> : null}
+        <form onSubmit={(e) => { e.preventDefault(); void changeEmail.run() }} noValidate>
+          <Field label={t('settings.newEmail')} type="email" name="newEmail" autoComplete="email" value={email.email} onChange={(e) => setEmail({ ...email, email: e.target.value })} error={changeEmail.fieldError('email')} />
+          <Field label={t('settings.confirmPassword')} type="password" name="emailPassword" autoComplete="current-password" value={email.password} onChange={(e) => setEmail({ ...email, password: e.target.value })} error={changeEmail.fieldError('password')} />
+          <FormError error={changeEmail.error && !changeEmail.error.body.fields ? changeEmail.error : null} />
+          <Button type="submit" busy={changeEmail.busy}>{t('settings.changeEmail')}</Button>
+        </form>
+        {changeEmail.prompt}
+      </Card>
+      <Card title={t('settings.changePassword')}>
+        {passwordDone ? <Notice tone="success">{t('settings.passwordChanged')}</Notice> : null}
+        <form onSubmit={(e) => { e.preventDefault(); setPasswordDone(false); void changePassword.run() }} noValidate>
+          <Field label={t('settings.currentPassword')} type="password" name="currentPassword" autoComplete="current-password" value={passwords.currentPassword} onChange={(e) => setPasswords({ ...passwords, currentPassword: e.target.value })} error={changePassword.fieldError('currentPassword')} />
+          <Field label={t('settings.newPassword')} type="password" name="newPassword" autoComplete="new-password" value={passwords.newPassword} onChange={(e) => setPasswords({ ...passwords, newPassword: e.target.value })} error={changePassword.fieldError('newPassword')} />
+          <PasswordMeter password={passwords.newPassword} />
+          <FormError error={changePassword.error && !changePassword.error.body.fields ? changePassword.error : null} />
+          <Button type="submit" busy={changePassword.busy}>{t('settings.changePassword')}</Button>
+        </form>
+        {changePassword.prompt}
+      </Card>
+      <Card title={t('settings.deleteTitle')}>
+        <p>{t('settings.deleteBody')}</p>
+        <form onSubmit={(e) => { e.preventDefault(); void remove.run() }} noValidate>
+          <Field label={t('settings.confirmPassword')} type="password" name="deletePassword" autoComplete="current-password" value={deletePassword} onChange={(e) => setDeletePassword(e.target.value)} error={remove.fieldError('password')} />
+          <FormError error={remove.error && !remove.error.body.fields ? remove.error : null} />
+          <Button type="submit" variant="danger" busy={remove.busy}>{t('settings.deleteConfirm')}</Button>
+        </form>
+        {remove.prompt}
+      </Card>
+    </>
+  )
+}
+
+interface Passkey { id: string; name: string; createdAt: string; lastUsedAt: string | null }
+
+export function SecuritySettings() {
+  const { t, i18n } = useTranslation()
+  const navigate = useNavigate()
+  const { refresh } = useSession()
+  const [status, setStatus] = useState<{ enabled: boolean; recoveryCodesRemaining: number } | null>(null)
+  const [setup, setSetup] = useState<{ secret: string; qrCode: string } | null>(null)
+  const [password, setPassword] = useState('')
+  const [code, setCode] = useState('')
+  const [codes, setCodes] = useState<string[] | null>(null)
+  const [passkeys, setPasskeys] = useState<Passkey[]>([])
+  const [name, setName] = useState('')
+  const load = async () => {
+    setStatus(await api('GET', '/me/two-factor'))
+    setPasskeys((await api<{ passkeys: Passkey[] }>('GET', '/me/passkeys')).passkeys)
+  }
+  useEffect(() => {
+    void load()
+  }, [])
+  const begin = useSensitive(async () => setSetup(await api('POST', '/me/two-factor', { password })))
+  const confirm = useSensitive(async () => {
+    const res = await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/confirm', { code })
+    setCodes(res.recoveryCodes)
+    setSetup(null)
+  })
+  const disable = useSensitive(async () => {
+    await api('DELETE', '/me/two-factor', { password })
+    setPassword('')
+    await load()
+  })
+  const regenerate = useSensitive(async () => {
+    setCodes((await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/recovery-codes', { password })).recoveryCodes)
+    setPassword('')
+    await load()
+  })
+  const addPasskey = useSensitive(async () => {
+    const start = await api<{ challengeId: string; options: unknown }>('POST', '/me/passkeys/options')
+    const response = await webauthnCreate(start.options)
+    await api('POST', '/me/passkeys', { challengeId: start.challengeId, name: name || undefined, response })
+    setName('')
+    await load()
+  })
+  const removePasskey = useSensitive(async (id: string) => {
+    await api('DELETE', `/me/passkeys/${id}`)
+    await load()
+  })
+  const date = (iso: string) => new Date(iso).toLocaleDateString(i18n.language)
+
+  if (codes) {
+    const download = URL.createObjectURL(new Blob([`Latchkey recovery codes\n\n${codes.join('\n')}\n`], { type: 'text/plain' }))
+    return (
+      <Card title={t('security.codesTitle')}>
+        <p>{t('security.codesBody')}</p>
+        <ul className="codes">{codes.map((c) => <li key={c}><code>{c}</code></li>)}</ul>
+        <a className="btn btn-secondary" href={download} download="latchkey-recovery-codes.txt">{t('security.download')}</a>{' '}
+        <Button onClick={async () => { const next = await refresh(); navigate(next ? '/settings/security' : '/signin') ; setCodes(null) }}>{t('security.signInAgain')}</Button>
+      </Card>
+    )
+  }
+  return (
+    <>
+      <Card title={t('security.twoFactor')}>
+        {status === null ? <p role="status">{t('app.loading')}</p> : (
+          <p>
+            <span className={`pill ${status.enabled ? 'pill-on' : 'pill-off'}`}>{status.enabled ? t('security.on') : t('security.off')}</span>
+            {status.enabled ? ` ${t('security.codesLeft', { count: status.recoveryCodesRemaining })}` : null}
+          </p>
+        )}
+        {setup ? (
+          <form onSubmit={(e) => { e.preventDefault(); void confirm.run() }} noValidate>
+            <p>{t('security.scan')}</p>
+            <img src={setup.qrCode} alt="QR code" width={200} height={200} />
+            <p>{t('security.secret')}: <code className="secret">{setup.secret}</code></p>
+            <Field label={t('signin.code')} name="code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code} onChange={(e) => setCode(e.target.value.trim())} error={confirm.fieldError('code')} />
+            <FormError error={confirm.error && !confirm.error.body.fields ? confirm.error : null} />
+            <Button type="submit" busy={confirm.busy}>{t('security.confirm')}</Button>
+            {confirm.prompt}
+          </form>
+        ) : status ? (
+          <form onSubmit={(e) => { e.preventDefault(); void (status.enabled ? disable.run() : begin.run()) }} noValidate>
+            <Field label={t('settings.confirmPassword')} type="password" name="twoFactorPassword" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={(begin.fieldError('password') ?? disable.fieldError('password')) || regenerate.fieldError('password')} />
+            <FormError error={[begin.error, disable.error, regenerate.error].find((e) => e && !e.body.fields) ?? null} />
+            <Button type="submit" variant={status.enabled ? 'danger' : 'primary'} busy={begin.busy || disable.busy}>{status.enabled ? t('security.disable') : t('security.enable')}</Button>{' '}
+            {status.enabled ? <Button type="button" variant="secondary" busy={regenerate.busy} onClick={() => void regenerate.run()}>{t('security.regenerate')}</Button> : null}
+            {begin.prompt}{disable.prompt}{regenerate.prompt}
+          </form>
+        ) : null}
+      </Card>
+      <Card title={t('security.passkeys')}>
+        {passkeys.length === 0 ? <p>{t('security.noPasskeys')}</p> : (
+          <ul className="list">
+            {passkeys.map((p) => (
+              <li key={p.id}>
+                <div><strong>{p.name}</strong><br /><span className="hint">{t('security.created', { date: date(p.createdAt) })} · {p.lastUsedAt ? t('security.lastUsed', { date: date(p.lastUsedAt) }) : t('security.never')}</span></div>
+                <Button variant="secondary" onClick={() => void removePasskey.run(p.id)} aria-label={`${t('security.remove')} ${p.name}`}>{t('security.remove')}</Button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {removePasskey.prompt}
+        <form onSubmit={(e) => { e.preventDefault(); void addPasskey.run() }} noValidate>
+          <Field label={t('security.passkeyName')} name="passkeyName" maxLength={64} value={name} onChange={(e) => setName(e.target.value)} />
+          <FormError error={addPasskey.error ?? removePasskey.error} />
+          <Button type="submit" busy={addPasskey.busy}>{t('security.addPasskey')}</Button>
+          {addPasskey.prompt}
+        </form>
+      </Card>
+    </>
+  )
+}
+
+type Grid = Record<string, { email: boolean; inApp: boolean }>
+
+export function NotificationSettings() {
+  const { t } = useTranslation()
+  const [data, setData] = useState<{ categories: string[]; preferences: Grid } | null>(null)
+  const save = useAction(async (category: string, channel: 'email' | 'inApp', on: boolean) => {
+    setData(await api('PUT', '/me/notification-preferences', { preferences: { [category]: { [channel]: on } } }))
+  })
+  useEffect(() => {
+    void api<{ categories: string[]; preferences: Grid }>('GET', '/me/notification-preferences').then(setData)
+  }, [])
+  return (
+    <Card title={t('notifications.title')}>
+      <p className="hint">{t('notifications.always')}</p>
+      {data === null ? <p role="status">{t('app.loading')}</p> : (
+        <table className="grid">
+          <thead>
+            <tr><th scope="col">{t('notifications.category')}</th><th scope="col">{t('notifications.email')}</th><th scope="col">{t('notifications.inApp')}</th></tr>
+          </thead>
+          <tbody>
+            {data.categories.map((c) => (
+              <tr key={c}>
+                <th scope="row">{t(`notifications.categories.${c}`)}</th>
+                {(['email', 'inApp'] as const).map((channel) => (
+                  <td key={channel}>
+                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c][channel]} onChange={(e) => void save.run(c, channel, e.target.checked)} />
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <FormError error={save.error} />
+    </Card>
+  )
+}
+
+interface SessionRow { id: string; current: boolean; browser: string; os: string; ip: string; createdAt: string; lastActiveAt: string }
+
+export function SessionSettings() {
+  const { t, i18n } = useTranslation()
+  const [sessions, setSessions] = useState<SessionRow[] | null>(null)
+  const load = async () => setSessions((await api<{ sessions: SessionRow[] }>('GET', '/me/sessions')).sessions)
+  useEffect(() => {
+    void load()
+  }, [])
+  const revoke = useAction(async (id?: string) => {
+    await api('DELETE', id ? `/me/sessions/${id}` : '/me/sessions?keepCurrent=true')
+    await load()
+  })
+  const when = (iso: string) => new Date(iso).toLocaleString(i18n.language)
+  return (
+    <Card title={t('sessions.title')}>
+      {sessions === null ? <p role="status">{t('app.loading')}</p> : (
+        <ul className="list">
+          {sessions.map((s) => (
+            <li key={s.id}>
+              <div>
+                <strong>{s.browser} · {s.os}</strong> {s.current ? <span className="pill pill-on">{t('sessions.current')}</span> : null}
+                <br />
+                <span className="hint">{t('sessions.ip', { ip: s.ip })} · {t('sessions.lastActive', { date: when(s.lastActiveAt) })} · {t('sessions.created', { date: when(s.createdAt) })}</span>
+              </div>
+              {s.current ? null : <Button variant="secondary" onClick={() => void revoke.run(s.id)} aria-label={`${t('sessions.revoke')}: ${s.browser} · ${s.os}`}>{t('sessions.revoke')}</Button>}
+            </li>
+          ))}
+        </ul>
+      )}
+      <FormError error={revoke.error} />
+      {sessions && sessions.length > 1 ? <Button variant="danger" busy={revoke.busy} onClick={() => void revoke.run()}>{t('sessions.revokeAll')}</Button> : null}
+    </Card>
+  )
+}

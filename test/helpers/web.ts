@@ -1,0 +1,24 @@
+/** A real Latchkey server on localhost for browser tests (WebAuthn and cookies need a real origin). */
+import net from 'node:net'
+import { testApp, type TestApp } from './app.ts'
+import type { TestDialect } from './databases.ts'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+export async function listeningApp(dialect: TestDialect, env: Record<string, string> = {}): Promise<TestApp & { base: string }> {
+  const port = await freePort()
+  const base = `http://localhost:${port}`
+  const t = await testApp(dialect, { PUBLIC_URL: base, ...env })
+  await t.app.server.listen({ port, host: '127.0.0.1' })
+  // API calls made beside the browser come from the same origin as the pages.
+  return { ...t, base, client: (options) => t.client({ origin: base, ...options }) }
+}
