@@ -15,6 +15,8 @@ export const PUBLIC_URL = 'http://latchkey.test'
 export const STRONG_PASSWORD = 'correct horse battery staple'
 
 export interface TestApp {
+  /** Tears the app down now; only needed with `manualTeardown` (apps shared by a whole file). */
+  close(): Promise<void>
   app: App
   clock: ManualClock
   smtp: SmtpCatcher
@@ -22,7 +24,7 @@ export interface TestApp {
   client(options?: { ip?: string; userAgent?: string; origin?: string | null }): TestClient
 }
 
-export async function testApp(dialect: TestDialect, env: Record<string, string> = {}): Promise<TestApp> {
+export async function testApp(dialect: TestDialect, env: Record<string, string> = {}, options: { manualTeardown?: boolean } = {}): Promise<TestApp> {
   const database = await createTestDatabase(dialect)
   const smtp = await new SmtpCatcher().start()
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12))
@@ -39,12 +41,13 @@ export async function testApp(dialect: TestDialect, env: Record<string, string> 
     ...env,
   })
   const app = await createApp(config, { clock })
-  onTestFinished(async () => {
+  const close = async () => {
     await app.close()
     await smtp.stop()
     await database.drop()
-  })
-  return { app, clock, smtp, dialect, client: (options) => new TestClient(app, options) }
+  }
+  if (!options.manualTeardown) onTestFinished(close)
+  return { app, clock, smtp, dialect, close, client: (clientOptions) => new TestClient(app, clientOptions) }
 }
 
 export interface Response<T = any> {

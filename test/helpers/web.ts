@@ -14,10 +14,10 @@ export async function freePort(): Promise<number> {
   })
 }
 
-export async function listeningApp(dialect: TestDialect, env: Record<string, string> = {}): Promise<TestApp & { base: string }> {
+export async function listeningApp(dialect: TestDialect, env: Record<string, string> = {}, options: { manualTeardown?: boolean } = {}): Promise<TestApp & { base: string }> {
   const port = await freePort()
   const base = `http://localhost:${port}`
-  const t = await testApp(dialect, { PUBLIC_URL: base, ...env })
+  const t = await testApp(dialect, { PUBLIC_URL: base, ...env }, options)
   await t.app.server.listen({ port, host: '127.0.0.1' })
   // API calls made beside the browser come from the same origin as the pages.
   return { ...t, base, client: (options) => t.client({ origin: base, ...options }) }

@@ -337,7 +337,8 @@ interface SessionRow { id: string; current: boolean; browser: string; os: string
 export function SessionSettings() {
   const { t, i18n } = useTranslation()
   const [sessions, setSessions] = useState<SessionRow[] | null>(null)
-  const load = async () => setSessions((await api<{ sessions: SessionRow[] }>('GET', '/me/sessions')).sessions)
+  // This device first, then the most recently active.
+  const load = async () => setSessions((await api<{ sessions: SessionRow[] }>('GET', '/me/sessions')).sessions.sort((a, b) => Number(b.current) - Number(a.current)))
   useEffect(() => {
     void load()
   }, [])

@@ -1,0 +1,149 @@
+/**
+ * Every page of the web app, in English and in Simplified Chinese: no serious or critical
+ * axe-core violations, no request to any other origin, and a screenshot in docs/screenshots/
+ * (desktop, plus phone width for the main pages).
+ */
+import { AxeBuilder } from '@axe-core/playwright'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from './helpers/browser.ts'
+import { person, type TestApp } from './helpers/app.ts'
+import { independentTotp } from './helpers/totp.ts'
+import { listeningApp } from './helpers/web.ts'
+
+const SCREENSHOTS = path.resolve(import.meta.dirname, '../docs/screenshots')
+const LANGUAGES = [
+  { code: 'en', browserLocale: 'en-US' },
+  { code: 'zh-CN', browserLocale: 'zh-CN' },
+] as const
+
+interface PageCase {
+  name: string
+  path: string
+  /** Text (per language) that proves the page finished loading. */
+  ready: Record<'en' | 'zh-CN', RegExp>
+  signedIn?: boolean
+  phone?: boolean
+  before?: (page: Page) => Promise<void>
+}
+
+let browser: Browser
+let t: TestApp & { base: string }
+const who = person('pages')
+let secretForTwoFactor = ''
+
+beforeAll(async () => {
+  browser = await launchChromium()
+  t = await listeningApp('sqlite', {}, { manualTeardown: true })
+  fs.mkdirSync(SCREENSHOTS, { recursive: true })
+  const client = t.client()
+  await client.post('/api/v1/signup', { ...who, acceptTerms: true })
+  await client.post('/api/v1/signin', { login: who.email, password: who.password })
+  await client.patch('/api/v1/me', { displayName: 'Ada Lovelace', bio: 'Analytical engines', publicProfile: true, links: ['https://example.com/ada'] })
+  // Something in the inbox: a password change notice.
+  await client.post('/api/v1/me/password', { currentPassword: who.password, newPassword: `${who.password}!` })
+  await client.post('/api/v1/me/password', { currentPassword: `${who.password}!`, newPassword: who.password })
+  const twoFactor = person('pages2fa')
+  await t.client().post('/api/v1/signup', { ...twoFactor, acceptTerms: true })
+  const c2 = t.client()
+  await c2.post('/api/v1/signin', { login: twoFactor.email, password: twoFactor.password })
+  secretForTwoFactor = (await c2.post('/api/v1/me/two-factor', { password: twoFactor.password })).body.secret
+  await c2.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secretForTwoFactor, t.clock.now()) })
+  Object.assign(who, { twoFactorEmail: twoFactor.email, twoFactorPassword: twoFactor.password })
+}, 60_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await t?.close()
+})
+
+const PAGES: PageCase[] = [
+  { name: 'signup', path: '/signup', ready: { en: /Create your account/, 'zh-CN': /创建账户/ }, phone: true },
+  { name: 'signin', path: '/signin', ready: { en: /Trouble signing in/, 'zh-CN': /登录遇到问题/ }, phone: true },
+  {
+    name: 'signin-two-factor', path: '/signin', ready: { en: /Two-step verification/, 'zh-CN': /两步验证/ },
+    before: async (page) => {
+      const extra = who as unknown as { twoFactorEmail: string; twoFactorPassword: string }
+      await page.locator('input[name=login]').fill(extra.twoFactorEmail)
+      await page.locator('input[name=password]').fill(extra.twoFactorPassword)
+      await page.locator('form button[type=submit]').click()
+    },
+  },
+  { name: 'trouble-signing-in', path: '/trouble-signing-in', ready: { en: /not a robot/, 'zh-CN': /机器人/ } },
+  { name: 'reset-password', path: '/reset-password#token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', ready: { en: /Choose a new password/, 'zh-CN': /设置新密码/ } },
+  { name: 'link-invalid', path: '/confirm-email#token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', ready: { en: /invalid or has expired/, 'zh-CN': /链接无效/ } },
+  { name: 'session-expired', path: '/session-expired', ready: { en: /session has expired/, 'zh-CN': /登录已过期/ } },
+  { name: 'account-deactivated', path: '/account-deactivated', ready: { en: /deactivated/, 'zh-CN': /已停用/ } },
+  { name: 'not-found', path: '/no-such-page', ready: { en: /Page not found/, 'zh-CN': /页面不存在/ } },
+  { name: 'public-profile', path: `/u/${who.username}`, ready: { en: /Member since/, 'zh-CN': /加入于/ } },
+  { name: 'onboarding', path: '/onboarding', signedIn: true, ready: { en: /Tell us about you/, 'zh-CN': /介绍一下你自己/ } },
+  { name: 'settings-profile', path: '/settings/profile', signedIn: true, ready: { en: /Display name/, 'zh-CN': /显示名称/ }, phone: true },
+  { name: 'settings-account', path: '/settings/account', signedIn: true, ready: { en: /Delete account/, 'zh-CN': /删除账户/ } },
+  { name: 'settings-security', path: '/settings/security', signedIn: true, ready: { en: /No passkeys yet/, 'zh-CN': /还没有通行密钥/ } },
+  { name: 'settings-notifications', path: '/settings/notifications', signedIn: true, ready: { en: /Monitors/, 'zh-CN': /监控/ } },
+  { name: 'settings-sessions', path: '/settings/sessions', signedIn: true, ready: { en: /This device/, 'zh-CN': /本设备/ } },
+  { name: 'inbox', path: '/inbox', signedIn: true, ready: { en: /Mark all read/, 'zh-CN': /全部标为已读/ } },
+  {
+    name: 'settings-security-setup', path: '/settings/security', signedIn: true, ready: { en: /Setup key/, 'zh-CN': /设置密钥/ },
+    before: async (page) => {
+      await page.locator('input[name=twoFactorPassword]').fill(who.password)
+      await page.locator('input[name=twoFactorPassword]').press('Enter')
+    },
+  },
+  {
+    name: 'account-menu', path: '/settings/profile', signedIn: true, ready: { en: /Add another account/, 'zh-CN': /添加其他账户/ },
+    before: async (page) => {
+      await page.locator('button.avatar').click()
+    },
+  },
+]
+
+async function contextFor(language: (typeof LANGUAGES)[number], signedIn: boolean, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page; foreign: string[] }> {
+  const context = await browser.newContext({ locale: language.browserLocale, viewport })
+  const page = await context.newPage()
+  page.setDefaultTimeout(10_000)
+  const foreign: string[] = []
+  page.on('request', (request) => {
+    const url = request.url()
+    if (!url.startsWith(t.base) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url)
+  })
+  if (signedIn) {
+    await page.goto(`${t.base}/signin`)
+    await page.evaluate(async ({ login, password }) => {
+      await fetch('/api/v1/signin', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login, password }) })
+    }, { login: who.email, password: who.password })
+  }
+  return { context, page, foreign }
+}
+
+describe.each(LANGUAGES)('every page in $code', (language) => {
+  it.each(PAGES)('$name has no serious accessibility violations and only same-origin requests', async (pageCase) => {
+    const layouts = [{ suffix: '', viewport: { width: 1280, height: 800 } }, ...(pageCase.phone ? [{ suffix: '-phone', viewport: { width: 390, height: 844 } }] : [])]
+    for (const { suffix, viewport } of layouts) {
+      const { context, page, foreign } = await contextFor(language, pageCase.signedIn ?? false, viewport)
+      try {
+        // The account's saved language would override the browser's; the page follows the browser here.
+        await page.addInitScript((code) => localStorage.setItem('latchkey.language', code), language.code)
+        if (pageCase.signedIn) {
+          await page.evaluate(async (code) => {
+            await fetch('/api/v1/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale: code }) })
+          }, language.code)
+        }
+        await page.goto(`${t.base}${pageCase.path}`)
+        if (pageCase.before) await pageCase.before(page)
+        await page.getByText(pageCase.ready[language.code]).first().waitFor()
+        expect(await page.locator('html').getAttribute('lang')).toBe(language.code)
+        const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+        expect(results.passes.length).toBeGreaterThan(10)
+        const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([])
+        expect(foreign).toEqual([])
+        await page.screenshot({ path: path.join(SCREENSHOTS, `${pageCase.name}-${language.code}${suffix}.png`), fullPage: true })
+      } finally {
+        await context.close()
+      }
+    }
+  })
+})
