@@ -25,8 +25,20 @@ export function localeOf(account: Pick<Account, 'locale'>): Locale {
   return pickLocale(account.locale)
 }
 
+type OwnView = ReturnType<typeof buildAccountView>
+
+// Account rows are never mutated (a change means a new row object), and the session cache
+// hands the same row to every request until it is evicted: its view is built once.
+const views = new WeakMap<Account, OwnView>()
+
 /** What the account's owner sees about themselves (`GET /api/v1/me`). */
-export function accountView(account: Account) {
+export function accountView(account: Account): OwnView {
+  let view = views.get(account)
+  if (!view) views.set(account, (view = buildAccountView(account)))
+  return view
+}
+
+function buildAccountView(account: Account) {
   return {
     id: account.id,
     email: account.email,

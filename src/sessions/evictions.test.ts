@@ -40,7 +40,8 @@ async function deployment(dialect: TestDialect, env: Record<string, string>, cou
     await database.drop()
   })
   for (let i = 0; i < count; i++) apps.push(await createApp(config, { clock }))
-  return { config, instances: apps.map((app) => ({ app, clock, smtp, dialect, client: (options) => new TestClient(app, options) })) }
+  const instances = apps.map((app): TestApp => Object.assign({ app, clock, smtp, dialect, client: (options?: ConstructorParameters<typeof TestClient>[1]) => new TestClient(app, options) }, { close: () => app.close() }))
+  return { config, instances }
 }
 
 /** Rate limits live in the shared Redis across runs: a fresh address per test. */
