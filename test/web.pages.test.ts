@@ -36,7 +36,8 @@ let secretForTwoFactor = ''
 
 beforeAll(async () => {
   browser = await launchChromium()
-  t = await listeningApp('sqlite', {}, { manualTeardown: true })
+  // Every browser context signs in from 127.0.0.1: the per-IP sign-in limit is not under test here.
+  t = await listeningApp('sqlite', { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' }, { manualTeardown: true })
   fs.mkdirSync(SCREENSHOTS, { recursive: true })
   const client = t.client()
   await client.post('/api/v1/signup', { ...who, acceptTerms: true })
@@ -133,7 +134,10 @@ describe.each(LANGUAGES)('every page in $code', (language) => {
         }
         await page.goto(`${t.base}${pageCase.path}`)
         if (pageCase.before) await pageCase.before(page)
-        await page.getByText(pageCase.ready[language.code]).first().waitFor()
+        await page.getByText(pageCase.ready[language.code]).first().waitFor().catch(async (err) => {
+          const text = await page.locator('body').innerText({ timeout: 1000 }).catch(() => '')
+          throw new Error(`${pageCase.name} did not show ${pageCase.ready[language.code]} at ${page.url()}; the page says: ${text.replace(/\s+/g, ' ').slice(0, 400)}`, { cause: err })
+        })
         expect(await page.locator('html').getAttribute('lang')).toBe(language.code)
         const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
         expect(results.passes.length).toBeGreaterThan(10)
