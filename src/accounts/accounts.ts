@@ -83,9 +83,14 @@ export async function signUp(ctx: AppContext, input: SignUpInput): Promise<{ ema
   try {
     await inTransaction(ctx, async (trx) => {
       const now = ctx.clock.now()
-      const owner = await trx.selectFrom('accounts').select(['id', 'locale']).where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst()
-      const usernameOwner = await trx.selectFrom('accounts').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst()
-      if (usernameOwner) throw await usernameTakenError(trx, username)
+      // One query for both: who has this email, and who has this username.
+      const holders = await trx
+        .selectFrom('accounts')
+        .select(['id', 'locale', 'email_normalized', 'username_normalized'])
+        .where((eb) => eb.or([eb('email_normalized', '=', normalizeEmail(email)), eb('username_normalized', '=', normalizeUsername(username))]))
+        .execute()
+      const owner = holders.find((a) => a.email_normalized === normalizeEmail(email))
+      if (holders.some((a) => a.username_normalized === normalizeUsername(username))) throw await usernameTakenError(trx, username)
       if (owner) {
         await ctx.mailer.enqueue(trx, {
           to: email,
@@ -114,7 +119,7 @@ export async function signUp(ctx: AppContext, input: SignUpInput): Promise<{ ema
           updated_at: now,
         })
         .execute()
-      const token = await issueToken(trx, ctx.clock, { accountId: id, purpose: 'email_confirm', email })
+      const token = await issueToken(trx, ctx.clock, { accountId: id, purpose: 'email_confirm', email, newAccount: true })
       await ctx.mailer.enqueue(trx, { to: email, template: 'confirm_email', locale, vars: { username, link: link(ctx, '/confirm-email', { token }) } })
       await recordAudit(trx, { accountId: id, type: 'account.created', meta: input.meta, at: now, details: { termsVersion: ctx.config.termsVersion } })
     })

@@ -20,11 +20,12 @@ export const TOKEN_LIFETIME_MS: Record<TokenPurpose, number> = {
 export async function issueToken(
   db: Queryable,
   clock: Clock,
-  input: { accountId: string; purpose: TokenPurpose; email?: string; sessionId?: string },
+  input: { accountId: string; purpose: TokenPurpose; email?: string; sessionId?: string; newAccount?: boolean },
 ): Promise<string> {
   const now = clock.now()
   // Each new-device email keeps its own link; for every other purpose only the newest works.
-  if (input.purpose !== 'signin_disavow') {
+  // An account created in this transaction has no earlier link to retire.
+  if (input.purpose !== 'signin_disavow' && !input.newAccount) {
     await db
       .deleteFrom('account_tokens')
       .where('account_id', '=', input.accountId)
