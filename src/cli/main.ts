@@ -3,6 +3,7 @@
  * The `latchkey` command: serve, migrate, read the mail outbox, deactivate/reactivate accounts.
  */
 import { Command, CommanderError } from 'commander'
+import os from 'node:os'
 import { OPERATOR } from '../audit/audit.ts'
 import { ConfigError, loadConfig, type Config } from '../config.ts'
 import { connect, listMigrations, migrateToLatest } from '../db/connect.ts'
@@ -30,6 +31,10 @@ program
   .command('serve')
   .description('start the server (reads PORT, PUBLIC_URL, DATABASE_URL, SMTP_URL, ... from the environment)')
   .action(async () => {
+    // argon2 runs on libuv's thread pool, read once at its first use (nothing has used it yet).
+    // Its default of 4 threads oversubscribes a 2-core machine (4 × 19 MiB of argon2 memory
+    // fighting for the caches, and kept by the allocator) and under-uses a large one.
+    process.env.UV_THREADPOOL_SIZE ??= String(Math.max(2, os.availableParallelism()))
     const cfg = config()
     // Loaded on demand: `migrate` and `mail` should not pay for the HTTP server's modules.
     const { createApp } = await import('../app.ts')
