@@ -288,8 +288,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags: ['sessions'],
       summary: 'Accounts signed in in this browser',
-      description: 'Up to 5, the active one first. Works with the session cookie only.',
-      response: { 200: Type.Object({ accounts: Type.Array(BrowserAccount) }) },
+      description: 'Up to 5, the active one first. Works with the session cookie only; an empty list when none is signed in.',
+      querystring: Type.Object({}, { additionalProperties: false }),
+      response: { 200: Type.Object({ accounts: Type.Array(BrowserAccount) }), ...errors(400) },
     },
   }, async (request, reply) => {
     const live = await pruneSessionCookie(ctx, request, reply)
