@@ -5,6 +5,7 @@
  */
 import { AxeBuilder } from '@axe-core/playwright'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -13,7 +14,8 @@ import { person, type TestApp } from './helpers/app.ts'
 import { independentTotp } from './helpers/totp.ts'
 import { listeningApp } from './helpers/web.ts'
 
-const SCREENSHOTS = path.resolve(import.meta.dirname, '../docs/screenshots')
+// `npm run screenshots` refreshes the committed pictures; a plain test run keeps its own copy aside.
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../docs/screenshots') : path.join(os.tmpdir(), 'latchkey-screenshots')
 const LANGUAGES = [
   { code: 'en', browserLocale: 'en-US' },
   { code: 'zh-CN', browserLocale: 'zh-CN' },
