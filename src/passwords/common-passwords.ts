@@ -89,7 +89,16 @@ export class CommonPasswordList {
   static #assemble(source: Buffer, starts: Uint32Array, ends: Uint32Array, count: number): [Buffer, Uint32Array] {
     const order = new Uint32Array(count)
     for (let i = 0; i < count; i++) order[i] = i
-    const compare = (x: number, y: number) => source.compare(source, starts[y], ends[y], starts[x], ends[x])
+    // Byte order, compared in JS: a native Buffer#compare per comparison costs more than the
+    // few bytes two entries usually share.
+    const compare = (x: number, y: number) => {
+      let i = starts[x]
+      let j = starts[y]
+      const endX = ends[x]
+      const endY = ends[y]
+      for (; i < endX && j < endY; i++, j++) if (source[i] !== source[j]) return source[i] - source[j]
+      return endX - i - (endY - j)
+    }
     order.sort(compare)
     const kept: number[] = []
     for (let i = 0; i < count; i++) if (i === 0 || compare(order[i - 1], order[i]) !== 0) kept.push(order[i])

@@ -23,6 +23,17 @@ describe('the bundled common-password list', () => {
     expect(list.has('short')).toBe(false)
     expect(list.has('aaaaaaab')).toBe(false)
   })
+
+  it('reads a file as bytes exactly as it reads lines: trimmed, lowercased, NFC, deduplicated', () => {
+    const lines = ['  Password1\r', 'password1', 'short', 'ÉTÉ-été-2024', 'e\u0301te\u0301-long', 'zz\tzzzzzz ', '']
+    const fromLines = new CommonPasswordList(lines)
+    const fromFile = CommonPasswordList.fromFile(Buffer.from(lines.join('\n')))
+    expect(fromFile.size).toBe(fromLines.size)
+    for (const probe of ['password1', 'PASSWORD1', 'été-été-2024', 'été-long', 'zz\tzzzzzz', 'short', 'missing1']) {
+      expect(fromFile.has(probe)).toBe(fromLines.has(probe))
+    }
+    expect(fromFile.has('été-long')).toBe(true)
+  })
 })
 
 describe('the password policy (NIST 800-63B-4)', () => {

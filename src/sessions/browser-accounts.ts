@@ -8,7 +8,7 @@ import type { AppContext } from '../context.ts'
 import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { cookieTokens, MAX_BROWSER_ACCOUNTS, writeSessionCookie } from '../http/auth.ts'
-import { authenticate, type Authenticated } from './sessions.ts'
+import { authenticate, evictCachedSessions, type Authenticated } from './sessions.ts'
 
 interface LiveToken {
   token: string
@@ -45,6 +45,8 @@ export async function addSessionToCookie(ctx: AppContext, request: FastifyReques
   const live = (await liveCookieSessions(ctx, request)).filter((l) => l.token !== token)
   const replaced = live.filter((l) => l.auth.account.id === accountId)
   for (const old of replaced) await ctx.db.deleteFrom('sessions').where('token_hash', '=', hashToken(old.token)).execute()
+  // Ended sessions must fail at once on every instance, not when a cached copy expires.
+  if (replaced.length) await evictCachedSessions(ctx, accountId)
   const others = live.filter((l) => l.auth.account.id !== accountId).slice(0, MAX_BROWSER_ACCOUNTS - 1)
   writeSessionCookie(ctx, reply, [token, ...others.map((l) => l.token)], staySignedIn || persistent(others))
 }
