@@ -3,13 +3,11 @@
  * and its Swagger UI, security headers on every API answer, and logs free of secrets.
  */
 import pino from 'pino'
-import { describe, expect, it, onTestFinished } from 'vitest'
-import { createApp, LOG_REDACT_PATHS } from '../src/app.ts'
-import { ManualClock } from '../src/clock.ts'
-import { loadConfig } from '../src/config.ts'
-import { person, PUBLIC_URL, testApp, TestClient } from './helpers/app.ts'
-import { createTestDatabase, DIALECTS, type TestDialect } from './helpers/databases.ts'
-import { SmtpCatcher, tokenFrom } from './helpers/smtp.ts'
+import { describe, expect, it } from 'vitest'
+import { LOG_REDACT_PATHS } from '../src/app.ts'
+import { person, PUBLIC_URL, testApp } from './helpers/app.ts'
+import { DIALECTS, type TestDialect } from './helpers/databases.ts'
+import { tokenFrom } from './helpers/smtp.ts'
 
 interface OpenApiOperation {
   requestBody?: unknown
@@ -56,29 +54,12 @@ function errorStatuses(op: OpenApiOperation): string[] {
     .map(([status]) => status)
 }
 
-/** An app like testApp's, but logging at trace level into memory with the production redaction. */
+/** A test app logging at trace level into memory, with the production redaction. */
 async function appLoggingTo(dialect: TestDialect) {
-  const database = await createTestDatabase(dialect)
-  const smtp = await new SmtpCatcher().start()
   const lines: string[] = []
   const log = pino({ level: 'trace', redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, { write: (line: string) => void lines.push(line) })
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PUBLIC_URL,
-    DATABASE_URL: database.url,
-    SMTP_URL: smtp.url,
-    MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
-    ARGON2_MEMORY_KIB: '1024',
-    ARGON2_ITERATIONS: '1',
-    LOG_LEVEL: 'trace',
-  })
-  const app = await createApp(config, { clock: new ManualClock(Date.UTC(2026, 5, 1, 12)), log })
-  onTestFinished(async () => {
-    await app.close()
-    await smtp.stop()
-    await database.drop()
-  })
-  return { app, smtp, lines, client: (options?: { origin?: string | null }) => new TestClient(app, options) }
+  const t = await testApp(dialect, { LOG_LEVEL: 'trace' }, { log })
+  return { ...t, lines }
 }
 
 describe.each(DIALECTS)('operations on %s', (dialect) => {

@@ -3,27 +3,17 @@
  * real sockets, with the operator's CLI in a second process, on SQLite and on PostgreSQL.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import net from 'node:net'
 import path from 'node:path'
 import { solveChallenge, type Challenge } from 'altcha-lib'
 import { deriveKey } from 'altcha-lib/algorithms/sha'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, DIALECTS, type TestDatabase } from './helpers/databases.ts'
 import { SmtpCatcher, tokenFrom } from './helpers/smtp.ts'
+import { freePort } from './helpers/web.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const cliMain = path.join(root, 'src/cli/main.ts')
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
 
 /** Runs the CLI asynchronously: a blocking spawn would starve this process's SMTP catcher. */
 function cli(env: Record<string, string>, ...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { MINUTE_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { launchChromium } from '../../test/helpers/browser.ts'
-import { person, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { person, type TestApp } from '../../test/helpers/app.ts'
+import { listeningApp } from '../../test/helpers/web.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 
 let browser: Browser
@@ -38,15 +39,8 @@ interface Harness {
 
 /** A real server on localhost (a secure context for WebAuthn) and a page with a virtual authenticator. */
 async function harness(dialect: 'sqlite' | 'postgres'): Promise<Harness> {
-  const probe = await import('node:net').then((net) => new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  }))
-  const base = `http://localhost:${probe}`
-  const t = await testApp(dialect, { PUBLIC_URL: base })
-  await t.app.server.listen({ port: probe, host: '127.0.0.1' })
+  const t = await listeningApp(dialect)
+  const base = t.base
   const context = await browser.newContext()
   onTestFinished(() => context.close())
   const page = await context.newPage()

@@ -3,6 +3,7 @@ import { MINUTE_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { person, signedUpUser, STRONG_PASSWORD, testApp, type Response, type TestApp, type TestClient } from '../../test/helpers/app.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
+import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase'
 
@@ -27,17 +28,6 @@ async function reauthEvents(t: TestApp, accountId: string) {
   return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }))
 }
 
-/** Signs a person up and turns 2FA on (as two-factor.test.ts does); returns the secret. */
-async function userWithTwoFactor(t: TestApp) {
-  const user = await signedUpUser(t)
-  const setup = await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })
-  expect(setup.status).toBe(200)
-  const secret: string = setup.body.secret
-  const confirm = await user.client.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secret, t.clock.now()) })
-  expect(confirm.status).toBe(200)
-  t.clock.advance(30_000)
-  return { ...user, secret }
-}
 
 describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
   it('allows a sensitive action within 5 minutes of signing in', async () => {

@@ -4,20 +4,9 @@ import { OPERATOR } from '../audit/audit.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
+import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import { resetTwoFactorByOperator } from './two-factor.ts'
 
-/** Signs a person up and turns 2FA on; returns the secret and recovery codes. */
-async function userWithTwoFactor(t: TestApp) {
-  const user = await signedUpUser(t)
-  const setup = await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })
-  expect(setup.status).toBe(200)
-  const secret: string = setup.body.secret
-  const confirm = await user.client.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secret, t.clock.now()) })
-  expect(confirm.status).toBe(200)
-  // Codes are single use per 30-second step: move on so the next sign-in has a fresh one.
-  t.clock.advance(30_000)
-  return { ...user, secret, recoveryCodes: confirm.body.recoveryCodes as string[] }
-}
 
 async function ticketFor(client: TestClient, login: string) {
   const res = await client.post('/api/v1/signin', { login, password: STRONG_PASSWORD })

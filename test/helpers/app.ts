@@ -5,6 +5,7 @@
  */
 import { onTestFinished } from 'vitest'
 import type { LightMyRequestResponse } from 'fastify'
+import type { Logger } from 'pino'
 import { createApp, type App } from '../../src/app.ts'
 import { ManualClock } from '../../src/clock.ts'
 import { loadConfig } from '../../src/config.ts'
@@ -24,23 +25,28 @@ export interface TestApp {
   client(options?: { ip?: string; userAgent?: string; origin?: string | null }): TestClient
 }
 
-export async function testApp(dialect: TestDialect, env: Record<string, string> = {}, options: { manualTeardown?: boolean } = {}): Promise<TestApp> {
-  const database = await createTestDatabase(dialect)
-  const smtp = await new SmtpCatcher().start()
-  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12))
-  const config = loadConfig({
+/** The environment every test app starts from: cheap hashes, a tiny captcha, mail to the catcher. */
+export function testEnvironment(databaseUrl: string, smtpUrl: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
     NODE_ENV: 'test',
     PUBLIC_URL,
-    DATABASE_URL: database.url,
-    SMTP_URL: smtp.url,
+    DATABASE_URL: databaseUrl,
+    SMTP_URL: smtpUrl,
     MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
     // Cheap hashes keep the suite fast; production parameters have their own test.
     ARGON2_MEMORY_KIB: '1024',
     ARGON2_ITERATIONS: '1',
     CAPTCHA_MAX_COUNTER: '50',
     ...env,
-  })
-  const app = await createApp(config, { clock })
+  }
+}
+
+export async function testApp(dialect: TestDialect, env: Record<string, string> = {}, options: { manualTeardown?: boolean; log?: Logger } = {}): Promise<TestApp> {
+  const database = await createTestDatabase(dialect)
+  const smtp = await new SmtpCatcher().start()
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 12))
+  const config = loadConfig(testEnvironment(database.url, smtp.url, env))
+  const app = await createApp(config, { clock, log: options.log })
   const close = async () => {
     await app.close()
     await smtp.stop()

@@ -154,29 +154,37 @@ export function SignInPage() {
   )
 }
 
-export function ConfirmEmailPage() {
-  const { t } = useTranslation()
+/**
+ * Spends the single-use token an emailed link carries in its fragment, once, and clears it
+ * from the address bar (and so from history). A bad or spent link goes to the link-invalid page.
+ */
+function useEmailedLink(endpoint: string, onDone: () => unknown): boolean {
   const navigate = useNavigate()
-  const { refresh } = useSession()
   const [done, setDone] = useState(false)
   const started = useRef(false)
   useEffect(() => {
     if (started.current) return
     started.current = true
     const token = tokenFromFragment()
-    // The token leaves the address bar at once so it is not kept in history.
     history.replaceState(null, '', window.location.pathname)
     if (!token) {
       void navigate('/link-invalid', { replace: true })
       return
     }
-    api('POST', '/email/confirm', { token })
+    api('POST', endpoint, { token })
       .then(async () => {
         setDone(true)
-        await refresh()
+        await onDone()
       })
       .catch(() => navigate('/link-invalid', { replace: true }))
-  }, [navigate, refresh])
+  }, [endpoint, navigate, onDone])
+  return done
+}
+
+export function ConfirmEmailPage() {
+  const { t } = useTranslation()
+  const { refresh } = useSession()
+  const done = useEmailedLink('/email/confirm', refresh)
   return (
     <CenteredPage title={t('confirm.title')}>
       {done ? (
@@ -317,22 +325,11 @@ export function ResetPasswordPage() {
   )
 }
 
+const nothing = () => {}
+
 export function DisavowPage() {
   const { t } = useTranslation()
-  const navigate = useNavigate()
-  const [done, setDone] = useState(false)
-  const started = useRef(false)
-  useEffect(() => {
-    if (started.current) return
-    started.current = true
-    const token = tokenFromFragment()
-    history.replaceState(null, '', window.location.pathname)
-    if (!token) {
-      void navigate('/link-invalid', { replace: true })
-      return
-    }
-    api('POST', '/signin/disavow', { token }).then(() => setDone(true), () => navigate('/link-invalid', { replace: true }))
-  }, [navigate])
+  const done = useEmailedLink('/signin/disavow', nothing)
   return (
     <CenteredPage title={t('disavow.title')}>
       {done ? <Notice tone="success">{t('disavow.done')}</Notice> : <p role="status">{t('disavow.working')}</p>}
