@@ -1,4 +1,5 @@
 import 'altcha'
+import 'altcha/i18n/zh-cn'
 import { useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useNavigate, useSearchParams } from 'react-router'
