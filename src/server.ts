@@ -22,6 +22,8 @@ import { sessionRoutes } from './sessions/routes.ts'
 import { twoFactorRoutes } from './two-factor/routes.ts'
 import { passkeyRoutes } from './passkeys/routes.ts'
 import { notificationRoutes } from './notifications/routes.ts'
+import { teamRoutes } from './teams/routes.ts'
+import { auditRoutes } from './audit/routes.ts'
 
 const VERSION = '0.1.0'
 
@@ -137,6 +139,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   twoFactorRoutes(app, ctx)
   passkeyRoutes(app, ctx)
   notificationRoutes(app, ctx)
+  teamRoutes(app, ctx)
+  auditRoutes(app, ctx)
   opsRoutes(app, ctx)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   const servePage = await registerWebApp(app)
