@@ -7,6 +7,7 @@ import { openSqlite } from './node-sqlite.ts'
 import type { Database, Db } from './schema.ts'
 import * as m0001 from './migrations/0001_accounts.ts'
 import * as m0002 from './migrations/0002_two_factor_passkeys_notifications.ts'
+import * as m0003 from './migrations/0003_teams.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -23,6 +24,7 @@ export interface DatabaseHandle {
 const MIGRATIONS: Record<string, Migration> = {
   '0001_accounts': m0001,
   '0002_two_factor_passkeys_notifications': m0002,
+  '0003_teams': m0003,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

@@ -164,6 +164,59 @@ export interface NotificationsTable {
   read_at: number | null
 }
 
+/** Roles as 0/1 columns (SPEC §7): SQL can count Admins and support members directly. */
+export interface TeamRoleColumns {
+  role_admin: number
+  role_billing: number
+  role_developer: number
+  role_community_manager: number
+}
+
+export interface TeamsTable {
+  id: string
+  /** Lowercase letters, digits and hyphens, 3–48; unique. */
+  slug: string
+  name: string
+  /** Paid seats bought; support members up to the free allowance take none. */
+  seats: number
+  created_at: number
+  updated_at: number
+}
+
+export interface TeamMembersTable extends TeamRoleColumns {
+  team_id: string
+  account_id: string
+  joined_at: number
+}
+
+export interface TeamInvitationsTable extends TeamRoleColumns {
+  id: string
+  team_id: string
+  email: string
+  email_normalized: string
+  /** `suggested`: a Developer's invitation of another role, waiting for an Admin (no token yet). */
+  status: 'pending' | 'suggested' | 'accepted' | 'cancelled' | 'declined'
+  token_hash: string | null
+  invited_by: string | null
+  /** The language of the invitation email (the invitee's if they have an account). */
+  locale: string
+  created_at: number
+  sent_at: number | null
+  closed_at: number | null
+}
+
+export interface TeamActivityTable {
+  id: string
+  team_id: string
+  actor_id: string | null
+  /** Kept as it was at the time, so the log still reads after a rename or a departure. */
+  actor_username: string | null
+  type: string
+  details: string
+  ip: string | null
+  at: number
+}
+
 export interface Database {
   accounts: AccountsTable
   sessions: SessionsTable
@@ -179,6 +232,10 @@ export interface Database {
   webauthn_challenges: WebauthnChallengesTable
   known_devices: KnownDevicesTable
   notifications: NotificationsTable
+  teams: TeamsTable
+  team_members: TeamMembersTable
+  team_invitations: TeamInvitationsTable
+  team_activity: TeamActivityTable
 }
 
 export type Db = Kysely<Database>
