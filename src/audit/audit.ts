@@ -33,6 +33,10 @@ export type AuditEventType =
   | 'passkey.added'
   | 'passkey.renamed'
   | 'passkey.removed'
+  | 'team.created'
+  | 'team.joined'
+  | 'team.left'
+  | 'team.removed'
 
 /** Who did it and from where; `operator` for the CLI. */
 export interface RequestMeta {

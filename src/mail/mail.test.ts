@@ -162,6 +162,11 @@ const SAMPLE_VALUES: Record<string, string | number | boolean> = {
   name: HOSTILE,
   byOperator: true,
   remaining: 2,
+  teamName: HOSTILE,
+  inviter: HOSTILE,
+  suggestedBy: HOSTILE,
+  roles: HOSTILE,
+  email: `${HOSTILE}@example.com`,
 }
 
 /**

@@ -107,6 +107,21 @@ export const TEMPLATES = {
       ? { subject: '已添加新的通行密钥', lines: [`${username}，你好：`, `你的账户添加了一个新的通行密钥：${name}。`, '如果不是你本人操作，请立即删除它并修改密码。'] }
       : { subject: 'A passkey was added to your account', lines: [`Hi ${username},`, `A new passkey, "${name}", was added to your account.`, 'If this was not you, remove it and change your password now.'] },
   ),
+  team_invitation: t<{ teamName: string; inviter: string; roles: string; link: string }>(({ teamName, inviter, roles, link }, l) =>
+    l === 'zh-CN'
+      ? { subject: `${inviter} 邀请你加入 Latchkey 团队「${teamName}」`, lines: [`${inviter} 邀请你以 ${roles} 身份加入团队「${teamName}」。`, '请用此邮箱地址对应的 Latchkey 账户登录后接受邀请（邮箱需已确认）。邀请只能使用一次，在被接受或取消之前一直有效。', '如果你不认识邀请人，可以忽略这封邮件。'], link: { label: '接受邀请', url: link } }
+      : { subject: `${inviter} invited you to the team "${teamName}" on Latchkey`, lines: [`${inviter} invited you to join the team "${teamName}" as ${roles}.`, 'Sign in with the Latchkey account that has this email address (confirmed) to accept. The invitation works once and stays valid until it is accepted or cancelled.', 'If you do not know the sender, you can ignore this email.'], link: { label: 'Accept invitation', url: link } },
+  ),
+  team_invitation_suggested: t<{ teamName: string; suggestedBy: string; email: string; roles: string; link: string }>(({ teamName, suggestedBy, email, roles, link }, l) =>
+    l === 'zh-CN'
+      ? { subject: `「${teamName}」有一条待批准的邀请建议`, lines: [`${suggestedBy} 建议邀请 ${email} 以 ${roles} 身份加入团队「${teamName}」。`, '作为管理员，你可以在团队页面批准或拒绝这条建议。'], link: { label: '查看团队', url: link } }
+      : { subject: `An invitation to "${teamName}" waits for your approval`, lines: [`${suggestedBy} suggested inviting ${email} to the team "${teamName}" as ${roles}.`, 'As an Admin of the team, you can approve or decline it on the team page.'], link: { label: 'Open the team', url: link } },
+  ),
+  team_member_removed: t<{ username: string; teamName: string }>(({ username, teamName }, l) =>
+    l === 'zh-CN'
+      ? { subject: `你已被移出团队「${teamName}」`, lines: [`${username}，你好：`, `团队「${teamName}」的管理员把你移出了团队。你的个人内容仍归你所有。`] }
+      : { subject: `You were removed from the team "${teamName}"`, lines: [`Hi ${username},`, `An Admin of the team "${teamName}" removed you from it. Your own work stays yours.`] },
+  ),
 } as const
 
 export type TemplateName = keyof typeof TEMPLATES
