@@ -1,0 +1,93 @@
+/**
+ * Who may touch a team, checked twice:
+ * 1. `teamAccess(ctx, action)`, a preHandler on every `/teams/{slug}` route: a non-member (or
+ *    an unknown slug) gets 404, alike, so team URLs cannot be probed; a member whose roles do
+ *    not allow the action gets 403 `team_permission_denied`.
+ * 2. `lockTeamFor(...)`, first thing in every transaction that changes a team: it locks the
+ *    team row (PostgreSQL `SELECT ... FOR UPDATE`; SQLite runs one write transaction at a time)
+ *    and re-reads the caller's roles, so a member removed or demoted a moment ago cannot act,
+ *    and every rule that counts (last Admin, seats) sees the counts no one else is changing.
+ */
+import type { preHandlerAsyncHookHandler } from 'fastify'
+import type { Selectable, Transaction } from 'kysely'
+import type { AppContext } from '../context.ts'
+import type { Database, Queryable, TeamsTable } from '../db/schema.ts'
+import { AppError } from '../errors.ts'
+import { allows, deniedMessage, rolesOf, type TeamAction, type TeamRole } from './roles.ts'
+
+export type Team = Selectable<TeamsTable>
+
+export interface TeamAccess {
+  team: Team
+  roles: TeamRole[]
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    teamAccess: TeamAccess | null
+  }
+}
+
+export function teamNotFound(): AppError {
+  return new AppError('not_found', { message: 'No team at this address, or you are not a member of it.' })
+}
+
+async function membership(db: Queryable, where: { slug: string } | { teamId: string }, accountId: string, forUpdate: boolean): Promise<TeamAccess | undefined> {
+  let teamQuery = db.selectFrom('teams').selectAll()
+  teamQuery = 'slug' in where ? teamQuery.where('slug', '=', where.slug) : teamQuery.where('id', '=', where.teamId)
+  if (forUpdate) teamQuery = teamQuery.forUpdate()
+  const team = await teamQuery.executeTakeFirst()
+  if (!team) return undefined
+  const member = await db
+    .selectFrom('team_members')
+    .select(['role_admin', 'role_billing', 'role_developer', 'role_community_manager'])
+    .where('team_id', '=', team.id)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst()
+  return member ? { team, roles: rolesOf(member) } : undefined
+}
+
+function check(access: TeamAccess | undefined, action: TeamAction): TeamAccess {
+  if (!access) throw teamNotFound()
+  if (!allows(access.roles, action)) throw new AppError('team_permission_denied', { message: deniedMessage(action), details: { action } })
+  return access
+}
+
+/** preHandler, after requireAuth: the team from the `slug` parameter, if the caller may do `action`. */
+export function teamAccess(ctx: AppContext, action: TeamAction): preHandlerAsyncHookHandler {
+  return async function teamRole(request) {
+    if (!request.auth) throw new AppError('unauthenticated')
+    const { slug } = request.params as { slug: string }
+    request.teamAccess = check(await membership(ctx.db, { slug }, request.auth.account.id, false), action)
+  }
+}
+
+/** In a transaction: locks the team and re-checks the caller's right to `action` (see above). */
+export async function lockTeamFor(ctx: AppContext, trx: Transaction<Database>, teamId: string, accountId: string, action: TeamAction): Promise<TeamAccess> {
+  return check(await membership(trx, { teamId }, accountId, ctx.dialect === 'postgres'), action)
+}
+
+/** In a transaction, for an action on oneself (accepting): locks the team without a membership check. */
+export async function lockTeam(ctx: AppContext, trx: Transaction<Database>, teamId: string): Promise<Team> {
+  let query = trx.selectFrom('teams').selectAll().where('id', '=', teamId)
+  if (ctx.dialect === 'postgres') query = query.forUpdate()
+  const team = await query.executeTakeFirst()
+  if (!team) throw teamNotFound()
+  return team
+}
+
+/**
+ * Serialises one person's joins (create, accept) so the 10-team limit holds under concurrency:
+ * PostgreSQL locks their account row; SQLite runs one write transaction at a time. Always
+ * taken before a team lock, never after, so the two cannot deadlock.
+ */
+export async function lockPerson(ctx: AppContext, trx: Transaction<Database>, accountId: string): Promise<void> {
+  if (ctx.dialect !== 'postgres') return
+  await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirst()
+}
+
+/** For handlers behind `teamAccess`. */
+export function teamAccessOf(request: { teamAccess: TeamAccess | null }): TeamAccess {
+  if (!request.teamAccess) throw teamNotFound()
+  return request.teamAccess
+}

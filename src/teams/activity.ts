@@ -1,0 +1,92 @@
+/**
+ * The team activity log (SPEC §7): joins, leaves, role changes, invitations and settings
+ * changes, with actor, time and IP. Written in the transaction of the change it records;
+ * read by Admins and Community Managers, newest first.
+ */
+import type { RequestMeta } from '../audit/audit.ts'
+import { randomBytes } from 'node:crypto'
+import type { Queryable } from '../db/schema.ts'
+import { AppError } from '../errors.ts'
+
+export type TeamActivityType =
+  | 'team.created'
+  | 'team.renamed'
+  | 'team.seats_changed'
+  | 'member.joined'
+  | 'member.left'
+  | 'member.removed'
+  | 'member.roles_changed'
+  | 'invitation.sent'
+  | 'invitation.resent'
+  | 'invitation.cancelled'
+  | 'invitation.suggested'
+  | 'suggestion.approved'
+  | 'suggestion.declined'
+
+export interface Actor {
+  id: string
+  username: string
+}
+
+export function actorOf(account: { id: string; username: string }): Actor {
+  return { id: account.id, username: account.username }
+}
+
+let sequence = 0
+/**
+ * Ids sort like the events happened: the event's time, then a per-process sequence (events
+ * written in one transaction share a time), then randomness for uniqueness across processes.
+ */
+function eventId(atMs: number): string {
+  sequence = (sequence + 1) % 0x1_0000_0000
+  return `${atMs.toString(16).padStart(12, '0')}-${sequence.toString(16).padStart(8, '0')}-${randomBytes(8).toString('hex')}`
+}
+
+export async function recordTeamActivity(
+  db: Queryable,
+  event: { teamId: string; actor: Actor | null; type: TeamActivityType; meta: RequestMeta; at: number; details?: Record<string, unknown> },
+): Promise<void> {
+  await db
+    .insertInto('team_activity')
+    .values({
+      id: eventId(event.at),
+      team_id: event.teamId,
+      actor_id: event.actor?.id ?? null,
+      actor_username: event.actor?.username ?? null,
+      type: event.type,
+      details: JSON.stringify(event.details ?? {}),
+      ip: event.meta.ip,
+      at: event.at,
+    })
+    .execute()
+}
+
+export interface TeamActivityPage {
+  events: { id: string; type: string; actor: { accountId: string; username: string } | null; ip: string | null; at: string; details: Record<string, unknown> }[]
+  nextCursor: string | null
+}
+
+/** Newest first; the cursor is the last event's `at|id`, stable while new events arrive. */
+export async function listTeamActivity(db: Queryable, input: { teamId: string; limit: number; cursor?: string }): Promise<TeamActivityPage> {
+  let query = db.selectFrom('team_activity').selectAll().where('team_id', '=', input.teamId)
+  if (input.cursor) {
+    const [at, id] = input.cursor.split('|')
+    const atMs = Number(at)
+    if (!at || !Number.isSafeInteger(atMs) || !id) throw new AppError('invalid_request', { message: 'The cursor is not valid.', fields: { cursor: 'invalid' } })
+    query = query.where((eb) => eb.or([eb('at', '<', atMs), eb.and([eb('at', '=', atMs), eb('id', '<', id)])]))
+  }
+  const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(input.limit + 1).execute()
+  const page = rows.slice(0, input.limit)
+  const last = page.at(-1)
+  return {
+    events: page.map((e) => ({
+      id: e.id,
+      type: e.type,
+      actor: e.actor_id && e.actor_username ? { accountId: e.actor_id, username: e.actor_username } : null,
+      ip: e.ip,
+      at: new Date(e.at).toISOString(),
+      details: JSON.parse(e.details) as Record<string, unknown>,
+    })),
+    nextCursor: rows.length > input.limit && last ? `${last.at}|${last.id}` : null,
+  }
+}

@@ -1,0 +1,18 @@
+/** Who may join a team at all (SPEC §2, §7), checked when creating one and when accepting. */
+import type { Queryable } from '../db/schema.ts'
+import { AppError } from '../errors.ts'
+import type { Account } from '../sessions/sessions.ts'
+
+/** SPEC §7: a person belongs to at most this many teams. */
+export const MAX_TEAMS_PER_PERSON = 10
+
+/** SPEC §2: unconfirmed accounts cannot create or join a team. */
+export function requireConfirmedEmail(account: Pick<Account, 'email_confirmed_at'>): void {
+  if (account.email_confirmed_at === null) throw new AppError('email_not_confirmed')
+}
+
+/** Inside the person's lock (`lockPerson`): refuses an eleventh team. */
+export async function requireRoomForAnotherTeam(db: Queryable, accountId: string): Promise<void> {
+  const { n } = await db.selectFrom('team_members').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()
+  if (Number(n) >= MAX_TEAMS_PER_PERSON) throw new AppError('team_limit_reached')
+}
