@@ -13,6 +13,7 @@ import { checkNewPassword } from '../passwords/policy.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { evictCachedSessions, revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
 import { newId } from '../crypto.ts'
+import { requireNoTeamsBeforeDeletion } from '../teams/teams.ts'
 import { canonicalEmail, normalizeEmail } from './emails.ts'
 import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken } from './tokens.ts'
@@ -296,6 +297,8 @@ export async function deleteAccount(ctx: AppContext, auth: Authenticated, input:
   const { account } = auth
   await verifyPasswordOf(ctx, account, input.password, 'password')
   await inTransaction(ctx, async (trx) => {
+    // SPEC §6: only an account in no team can be deleted; the error lists the teams to leave.
+    await requireNoTeamsBeforeDeletion(trx, account.id)
     const now = ctx.clock.now()
     await ctx.mailer.enqueue(trx, { to: account.email, template: 'account_deleted', locale: localeOf(account), vars: { username: account.username } })
     // Sessions and tokens go with the account (ON DELETE CASCADE); the personal audit trail too,

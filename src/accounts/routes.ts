@@ -149,9 +149,9 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags: ['accounts'],
       summary: 'Delete the account',
-      description: 'Irreversible. The password must be entered again; all data and sessions are removed and a confirmation email is sent.',
+      description: 'Irreversible. The password must be entered again; all data and sessions are removed and a confirmation email is sent. An account in a team cannot be deleted: `team_membership_blocks_deletion` lists the teams to leave first.',
       body: Type.Object({ password: Password }, { additionalProperties: false }),
-      response: { 200: Type.Object({ status: Type.Literal('deleted') }), ...errors(400, 401, 403, 429) },
+      response: { 200: Type.Object({ status: Type.Literal('deleted') }), ...errors(400, 401, 403, 409, 429) },
     },
     preHandler: sensitive,
   }, async (request, reply) => {
