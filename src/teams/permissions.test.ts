@@ -1,0 +1,198 @@
+/**
+ * SPEC §7's permission table, from the outside: every team endpoint called by a member holding
+ * each single role, by a signed-in non-member and signed out, with the exact answer each must
+ * get. The expectations are written from the SPEC here, not read from TEAM_PERMISSIONS, so a
+ * wrong entry in the map fails this suite. Then the cross-team rule: no team-B identifier
+ * works through team A, and team B's data never comes back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DIALECTS } from '../../test/helpers/databases.ts'
+import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import type { TeamRole } from './roles.ts'
+import { addMember, invitationToken, newSlug, teamWithAdmin, type Person } from './test-teams.ts'
+
+const ROLES: TeamRole[] = ['admin', 'billing', 'developer', 'community_manager']
+type Caller = TeamRole | 'non-member' | 'signed-out'
+const EVERYONE: TeamRole[] = ROLES
+
+interface Fixture {
+  slug: string
+  members: Record<TeamRole, Person>
+  target: Person
+  invitationId: string
+  suggestionIds: { approve: string; decline: string }
+}
+
+interface Endpoint {
+  name: string
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  path: (f: Fixture) => string
+  body?: (f: Fixture, caller: Caller) => unknown
+  /** Who the SPEC lets do it; every other member gets 403. */
+  allowed: readonly TeamRole[]
+  status: number
+}
+
+let emails = 0
+const ENDPOINTS: Endpoint[] = [
+  { name: 'see the team page', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}`, allowed: EVERYONE, status: 200 },
+  { name: 'rename the team', method: 'PATCH', path: (f) => `/api/v1/teams/${f.slug}`, body: () => ({ name: 'Renamed' }), allowed: ['admin'], status: 200 },
+  // SPEC: Billing changes seats; Admins may too until billing exists (see TEAM_PERMISSIONS).
+  { name: 'set seats', method: 'PUT', path: (f) => `/api/v1/teams/${f.slug}/seats`, body: () => ({ seats: 20 }), allowed: ['admin', 'billing'], status: 200 },
+  // Giving the Billing role: Admin and Billing (SPEC row "assign the Billing role").
+  { name: 'give a member the Billing role', method: 'PUT', path: (f) => `/api/v1/teams/${f.slug}/members/${f.target.accountId}/roles`, body: () => ({ roles: ['developer', 'billing'] }), allowed: ['admin', 'billing'], status: 200 },
+  // Any other role: Admin only (SPEC row "assign roles").
+  { name: 'give a member another role', method: 'PUT', path: (f) => `/api/v1/teams/${f.slug}/members/${f.target.accountId}/roles`, body: () => ({ roles: ['developer', 'community_manager'] }), allowed: ['admin'], status: 200 },
+  { name: 'remove a member', method: 'DELETE', path: (f) => `/api/v1/teams/${f.slug}/members/${f.target.accountId}`, allowed: ['admin'], status: 204 },
+  { name: 'leave', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/leave`, allowed: EVERYONE, status: 200 },
+  { name: 'list invitations', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/invitations`, allowed: EVERYONE, status: 200 },
+  // SPEC rows "invite members" (Admin) and "invite Developers" (Developer, Community Manager).
+  { name: 'invite a Developer', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/invitations`, body: () => ({ emails: [`matrix${++emails}@example.com`], roles: ['developer'] }), allowed: ['admin', 'developer', 'community_manager'], status: 201 },
+  { name: 're-send an invitation', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/invitations/${f.invitationId}/resend`, allowed: ['admin'], status: 200 },
+  { name: 'cancel an invitation', method: 'DELETE', path: (f) => `/api/v1/teams/${f.slug}/invitations/${f.invitationId}`, allowed: ['admin'], status: 204 },
+  { name: 'approve a suggestion', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/suggestions/${f.suggestionIds.approve}/approve`, allowed: ['admin'], status: 200 },
+  { name: 'decline a suggestion', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/suggestions/${f.suggestionIds.decline}/decline`, allowed: ['admin'], status: 204 },
+  { name: 'read the activity log', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/activity`, allowed: ['admin', 'community_manager'], status: 200 },
+]
+
+/** Callers in the order they run: refusals first, so an allowed change cannot hide one. */
+function callersOf(endpoint: Endpoint): Caller[] {
+  const denied = ROLES.filter((r) => !endpoint.allowed.includes(r))
+  return ['signed-out', 'non-member', ...denied, ...endpoint.allowed]
+}
+
+function expectedFor(endpoint: Endpoint, caller: Caller): { status: number; code?: string } {
+  if (caller === 'signed-out') return { status: 401, code: 'unauthenticated' }
+  if (caller === 'non-member') return { status: 404, code: 'not_found' }
+  return endpoint.allowed.includes(caller) ? { status: endpoint.status } : { status: 403, code: 'team_permission_denied' }
+}
+
+/** People join at most 10 teams: a fresh group every few fixtures. */
+class People {
+  #t: TestApp
+  #group?: { owner: Person; members: Record<TeamRole, Person>; target: Person; uses: number }
+  outsider?: Person
+  constructor(t: TestApp) {
+    this.#t = t
+  }
+  async group() {
+    if (!this.#group || this.#group.uses >= 9) {
+      const t = this.#t
+      this.#group = {
+        owner: await signedUpUser(t),
+        members: { admin: await signedUpUser(t), billing: await signedUpUser(t), developer: await signedUpUser(t), community_manager: await signedUpUser(t) },
+        target: await signedUpUser(t),
+        uses: 0,
+      }
+    }
+    this.#group.uses += 1
+    return this.#group
+  }
+}
+
+async function fixture(t: TestApp, people: People): Promise<Fixture> {
+  const group = await people.group()
+  const slug = newSlug('matrix')
+  expect((await group.owner.client.post('/api/v1/teams', { name: `Team ${slug}`, slug })).status).toBe(201)
+  expect((await group.owner.client.put(`/api/v1/teams/${slug}/seats`, { seats: 20 })).status).toBe(200)
+  for (const role of ROLES) await addMember(t, group.owner, slug, [role], group.members[role])
+  await addMember(t, group.owner, slug, ['developer'], group.target)
+  const invited = await group.owner.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [`pending-${slug}@example.com`], roles: ['developer'] })
+  const suggest = (email: string) => group.members.developer.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [email], roles: ['billing'] })
+  const approve = (await suggest(`approve-${slug}@example.com`)).body.suggestions[0].id
+  const decline = (await suggest(`decline-${slug}@example.com`)).body.suggestions[0].id
+  return { slug, members: group.members, target: group.target, invitationId: invited.body.invitations[0].id, suggestionIds: { approve, decline } }
+}
+
+describe.each(DIALECTS)('team permissions on %s', (dialect) => {
+  let t: TestApp
+  let people: People
+  beforeAll(async () => {
+    t = await testApp(dialect, { RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR: '100000', RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '100000' }, { manualTeardown: true })
+    people = new People(t)
+    people.outsider = await signedUpUser(t)
+  })
+  afterAll(async () => {
+    await t?.close()
+  })
+
+  for (const endpoint of ENDPOINTS) {
+    describe(`${endpoint.name} (${endpoint.method})`, () => {
+      let f: Fixture
+      beforeAll(async () => {
+        f = await fixture(t, people)
+      })
+      for (const caller of callersOf(endpoint)) {
+        const expected = expectedFor(endpoint, caller)
+        it(`${caller}: ${expected.code ?? expected.status}`, async () => {
+          const client = caller === 'signed-out' ? t.client() : caller === 'non-member' ? people.outsider!.client : f.members[caller].client
+          const res = await client.request(endpoint.method, endpoint.path(f), endpoint.body?.(f, caller) ?? (endpoint.method === 'POST' ? {} : undefined))
+          expect(res.status, JSON.stringify(res.body)).toBe(expected.status)
+          if (expected.code) expect(res.body.error.code).toBe(expected.code)
+        })
+      }
+    })
+  }
+
+  it('asks for a session on the routes outside a team: create, list, accept', async () => {
+    const anonymous = t.client()
+    for (const [method, url, body] of [['POST', '/api/v1/teams', { name: 'x', slug: 'xyz' }], ['GET', '/api/v1/teams', undefined], ['POST', '/api/v1/invitations/accept', { token: 'A'.repeat(43) }]] as const) {
+      const res = await anonymous.request(method, url, body)
+      expect(res.status, url).toBe(401)
+      expect(res.body.error.code).toBe('unauthenticated')
+    }
+  })
+
+  describe('across teams', () => {
+    it('gives an Admin of team A nothing of team B through any endpoint or identifier', async () => {
+      const a = await teamWithAdmin(t, { seats: 5 })
+      const b = await teamWithAdmin(t, { seats: 5 })
+      const bDev = await addMember(t, b.admin, b.slug, ['developer'])
+      const bInvitation = (await b.admin.client.post(`/api/v1/teams/${b.slug}/invitations`, { emails: [`secret-${b.slug}@example.com`], roles: ['developer'] })).body.invitations[0].id
+      const bSuggestion = (await bDev.client.post(`/api/v1/teams/${b.slug}/invitations`, { emails: [`hidden-${b.slug}@example.com`], roles: ['billing'] })).body.suggestions[0].id
+      const secrets = [`Team ${b.slug}`, bDev.username, `secret-${b.slug}`, `hidden-${b.slug}`]
+
+      const asAdminOfA: [Endpoint['method'], string, unknown?][] = []
+      for (const slug of [b.slug, a.slug]) {
+        const member = slug === a.slug ? bDev.accountId : b.admin.accountId
+        asAdminOfA.push(
+          ['PUT', `/api/v1/teams/${slug}/members/${member}/roles`, { roles: ['developer'] }],
+          ['DELETE', `/api/v1/teams/${slug}/members/${member}`],
+          ['POST', `/api/v1/teams/${slug}/invitations/${bInvitation}/resend`, {}],
+          ['DELETE', `/api/v1/teams/${slug}/invitations/${bInvitation}`],
+          ['POST', `/api/v1/teams/${slug}/suggestions/${bSuggestion}/approve`, {}],
+          ['POST', `/api/v1/teams/${slug}/suggestions/${bSuggestion}/decline`, {}],
+        )
+      }
+      asAdminOfA.push(
+        ['GET', `/api/v1/teams/${b.slug}`],
+        ['PATCH', `/api/v1/teams/${b.slug}`, { name: 'Hijacked' }],
+        ['PUT', `/api/v1/teams/${b.slug}/seats`, { seats: 1 }],
+        ['POST', `/api/v1/teams/${b.slug}/leave`, {}],
+        ['GET', `/api/v1/teams/${b.slug}/invitations`],
+        ['POST', `/api/v1/teams/${b.slug}/invitations`, { emails: ['intruder@example.com'], roles: ['admin'] }],
+        ['GET', `/api/v1/teams/${b.slug}/activity`],
+      )
+      for (const [method, url, body] of asAdminOfA) {
+        const res = await a.admin.client.request(method, url, body)
+        expect(res.status, `${method} ${url}`).toBe(404)
+        expect(res.body.error.code).toBe('not_found')
+        for (const secret of secrets) expect(JSON.stringify(res.body), `${method} ${url}`).not.toContain(secret)
+      }
+
+      const bToken = await invitationToken(t, `secret-${b.slug}@example.com`)
+      const accept = await a.admin.client.post('/api/v1/invitations/accept', { token: bToken })
+      expect(accept.status).toBe(403)
+      expect(accept.body.error.code).toBe('invitation_email_mismatch')
+      for (const secret of secrets) expect(JSON.stringify(accept.body)).not.toContain(secret)
+
+      // Team B is untouched.
+      const page = (await b.admin.client.get(`/api/v1/teams/${b.slug}`)).body
+      expect(page).toMatchObject({ name: `Team ${b.slug}`, seats: { bought: 5 } })
+      expect(page.members.map((m: { accountId: string }) => m.accountId)).toEqual([b.admin.accountId, bDev.accountId])
+      expect(page.invitations.map((i: { id: string }) => i.id)).toEqual([bInvitation])
+      expect(page.suggestions.map((i: { id: string }) => i.id)).toEqual([bSuggestion])
+      expect((await a.admin.client.get('/api/v1/teams')).body.teams.map((x: { slug: string }) => x.slug)).toEqual([a.slug])
+    })
+  })
+})
