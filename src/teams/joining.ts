@@ -8,7 +8,9 @@ export const MAX_TEAMS_PER_PERSON = 10
 
 /** SPEC §2: unconfirmed accounts cannot create or join a team. */
 export function requireConfirmedEmail(account: Pick<Account, 'email_confirmed_at'>): void {
-  if (account.email_confirmed_at === null) throw new AppError('email_not_confirmed')
+  if (account.email_confirmed_at === null) {
+    throw new AppError('email_not_confirmed', { message: 'Confirm your email address first: only accounts with a confirmed email can create or join a team.' })
+  }
 }
 
 /** Inside the person's lock (`lockPerson`): refuses an eleventh team. */
