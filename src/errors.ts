@@ -41,7 +41,7 @@ export const ERROR_CATALOG = {
   ticket_invalid: { status: 400, message: 'This sign-in attempt has expired. Sign in again.' },
   passkey_invalid: { status: 400, message: 'The passkey could not be verified.' },
   challenge_invalid: { status: 400, message: 'This passkey request has expired. Try again.' },
-  email_not_confirmed: { status: 403, message: 'Confirm your email address first: only confirmed accounts can create or join a team.' },
+  email_not_confirmed: { status: 403, message: 'Confirm your email address first: use the link we emailed you, or ask for a new one.' },
   team_slug_invalid: { status: 400, message: 'A team URL has 3 to 48 lowercase letters, digits or hyphens, starts and ends with a letter or digit, and is not a reserved word.' },
   team_slug_taken: { status: 409, message: 'This team URL is taken.' },
   team_limit_reached: { status: 409, message: 'A person can belong to at most 10 teams. Leave one first.' },

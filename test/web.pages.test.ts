@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from './helpers/browser.ts'
 import { person, type TestApp } from './helpers/app.ts'
 import { independentTotp } from './helpers/totp.ts'
+import { tokenFrom } from './helpers/smtp.ts'
 import { listeningApp } from './helpers/web.ts'
 
 // `npm run screenshots` refreshes the committed pictures; a plain test run keeps its own copy aside.
@@ -43,6 +44,7 @@ beforeAll(async () => {
   fs.mkdirSync(SCREENSHOTS, { recursive: true })
   const client = t.client()
   await client.post('/api/v1/signup', { ...who, acceptTerms: true })
+  await client.post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(who.email, /Confirm/)) })
   await client.post('/api/v1/signin', { login: who.email, password: who.password })
   await client.patch('/api/v1/me', { displayName: 'Ada Lovelace', bio: 'Analytical engines', publicProfile: true, links: ['https://example.com/ada'] })
   // Something in the inbox: a password change notice.
@@ -50,6 +52,7 @@ beforeAll(async () => {
   await client.post('/api/v1/me/password', { currentPassword: `${who.password}!`, newPassword: who.password })
   const twoFactor = person('pages2fa')
   await t.client().post('/api/v1/signup', { ...twoFactor, acceptTerms: true })
+  await t.client().post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(twoFactor.email, /Confirm/)) })
   const c2 = t.client()
   await c2.post('/api/v1/signin', { login: twoFactor.email, password: twoFactor.password })
   secretForTwoFactor = (await c2.post('/api/v1/me/two-factor', { password: twoFactor.password })).body.secret

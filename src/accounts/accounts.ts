@@ -16,7 +16,7 @@ import { newId } from '../crypto.ts'
 import { requireNoTeamsBeforeDeletion } from '../teams/teams.ts'
 import { canonicalEmail, normalizeEmail } from './emails.ts'
 import { verifyPasswordOf } from './reauth-password.ts'
-import { consumeToken, issueToken } from './tokens.ts'
+import { consumeToken, issueToken, retireOutstandingLinks } from './tokens.ts'
 import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
 
 export const JOB_ROLES = ['developer', 'qa', 'product', 'manager', 'student', 'other'] as const
@@ -282,6 +282,7 @@ export async function changePassword(ctx: AppContext, auth: Authenticated, input
     const now = ctx.clock.now()
     await trx.updateTable('accounts').set({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now }).where('id', '=', account.id).execute()
     const revoked = await revokeAllSessions(trx, { accountId: account.id, exceptSessionId: session.id })
+    await retireOutstandingLinks(trx, account.id)
     await trx.updateTable('sessions').set({ reauthenticated_at: now }).where('id', '=', session.id).execute()
     await recordAudit(trx, { accountId: account.id, type: 'account.password_changed', meta, at: now, details: { otherSessionsRevoked: revoked } })
     await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
@@ -330,6 +331,7 @@ export async function setAccountActive(ctx: AppContext, login: string, active: b
     const now = ctx.clock.now()
     await trx.updateTable('accounts').set({ status: active ? 'active' : 'deactivated', updated_at: now }).where('id', '=', account.id).execute()
     const sessionsRevoked = active ? 0 : await revokeAllSessions(trx, { accountId: account.id })
+    if (!active) await retireOutstandingLinks(trx, account.id)
     await recordAudit(trx, { accountId: account.id, type: active ? 'account.reactivated' : 'account.deactivated', meta, at: now, details: { sessionsRevoked } })
     if (!active && account.status === 'active') {
       await notifySecurity(ctx, trx, account, 'account_deactivated', { username: account.username })

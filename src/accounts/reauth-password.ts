@@ -5,10 +5,12 @@ import { normalizePassword } from '../passwords/policy.ts'
 import type { Account } from '../sessions/sessions.ts'
 
 export async function verifyPasswordOf(ctx: AppContext, account: Pick<Account, 'id' | 'password_hash'>, password: string, field = 'password'): Promise<void> {
+  // The same bucket as sign-in's for this account; spent before the hash so parallel guesses
+  // cannot all slip under it, and given back when the password is right.
   const key = `account:${account.id}`
-  await ctx.limits.check('signin_failures_account', key)
+  await ctx.limits.consume('signin_failures_account', key)
   if (!(await ctx.hasher.verify(account.password_hash, normalizePassword(password)))) {
-    await ctx.limits.consume('signin_failures_account', key).catch(() => {})
     throw new AppError('password_incorrect', { fields: { [field]: 'incorrect' } })
   }
+  await ctx.limits.reset('signin_failures_account', key)
 }

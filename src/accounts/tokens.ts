@@ -70,3 +70,18 @@ export async function consumeToken(db: Queryable, clock: Clock, token: string, p
 export async function pruneTokens(db: Queryable, clock: Clock): Promise<void> {
   await db.deleteFrom('account_tokens').where('expires_at', '<', clock.now() - DAY_MS).execute()
 }
+
+/**
+ * After a credential change (password changed or reset, 2FA turned on, a sign-in disavowed),
+ * links and sign-in tickets issued before it must stop working: a pending email change or an
+ * open 2FA ticket would otherwise let whoever started it finish the takeover.
+ */
+export async function retireOutstandingLinks(db: Queryable, accountId: string): Promise<void> {
+  await db
+    .deleteFrom('account_tokens')
+    .where('account_id', '=', accountId)
+    .where('purpose', 'in', ['email_change', 'password_reset', 'signin_disavow'])
+    .where('used_at', 'is', null)
+    .execute()
+  await db.deleteFrom('signin_tickets').where('account_id', '=', accountId).where('used_at', 'is', null).execute()
+}

@@ -33,7 +33,8 @@ export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (request.query.cursor) {
       const [at, id] = request.query.cursor.split('|')
       const atMs = Number(at)
-      if (!Number.isFinite(atMs) || !id) throw new AppError('invalid_request', { fields: { cursor: 'invalid' } })
+      // Whole epoch milliseconds only: anything else would reach a bigint comparison.
+      if (!/^\d{1,15}$/.test(at ?? '') || !id) throw new AppError('invalid_request', { fields: { cursor: 'invalid' } })
       query = query.where((eb) => eb.or([eb('at', '<', atMs), eb.and([eb('at', '=', atMs), eb('id', '<', id)])]))
     }
     const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()

@@ -122,11 +122,10 @@ async function resolve(ctx: AppContext, request: FastifyRequest, reply: FastifyR
   if (!token) return null
   const result = await authenticate(ctx, token)
   if (!result.auth) {
-    // Drop the dead token from the cookie; other accounts in this browser stay signed in.
+    // Drop only the dead token; other accounts in this browser stay signed in.
     if (!bearer) {
-      const rest = cookieTokens(ctx, request).slice(1)
-      if (rest.length) writeSessionCookie(ctx, reply, rest, true)
-      else clearSessionCookie(ctx, reply)
+      const { pruneSessionCookie } = await import('../sessions/browser-accounts.ts')
+      await pruneSessionCookie(ctx, request, reply)
     }
     if (result.expired) throw new AppError('session_expired')
     return null

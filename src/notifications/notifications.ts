@@ -82,7 +82,8 @@ export async function listNotifications(ctx: AppContext, accountId: string, opti
   if (options.cursor) {
     const [at, id] = options.cursor.split('|')
     const atMs = Number(at)
-    if (!Number.isFinite(atMs) || !id) throw new AppError('invalid_request', { fields: { cursor: 'invalid' } })
+    // Whole epoch milliseconds only: anything else would reach a bigint comparison.
+    if (!/^\d{1,15}$/.test(at ?? '') || !id) throw new AppError('invalid_request', { fields: { cursor: 'invalid' } })
     query = query.where((eb) => eb.or([eb('created_at', '<', atMs), eb.and([eb('created_at', '=', atMs), eb('id', '<', id)])]))
   }
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute()

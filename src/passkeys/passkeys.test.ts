@@ -12,6 +12,7 @@ import { launchChromium } from '../../test/helpers/browser.ts'
 import { person, type TestApp } from '../../test/helpers/app.ts'
 import { listeningApp } from '../../test/helpers/web.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
+import { tokenFrom } from '../../test/helpers/smtp.ts'
 
 let browser: Browser
 beforeAll(async () => {
@@ -78,6 +79,8 @@ async function harness(dialect: 'sqlite' | 'postgres'): Promise<Harness> {
 async function signedUpInPage(h: Harness) {
   const who = person()
   expect((await h.api('POST', '/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+  // Passkeys need a confirmed address.
+  expect((await h.api('POST', '/api/v1/email/confirm', { token: tokenFrom(await h.t.smtp.waitFor(who.email, /Confirm/)) })).status).toBe(200)
   expect((await h.api('POST', '/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
   return who
 }

@@ -18,6 +18,7 @@ import { inTransaction } from '../context.ts'
 import { newId } from '../crypto.ts'
 import type { WebauthnChallengesTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
+import { isUniqueViolation } from '../db/errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import type { Authenticated } from '../sessions/sessions.ts'
 
@@ -67,6 +68,8 @@ export async function listPasskeys(ctx: AppContext, accountId: string) {
 
 export async function registrationOptions(ctx: AppContext, auth: Authenticated) {
   const { account } = auth
+  // A passkey on an unconfirmed account could outlive the real owner's password reset.
+  if (account.email_confirmed_at === null) throw new AppError('email_not_confirmed', { message: 'Confirm your email address before adding a passkey.' })
   const existing = await ctx.db.selectFrom('passkeys').select(['credential_id', 'transports']).where('account_id', '=', account.id).execute()
   const options = await generateRegistrationOptions({
     rpName: 'Latchkey',
@@ -111,7 +114,12 @@ export async function registerPasskey(ctx: AppContext, auth: Authenticated, inpu
       created_at: now,
       last_used_at: null,
     }
-    await trx.insertInto('passkeys').values(row).execute()
+    try {
+      await trx.insertInto('passkeys').values(row).execute()
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError('passkey_invalid', { message: 'This passkey is already registered.', fields: { response: 'already_registered' } })
+      throw err
+    }
     await recordAudit(trx, { accountId: account.id, type: 'passkey.added', meta, at: now, details: { passkeyId: row.id, name } })
     await notifySecurity(ctx, trx, account, 'passkey_added', { username: account.username, name })
     return passkeyView(row)

@@ -6,7 +6,7 @@
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import { canonicalEmail, normalizeEmail } from '../accounts/emails.ts'
 import { localeOf } from '../accounts/accounts.ts'
-import { consumeToken, issueToken } from '../accounts/tokens.ts'
+import { consumeToken, issueToken, retireOutstandingLinks } from '../accounts/tokens.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
 import { hashToken } from '../crypto.ts'
@@ -55,11 +55,14 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     const now = ctx.clock.now()
     const account = await trx
       .updateTable('accounts')
-      .set({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now })
+      // Using the emailed link proves control of the address, so it counts as confirming it.
+      .set((eb) => ({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now, email_confirmed_at: eb.fn.coalesce('email_confirmed_at', eb.val(now)) }))
       .where('id', '=', row.account_id)
       .returningAll()
       .executeTakeFirstOrThrow()
     const revoked = await revokeAllSessions(trx, { accountId: account.id })
+    // A pending email change or 2FA ticket started by whoever knew the old password dies here.
+    await retireOutstandingLinks(trx, account.id)
     await recordAudit(trx, { accountId: account.id, type: 'account.password_reset', meta: input.meta, at: now, details: { sessionsRevoked: revoked } })
     await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
     return account.id

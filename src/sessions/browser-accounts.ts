@@ -18,8 +18,10 @@ interface LiveToken {
 /** The cookie's tokens whose sessions are still live, in cookie order. */
 export async function liveCookieSessions(ctx: AppContext, request: FastifyRequest): Promise<LiveToken[]> {
   const live: LiveToken[] = []
-  for (const token of cookieTokens(ctx, request)) {
-    const result = await authenticate(ctx, token)
+  const tokens = cookieTokens(ctx, request)
+  for (const [i, token] of tokens.entries()) {
+    // Only the active account's request counts as its activity.
+    const result = await authenticate(ctx, token, { touch: i === 0 })
     if (result.auth) live.push({ token, auth: result.auth })
   }
   return live
@@ -55,8 +57,8 @@ export async function addSessionToCookie(ctx: AppContext, request: FastifyReques
 export async function pruneSessionCookie(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, replace?: { from: string; to: string }): Promise<LiveToken[]> {
   const tokens = cookieTokens(ctx, request).map((t) => (replace && t === replace.from ? replace.to : t))
   const live: LiveToken[] = []
-  for (const token of tokens) {
-    const result = await authenticate(ctx, token)
+  for (const [i, token] of tokens.entries()) {
+    const result = await authenticate(ctx, token, { touch: i === 0 })
     if (result.auth) live.push({ token, auth: result.auth })
   }
   if (live.length !== cookieTokens(ctx, request).length || replace) writeSessionCookie(ctx, reply, live.map((l) => l.token), persistent(live))

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { MINUTE_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { person, signedUpUser, STRONG_PASSWORD, testApp, type Response, type TestApp, type TestClient } from '../../test/helpers/app.ts'
@@ -146,6 +147,8 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     const t = await testApp(dialect)
     const who = person()
     expect((await t.client().post('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+    // Passkeys need a confirmed address.
+    expect((await t.client().post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(who.email, /Confirm/)) })).status).toBe(200)
     const script = t.client({ origin: null })
     const signin = await script.post('/api/v1/signin', { login: who.email, password: who.password, staySignedIn: true, returnToken: true })
     expect(signin.status).toBe(200)

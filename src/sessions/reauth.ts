@@ -45,13 +45,9 @@ export async function reauthenticate(ctx: AppContext, auth: Authenticated, proof
   } else if ('code' in proof) {
     // Six digits are guessable without a limit; same budget as the sign-in second step.
     const limitKey = `2fa:${account.id}`
-    await ctx.limits.check('two_factor_account', limitKey)
-    try {
-      await verifySecondFactor(ctx, account, { code: proof.code })
-    } catch (err) {
-      await ctx.limits.consume('two_factor_account', limitKey).catch(() => {})
-      throw err
-    }
+    // Spent before the check so parallel guesses cannot all slip under the limit.
+    await ctx.limits.consume('two_factor_account', limitKey)
+    await verifySecondFactor(ctx, account, { code: proof.code })
     await ctx.limits.reset('two_factor_account', limitKey)
     method = 'totp'
   } else {

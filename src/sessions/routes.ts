@@ -111,7 +111,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async (request, reply) => {
     const { login, password, staySignedIn = false, returnToken = false } = request.body
     if (!returnToken) await assertRoomForAccount(ctx, request)
-    const result = await signIn(ctx, { login, password, staySignedIn, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply) })
+    const result = await signIn(ctx, { login, password, staySignedIn, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply), kind: returnToken ? 'api' : 'web' })
     if (result.kind === 'two_factor') {
       return { twoFactorRequired: true as const, ticket: result.ticket, expiresAt: new Date(result.expiresAt).toISOString(), methods: result.methods }
     }
@@ -140,7 +140,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     const given = [code, recoveryCode, passkey].filter((v) => v !== undefined).length
     if (given !== 1) throw new AppError('invalid_request', { message: 'Send exactly one of code, recoveryCode or passkey.', fields: { code: 'one_required' } })
     const factor = code !== undefined ? { code } : recoveryCode !== undefined ? { recoveryCode } : { passkey: { challengeId: passkey!.challengeId, response: passkey!.response as unknown as AuthenticationResponseJSON } }
-    const result = await signInSecondFactor(ctx, { ticket, factor, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply) })
+    const result = await signInSecondFactor(ctx, { ticket, factor, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply), kind: returnToken ? 'api' : 'web' })
     return deliver(request, reply, result, returnToken)
   })
 
@@ -178,7 +178,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async (request, reply) => {
     const { challengeId, response, staySignedIn = false, returnToken = false } = request.body
     if (!returnToken) await assertRoomForAccount(ctx, request)
-    const result = await signInWithPasskey(ctx, { challengeId, response: response as unknown as AuthenticationResponseJSON, staySignedIn, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply) })
+    const result = await signInWithPasskey(ctx, { challengeId, response: response as unknown as AuthenticationResponseJSON, staySignedIn, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply), kind: returnToken ? 'api' : 'web' })
     return deliver(request, reply, result, returnToken)
   })
 

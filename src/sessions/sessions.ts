@@ -61,7 +61,8 @@ function describeDevice(userAgent: string): { browser: string; os: string } {
   const parsed = Bowser.parse(userAgent)
   const browser = [parsed.browser.name, parsed.browser.version?.split('.')[0]].filter(Boolean).join(' ')
   const os = [parsed.os.name, parsed.os.versionName ?? parsed.os.version].filter(Boolean).join(' ')
-  return { browser: browser || userAgent.slice(0, 60), os: os || 'Unknown' }
+  // Never the raw header: it is attacker-chosen text that would land in security emails.
+  return { browser: browser || 'Unknown browser', os: os || 'Unknown' }
 }
 
 export async function createSession(
@@ -133,7 +134,11 @@ async function loadSession(ctx: AppContext, tokenHash: string): Promise<Authenti
  * expired" instead of "sign in". Unknown tokens are never cached (no one can fill the cache
  * with guesses).
  */
-export async function authenticate(ctx: AppContext, token: string): Promise<{ auth: Authenticated } | { auth: null; expired: boolean }> {
+/**
+ * `touch: false` checks a session without counting the request as its activity: listing the
+ * other accounts signed in in a browser must not keep their idle clocks from running.
+ */
+export async function authenticate(ctx: AppContext, token: string, options: { touch?: boolean } = {}): Promise<{ auth: Authenticated } | { auth: null; expired: boolean }> {
   if (token.length !== 43) return { auth: null, expired: false }
   const tokenHash = hashToken(token)
   const cache = ctx.sessionCache
@@ -160,6 +165,7 @@ export async function authenticate(ctx: AppContext, token: string): Promise<{ au
     void ctx.db.deleteFrom('sessions').where('id', '=', session.id).execute().catch(() => {})
     return { auth: null, expired: account.status === 'active' }
   }
+  if (options.touch === false) return { auth: { session, account } }
   const writeDue = now - stored.last_active_at >= ACTIVITY_WRITE_INTERVAL_MS
   activity.record(session.id, now)
   session.last_active_at = now

@@ -7,7 +7,7 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import { canonicalEmail, normalizeEmail } from '../accounts/emails.ts'
-import { consumeToken, issueToken } from '../accounts/tokens.ts'
+import { consumeToken, issueToken, retireOutstandingLinks } from '../accounts/tokens.ts'
 import { normalizeUsername } from '../accounts/usernames.ts'
 import { MINUTE_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
@@ -19,7 +19,7 @@ import { notifySecurity } from '../notifications/notifications.ts'
 import { verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
 import { normalizePassword } from '../passwords/policy.ts'
 import { verifySecondFactor, type SecondFactor } from '../two-factor/two-factor.ts'
-import { createSession, evictCachedSessions, revokeSession, type Account, type Session } from './sessions.ts'
+import { createSession, evictCachedSessions, revokeAllSessions, type Account, type Session } from './sessions.ts'
 
 export const TICKET_LIFETIME_MS = 5 * MINUTE_MS
 export const TICKET_MAX_ATTEMPTS = 5
@@ -29,6 +29,8 @@ export interface SignInContext {
   meta: RequestMeta
   /** Identifies the browser or app for "new device" notices: a device cookie, or UA + IP. */
   deviceKey: string
+  /** `api` when the token goes to an app or script instead of a browser cookie. */
+  kind?: 'web' | 'api'
 }
 
 export type SignInResult =
@@ -64,19 +66,20 @@ export async function signIn(ctx: AppContext, input: SignInContext & { login: st
   await ctx.limits.consume('signin_ip', input.meta.ip)
   const password = normalizePassword(input.password)
   const key = loginKey(input.login)
-  // Keyed by what was typed, not by account id, so unknown logins are throttled identically.
-  const failureKey = key ? `${key.column}:${key.value}` : `raw:${input.login}`
-  await ctx.limits.check('signin_failures_account', failureKey)
-
   const account = await findAccountByLogin(ctx, input.login)
+  // One bucket per account (its email and username share it), or per typed login when there is
+  // none. Spent before the hash, so a burst of parallel guesses cannot all pass a check made
+  // before any failure was counted; a success gives the point back.
+  const failureKey = account ? `account:${account.id}` : key ? `${key.column}:${key.value}` : `raw:${input.login}`
+  await ctx.limits.consume('signin_failures_account', failureKey)
   const passwordOk = await ctx.hasher.verify(account?.password_hash ?? null, password)
 
+  // A locked account answers the same whatever the password, so the lock is no guessing oracle.
+  if (account?.password_signin_locked) throw new AppError('signin_locked')
   if (!account || !passwordOk) {
-    await ctx.limits.consume('signin_failures_account', failureKey).catch(() => {})
-    if (account) await recordFailure(ctx, account, input.meta)
+    await recordFailure(ctx, account ?? null, input.meta)
     throw new AppError('invalid_credentials', { fields: { login: 'invalid', password: 'invalid' } })
   }
-  if (account.password_signin_locked) throw new AppError('signin_locked')
   if (account.status !== 'active') throw new AppError('account_deactivated')
   await ctx.limits.reset('signin_failures_account', failureKey)
 
@@ -102,22 +105,26 @@ export async function signIn(ctx: AppContext, input: SignInContext & { login: st
 /** The second step: an authenticator code, a recovery code, or a passkey, within the ticket's 5 minutes. */
 export async function signInSecondFactor(
   ctx: AppContext,
-  input: { ticket: string; factor: SecondFactor | { passkey: { challengeId: string; response: AuthenticationResponseJSON } }; meta: RequestMeta; deviceKey: string },
+  input: { ticket: string; factor: SecondFactor | { passkey: { challengeId: string; response: AuthenticationResponseJSON } }; meta: RequestMeta; deviceKey: string; kind?: 'web' | 'api' },
 ): Promise<{ token: string; session: Session; account: Account }> {
   const now = ctx.clock.now()
+  // Each attempt is reserved before the code is checked: parallel guesses on one ticket cannot
+  // exceed its five attempts.
   const ticket = await ctx.db
-    .selectFrom('signin_tickets')
-    .selectAll()
+    .updateTable('signin_tickets')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
     .where('token_hash', '=', hashToken(input.ticket))
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
     .where('attempts', '<', TICKET_MAX_ATTEMPTS)
+    .returning(['id', 'account_id', 'stay_signed_in'])
     .executeTakeFirst()
   if (!ticket) throw new AppError('ticket_invalid', { fields: { ticket: 'invalid' } })
   const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', ticket.account_id).executeTakeFirst()
   if (!account || account.status !== 'active') throw new AppError('ticket_invalid', { fields: { ticket: 'invalid' } })
+  // Spent up front for the same reason; a success gives it back.
   const limitKey = `2fa:${account.id}`
-  await ctx.limits.check('two_factor_account', limitKey)
+  await ctx.limits.consume('two_factor_account', limitKey)
 
   let method: string
   try {
@@ -128,8 +135,6 @@ export async function signInSecondFactor(
       method = await verifySecondFactor(ctx, account, input.factor)
     }
   } catch (err) {
-    await ctx.db.updateTable('signin_tickets').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', ticket.id).execute()
-    await ctx.limits.consume('two_factor_account', limitKey).catch(() => {})
     await recordAudit(ctx.db, { accountId: account.id, type: 'two_factor.failed', meta: input.meta, at: now })
     throw err
   }
@@ -137,7 +142,7 @@ export async function signInSecondFactor(
   const spent = await ctx.db.updateTable('signin_tickets').set({ used_at: now }).where('id', '=', ticket.id).where('used_at', 'is', null).executeTakeFirst()
   if (Number(spent.numUpdatedRows) !== 1) throw new AppError('ticket_invalid', { fields: { ticket: 'invalid' } })
   await ctx.limits.reset('two_factor_account', limitKey)
-  return completeSignIn(ctx, account, { staySignedIn: ticket.stay_signed_in === 1, meta: input.meta, deviceKey: input.deviceKey, method: `password+${method}` })
+  return completeSignIn(ctx, account, { staySignedIn: ticket.stay_signed_in === 1, meta: input.meta, deviceKey: input.deviceKey, kind: input.kind, method: `password+${method}` })
 }
 
 /** Passwordless: a discoverable passkey with user verification is both factors at once. */
@@ -157,7 +162,7 @@ async function completeSignIn(ctx: AppContext, account: Account, input: SignInCo
   const deviceHash = hashToken(input.deviceKey)
   return inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now()
-    const created = await createSession(ctx, trx, { accountId: account.id, staySignedIn: input.staySignedIn, meta: input.meta })
+    const created = await createSession(ctx, trx, { accountId: account.id, staySignedIn: input.staySignedIn, kind: input.kind, meta: input.meta })
     await recordAudit(trx, { accountId: account.id, type: 'signin.succeeded', meta: input.meta, at: now, details: { sessionId: created.session.id, method: input.method } })
     const known = await trx
       .updateTable('known_devices')
@@ -189,19 +194,33 @@ async function completeSignIn(ctx: AppContext, account: Account, input: SignInCo
 export async function disavowSignIn(ctx: AppContext, token: string, meta: RequestMeta): Promise<void> {
   const row = await inTransaction(ctx, async (trx) => consumeToken(trx, ctx.clock, token, ['signin_disavow']))
   if (!row) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
-  if (row.session_id) await revokeSession(ctx, { accountId: row.account_id, sessionId: row.session_id, meta, type: 'signin.disavowed' })
   await inTransaction(ctx, async (trx) => {
     const account = await trx.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirst()
     if (!account) return
+    // Whoever signed in may have more than one session, and the device must not stay trusted:
+    // every session ends, that device is forgotten, and older links and tickets die.
+    const revoked = await revokeAllSessions(trx, { accountId: account.id })
+    await trx.deleteFrom('known_devices').where('account_id', '=', account.id).execute()
+    await retireOutstandingLinks(trx, account.id)
+    await recordAudit(trx, { accountId: account.id, type: 'signin.disavowed', meta, at: ctx.clock.now(), details: { sessionId: row.session_id, sessionsRevoked: revoked } })
     const resetToken = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'password_reset' })
     await ctx.mailer.enqueue(trx, { to: account.email, template: 'recovery', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/reset-password', { token: resetToken }) } })
   })
+  await evictCachedSessions(ctx, row.account_id)
 }
 
-async function recordFailure(ctx: AppContext, account: Account, meta: RequestMeta): Promise<void> {
+/**
+ * Counts a failed password. Unknown logins get an audit row too: operators see the attempts,
+ * and both outcomes do comparable database work before answering (no timing tell).
+ */
+async function recordFailure(ctx: AppContext, account: Account | null, meta: RequestMeta): Promise<void> {
   const lockAfter = ctx.config.rateLimits.signinLockAfterFailures
   await ctx.db.transaction().execute(async (trx) => {
     const now = ctx.clock.now()
+    if (!account) {
+      await recordAudit(trx, { accountId: null, type: 'signin.failed', meta, at: now, details: { reason: 'unknown_login' } })
+      return
+    }
     // One conditional update: concurrent failures each count, none is lost.
     const updated = await trx
       .updateTable('accounts')
@@ -215,5 +234,5 @@ async function recordFailure(ctx: AppContext, account: Account, meta: RequestMet
       await recordAudit(trx, { accountId: account.id, type: 'account.signin_locked', meta, at: now, details: { failedSignins: updated.failed_signins } })
     }
   })
-  await evictCachedSessions(ctx, account.id)
+  // No cache eviction: the failure count and the lock change nothing a live session shows.
 }

@@ -13,6 +13,7 @@ import { decryptSecret, encryptSecret, hashToken, newId } from '../crypto.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
+import { retireOutstandingLinks } from '../accounts/tokens.ts'
 import { evictCachedSessions, revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
 import { matchingStep, newTotpSecret, otpauthUri } from './totp.ts'
 
@@ -61,6 +62,9 @@ export async function twoFactorStatus(ctx: AppContext, accountId: string) {
 export async function beginTwoFactorSetup(ctx: AppContext, auth: Authenticated, input: { password: string }) {
   const { account } = auth
   if (!account.password_hash) throw new AppError('password_required')
+  // Until the address is confirmed the account may belong to someone else's sign-up attempt:
+  // no second factor that would outlive the owner's password reset.
+  if (account.email_confirmed_at === null) throw new AppError('email_not_confirmed', { message: 'Confirm your email address before turning on two-factor authentication.' })
   await verifyPasswordOf(ctx, account, input.password)
   if (await isTwoFactorEnabled(ctx.db, account.id)) throw new AppError('two_factor_already_enabled')
   const secret = newTotpSecret()
@@ -94,6 +98,7 @@ export async function confirmTwoFactorSetup(ctx: AppContext, auth: Authenticated
     const recoveryCodes = await storeNewRecoveryCodes(trx, account.id, now)
     // SPEC §4/§5: enabling 2FA revokes every session, this one included.
     const sessionsRevoked = await revokeAllSessions(trx, { accountId: account.id })
+    await retireOutstandingLinks(trx, account.id)
     await recordAudit(trx, { accountId: account.id, type: 'two_factor.enabled', meta, at: now, details: { sessionsRevoked } })
     await notifySecurity(ctx, trx, account, 'two_factor_enabled', { username: account.username })
     return { recoveryCodes, sessionsRevoked }

@@ -90,7 +90,9 @@ export function SignInPage() {
 
   async function finish() {
     await refresh()
-    navigate(params.get('next') ?? '/settings/profile')
+    // Only a path on this site: never an absolute or protocol-relative URL.
+    const next = params.get('next')
+    navigate(next && /^\/(?![/\\])/.test(next) ? next : '/settings/profile')
   }
   const password = useAction(async () => {
     const res = await api<{ twoFactorRequired?: boolean; ticket?: string; methods?: string[] }>('POST', '/signin', form)
