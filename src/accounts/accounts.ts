@@ -5,7 +5,7 @@
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
-import { isUniqueViolation } from '../db/errors.ts'
+import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { pickLocale, type Locale } from '../mail/templates.ts'
@@ -300,15 +300,24 @@ export async function deleteAccount(ctx: AppContext, auth: Authenticated, input:
   await inTransaction(ctx, async (trx) => {
     // SPEC §6: only an account in no team can be deleted; the error lists the teams to leave.
     await requireNoTeamsBeforeDeletion(trx, account.id)
-    const now = ctx.clock.now()
-    await ctx.mailer.enqueue(trx, { to: account.email, template: 'account_deleted', locale: localeOf(account), vars: { username: account.username } })
-    // Sessions and tokens go with the account (ON DELETE CASCADE); the personal audit trail too,
-    // leaving one record without personal data that the deletion happened.
-    await trx.deleteFrom('audit_events').where('account_id', '=', account.id).execute()
-    await trx.deleteFrom('accounts').where('id', '=', account.id).execute()
-    await recordAudit(trx, { accountId: account.id, type: 'account.deleted', meta: { ip: meta.ip, userAgent: '' }, at: now })
+    await removeAccountData(ctx, trx, account, meta)
+  }).catch(async (err) => {
+    // An invitation accepted between the check and the delete: the membership's foreign key
+    // refuses the delete, and the person gets the same clear error as above.
+    if (isForeignKeyViolation(err)) await requireNoTeamsBeforeDeletion(ctx.db, account.id)
+    throw err
   })
   await evictCachedSessions(ctx, account.id)
+}
+
+async function removeAccountData(ctx: AppContext, trx: Queryable, account: Account, meta: RequestMeta): Promise<void> {
+  const now = ctx.clock.now()
+  await ctx.mailer.enqueue(trx, { to: account.email, template: 'account_deleted', locale: localeOf(account), vars: { username: account.username } })
+  // Sessions and tokens go with the account (ON DELETE CASCADE); the personal audit trail too,
+  // leaving one record without personal data that the deletion happened.
+  await trx.deleteFrom('audit_events').where('account_id', '=', account.id).execute()
+  await trx.deleteFrom('accounts').where('id', '=', account.id).execute()
+  await recordAudit(trx, { accountId: account.id, type: 'account.deleted', meta: { ip: meta.ip, userAgent: '' }, at: now })
 }
 
 async function findByEmailOrUsername(db: Queryable, login: string): Promise<Account | undefined> {
