@@ -51,7 +51,7 @@ describe.each(DIALECTS)('walkthrough against a running server on %s', (dialect) 
     server = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', cliMain, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     server.stdout!.on('data', (d) => (output += d))
     server.stderr!.on('data', (d) => (output += d))
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false)
       if (ready) return
       await new Promise((r) => setTimeout(r, 100))
