@@ -63,14 +63,3 @@ export async function recordAudit(
     })
     .execute()
 }
-
-export async function listAuditEvents(db: Queryable, accountId: string, limit = 50) {
-  const rows = await db
-    .selectFrom('audit_events')
-    .select(['id', 'type', 'ip', 'user_agent', 'details', 'at'])
-    .where('account_id', '=', accountId)
-    .orderBy('at', 'desc')
-    .limit(limit)
-    .execute()
-  return rows.map((r) => ({ id: r.id, type: r.type, ip: r.ip, userAgent: r.user_agent, details: JSON.parse(r.details), at: r.at }))
-}

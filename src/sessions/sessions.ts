@@ -236,7 +236,3 @@ export async function revokeAllSessions(
   return Number(result.numDeletedRows)
 }
 
-export async function markReauthenticated(ctx: AppContext, session: Pick<Session, 'id' | 'account_id'>): Promise<void> {
-  await ctx.db.updateTable('sessions').set({ reauthenticated_at: ctx.clock.now() }).where('id', '=', session.id).execute()
-  await evictCachedSessions(ctx, session.account_id)
-}

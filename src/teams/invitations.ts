@@ -201,13 +201,7 @@ export async function resendInvitation(ctx: AppContext, input: { account: Accoun
 
 /** Cancels a pending invitation (its seat is freed) or withdraws a suggestion. The link then says "cancelled". */
 export async function cancelInvitation(ctx: AppContext, input: { account: Account; teamId: string; invitationId: string; meta: RequestMeta }): Promise<void> {
-  await inTransaction(ctx, async (trx) => {
-    const { team } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'manage_invitations')
-    const row = await openInvitation(trx, team.id, input.invitationId, 'open')
-    const now = ctx.clock.now()
-    await trx.updateTable('team_invitations').set({ status: 'cancelled', closed_at: now }).where('id', '=', row.id).execute()
-    await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'invitation.cancelled', meta: input.meta, at: now, details: { invitationId: row.id, email: row.email } })
-  })
+  await closeInvitation(ctx, input, { expect: 'open', status: 'cancelled', activity: 'invitation.cancelled' })
 }
 
 export async function approveSuggestion(ctx: AppContext, input: { account: Account; teamId: string; invitationId: string; meta: RequestMeta }): Promise<InvitationView> {
@@ -226,12 +220,21 @@ export async function approveSuggestion(ctx: AppContext, input: { account: Accou
 }
 
 export async function declineSuggestion(ctx: AppContext, input: { account: Account; teamId: string; invitationId: string; meta: RequestMeta }): Promise<void> {
+  await closeInvitation(ctx, input, { expect: 'suggested', status: 'declined', activity: 'suggestion.declined' })
+}
+
+/** Closes an invitation or suggestion for good, under the team lock, and records who did it. */
+async function closeInvitation(
+  ctx: AppContext,
+  input: { account: Account; teamId: string; invitationId: string; meta: RequestMeta },
+  how: { expect: Parameters<typeof openInvitation>[3]; status: 'cancelled' | 'declined'; activity: 'invitation.cancelled' | 'suggestion.declined' },
+): Promise<void> {
   await inTransaction(ctx, async (trx) => {
     const { team } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'manage_invitations')
-    const row = await openInvitation(trx, team.id, input.invitationId, 'suggested')
+    const row = await openInvitation(trx, team.id, input.invitationId, how.expect)
     const now = ctx.clock.now()
-    await trx.updateTable('team_invitations').set({ status: 'declined', closed_at: now }).where('id', '=', row.id).execute()
-    await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'suggestion.declined', meta: input.meta, at: now, details: { invitationId: row.id, email: row.email } })
+    await trx.updateTable('team_invitations').set({ status: how.status, closed_at: now }).where('id', '=', row.id).execute()
+    await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: how.activity, meta: input.meta, at: now, details: { invitationId: row.id, email: row.email } })
   })
 }
 
