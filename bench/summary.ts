@@ -19,7 +19,6 @@ const README_END = '<!-- bench:end -->'
 const fr = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x >= 1000 ? Math.round(x).toLocaleString('en-US').replace(/,/g, ' ') : x >= 100 ? x.toFixed(0) : x.toFixed(1))
 const f = (x: number | null | undefined, d = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d))
 const ratio = (a: number | undefined, b: number | undefined, d = 1) => (a && b ? `${(a / b).toFixed(d)}×` : '–')
-const pct = (a: number | undefined, b: number | undefined) => (a && b ? `${((a / b) * 100).toFixed(0)} %` : '–')
 
 export function writeSummary(dir: string, options: { updateReadme?: boolean } = {}): string {
   const raw = path.join(dir, 'raw')
