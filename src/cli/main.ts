@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `latchkey` command: serve, migrate, read the mail outbox, deactivate/reactivate accounts.
+ * The `latchkey` command: serve, migrate, read the mail outbox, deactivate/reactivate accounts;
+ * and, for people on their own computer, login/accounts/switch/logout/whoami (user-commands.ts).
  */
 import { Command, CommanderError } from 'commander'
 import os from 'node:os'
@@ -9,6 +10,8 @@ import { ConfigError, loadConfig, type Config } from '../config.ts'
 import { connect, listMigrations, migrateToLatest } from '../db/connect.ts'
 import { AppError } from '../errors.ts'
 import { listOutbox, showOutboxMessage } from '../mail/outbox.ts'
+import { CliError } from './errors.ts'
+import { registerUserCommands } from './user-commands.ts'
 
 function config(): Config {
   return loadConfig(process.env)
@@ -98,7 +101,7 @@ mail
     })
   })
 
-const accounts = program.command('accounts').description('operator actions on accounts')
+const accounts = program.command('accounts').description('list the accounts this CLI is signed in to; operator actions on accounts')
 for (const [name, active] of [['deactivate', false], ['reactivate', true]] as const) {
   accounts
     .command(`${name} <emailOrUsername>`)
@@ -117,6 +120,8 @@ for (const [name, active] of [['deactivate', false], ['reactivate', true]] as co
       }
     })
 }
+
+registerUserCommands(program, accounts)
 
 program
   .command('two-factor')
@@ -143,6 +148,10 @@ try {
   await program.parseAsync(process.argv)
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode)
+  if (err instanceof CliError) {
+    console.error(err.message)
+    process.exit(err.exitCode)
+  }
   if (err instanceof ConfigError || err instanceof AppError) {
     console.error(err.message)
     process.exit(2)
