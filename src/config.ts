@@ -17,6 +17,9 @@ export interface RateLimitConfig {
   recoveryPerIpPerHour: number
   recoveryPerEmailPerHour: number
   resendPerAccountPerHour: number
+  /** Team invitations (emails and suggestions) per inviter per hour, and per team per hour. */
+  invitationsPerInviterPerHour: number
+  invitationsPerTeamPerHour: number
 }
 
 export interface Config {
@@ -141,6 +144,8 @@ export function loadConfig(env: Env = process.env): Config {
       recoveryPerIpPerHour: integer(env, 'RATE_LIMIT_RECOVERY_PER_IP_PER_HOUR', 20, 1, 1_000_000),
       recoveryPerEmailPerHour: integer(env, 'RATE_LIMIT_RECOVERY_PER_EMAIL_PER_HOUR', 5, 1, 1000),
       resendPerAccountPerHour: integer(env, 'RATE_LIMIT_RESEND_PER_ACCOUNT_PER_HOUR', 5, 1, 1000),
+      invitationsPerInviterPerHour: integer(env, 'RATE_LIMIT_INVITATIONS_PER_INVITER_PER_HOUR', 500, 1, 1_000_000),
+      invitationsPerTeamPerHour: integer(env, 'RATE_LIMIT_INVITATIONS_PER_TEAM_PER_HOUR', 1000, 1, 1_000_000),
     },
     // Short: evictions reach every instance at once; the TTL only bounds a lost message.
     sessionCache: {

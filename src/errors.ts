@@ -54,6 +54,11 @@ export const ERROR_CATALOG = {
   invitation_invalid: { status: 400, message: 'This invitation is invalid or was cancelled, replaced by a newer one or already used.' },
   invitation_email_mismatch: { status: 403, message: 'This invitation was sent to another email address. Sign in with the account that has that address.' },
   team_membership_blocks_deletion: { status: 409, message: 'Leave every team before deleting your account.' },
+  invite_link_invalid: { status: 400, message: 'This invite link is not valid: it is unknown, expired, revoked or used up. Ask the team for a new one.' },
+  csv_invalid: { status: 400, message: 'The CSV file has rows that are not valid; nothing was sent. Fix the rows listed and upload it again.' },
+  image_invalid: { status: 400, message: 'This file is not a readable PNG or JPEG image.' },
+  image_type_unsupported: { status: 415, message: 'Upload a PNG or JPEG image.' },
+  image_too_large: { status: 413, message: 'The image is too large.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
   service_unavailable: { status: 503, message: 'The service is not ready.' },
 } as const satisfies Record<string, { status: number; message: string }>

@@ -23,6 +23,8 @@ import { twoFactorRoutes } from './two-factor/routes.ts'
 import { passkeyRoutes } from './passkeys/routes.ts'
 import { notificationRoutes } from './notifications/routes.ts'
 import { teamRoutes } from './teams/routes.ts'
+import { inviteLinkRoutes } from './teams/invite-link-routes.ts'
+import { imageRoutes } from './images/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 
 const VERSION = '0.1.0'
@@ -140,6 +142,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   passkeyRoutes(app, ctx)
   notificationRoutes(app, ctx)
   teamRoutes(app, ctx)
+  inviteLinkRoutes(app, ctx)
+  imageRoutes(app, ctx)
   auditRoutes(app, ctx)
   opsRoutes(app, ctx)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

@@ -14,6 +14,7 @@ import { notifySecurity } from '../notifications/notifications.ts'
 import { evictCachedSessions, revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
 import { newId } from '../crypto.ts'
 import { requireNoTeamsBeforeDeletion } from '../teams/teams.ts'
+import { imagePath } from '../images/images.ts'
 import { canonicalEmail, normalizeEmail } from './emails.ts'
 import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken, retireOutstandingLinks } from './tokens.ts'
@@ -53,6 +54,7 @@ function buildAccountView(account: Account) {
     publicProfile: account.public_profile === 1,
     locale: localeOf(account),
     createdAt: new Date(account.created_at).toISOString(),
+    avatarUrl: imagePath(account.avatar_image_id),
   }
 }
 
@@ -230,7 +232,7 @@ export async function updateProfile(ctx: AppContext, auth: Authenticated, patch:
 export async function publicProfile(ctx: AppContext, username: string) {
   const account = await ctx.db
     .selectFrom('accounts')
-    .select(['username', 'display_name', 'bio', 'about_me', 'links', 'created_at'])
+    .select(['username', 'display_name', 'bio', 'about_me', 'links', 'created_at', 'avatar_image_id'])
     .where('username_normalized', '=', normalizeUsername(username))
     .where('public_profile', '=', 1)
     .where('status', '=', 'active')
@@ -244,6 +246,7 @@ export async function publicProfile(ctx: AppContext, username: string) {
     aboutMe: account.about_me,
     links: JSON.parse(account.links) as string[],
     memberSince: new Date(account.created_at).toISOString(),
+    avatarUrl: imagePath(account.avatar_image_id),
   }
 }
 

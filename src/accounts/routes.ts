@@ -34,6 +34,7 @@ export const AccountView = Type.Object(
     publicProfile: Type.Boolean(),
     locale: Type.String(),
     createdAt: Type.String({ format: 'date-time' }),
+    avatarUrl: Type.Union([Type.String(), Type.Null()], { description: 'The avatar (256×256 PNG), a path on this server; null without one.' }),
   },
   { $id: 'Account' },
 )
@@ -45,6 +46,7 @@ const PublicProfile = Type.Object({
   aboutMe: Type.String(),
   links: Type.Array(Type.String()),
   memberSince: Type.String({ format: 'date-time' }),
+  avatarUrl: Type.Union([Type.String(), Type.Null()]),
 })
 
 const ProfilePatch = Type.Object(

@@ -8,6 +8,7 @@ import type { Database, Db } from './schema.ts'
 import * as m0001 from './migrations/0001_accounts.ts'
 import * as m0002 from './migrations/0002_two_factor_passkeys_notifications.ts'
 import * as m0003 from './migrations/0003_teams.ts'
+import * as m0004 from './migrations/0004_team_invite_links_and_images.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_accounts': m0001,
   '0002_two_factor_passkeys_notifications': m0002,
   '0003_teams': m0003,
+  '0004_team_invite_links_and_images': m0004,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

@@ -24,6 +24,8 @@ export interface AccountsTable {
   password_signin_locked: Generated<number>
   created_at: number
   updated_at: number
+  /** The re-encoded avatar in `images`, if one was uploaded. */
+  avatar_image_id: Generated<string | null>
 }
 
 export interface SessionsTable {
@@ -181,6 +183,8 @@ export interface TeamsTable {
   seats: number
   created_at: number
   updated_at: number
+  /** The re-encoded logo in `images`, if one was uploaded. */
+  logo_image_id: Generated<string | null>
 }
 
 export interface TeamMembersTable extends TeamRoleColumns {
@@ -217,6 +221,34 @@ export interface TeamActivityTable {
   at: number
 }
 
+/** A shareable invite link (SPEC §7): only the token's SHA-256 is stored. */
+export interface TeamInviteLinksTable extends TeamRoleColumns {
+  id: string
+  team_id: string
+  token_hash: string
+  created_by: string | null
+  created_by_username: string | null
+  created_at: number
+  expires_at: number
+  max_uses: number
+  uses: number
+  revoked_at: number | null
+  revoked_by_username: string | null
+}
+
+/** An uploaded image after re-encoding; owned by one account (avatar) or one team (logo). */
+export interface ImagesTable {
+  id: string
+  account_id: string | null
+  team_id: string | null
+  content_type: string
+  width: number
+  height: number
+  /** The encoded image, base64. */
+  data: string
+  created_at: number
+}
+
 export interface Database {
   accounts: AccountsTable
   sessions: SessionsTable
@@ -236,6 +268,8 @@ export interface Database {
   team_members: TeamMembersTable
   team_invitations: TeamInvitationsTable
   team_activity: TeamActivityTable
+  team_invite_links: TeamInviteLinksTable
+  images: ImagesTable
 }
 
 export type Db = Kysely<Database>

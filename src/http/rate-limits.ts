@@ -7,7 +7,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { RateLimitConfig } from '../config.ts'
 import { AppError } from '../errors.ts'
 
-export type LimitName = 'signin_ip' | 'signin_failures_account' | 'two_factor_account' | 'signup_ip' | 'recovery_ip' | 'recovery_email' | 'resend_account'
+export type LimitName = 'signin_ip' | 'signin_failures_account' | 'two_factor_account' | 'signup_ip' | 'recovery_ip' | 'recovery_email' | 'resend_account' | 'invitations_inviter' | 'invitations_team'
 
 const rules = (c: RateLimitConfig): Record<LimitName, { points: number; durationSeconds: number }> => ({
   signin_ip: { points: c.signinPerIpPerMinute, durationSeconds: 60 },
@@ -17,6 +17,8 @@ const rules = (c: RateLimitConfig): Record<LimitName, { points: number; duration
   recovery_ip: { points: c.recoveryPerIpPerHour, durationSeconds: 3600 },
   recovery_email: { points: c.recoveryPerEmailPerHour, durationSeconds: 3600 },
   resend_account: { points: c.resendPerAccountPerHour, durationSeconds: 3600 },
+  invitations_inviter: { points: c.invitationsPerInviterPerHour, durationSeconds: 3600 },
+  invitations_team: { points: c.invitationsPerTeamPerHour, durationSeconds: 3600 },
 })
 
 function tooMany(res: RateLimiterRes): AppError {
@@ -41,10 +43,10 @@ export class RateLimits {
     this.#limiters = Object.fromEntries(entries) as Record<LimitName, RateLimiterAbstract>
   }
 
-  /** Spends one point; throws `too_many_requests` (with `retryAt`) when none are left. */
-  async consume(name: LimitName, key: string): Promise<void> {
+  /** Spends one point (or `points`); throws `too_many_requests` (with `retryAt`) when none are left. */
+  async consume(name: LimitName, key: string, points = 1): Promise<void> {
     try {
-      await this.#limiters[name].consume(key)
+      await this.#limiters[name].consume(key, points)
     } catch (err) {
       if (err instanceof RateLimiterRes) throw tooMany(err)
       throw err
@@ -55,6 +57,11 @@ export class RateLimits {
   async check(name: LimitName, key: string): Promise<void> {
     const res = await this.#limiters[name].get(key)
     if (res && res.remainingPoints <= 0) throw tooMany(res)
+  }
+
+  /** Gives back points spent on work that did not happen (a refused batch). */
+  async refund(name: LimitName, key: string, points: number): Promise<void> {
+    await this.#limiters[name].reward(key, points)
   }
 
   async reset(name: LimitName, key: string): Promise<void> {

@@ -22,6 +22,10 @@ export type TeamActivityType =
   | 'invitation.suggested'
   | 'suggestion.approved'
   | 'suggestion.declined'
+  | 'invite_link.created'
+  | 'invite_link.revoked'
+  | 'team.logo_changed'
+  | 'team.logo_removed'
 
 export interface Actor {
   id: string

@@ -72,6 +72,13 @@ export interface InvitationResult {
   suggestions: InvitationView[]
 }
 
+/** One address to invite and its roles; `field` names it in field errors (`emails.3`, `csv.7`). */
+export interface InvitationRequest {
+  email: string
+  roles: TeamRole[]
+  field: string
+}
+
 /**
  * All or nothing: an address that is already a member or already invited, or too few seats,
  * refuses the whole request with a field error per address, so a retry is simple.
@@ -79,76 +86,125 @@ export interface InvitationResult {
 export async function inviteToTeam(ctx: AppContext, input: { account: Account; teamId: string; emails: string[]; roles: TeamRole[]; meta: RequestMeta }): Promise<InvitationResult> {
   const roles = normalizeRoles(input.roles)
   if (roles.length === 0) throw new AppError('invalid_request', { message: 'Choose at least one role.', fields: { roles: 'too_short' } })
-  const emails = new Map<string, { email: string; index: number }>()
-  input.emails.forEach((raw, index) => {
-    const email = canonicalEmail(raw, `emails.${index}`)
-    if (!emails.has(normalizeEmail(email))) emails.set(normalizeEmail(email), { email, index })
-  })
-  const result = await inTransaction(ctx, async (trx) => {
-    const { team, roles: actorRoles } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'invite_developers')
-    const direct = allows(actorRoles, 'invite_any_role') || (roles.length === 1 && roles[0] === 'developer')
-    const normalized = [...emails.keys()]
+  return inviteMany(ctx, { account: input.account, teamId: input.teamId, meta: input.meta, invitations: input.emails.map((email, index) => ({ email, roles, field: `emails.${index}` })) })
+}
 
-    const members = await trx
-      .selectFrom('team_members')
-      .innerJoin('accounts', 'accounts.id', 'team_members.account_id')
-      .select('accounts.email_normalized')
-      .where('team_members.team_id', '=', team.id)
-      .where('accounts.email_normalized', 'in', normalized)
-      .execute()
-    if (members.length) {
-      throw new AppError('already_team_member', { fields: Object.fromEntries(members.map((m) => [`emails.${emails.get(m.email_normalized)!.index}`, 'already_member'])) })
+/**
+ * Spends `count` from the inviter's and the team's hourly invitation budgets (SPEC: invitations
+ * email people who never asked for it, so they are rate limited). All or nothing: a refused
+ * batch, or work that fails after, gives the points back through the returned `refund`.
+ */
+export async function spendInvitationBudget(ctx: AppContext, inviterId: string, teamId: string, count: number): Promise<() => Promise<void>> {
+  const spent: ['invitations_inviter' | 'invitations_team', string][] = []
+  const refund = async () => {
+    for (const [name, key] of spent) await ctx.limits.refund(name, key, count)
+  }
+  for (const [name, key] of [['invitations_inviter', inviterId], ['invitations_team', teamId]] as const) {
+    spent.push([name, key])
+    try {
+      await ctx.limits.consume(name, key, count)
+    } catch (err) {
+      await refund()
+      if (err instanceof AppError && err.code === 'too_many_requests') {
+        const who = name === 'invitations_inviter' ? 'you have' : 'this team has'
+        const limit = name === 'invitations_inviter' ? ctx.config.rateLimits.invitationsPerInviterPerHour : ctx.config.rateLimits.invitationsPerTeamPerHour
+        throw new AppError('too_many_requests', {
+          message: `Too many invitations: ${who} a limit of ${limit} per hour${count > 1 ? ` and this request has ${count}` : ''}. Try again after ${String(err.details?.retryAt)}.`,
+          details: { ...err.details, limit: name },
+        })
+      }
+      throw err
     }
-    const open = await trx
-      .selectFrom('team_invitations')
-      .select('email_normalized')
-      .where('team_id', '=', team.id)
-      .where('status', 'in', ['pending', 'suggested'])
-      .where('email_normalized', 'in', normalized)
-      .execute()
-    if (open.length) {
-      throw new AppError('already_invited', { fields: Object.fromEntries(open.map((o) => [`emails.${emails.get(o.email_normalized)!.index}`, 'already_invited'])) })
-    }
-    // Each invitation is written in the invitee's language when they have an account.
-    const locales = new Map(
-      (await trx.selectFrom('accounts').select(['email_normalized', 'locale']).where('email_normalized', 'in', normalized).execute()).map((a) => [a.email_normalized, a.locale]),
-    )
+  }
+  return refund
+}
 
-    const now = ctx.clock.now()
-    const rows: InvitationRow[] = [...emails].map(([key, { email }]) => ({
-      id: newId(),
-      team_id: team.id,
-      email,
-      email_normalized: key,
-      ...roleColumns(roles),
-      status: direct ? 'pending' : 'suggested',
-      token_hash: null,
-      invited_by: input.account.id,
-      locale: locales.get(key) ?? input.account.locale,
-      created_at: now,
-      sent_at: null,
-      closed_at: null,
-    }))
-    await trx.insertInto('team_invitations').values(rows).execute()
-    if (direct) {
-      await requireSeatsFor(trx, team, actorRoles)
-      for (const row of rows) await sendInvitationEmail(ctx, trx, team, { ...row, roles }, input.account)
-    } else {
-      await notifyAdminsOfSuggestions(ctx, trx, team, input.account, rows.map((r) => r.email), roles)
-    }
-    for (const row of rows) {
-      await recordTeamActivity(trx, {
-        teamId: team.id,
-        actor: actorOf(input.account),
-        type: direct ? 'invitation.sent' : 'invitation.suggested',
-        meta: input.meta,
-        at: now,
-        details: { invitationId: row.id, email: row.email, roles },
-      })
-    }
-    const sent = await trx.selectFrom('team_invitations').selectAll().where('id', 'in', rows.map((r) => r.id)).orderBy('email_normalized').execute()
-    return sent.map((row) => invitationView(row, input.account.username))
-  })
+/** Several addresses, each with its own roles (a CSV upload), in one all-or-nothing transaction. */
+export async function inviteMany(ctx: AppContext, input: { account: Account; teamId: string; invitations: InvitationRequest[]; meta: RequestMeta }): Promise<InvitationResult> {
+  const emails = new Map<string, { email: string; roles: TeamRole[]; field: string }>()
+  for (const invitation of input.invitations) {
+    const email = canonicalEmail(invitation.email, invitation.field)
+    const roles = normalizeRoles(invitation.roles)
+    if (roles.length === 0) throw new AppError('invalid_request', { message: 'Choose at least one role.', fields: { [invitation.field]: 'no_roles' } })
+    if (!emails.has(normalizeEmail(email))) emails.set(normalizeEmail(email), { email, roles, field: invitation.field })
+  }
+  const refund = await spendInvitationBudget(ctx, input.account.id, input.teamId, emails.size)
+  let result: InvitationView[]
+  try {
+    result = await inTransaction(ctx, async (trx) => {
+      const { team, roles: actorRoles } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'invite_developers')
+      const isDirect = (roles: TeamRole[]) => allows(actorRoles, 'invite_any_role') || (roles.length === 1 && roles[0] === 'developer')
+      const normalized = [...emails.keys()]
+
+      const members = await trx
+        .selectFrom('team_members')
+        .innerJoin('accounts', 'accounts.id', 'team_members.account_id')
+        .select('accounts.email_normalized')
+        .where('team_members.team_id', '=', team.id)
+        .where('accounts.email_normalized', 'in', normalized)
+        .execute()
+      if (members.length) {
+        throw new AppError('already_team_member', { fields: Object.fromEntries(members.map((m) => [emails.get(m.email_normalized)!.field, 'already_member'])) })
+      }
+      const open = await trx
+        .selectFrom('team_invitations')
+        .select('email_normalized')
+        .where('team_id', '=', team.id)
+        .where('status', 'in', ['pending', 'suggested'])
+        .where('email_normalized', 'in', normalized)
+        .execute()
+      if (open.length) {
+        throw new AppError('already_invited', { fields: Object.fromEntries(open.map((o) => [emails.get(o.email_normalized)!.field, 'already_invited'])) })
+      }
+      // Each invitation is written in the invitee's language when they have an account.
+      const locales = new Map(
+        (await trx.selectFrom('accounts').select(['email_normalized', 'locale']).where('email_normalized', 'in', normalized).execute()).map((a) => [a.email_normalized, a.locale]),
+      )
+
+      const now = ctx.clock.now()
+      const rows: (InvitationRow & { roles: TeamRole[] })[] = [...emails].map(([key, { email, roles }]) => ({
+        id: newId(),
+        team_id: team.id,
+        email,
+        email_normalized: key,
+        ...roleColumns(roles),
+        status: isDirect(roles) ? 'pending' : 'suggested',
+        token_hash: null,
+        invited_by: input.account.id,
+        locale: locales.get(key) ?? input.account.locale,
+        created_at: now,
+        sent_at: null,
+        closed_at: null,
+        roles,
+      }))
+      await trx.insertInto('team_invitations').values(rows.map(({ roles: _roles, ...row }) => row)).execute()
+      const direct = rows.filter((row) => row.status === 'pending')
+      const suggested = rows.filter((row) => row.status === 'suggested')
+      if (direct.length) {
+        await requireSeatsFor(trx, team, actorRoles)
+        for (const row of direct) await sendInvitationEmail(ctx, trx, team, row, input.account)
+      }
+      // One notice per suggested address, grouped by role set for the email's wording.
+      const byRoles = new Map<string, typeof suggested>()
+      for (const row of suggested) byRoles.set(row.roles.join(','), [...(byRoles.get(row.roles.join(',')) ?? []), row])
+      for (const group of byRoles.values()) await notifyAdminsOfSuggestions(ctx, trx, team, input.account, group.map((r) => r.email), group[0].roles)
+      for (const row of rows) {
+        await recordTeamActivity(trx, {
+          teamId: team.id,
+          actor: actorOf(input.account),
+          type: row.status === 'pending' ? 'invitation.sent' : 'invitation.suggested',
+          meta: input.meta,
+          at: now,
+          details: { invitationId: row.id, email: row.email, roles: row.roles },
+        })
+      }
+      const sent = await trx.selectFrom('team_invitations').selectAll().where('id', 'in', rows.map((r) => r.id)).orderBy('email_normalized').execute()
+      return sent.map((row) => invitationView(row, input.account.username))
+    })
+  } catch (err) {
+    await refund()
+    throw err
+  }
   return { invitations: result.filter((i) => i.status === 'pending'), suggestions: result.filter((i) => i.status === 'suggested') }
 }
 
@@ -189,6 +245,7 @@ async function openInvitation(trx: Queryable, teamId: string, invitationId: stri
 
 /** A new link replaces the old one, which stops working. */
 export async function resendInvitation(ctx: AppContext, input: { account: Account; teamId: string; invitationId: string; meta: RequestMeta }): Promise<InvitationView> {
+  const refund = await spendInvitationBudget(ctx, input.account.id, input.teamId, 1)
   return inTransaction(ctx, async (trx) => {
     const { team } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'manage_invitations')
     const row = await openInvitation(trx, team.id, input.invitationId, 'pending')
@@ -196,6 +253,9 @@ export async function resendInvitation(ctx: AppContext, input: { account: Accoun
     const now = ctx.clock.now()
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'invitation.resent', meta: input.meta, at: now, details: { invitationId: row.id, email: row.email } })
     return invitationView({ ...row, sent_at: now }, await inviterName(trx, row.invited_by))
+  }).catch(async (err: unknown) => {
+    await refund()
+    throw err
   })
 }
 

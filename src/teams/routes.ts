@@ -31,7 +31,8 @@ const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64
 const MemberParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }), accountId: Type.String({ minLength: 1, maxLength: 64 }) })
 const InvitationParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }), invitationId: Type.String({ minLength: 1, maxLength: 64 }) })
 
-const TeamSummary = Type.Object({ slug: Type.String(), name: Type.String(), roles: Type.Array(Role), memberCount: Type.Integer(), joinedAt: Timestamp })
+const LogoUrl = Type.Union([Type.String(), Type.Null()], { description: 'The logo (256×256 PNG), a path on this server; null without one.' })
+const TeamSummary = Type.Object({ slug: Type.String(), name: Type.String(), roles: Type.Array(Role), memberCount: Type.Integer(), joinedAt: Timestamp, logoUrl: LogoUrl })
 const SeatUsage = Type.Object({
   bought: Type.Integer(),
   takenByMembers: Type.Integer({ description: 'Paid seats taken by members.' }),
@@ -55,6 +56,7 @@ const TeamPage = Type.Object({
   slug: Type.String(),
   name: Type.String(),
   createdAt: Timestamp,
+  logoUrl: LogoUrl,
   myRoles: Type.Array(Role),
   seats: SeatUsage,
   members: Type.Array(Member),

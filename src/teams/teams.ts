@@ -19,6 +19,7 @@ import { requireConfirmedEmail, requireRoomForAnotherTeam } from './joining.ts'
 import { allows, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamAction, type TeamRole } from './roles.ts'
 import { countSeats, currentSeatUsage, FREE_PLAN_SEATS, noSeatsError, seatUsage, type SeatUsage } from './seats.ts'
 import { checkSlug, checkTeamName } from './slugs.ts'
+import { imagePath } from '../images/images.ts'
 
 export interface TeamSummary {
   slug: string
@@ -26,6 +27,8 @@ export interface TeamSummary {
   roles: TeamRole[]
   memberCount: number
   joinedAt: string
+  /** The team's logo (a path on this server), or null. */
+  logoUrl: string | null
 }
 
 // ---------------------------------------------------------------- create and read
@@ -48,7 +51,7 @@ export async function createTeam(ctx: AppContext, input: { account: Account; nam
       await trx.insertInto('team_members').values({ team_id: teamId, account_id: input.account.id, ...roleColumns(roles), joined_at: now }).execute()
       await recordTeamActivity(trx, { teamId, actor: actorOf(input.account), type: 'team.created', meta: input.meta, at: now, details: { name, slug } })
       await recordAudit(trx, { accountId: input.account.id, type: 'team.created', meta: input.meta, at: now, details: { teamId, slug } })
-      return { slug, name, roles, memberCount: 1, joinedAt: new Date(now).toISOString() }
+      return { slug, name, roles, memberCount: 1, joinedAt: new Date(now).toISOString(), logoUrl: null }
     })
   } catch (err) {
     // Two creations racing for one slug: the loser hears what a later one would.
@@ -62,13 +65,13 @@ export async function listMyTeams(ctx: AppContext, accountId: string): Promise<T
   const rows = await ctx.db
     .selectFrom('team_members as mine')
     .innerJoin('teams', 'teams.id', 'mine.team_id')
-    .select(['teams.slug', 'teams.name', 'mine.role_admin', 'mine.role_billing', 'mine.role_developer', 'mine.role_community_manager', 'mine.joined_at'])
+    .select(['teams.slug', 'teams.name', 'teams.logo_image_id', 'mine.role_admin', 'mine.role_billing', 'mine.role_developer', 'mine.role_community_manager', 'mine.joined_at'])
     .select((eb) => eb.selectFrom('team_members as all').select((inner) => inner.fn.countAll<number>().as('n')).whereRef('all.team_id', '=', 'teams.id').as('member_count'))
     .where('mine.account_id', '=', accountId)
     .orderBy('mine.joined_at')
     .orderBy('teams.slug')
     .execute()
-  return rows.map((r) => ({ slug: r.slug, name: r.name, roles: rolesOf(r), memberCount: Number(r.member_count), joinedAt: new Date(r.joined_at).toISOString() }))
+  return rows.map((r) => ({ slug: r.slug, name: r.name, roles: rolesOf(r), memberCount: Number(r.member_count), joinedAt: new Date(r.joined_at).toISOString(), logoUrl: imagePath(r.logo_image_id) }))
 }
 
 export interface MemberView {
@@ -84,6 +87,7 @@ export interface TeamPage {
   slug: string
   name: string
   createdAt: string
+  logoUrl: string | null
   myRoles: TeamRole[]
   seats: SeatUsage
   members: MemberView[]
@@ -109,6 +113,7 @@ export async function teamPage(ctx: AppContext, input: { team: Team; myRoles: Te
     slug: team.slug,
     name: team.name,
     createdAt: new Date(team.created_at).toISOString(),
+    logoUrl: imagePath(team.logo_image_id),
     myRoles: input.myRoles,
     seats: seatUsage(team.seats, counts),
     members: members.map((m) => {
