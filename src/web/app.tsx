@@ -5,6 +5,10 @@ import { Layout } from './components/layout.tsx'
 import { SessionProvider, useSession } from './components/session.tsx'
 import { ConfirmEmailPage, DisavowPage, OnboardingPage, ResetPasswordPage, SignInPage, SignUpPage, TroublePage } from './pages/auth.tsx'
 import { InboxPage, MessagePage, PublicProfilePage } from './pages/other.tsx'
+import { TeamsPage } from './pages/teams/list.tsx'
+import { TeamPage } from './pages/teams/team.tsx'
+import { TeamActivityPage, TeamSettingsPage } from './pages/teams/manage.tsx'
+import { InvitationAcceptPage } from './pages/teams/invitation.tsx'
 import { AccountSettings, NotificationSettings, ProfileSettings, SecuritySettings, SessionSettings, SettingsLayout } from './pages/settings.tsx'
 
 /** Pages for signed-in people: a signed-out visitor is sent to sign in and brought back. */
@@ -56,6 +60,11 @@ export function App() {
               <Route path="notifications" element={<NotificationSettings />} />
               <Route path="sessions" element={<SessionSettings />} />
             </Route>
+            <Route path="teams" element={<SignedIn><TeamsPage /></SignedIn>} />
+            <Route path="teams/:slug" element={<SignedIn><TeamPage /></SignedIn>} />
+            <Route path="teams/:slug/settings" element={<SignedIn><TeamSettingsPage /></SignedIn>} />
+            <Route path="teams/:slug/activity" element={<SignedIn><TeamActivityPage /></SignedIn>} />
+            <Route path="invitations/accept" element={<InvitationAcceptPage />} />
             <Route path="u/:username" element={<PublicProfilePage />} />
             <Route path="link-invalid" element={<MessagePage kind="link" />} />
             <Route path="session-expired" element={<MessagePage kind="expired" />} />

@@ -76,6 +76,7 @@ function AccountMenu() {
           {accounts.length < 5 ? (
             <Link role="menuitem" to="/signin?add=1" onClick={() => setOpen(false)}>{t('nav.addAccount')}</Link>
           ) : null}
+          <Link role="menuitem" to="/teams" onClick={() => setOpen(false)}>{t('teams.nav')}</Link>
           <Link role="menuitem" to="/settings/profile" onClick={() => setOpen(false)}>{t('nav.settings')}</Link>
           <button
             role="menuitem"

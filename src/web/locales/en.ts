@@ -1,3 +1,5 @@
+import { teamsEn } from './teams.en.ts'
+
 export const en = {
   app: { name: 'Latchkey', skip: 'Skip to content', loading: 'Loading…', language: 'Language', save: 'Save', saved: 'Saved.', cancel: 'Cancel', back: 'Back', close: 'Close', retry: 'Try again' },
   nav: { settings: 'Settings', inbox: 'Notifications', signOut: 'Sign out', signIn: 'Sign in', signUp: 'Sign up', accountMenu: 'Account menu', addAccount: 'Add another account', switchTo: 'Switch to {{name}}', active: 'active', unread: '{{count}} unread' },
@@ -40,5 +42,6 @@ export const en = {
     deactivatedTitle: 'This account is deactivated', deactivatedBody: 'The operator of this service deactivated this account. Contact them if you think this is a mistake.',
     notFoundTitle: 'Page not found', goHome: 'Go to sign in', generic: 'Something went wrong. Try again.',
   },
+  teams: teamsEn,
 }
 export type Messages = typeof en

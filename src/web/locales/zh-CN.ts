@@ -1,4 +1,5 @@
 import type { Messages } from './en.ts'
+import { teamsZhCN } from './teams.zh-CN.ts'
 
 export const zhCN: Messages = {
   app: { name: 'Latchkey', skip: '跳到主要内容', loading: '加载中…', language: '语言', save: '保存', saved: '已保存。', cancel: '取消', back: '返回', close: '关闭', retry: '重试' },
@@ -42,4 +43,5 @@ export const zhCN: Messages = {
     deactivatedTitle: '此账户已停用', deactivatedBody: '服务管理员停用了此账户。如果你认为有误，请联系管理员。',
     notFoundTitle: '页面不存在', goHome: '前往登录', generic: '出了点问题，请重试。',
   },
+  teams: teamsZhCN,
 }

@@ -8,6 +8,7 @@ import { CenteredPage } from '../components/layout.tsx'
 import { useSession } from '../components/session.tsx'
 import { Button, Checkbox, Field, FormError, Notice, PasswordMeter, useAction } from '../components/ui.tsx'
 import { webauthnGet } from '../webauthn.ts'
+import { OnboardingTeamsStep } from './teams/onboarding.tsx'
 
 export function SignUpPage() {
   const { t } = useTranslation()
@@ -205,7 +206,6 @@ export function ConfirmEmailPage() {
 export function OnboardingPage() {
   const { t } = useTranslation()
   const { me, setMe } = useSession()
-  const navigate = useNavigate()
   const [step, setStep] = useState<'profile' | 'teams'>('profile')
   const [form, setForm] = useState({ displayName: me?.displayName ?? '', jobRole: me?.jobRole ?? 'developer' })
   const save = useAction(async () => {
@@ -213,12 +213,7 @@ export function OnboardingPage() {
     setStep('teams')
   })
   if (step === 'teams') {
-    return (
-      <CenteredPage title={t('onboarding.teams')}>
-        <p>{t('onboarding.teamsBody')}</p>
-        <Button onClick={() => navigate('/settings/profile')}>{t('onboarding.finish')}</Button>
-      </CenteredPage>
-    )
+    return <OnboardingTeamsStep />
   }
   return (
     <CenteredPage title={t('onboarding.title')}>

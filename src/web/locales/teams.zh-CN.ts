@@ -1,0 +1,116 @@
+import type { teamsEn } from './teams.en.ts'
+
+/** 团队页面的文字（src/web/pages/teams/），在 zh-CN.ts 中作为 `teams` 接入。 */
+export const teamsZhCN: typeof teamsEn = {
+  nav: '团队',
+  listSeparator: '、',
+  orSeparator: '或',
+  roles: { admin: '管理员', billing: '账单管理员', developer: '开发者', community_manager: '社区经理' },
+  roleHints: {
+    admin: '邀请和移除成员、分配角色、修改团队设置。',
+    billing: '席位、套餐和发票。只有管理员和/或账单管理员角色的成员不占付费席位（每个团队最多 2 名）。',
+    developer: '使用团队集合、查看成员、邀请开发者。',
+    community_manager: '编辑团队公开资料、查看活动日志、邀请开发者。',
+  },
+  list: {
+    title: '团队', mine: '我的团队', none: '你还没有加入任何团队。', members_one: '{{count}} 名成员', members_other: '{{count}} 名成员',
+    yourRoles: '你的角色：{{roles}}', open: '打开 {{name}}', limit: '每个人最多可以加入 10 个团队。',
+  },
+  create: {
+    title: '创建团队', name: '团队名称', nameHint: '最多 50 个字符。', slug: '团队网址', slugHint: '小写字母、数字和连字符，3 到 48 个字符。',
+    preview: '团队地址将是 {{url}}', submit: '创建团队', needsConfirmed: '请先确认你的邮箱地址：只有邮箱已确认的账户才能创建或加入团队。',
+    slugProblems: {
+      too_short: '至少 3 个字符。', too_long: '最多 48 个字符。', invalid_characters: '只能使用小写字母、数字和连字符。',
+      edge_hyphen: '必须以字母或数字开头和结尾。', reserved: '这是保留词，请换一个网址。',
+    },
+    slugOk: '格式正确。创建团队时服务器会检查它是否已被占用。',
+    nameTooLong: '最多 50 个字符（当前 {{count}} 个）。',
+  },
+  team: {
+    yourRoles: '你的角色：{{roles}}', settings: '团队设置', activity: '活动日志', backToTeams: '所有团队', loading: '正在加载团队…',
+    notFound: '此地址没有团队，或者你不是该团队的成员。',
+  },
+  seats: {
+    title: '席位', summary: '已使用 {{used}} / {{bought}} 个付费席位', members: '成员占用：{{count}}', held: '待处理邀请预留：{{count}}',
+    available: '空闲：{{count}}', support: '支持成员（仅管理员或账单管理员）：{{count}} 名。其中最多 {{free}} 名不占席位。',
+    set: '付费席位数', save: '设置席位', saved: '席位已更新。', hint: '在账单功能上线之前，由管理员和账单管理员在这里设置席位数。',
+    whoAdds: '管理员或账单管理员可以增加席位。',
+  },
+  members: {
+    title: '成员', you: '你', support: '支持成员（不占席位）', joined: '{{date}} 加入',
+    editRoles: '修改角色', editRolesOf: '修改 {{name}} 的角色', rolesOf: '{{name}} 的角色', saveRoles: '保存角色', rolesSaved: '角色已保存。',
+    atLeastOne: '请至少选择一个角色。', lastAdmin: '团队唯一的管理员必须保留管理员角色。请先让另一名成员成为管理员。',
+    billingOnly: '作为账单管理员，你只能授予或取消账单管理员角色。',
+    remove: '移除', removeOf: '移除 {{name}}', removeConfirm: '要把 {{name}} 移出团队吗？其访问权限会立即终止；其个人的工作仍归其本人所有。', removeYes: '移出团队', removed: '{{name}} 已被移出团队。',
+    lastAdminRemove: '不能移除唯一的管理员。',
+  },
+  invite: {
+    title: '邀请成员', emails: '邮箱地址', emailsHint: '一个或多个，用逗号、空格或换行分隔。', csv: '或从 CSV 文件添加地址',
+    csvHint: '文件中找到的所有邮箱地址都会添加到上面的列表中。', csvAdded_one: '已从 {{file}} 添加 {{count}} 个地址。', csvAdded_other: '已从 {{file}} 添加 {{count}} 个地址。', csvNone: '在 {{file}} 中没有找到邮箱地址。',
+    roles: '角色', suggestionHint: '你可以直接邀请开发者。带有其他角色的邀请会成为建议，由管理员批准。',
+    submit: '发送邀请', suggest: '提交给管理员审批', noEmails: '请至少输入一个邮箱地址。', tooMany: '每次最多 {{max}} 个地址。',
+    sent_one: '已向 {{count}} 个地址发送邀请。', sent_other: '已向 {{count}} 个地址发送邀请。', suggested_one: '{{count}} 个邀请等待管理员批准。', suggested_other: '{{count}} 个邀请等待管理员批准。',
+    problems: '以下地址无法邀请：', problem: { already_member: '已经是成员', already_invited: '已有邀请（请改为重新发送）', invalid: '不是有效的邮箱地址' },
+  },
+  invitations: {
+    title: '待处理的邀请', none: '没有待处理的邀请。', invitedBy: '邀请人：{{name}}', sent: '{{date}} 发送', notSent: '尚未发送',
+    resend: '重新发送', resendOf: '重新发送给 {{email}} 的邀请', resent: '新的邀请邮件已发送到 {{email}}，旧链接已失效。',
+    cancel: '取消邀请', cancelOf: '取消给 {{email}} 的邀请', cancelled: '给 {{email}} 的邀请已取消。',
+  },
+  suggestions: {
+    title: '建议的邀请', none: '没有等待批准的建议。', by: '建议人：{{name}}', adminsDecide: '由管理员批准或拒绝。',
+    approve: '批准', approveOf: '批准给 {{email}} 的邀请', decline: '拒绝', declineOf: '拒绝给 {{email}} 的邀请',
+    approved: '给 {{email}} 的邀请已发送。', declined: '邀请 {{email}} 的建议已被拒绝。',
+  },
+  leave: {
+    title: '退出团队', body: '你将立即失去对团队的访问权限。你自己的工作仍归你所有。', lastMember: '你是最后一名成员：退出后团队将被删除。',
+    lastAdmin: '你是团队唯一的管理员：请先让另一名成员成为管理员，然后再退出。', button: '退出团队', confirm: '要退出 {{name}} 吗？', yes: '确定退出', left: '你已退出 {{name}}。', deleted: '你已退出 {{name}}；团队没有其他成员，已被删除。',
+  },
+  activity: {
+    title: '活动日志', none: '暂无活动。', more: '加载更早的记录', by: '操作人：{{actor}}', from: '来自 {{ip}}', system: '系统',
+    types: {
+      'team.created': '创建了团队', 'team.renamed': '团队名称从“{{from}}”改为“{{to}}”', 'team.seats_changed': '席位数从 {{from}} 改为 {{to}}',
+      'member.joined': '{{username}} 加入了团队', 'member.left': '{{username}} 退出了团队', 'member.removed': '{{username}} 被移出团队', 'member.roles_changed': '{{username}} 的角色改为 {{roles}}',
+      'invitation.sent': '邀请了 {{email}}', 'invitation.resent': '重新发送了给 {{email}} 的邀请', 'invitation.cancelled': '取消了给 {{email}} 的邀请', 'invitation.suggested': '建议邀请 {{email}}',
+      'suggestion.approved': '批准了邀请 {{email}} 的建议', 'suggestion.declined': '拒绝了邀请 {{email}} 的建议',
+    },
+  },
+  settings: {
+    title: '团队设置', name: '团队名称', rename: '重命名团队', renamed: '团队已更名为 {{name}}。', slug: '团队网址',
+    slugFixed: '团队网址暂时无法修改。', adminsOnly: '只有管理员可以修改团队设置。',
+  },
+  accept: {
+    title: '团队邀请', body: '你被邀请加入 Latchkey 上的一个团队。', signedInAs: '当前登录：{{name}}（{{email}}）。', button: '接受邀请',
+    signInFirst: '请使用拥有受邀邮箱地址的账户登录后接受邀请。', signIn: '登录', signUp: '创建账户', signUpHint: '第一次使用 Latchkey？请用受邀的邮箱地址创建账户并确认邮箱，然后再次打开邀请邮件中的链接。',
+    working: '正在接受…', joined: '欢迎加入 {{name}}', joinedBody: '你以 {{roles}} 的身份加入。', openTeam: '打开团队',
+    missing: '此页面需要通过邀请邮件中的链接打开。',
+    invalidTitle: '此邀请无效', cancelledTitle: '此邀请已被取消', declinedTitle: '此邀请已被拒绝', usedTitle: '此邀请已被使用',
+    wrongAccountTitle: '此邀请发给了另一个邮箱地址', wrongAccountBody: '你当前以 {{email}} 登录。邀请发送到了另一个地址：请使用拥有该地址的账户登录。',
+    switchAccount: '使用其他账户登录', unconfirmedTitle: '请先确认邮箱', alreadyTitle: '你已经是该团队的成员', limitTitle: '你已加入 10 个团队',
+    seatsTitle: '该团队没有空闲席位', goTeams: '前往我的团队',
+  },
+  onboarding: {
+    title: '加入或创建团队', body: '团队成员共享集合和设置。你也可以稍后在“团队”页面中操作。', create: '创建团队', skip: '前往设置',
+    created: '团队 {{name}} 已创建。', openTeam: '打开团队',
+  },
+  errors: {
+    last_admin: '团队必须至少保留一名管理员。请先让另一名成员成为管理员。',
+    permissionRoles: '服务器拒绝了此操作：只有拥有{{roles}}角色的成员才能执行。',
+    team_permission_denied: '服务器拒绝了此操作：你在该团队中的角色不允许执行此操作。',
+    no_seats_available: '该团队没有空闲席位（共 {{bought}} 个，成员占用 {{taken}} 个，待处理邀请预留 {{held}} 个）。管理员或账单管理员可以增加席位。',
+    seats_in_use: '成员占用了 {{taken}} 个付费席位：席位数不能少于此数。请先移除成员或修改其角色。',
+    team_slug_taken: '此团队网址已被占用，请换一个。',
+    team_slug_invalid: '团队网址由 3 到 48 个小写字母、数字或连字符组成，以字母或数字开头和结尾，且不能是保留词。',
+    team_limit_reached: '每个人最多可以加入 10 个团队。请先退出一个团队。',
+    email_not_confirmed: '请先确认你的邮箱地址：只有邮箱已确认的账户才能创建或加入团队。',
+    already_team_member: '此人已经是团队成员。',
+    already_invited: '此地址已有该团队的待处理邀请；请改为重新发送。',
+    invitation_email_mismatch: '此邀请发送到了另一个邮箱地址。请使用拥有该地址的账户登录。',
+    invitation_unknown: '此邀请链接无效：可能已被新的邀请替换。请向团队索取新的邀请。',
+    invitation_cancelled: '团队已取消此邀请。请向团队索取新的邀请。',
+    invitation_declined: '团队管理员拒绝了此邀请。',
+    invitation_used: '此邀请已被接受。每个邀请只能使用一次。',
+    not_found: '未找到：团队、成员或邀请可能已发生变化。请刷新页面。',
+    rate_limited: '尝试次数过多，请稍后再试。',
+  },
+}

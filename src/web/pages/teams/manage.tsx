@@ -1,0 +1,116 @@
+import { useEffect, useId, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { useParams } from 'react-router'
+import { api } from '../../api.ts'
+import { Button, Notice, useAction } from '../../components/ui.tsx'
+import { can, roleList, type ActivityEvent, type TeamRole } from './model.ts'
+import { Section, TeamHeader, TeamMissing, useTeam } from './team.tsx'
+import { formatDateTime, TeamError } from './widgets.tsx'
+import { TeamSettingsExtras } from './extras-settings.tsx'
+import './teams.css'
+
+export function TeamSettingsPage() {
+  const { t } = useTranslation()
+  const { slug = '' } = useParams()
+  const { data, error, load } = useTeam(slug)
+  useEffect(() => {
+    document.title = `${t('teams.settings.title')} · Latchkey`
+  }, [t])
+  if (error && !data) return <TeamMissing error={error} />
+  if (!data) return <p role="status" className="page">{t('teams.team.loading')}</p>
+  const admin = can(data.myRoles, 'change_settings')
+  return (
+    <div className="page teams">
+      <TeamHeader data={data} current="settings" />
+      {!admin ? <Notice tone="warning">{t('teams.settings.adminsOnly')}</Notice> : null}
+      <RenameSection slug={data.slug} name={data.name} disabled={!admin} reload={load} />
+      <TeamSettingsExtras data={data} reload={load} />
+    </div>
+  )
+}
+
+function RenameSection({ slug, name: current, disabled, reload }: { slug: string; name: string; disabled: boolean; reload: () => Promise<void> }) {
+  const { t } = useTranslation()
+  const [name, setName] = useState(current)
+  const [done, setDone] = useState<string | null>(null)
+  const id = useId()
+  const rename = useAction(async () => {
+    const res = await api<{ name: string }>('PATCH', `/teams/${slug}`, { name })
+    setDone(t('teams.settings.renamed', { name: res.name }))
+    await reload()
+  })
+  return (
+    <Section title={t('teams.settings.rename')}>
+      <form onSubmit={(e) => { e.preventDefault(); setDone(null); void rename.run() }} noValidate>
+        <div className="field">
+          <label htmlFor={`${id}-name`}>{t('teams.settings.name')}</label>
+          <input id={`${id}-name`} name="teamName" value={name} maxLength={100} disabled={disabled} onChange={(e) => setName(e.target.value)} aria-invalid={rename.error?.body.fields?.name ? true : undefined} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-slug`}>{t('teams.settings.slug')}</label>
+          <input id={`${id}-slug`} name="teamSlug" value={slug} readOnly aria-describedby={`${id}-slug-hint`} />
+          <p className="hint" id={`${id}-slug-hint`}>{t('teams.settings.slugFixed')}</p>
+        </div>
+        <TeamError error={rename.error} />
+        {done ? <Notice tone="success">{done}</Notice> : null}
+        {disabled ? null : <Button type="submit" busy={rename.busy}>{t('teams.settings.rename')}</Button>}
+      </form>
+    </Section>
+  )
+}
+
+function describeEvent(t: ReturnType<typeof useTranslation>['t'], event: ActivityEvent): string {
+  const d = event.details
+  const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '')
+  const roles = Array.isArray(d.to) && event.type === 'member.roles_changed' ? roleList(t, d.to as TeamRole[]) : ''
+  const key = `teams.activity.types.${event.type}`
+  const text = t(key, { email: str(d.email), username: str(d.username), from: str(d.from), to: str(d.to), roles, domain: str(d.domain), name: str(d.name) })
+  return text === key ? event.type : text
+}
+
+export function TeamActivityPage() {
+  const { t, i18n } = useTranslation()
+  const { slug = '' } = useParams()
+  const { data, error } = useTeam(slug)
+  const [events, setEvents] = useState<ActivityEvent[] | null>(null)
+  const [cursor, setCursor] = useState<string | null>(null)
+  const more = useAction(async (after?: string) => {
+    const page = await api<{ events: ActivityEvent[]; nextCursor: string | null }>('GET', `/teams/${encodeURIComponent(slug)}/activity?limit=25${after ? `&cursor=${encodeURIComponent(after)}` : ''}`)
+    setEvents((prev) => (after && prev ? [...prev, ...page.events] : page.events))
+    setCursor(page.nextCursor)
+  })
+  useEffect(() => {
+    document.title = `${t('teams.activity.title')} · Latchkey`
+  }, [t])
+  useEffect(() => {
+    void more.run()
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [slug])
+  if (error && !data) return <TeamMissing error={error} />
+  if (!data) return <p role="status" className="page">{t('teams.team.loading')}</p>
+  return (
+    <div className="page teams">
+      <TeamHeader data={data} current="activity" />
+      <Section title={t('teams.activity.title')} className="activity">
+        <TeamError error={more.error} />
+        {events === null ? (more.error ? null : <p role="status">{t('app.loading')}</p>) : events.length === 0 ? <p>{t('teams.activity.none')}</p> : (
+          <ol className="list activity-list">
+            {events.map((e) => (
+              <li key={e.id}>
+                <div className="grow">
+                  <strong>{describeEvent(t, e)}</strong>
+                  <p className="hint">
+                    <time dateTime={e.at}>{formatDateTime(e.at, i18n.language)}</time>
+                    {' · '}{t('teams.activity.by', { actor: e.actor?.username ?? t('teams.activity.system') })}
+                    {e.ip ? ` · ${t('teams.activity.from', { ip: e.ip })}` : ''}
+                  </p>
+                </div>
+              </li>
+            ))}
+          </ol>
+        )}
+        {cursor ? <Button variant="secondary" busy={more.busy} onClick={() => void more.run(cursor)}>{t('teams.activity.more')}</Button> : null}
+      </Section>
+    </div>
+  )
+}

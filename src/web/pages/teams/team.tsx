@@ -1,0 +1,451 @@
+import { useCallback, useEffect, useId, useState, type ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import { Link, useNavigate, useParams } from 'react-router'
+import { api, ApiError } from '../../api.ts'
+import { useSession } from '../../components/session.tsx'
+import { Button, Notice, useAction } from '../../components/ui.tsx'
+import { can, emailsIn, TEAM_ROLES, type Invitation, type Member, type TeamPageData, type TeamRole } from './model.ts'
+import { formatDate, RolePills, TeamError, TeamLogo } from './widgets.tsx'
+import { TeamExtras } from './extras.tsx'
+import './teams.css'
+
+/** Largest batch one request may carry (MAX_INVITATIONS_PER_REQUEST in src/teams/invitations.ts). */
+const MAX_PER_REQUEST = 50
+
+export function useTeam(slug: string) {
+  const [data, setData] = useState<TeamPageData | null>(null)
+  const [error, setError] = useState<ApiError | null>(null)
+  const load = useCallback(async () => {
+    try {
+      setData(await api<TeamPageData>('GET', `/teams/${encodeURIComponent(slug)}`))
+      setError(null)
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, { code: 'client_error', message: String(err) }))
+    }
+  }, [slug])
+  useEffect(() => {
+    setData(null)
+    void load()
+  }, [load])
+  return { data, error, load }
+}
+
+/** Section with a heading tied to it (a named region for screen readers). */
+export function Section({ title, children, className = '' }: { title: string; children: ReactNode; className?: string }) {
+  const id = useId()
+  return (
+    <section className={`card ${className}`} aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  )
+}
+
+export function TeamMissing({ error }: { error: ApiError }) {
+  const { t } = useTranslation()
+  return (
+    <div className="page teams">
+      <h1>{error.status === 404 ? t('errors.notFoundTitle') : t('errors.generic')}</h1>
+      <div className="card">
+        {error.status === 404 ? <p>{t('teams.team.notFound')}</p> : <TeamError error={error} />}
+        <Link to="/teams">{t('teams.team.backToTeams')}</Link>
+      </div>
+    </div>
+  )
+}
+
+export function TeamHeader({ data, current }: { data: Pick<TeamPageData, 'slug' | 'name' | 'myRoles' | 'logoUrl'>; current: 'team' | 'settings' | 'activity' }) {
+  const { t } = useTranslation()
+  const links = [
+    { key: 'team', to: `/teams/${data.slug}`, label: data.name, show: true },
+    { key: 'settings', to: `/teams/${data.slug}/settings`, label: t('teams.team.settings'), show: can(data.myRoles, 'change_settings') },
+    { key: 'activity', to: `/teams/${data.slug}/activity`, label: t('teams.team.activity'), show: can(data.myRoles, 'read_activity') },
+  ].filter((l) => l.show)
+  return (
+    <header className="team-header">
+      <p className="hint"><Link to="/teams">{t('teams.team.backToTeams')}</Link></p>
+      <div className="team-title">
+        <TeamLogo name={data.name} url={data.logoUrl} size={48} />
+        <div>
+          <h1>{current === 'team' ? data.name : current === 'settings' ? t('teams.settings.title') : t('teams.activity.title')}</h1>
+          <p className="hint">/{data.slug} · {t('teams.team.yourRoles', { roles: '' })}<RolePills roles={data.myRoles} /></p>
+        </div>
+      </div>
+      {links.length > 1 ? (
+        <nav className="team-tabs" aria-label={data.name}>
+          {links.map((l) => <Link key={l.key} to={l.to} aria-current={l.key === current ? 'page' : undefined}>{l.label}</Link>)}
+        </nav>
+      ) : null}
+    </header>
+  )
+}
+
+export function TeamPage() {
+  const { t } = useTranslation()
+  const { slug = '' } = useParams()
+  const { data, error, load } = useTeam(slug)
+  useEffect(() => {
+    document.title = `${data?.name ?? t('teams.list.title')} · Latchkey`
+  }, [data?.name, t])
+  if (error && !data) return <TeamMissing error={error} />
+  if (!data) return <p role="status" className="page">{t('teams.team.loading')}</p>
+  return (
+    <div className="page teams">
+      <TeamHeader data={data} current="team" />
+      <MembersSection data={data} reload={load} />
+      <SeatsSection data={data} reload={load} />
+      {can(data.myRoles, 'invite_developers') ? <InviteSection data={data} reload={load} /> : null}
+      <InvitationsSection data={data} reload={load} />
+      <SuggestionsSection data={data} reload={load} />
+      <TeamExtras data={data} reload={load} />
+      <LeaveSection data={data} />
+    </div>
+  )
+}
+
+interface SectionProps { data: TeamPageData; reload: () => Promise<void> }
+
+function displayName(m: Pick<Member, 'displayName' | 'username'>): string {
+  return m.displayName || m.username
+}
+
+function MembersSection({ data, reload }: SectionProps) {
+  const { t, i18n } = useTranslation()
+  const { me } = useSession()
+  const [editing, setEditing] = useState<string | null>(null)
+  const [removing, setRemoving] = useState<Member | null>(null)
+  const [done, setDone] = useState<string | null>(null)
+  const remove = useAction(async (member: Member) => {
+    await api('DELETE', `/teams/${data.slug}/members/${member.accountId}`)
+    setRemoving(null)
+    setDone(t('teams.members.removed', { name: displayName(member) }))
+    await reload()
+  })
+  const admins = data.members.filter((m) => m.roles.includes('admin')).length
+  return (
+    <Section title={t('teams.members.title')}>
+      {done ? <Notice tone="success">{done}</Notice> : null}
+      <ul className="list members">
+        {data.members.map((m) => {
+          const name = displayName(m)
+          const isMe = m.accountId === me?.id
+          return (
+            <li key={m.accountId} className="member" data-username={m.username}>
+              <div className="member-main">
+                <div className="grow">
+                  <strong>{name}</strong> <span className="hint">@{m.username}{isMe ? ` (${t('teams.members.you')})` : ''}</span>
+                  <div><RolePills roles={m.roles} />{m.supportMember ? <span className="hint"> · {t('teams.members.support')}</span> : null}</div>
+                  <span className="hint">{t('teams.members.joined', { date: formatDate(m.joinedAt, i18n.language) })}</span>
+                </div>
+                <div className="actions">
+                  {can(data.myRoles, 'assign_billing_role') ? (
+                    <Button variant="secondary" aria-expanded={editing === m.accountId} aria-label={t('teams.members.editRolesOf', { name })} onClick={() => { setDone(null); setEditing(editing === m.accountId ? null : m.accountId) }}>
+                      {t('teams.members.editRoles')}
+                    </Button>
+                  ) : null}
+                  {can(data.myRoles, 'manage_members') && !isMe ? (
+                    <Button variant="danger" aria-label={t('teams.members.removeOf', { name })} onClick={() => { setDone(null); remove.setError(null); setRemoving(m) }}>{t('teams.members.remove')}</Button>
+                  ) : null}
+                </div>
+              </div>
+              {editing === m.accountId ? (
+                <RoleEditor
+                  data={data} member={m} onlyAdmin={admins === 1 && m.roles.includes('admin')}
+                  onDone={async () => { setEditing(null); setDone(t('teams.members.rolesSaved')); await reload() }}
+                  onCancel={() => setEditing(null)}
+                />
+              ) : null}
+              {removing?.accountId === m.accountId ? (
+                <div className="confirm" role="group" aria-label={t('teams.members.removeOf', { name })}>
+                  <p>{t('teams.members.removeConfirm', { name })}</p>
+                  <TeamError error={remove.error} />
+                  <Button variant="danger" busy={remove.busy} onClick={() => void remove.run(m)}>{t('teams.members.removeYes')}</Button>{' '}
+                  <Button variant="secondary" onClick={() => setRemoving(null)}>{t('app.cancel')}</Button>
+                </div>
+              ) : null}
+            </li>
+          )
+        })}
+      </ul>
+    </Section>
+  )
+}
+
+/**
+ * Several roles per member, at least one. An Admin changes any role; a Billing member only the
+ * Billing role (the other boxes are disabled); the only Admin's Admin box stays ticked.
+ */
+function RoleEditor({ data, member, onlyAdmin, onDone, onCancel }: { data: TeamPageData; member: Member; onlyAdmin: boolean; onDone: () => Promise<void>; onCancel: () => void }) {
+  const { t } = useTranslation()
+  const [roles, setRoles] = useState<TeamRole[]>(member.roles)
+  const [touched, setTouched] = useState(false)
+  const legendId = useId()
+  const save = useAction(async () => {
+    await api('PUT', `/teams/${data.slug}/members/${member.accountId}/roles`, { roles })
+    await onDone()
+  })
+  const admin = can(data.myRoles, 'manage_members')
+  const empty = roles.length === 0
+  return (
+    <form className="role-editor" onSubmit={(e) => { e.preventDefault(); setTouched(true); if (!empty) void save.run() }} noValidate>
+      <fieldset aria-describedby={`${legendId}-notes`}>
+        <legend id={legendId}>{t('teams.members.rolesOf', { name: displayName(member) })}</legend>
+        {TEAM_ROLES.map((role) => {
+          const locked = (!admin && role !== 'billing') || (role === 'admin' && onlyAdmin && roles.includes('admin'))
+          return (
+            <div className="checkbox role-choice" key={role}>
+              <input
+                id={`${legendId}-${role}`} type="checkbox" name={`role-${role}`} checked={roles.includes(role)} disabled={locked} aria-describedby={`${legendId}-${role}-hint`}
+                onChange={(e) => setRoles(e.target.checked ? TEAM_ROLES.filter((r) => r === role || roles.includes(r)) : roles.filter((r) => r !== role))}
+              />
+              <div>
+                <label htmlFor={`${legendId}-${role}`}>{t(`teams.roles.${role}`)}</label>
+                <p className="hint" id={`${legendId}-${role}-hint`}>{t(`teams.roleHints.${role}`)}</p>
+              </div>
+            </div>
+          )
+        })}
+        <div id={`${legendId}-notes`}>
+          {onlyAdmin ? <p className="hint">{t('teams.members.lastAdmin')}</p> : null}
+          {!admin ? <p className="hint">{t('teams.members.billingOnly')}</p> : null}
+          {empty && touched ? <p className="field-error">{t('teams.members.atLeastOne')}</p> : null}
+        </div>
+      </fieldset>
+      <TeamError error={save.error} />
+      <Button type="submit" busy={save.busy}>{t('teams.members.saveRoles')}</Button>{' '}
+      <Button type="button" variant="secondary" onClick={onCancel}>{t('app.cancel')}</Button>
+    </form>
+  )
+}
+
+function SeatsSection({ data, reload }: SectionProps) {
+  const { t } = useTranslation()
+  const [seats, setSeats] = useState(String(data.seats.bought))
+  const [saved, setSaved] = useState(false)
+  const inputId = useId()
+  const save = useAction(async () => {
+    await api('PUT', `/teams/${data.slug}/seats`, { seats: Number(seats) })
+    setSaved(true)
+    await reload()
+  })
+  const s = data.seats
+  const used = s.takenByMembers + s.heldByInvitations
+  return (
+    <Section title={t('teams.seats.title')} className="seats">
+      <p><strong>{t('teams.seats.summary', { used, bought: s.bought })}</strong></p>
+      <meter min={0} max={Math.max(s.bought, used)} value={used} aria-label={t('teams.seats.summary', { used, bought: s.bought })} />
+      <ul className="plain">
+        <li>{t('teams.seats.members', { count: s.takenByMembers })}</li>
+        <li>{t('teams.seats.held', { count: s.heldByInvitations })}</li>
+        <li>{t('teams.seats.available', { count: s.available })}</li>
+        <li>{t('teams.seats.support', { count: s.supportMembers, free: s.freeSupportMembers })}</li>
+      </ul>
+      {can(data.myRoles, 'change_seats') ? (
+        <form className="inline-form" onSubmit={(e) => { e.preventDefault(); setSaved(false); void save.run() }} noValidate>
+          <div className="field">
+            <label htmlFor={inputId}>{t('teams.seats.set')}</label>
+            <input id={inputId} name="seats" type="number" min={1} max={10000} inputMode="numeric" value={seats} onChange={(e) => setSeats(e.target.value)} aria-describedby={`${inputId}-hint`} aria-invalid={save.error?.body.fields?.seats ? true : undefined} />
+            <p className="hint" id={`${inputId}-hint`}>{t('teams.seats.hint')}</p>
+          </div>
+          <TeamError error={save.error} />
+          {saved ? <Notice tone="success">{t('teams.seats.saved')}</Notice> : null}
+          <Button type="submit" busy={save.busy}>{t('teams.seats.save')}</Button>
+        </form>
+      ) : s.available <= 0 ? <p className="hint">{t('teams.seats.whoAdds')}</p> : null}
+    </Section>
+  )
+}
+
+/** Invite by email: one or many addresses, typed or read from a CSV file, with chosen roles. */
+function InviteSection({ data, reload }: SectionProps) {
+  const { t } = useTranslation()
+  const [text, setText] = useState('')
+  const [roles, setRoles] = useState<TeamRole[]>(['developer'])
+  const [csvNote, setCsvNote] = useState<string | null>(null)
+  const [result, setResult] = useState<{ sent: number; suggested: number } | null>(null)
+  const [localError, setLocalError] = useState<string | null>(null)
+  const id = useId()
+  const admin = can(data.myRoles, 'invite_any_role')
+  const suggestion = !admin && !(roles.length === 1 && roles[0] === 'developer')
+  const emails = emailsIn(text)
+  const send = useAction(async () => {
+    const res = await api<{ invitations: Invitation[]; suggestions: Invitation[] }>('POST', `/teams/${data.slug}/invitations`, { emails, roles })
+    setResult({ sent: res.invitations.length, suggested: res.suggestions.length })
+    setText('')
+    setCsvNote(null)
+    await reload()
+  })
+  // Which address each field error points at: `emails.3` is the fourth address sent.
+  const problems = Object.entries(send.error?.body.fields ?? {})
+    .filter(([field]) => field.startsWith('emails.'))
+    .map(([field, reason]) => ({ email: emails[Number(field.slice(7))] ?? field, reason: ['already_member', 'already_invited', 'invalid'].includes(reason) ? reason : 'invalid' }))
+  async function readCsv(file: File) {
+    const found = emailsIn(await file.text())
+    setCsvNote(found.length ? t('teams.invite.csvAdded', { count: found.length, file: file.name }) : t('teams.invite.csvNone', { file: file.name }))
+    if (found.length) setText((prev) => emailsIn(`${prev}\n${found.join('\n')}`).join('\n'))
+  }
+  return (
+    <Section title={t('teams.invite.title')} className="invite">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault()
+          setResult(null)
+          setLocalError(emails.length === 0 ? t('teams.invite.noEmails') : emails.length > MAX_PER_REQUEST ? t('teams.invite.tooMany', { max: MAX_PER_REQUEST }) : roles.length === 0 ? t('teams.members.atLeastOne') : null)
+          if (emails.length && emails.length <= MAX_PER_REQUEST && roles.length) void send.run()
+        }}
+        noValidate
+      >
+        <div className="field">
+          <label htmlFor={`${id}-emails`}>{t('teams.invite.emails')}</label>
+          <textarea id={`${id}-emails`} name="inviteEmails" rows={3} value={text} onChange={(e) => setText(e.target.value)} aria-describedby={`${id}-emails-hint`} aria-invalid={problems.length ? true : undefined} />
+          <p className="hint" id={`${id}-emails-hint`}>{t('teams.invite.emailsHint')}</p>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-csv`}>{t('teams.invite.csv')}</label>
+          <input id={`${id}-csv`} type="file" name="inviteCsv" accept=".csv,text/csv,text/plain" aria-describedby={`${id}-csv-hint`} onChange={(e) => { const f = e.target.files?.[0]; if (f) void readCsv(f); e.target.value = '' }} />
+          <p className="hint" id={`${id}-csv-hint`}>{csvNote ?? t('teams.invite.csvHint')}</p>
+        </div>
+        <fieldset>
+          <legend>{t('teams.invite.roles')}</legend>
+          {TEAM_ROLES.map((role) => (
+            <div className="checkbox role-choice" key={role}>
+              <input id={`${id}-${role}`} type="checkbox" name={`invite-role-${role}`} checked={roles.includes(role)} onChange={(e) => setRoles(e.target.checked ? TEAM_ROLES.filter((r) => r === role || roles.includes(r)) : roles.filter((r) => r !== role))} />
+              <label htmlFor={`${id}-${role}`}>{t(`teams.roles.${role}`)}</label>
+            </div>
+          ))}
+          {!admin ? <p className="hint">{t('teams.invite.suggestionHint')}</p> : null}
+        </fieldset>
+        {localError ? <p className="form-error" role="alert">{localError}</p> : null}
+        {problems.length ? (
+          <div className="form-error" role="alert">
+            <p>{t('teams.invite.problems')}</p>
+            <ul>{problems.map((p) => <li key={p.email}>{p.email}: {t(`teams.invite.problem.${p.reason}`)}</li>)}</ul>
+          </div>
+        ) : <TeamError error={send.error} />}
+        {result ? (
+          <Notice tone="success">
+            {result.sent ? t('teams.invite.sent', { count: result.sent }) : null}{result.sent && result.suggested ? ' ' : null}
+            {result.suggested ? t('teams.invite.suggested', { count: result.suggested }) : null}
+          </Notice>
+        ) : null}
+        <Button type="submit" busy={send.busy}>{suggestion ? t('teams.invite.suggest') : t('teams.invite.submit')}</Button>
+      </form>
+    </Section>
+  )
+}
+
+function InvitationsSection({ data, reload }: SectionProps) {
+  const { t, i18n } = useTranslation()
+  const [done, setDone] = useState<string | null>(null)
+  const resend = useAction(async (inv: Invitation) => {
+    await api('POST', `/teams/${data.slug}/invitations/${inv.id}/resend`)
+    setDone(t('teams.invitations.resent', { email: inv.email }))
+    await reload()
+  })
+  const cancel = useAction(async (inv: Invitation) => {
+    await api('DELETE', `/teams/${data.slug}/invitations/${inv.id}`)
+    setDone(t('teams.invitations.cancelled', { email: inv.email }))
+    await reload()
+  })
+  const manage = can(data.myRoles, 'manage_invitations')
+  return (
+    <Section title={t('teams.invitations.title')} className="invitations">
+      {done ? <Notice tone="success">{done}</Notice> : null}
+      <TeamError error={resend.error ?? cancel.error} />
+      {data.invitations.length === 0 ? <p>{t('teams.invitations.none')}</p> : (
+        <ul className="list">
+          {data.invitations.map((inv) => (
+            <li key={inv.id} data-email={inv.email}>
+              <div className="grow">
+                <strong className="email">{inv.email}</strong>
+                <div><RolePills roles={inv.roles} /></div>
+                <span className="hint">
+                  {inv.invitedBy ? `${t('teams.invitations.invitedBy', { name: inv.invitedBy })} · ` : ''}
+                  {inv.sentAt ? t('teams.invitations.sent', { date: formatDate(inv.sentAt, i18n.language) }) : t('teams.invitations.notSent')}
+                </span>
+              </div>
+              {manage ? (
+                <div className="actions">
+                  <Button variant="secondary" busy={resend.busy} aria-label={t('teams.invitations.resendOf', { email: inv.email })} onClick={() => { setDone(null); void resend.run(inv) }}>{t('teams.invitations.resend')}</Button>
+                  <Button variant="danger" busy={cancel.busy} aria-label={t('teams.invitations.cancelOf', { email: inv.email })} onClick={() => { setDone(null); void cancel.run(inv) }}>{t('teams.invitations.cancel')}</Button>
+                </div>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  )
+}
+
+function SuggestionsSection({ data, reload }: SectionProps) {
+  const { t } = useTranslation()
+  const [done, setDone] = useState<string | null>(null)
+  const approve = useAction(async (inv: Invitation) => {
+    await api('POST', `/teams/${data.slug}/suggestions/${inv.id}/approve`)
+    setDone(t('teams.suggestions.approved', { email: inv.email }))
+    await reload()
+  })
+  const decline = useAction(async (inv: Invitation) => {
+    await api('POST', `/teams/${data.slug}/suggestions/${inv.id}/decline`)
+    setDone(t('teams.suggestions.declined', { email: inv.email }))
+    await reload()
+  })
+  const manage = can(data.myRoles, 'manage_invitations')
+  if (data.suggestions.length === 0 && !done) return null
+  return (
+    <Section title={t('teams.suggestions.title')} className="suggestions">
+      {done ? <Notice tone="success">{done}</Notice> : null}
+      {!manage ? <p className="hint">{t('teams.suggestions.adminsDecide')}</p> : null}
+      <TeamError error={approve.error ?? decline.error} />
+      {data.suggestions.length === 0 ? <p>{t('teams.suggestions.none')}</p> : (
+        <ul className="list">
+          {data.suggestions.map((inv) => (
+            <li key={inv.id} data-email={inv.email}>
+              <div className="grow">
+                <strong className="email">{inv.email}</strong>
+                <div><RolePills roles={inv.roles} /></div>
+                {inv.invitedBy ? <span className="hint">{t('teams.suggestions.by', { name: inv.invitedBy })}</span> : null}
+              </div>
+              {manage ? (
+                <div className="actions">
+                  <Button busy={approve.busy} aria-label={t('teams.suggestions.approveOf', { email: inv.email })} onClick={() => { setDone(null); void approve.run(inv) }}>{t('teams.suggestions.approve')}</Button>
+                  <Button variant="secondary" busy={decline.busy} aria-label={t('teams.suggestions.declineOf', { email: inv.email })} onClick={() => { setDone(null); void decline.run(inv) }}>{t('teams.suggestions.decline')}</Button>
+                </div>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  )
+}
+
+function LeaveSection({ data }: { data: TeamPageData }) {
+  const { t } = useTranslation()
+  const navigate = useNavigate()
+  const [confirming, setConfirming] = useState(false)
+  const leave = useAction(async () => {
+    const res = await api<{ teamDeleted: boolean }>('POST', `/teams/${data.slug}/leave`)
+    navigate('/teams', { state: { notice: res.teamDeleted ? t('teams.leave.deleted', { name: data.name }) : t('teams.leave.left', { name: data.name }) } })
+  })
+  const lastMember = data.members.length === 1
+  const onlyAdmin = !lastMember && data.myRoles.includes('admin') && data.members.filter((m) => m.roles.includes('admin')).length === 1
+  return (
+    <Section title={t('teams.leave.title')} className="leave">
+      <p>{t('teams.leave.body')}</p>
+      {lastMember ? <p><strong>{t('teams.leave.lastMember')}</strong></p> : null}
+      {onlyAdmin ? <p className="hint" id="leave-last-admin">{t('teams.leave.lastAdmin')}</p> : null}
+      {confirming ? (
+        <div className="confirm" role="group" aria-label={t('teams.leave.confirm', { name: data.name })}>
+          <p>{t('teams.leave.confirm', { name: data.name })}</p>
+          <TeamError error={leave.error} />
+          <Button variant="danger" busy={leave.busy} onClick={() => void leave.run()}>{t('teams.leave.yes')}</Button>{' '}
+          <Button variant="secondary" onClick={() => setConfirming(false)}>{t('app.cancel')}</Button>
+        </div>
+      ) : (
+        <Button variant="danger" disabled={onlyAdmin} aria-describedby={onlyAdmin ? 'leave-last-admin' : undefined} onClick={() => setConfirming(true)}>{t('teams.leave.button')}</Button>
+      )}
+    </Section>
+  )
+}

@@ -1,0 +1,203 @@
+/**
+ * Teams in real Chromium, on SQLite and PostgreSQL: create a team, invite by email, accept from
+ * the caught email's link in a second browser context, change roles, check what a Developer
+ * sees (and that the API refuses the rest), remove a member, leave.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { DIALECTS } from './helpers/databases.ts'
+import { launchChromium } from './helpers/browser.ts'
+import { signedUpUser, type TestApp } from './helpers/app.ts'
+import { listeningApp } from './helpers/web.ts'
+
+let browser: Browser
+beforeAll(async () => {
+  browser = await launchChromium()
+})
+afterAll(async () => {
+  await browser?.close()
+})
+
+async function newPage(): Promise<Page> {
+  const context: BrowserContext = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } })
+  const page = await context.newPage()
+  page.setDefaultTimeout(15_000)
+  onTestFinished(async ({ task }) => {
+    if (task.result?.state === 'fail') {
+      const file = `/tmp/latchkey-teams-failure-${Date.now()}.png`
+      await page.screenshot({ path: file, fullPage: true }).catch(() => {})
+      const text = await page.locator('main').innerText({ timeout: 1000 }).catch(() => '')
+      console.error(`failing page ${page.url()}: ${text.replace(/\s+/g, ' ').slice(0, 600)} (screenshot: ${file})`)
+    }
+    await context.close()
+  })
+  return page
+}
+
+async function signIn(page: Page, base: string, login: string, password: string, path = '/signin') {
+  await page.goto(`${base}${path}`)
+  await page.getByLabel('Email or username').fill(login)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+}
+
+/** The invitation email's link, as the person would click it. */
+async function invitationLink(t: TestApp, email: string, nth = 1): Promise<string> {
+  await expect.poll(() => t.smtp.messagesTo(email).filter((m) => /invited you/.test(m.subject)).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(nth)
+  const mail = t.smtp.messagesTo(email).filter((m) => /invited you/.test(m.subject))[nth - 1]
+  const link = /(https?:\/\/\S+\/invitations\/accept#token=[A-Za-z0-9_-]{43})/.exec(mail.text)?.[1]
+  if (!link) throw new Error(`no invitation link in: ${mail.text}`)
+  return link
+}
+
+/** Calls the API from inside the page (same origin, the page's own cookie), as a script on it could. */
+async function fetchFromPage(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; code?: string }> {
+  return page.evaluate(async ({ method, path, body }) => {
+    const res = await fetch(`/api/v1${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+    const text = await res.text()
+    return { status: res.status, code: text ? JSON.parse(text).error?.code : undefined }
+  }, { method, path, body })
+}
+
+describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
+  it('create, invite, accept, change roles, Developer limits, remove and leave', async () => {
+    const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
+    const [alice, bob, carol] = [await signedUpUser(t), await signedUpUser(t), await signedUpUser(t)]
+    const slug = `engines-${Math.random().toString(36).slice(2, 7)}`
+
+    // The Admin creates a team from the avatar menu's Teams page; the URL is checked as typed.
+    const admin = await newPage()
+    await signIn(admin, t.base, alice.email, alice.password)
+    await admin.getByRole('heading', { name: 'Settings' }).waitFor()
+    await admin.getByRole('button', { name: 'Account menu' }).click()
+    await admin.getByRole('menuitem', { name: 'Teams' }).click()
+    await admin.getByText('You are not in a team yet.').waitFor()
+    await admin.getByLabel('Team name').fill('Analytical Engines')
+    await expect.poll(() => admin.getByLabel('Team URL').inputValue()).toBe('analytical-engines')
+    await admin.getByLabel('Team URL').fill('ab')
+    await admin.getByText('At least 3 characters.').waitFor()
+    await admin.getByLabel('Team URL').fill('settings')
+    await admin.getByText('This word is reserved').waitFor()
+    expect(await admin.getByRole('button', { name: 'Create team' }).isDisabled()).toBe(true)
+    await admin.getByLabel('Team URL').fill(slug)
+    await admin.getByText(`/teams/${slug}`).waitFor()
+    await admin.getByRole('button', { name: 'Create team' }).click()
+    await admin.getByRole('link', { name: 'Open the team' }).click()
+    await admin.getByRole('heading', { name: 'Analytical Engines', level: 1 }).waitFor()
+
+    // Seats for two Developers, then invite both at once.
+    await admin.getByLabel('Number of paid seats').fill('3')
+    await admin.getByRole('button', { name: 'Set seats' }).click()
+    await admin.getByText('Seats updated.').waitFor()
+    await admin.getByLabel('Email addresses').fill(`${bob.email}, ${carol.email}`)
+    await admin.getByRole('button', { name: 'Send invitations' }).click()
+    await admin.getByText('Invitations sent to 2 addresses.').waitFor()
+    await admin.locator('.invitations li', { hasText: bob.email }).waitFor()
+    await admin.getByText('2 of 3 paid seats used').waitFor()
+
+    // The link opened by the wrong account says so clearly.
+    const bobLink = await invitationLink(t, bob.email)
+    await admin.goto(bobLink)
+    await admin.getByRole('button', { name: 'Accept invitation' }).click()
+    await admin.getByRole('heading', { name: 'This invitation is for another email address' }).waitFor()
+
+    // Bob opens the link signed out, signs in, comes back and accepts.
+    const member = await newPage()
+    await member.goto(bobLink)
+    await member.getByRole('heading', { name: 'Team invitation' }).waitFor()
+    // The token leaves the address bar (and history) at once.
+    await expect.poll(() => member.url()).toBe(`${t.base}/invitations/accept`)
+    await member.getByRole('main').getByRole('link', { name: 'Sign in' }).click()
+    await member.getByLabel('Email or username').fill(bob.email)
+    await member.getByLabel('Password').fill(bob.password)
+    await member.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await member.getByRole('button', { name: 'Accept invitation' }).click()
+    await member.getByRole('heading', { name: 'Welcome to Analytical Engines' }).waitFor()
+    await member.getByText('You joined as Developer.').waitFor()
+    // The same link again (a fresh page load, as from the email): already used.
+    await member.goto(`${t.base}/teams`)
+    await member.goto(bobLink)
+    await member.getByRole('button', { name: 'Accept invitation' }).click()
+    await member.getByRole('heading', { name: 'This invitation was already used' }).waitFor()
+    // Carol accepts through the API.
+    const carolToken = /#token=([A-Za-z0-9_-]{43})/.exec(await invitationLink(t, carol.email))![1]
+    expect((await carol.client.post('/api/v1/invitations/accept', { token: carolToken })).status).toBe(200)
+
+    // The Admin changes Bob's roles; the only Admin's own Admin role is locked.
+    await admin.goto(`${t.base}/teams/${slug}`)
+    const bobRow = admin.locator('li.member', { hasText: `@${bob.username}` })
+    await bobRow.waitFor()
+    await admin.locator('li.member', { hasText: `@${carol.username}` }).waitFor()
+    await admin.getByRole('button', { name: `Change roles of ${alice.username}` }).click()
+    const aliceRow = admin.locator('li.member', { hasText: `@${alice.username}` })
+    expect(await aliceRow.getByRole('checkbox', { name: 'Admin', exact: true }).isDisabled()).toBe(true)
+    await aliceRow.getByText('The team’s only Admin keeps the Admin role.').waitFor()
+    await aliceRow.getByRole('button', { name: 'Cancel' }).click()
+    await admin.getByRole('button', { name: `Change roles of ${bob.username}` }).click()
+    await bobRow.getByRole('checkbox', { name: 'Developer', exact: true }).uncheck()
+    await bobRow.getByRole('button', { name: 'Save roles' }).click()
+    await bobRow.getByText('Choose at least one role.').waitFor()
+    await bobRow.getByRole('checkbox', { name: 'Community Manager', exact: true }).check()
+    await bobRow.getByRole('button', { name: 'Save roles' }).click()
+    await admin.getByText('Roles saved.').waitFor()
+    await bobRow.locator('.pill', { hasText: 'Community Manager' }).waitFor()
+    await admin.getByRole('button', { name: `Change roles of ${bob.username}` }).click()
+    await bobRow.getByRole('checkbox', { name: 'Community Manager', exact: true }).uncheck()
+    await bobRow.getByRole('checkbox', { name: 'Developer', exact: true }).check()
+    await bobRow.getByRole('button', { name: 'Save roles' }).click()
+    await expect.poll(() => bobRow.locator('.pill').allTextContents()).toEqual(['Developer'])
+
+    // As a Developer: what the role does not allow is absent, and the API refuses it.
+    await member.goto(`${t.base}/teams/${slug}`)
+    await member.getByRole('heading', { name: 'Analytical Engines', level: 1 }).waitFor()
+    await member.getByRole('heading', { name: 'Invite people' }).waitFor()
+    await member.getByText('An invitation with any other role becomes a suggestion').waitFor()
+    for (const name of [/^Change roles of/, /^Remove /, /^Re-send/, /^Cancel the invitation/, /^Set seats$/]) {
+      expect(await member.getByRole('button', { name }).count(), String(name)).toBe(0)
+    }
+    for (const name of ['Team settings', 'Activity log']) expect(await member.getByRole('link', { name }).count(), name).toBe(0)
+    expect(await member.getByLabel('Number of paid seats').count()).toBe(0)
+    const carolId = carol.accountId
+    const refusals = await Promise.all([
+      fetchFromPage(member, 'PATCH', `/teams/${slug}`, { name: 'Taken over' }),
+      fetchFromPage(member, 'PUT', `/teams/${slug}/seats`, { seats: 9 }),
+      fetchFromPage(member, 'PUT', `/teams/${slug}/members/${carolId}/roles`, { roles: ['admin'] }),
+      fetchFromPage(member, 'DELETE', `/teams/${slug}/members/${carolId}`),
+      fetchFromPage(member, 'GET', `/teams/${slug}/activity`),
+    ])
+    expect(refusals).toEqual(Array(5).fill({ status: 403, code: 'team_permission_denied' }))
+    // Opening the activity log by its address shows the server's refusal in words.
+    await member.goto(`${t.base}/teams/${slug}/activity`)
+    await member.getByText('Refused by the server: only a member with the Admin or Community Manager role can do this.').waitFor()
+    // A Developer's invitation of an Admin becomes a suggestion the Admin declines.
+    await member.goto(`${t.base}/teams/${slug}`)
+    await member.getByLabel('Email addresses').fill('someone@example.org')
+    const inviteForm = member.locator('section.invite')
+    await inviteForm.getByRole('checkbox', { name: 'Admin', exact: true }).check()
+    await inviteForm.getByRole('button', { name: 'Suggest to the Admins' }).click()
+    await member.getByText('1 invitation waits for an Admin’s approval.').waitFor()
+    await admin.reload()
+    await admin.getByRole('button', { name: 'Decline the invitation to someone@example.org' }).click()
+    await admin.getByText('The suggestion to invite someone@example.org was declined.').waitFor()
+
+    // The Admin removes Carol; her access ends at once.
+    await admin.getByRole('button', { name: `Remove ${carol.username}` }).click()
+    await admin.getByRole('button', { name: 'Remove from team' }).click()
+    await admin.getByText(`${carol.username} was removed from the team.`).waitFor()
+    expect(await admin.locator('li.member', { hasText: `@${carol.username}` }).count()).toBe(0)
+    expect((await carol.client.get(`/api/v1/teams/${slug}`)).status).toBe(404)
+
+    // Bob leaves.
+    await member.getByRole('button', { name: 'Leave team' }).click()
+    await member.getByRole('button', { name: 'Yes, leave' }).click()
+    await member.getByText('You left Analytical Engines.').waitFor()
+    expect(new URL(member.url()).pathname).toBe('/teams')
+    await member.getByText('You are not in a team yet.').waitFor()
+
+    // The activity log shows all of it to the Admin.
+    await admin.getByRole('link', { name: 'Activity log' }).click()
+    await admin.getByText(`${bob.username} left`).waitFor()
+    await admin.getByText(`${carol.username} was removed`).waitFor()
+    await admin.getByText(`Roles of ${bob.username} changed to Developer`).waitFor()
+  })
+})
