@@ -14,6 +14,7 @@ import { person, type TestApp } from './helpers/app.ts'
 import { independentTotp } from './helpers/totp.ts'
 import { tokenFrom } from './helpers/smtp.ts'
 import { listeningApp } from './helpers/web.ts'
+import { seedTeamPages, TEAM_PAGES } from './helpers/team-pages.ts'
 
 // `npm run screenshots` refreshes the committed pictures; a plain test run keeps its own copy aside.
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve(import.meta.dirname, '../docs/screenshots') : path.join(os.tmpdir(), 'latchkey-screenshots')
@@ -58,6 +59,7 @@ beforeAll(async () => {
   secretForTwoFactor = (await c2.post('/api/v1/me/two-factor', { password: twoFactor.password })).body.secret
   await c2.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secretForTwoFactor, t.clock.now()) })
   Object.assign(who, { twoFactorEmail: twoFactor.email, twoFactorPassword: twoFactor.password })
+  await seedTeamPages(t, who)
 }, 60_000)
 
 afterAll(async () => {
@@ -104,6 +106,7 @@ const PAGES: PageCase[] = [
       await page.locator('button.avatar').click()
     },
   },
+  ...TEAM_PAGES,
 ]
 
 async function contextFor(language: (typeof LANGUAGES)[number], signedIn: boolean, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page; foreign: string[] }> {

@@ -1,0 +1,63 @@
+/**
+ * The team pages for test/web.pages.test.ts (axe in both languages, screenshots): a team with
+ * members, a pending invitation and a suggestion, made through the real API. Names start with
+ * `teams-`, so `npx vitest run test/web.pages.test.ts -t teams-` runs only these.
+ */
+import type { Page } from 'playwright-core'
+import { expect } from 'vitest'
+import { signedUpUser, type TestApp } from './app.ts'
+import { tokenFrom } from './smtp.ts'
+
+export const TEAM_SLUG = 'analytical-engines'
+const FAKE_TOKEN = 'A'.repeat(43)
+
+export interface TeamPageCase {
+  name: string
+  path: string
+  ready: Record<'en' | 'zh-CN', RegExp>
+  signedIn?: boolean
+  phone?: boolean
+  before?: (page: Page) => Promise<void>
+}
+
+/** `who` (already signed up and confirmed) becomes the Admin of a team with a Developer, an invitation and a suggestion. */
+export async function seedTeamPages(t: TestApp, who: { email: string; password: string }): Promise<void> {
+  const admin = t.client()
+  expect((await admin.post('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
+  expect((await admin.post('/api/v1/teams', { name: 'Analytical Engines', slug: TEAM_SLUG })).status).toBe(201)
+  expect((await admin.put(`/api/v1/teams/${TEAM_SLUG}/seats`, { seats: 5 })).status).toBe(200)
+  const developer = await signedUpUser(t)
+  await developer.client.patch('/api/v1/me', { displayName: 'Charles Babbage' })
+  expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: [developer.email], roles: ['developer'] })).status).toBe(201)
+  const mail = await t.smtp.waitFor(developer.email, /invited you/)
+  expect((await developer.client.post('/api/v1/invitations/accept', { token: tokenFrom(mail) })).status).toBe(200)
+  expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['grace@example.org'], roles: ['developer', 'community_manager'] })).status).toBe(201)
+  expect((await developer.client.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['mary@example.org'], roles: ['admin'] })).status).toBe(201)
+}
+
+export const TEAM_PAGES: TeamPageCase[] = [
+  { name: 'teams-list', path: '/teams', signedIn: true, phone: true, ready: { en: /2 members/, 'zh-CN': /2 名成员/ } },
+  { name: 'teams-team', path: `/teams/${TEAM_SLUG}`, signedIn: true, phone: true, ready: { en: /Suggested invitations/, 'zh-CN': /建议的邀请/ } },
+  {
+    name: 'teams-roles', path: `/teams/${TEAM_SLUG}`, signedIn: true, ready: { en: /Save roles/, 'zh-CN': /保存角色/ },
+    before: async (page) => {
+      await page.locator('li.member').nth(1).locator('.actions button').first().click()
+    },
+  },
+  { name: 'teams-settings', path: `/teams/${TEAM_SLUG}/settings`, signedIn: true, ready: { en: /cannot be changed yet|Logo/, 'zh-CN': /暂时无法修改|标志/ } },
+  { name: 'teams-activity', path: `/teams/${TEAM_SLUG}/activity`, signedIn: true, phone: true, ready: { en: /Team created/, 'zh-CN': /创建了团队/ } },
+  { name: 'teams-invitation', path: `/invitations/accept#token=${FAKE_TOKEN}`, signedIn: true, ready: { en: /Accept invitation/, 'zh-CN': /接受邀请/ } },
+  {
+    name: 'teams-invitation-invalid', path: `/invitations/accept#token=${FAKE_TOKEN}`, signedIn: true, ready: { en: /This invitation is not valid/, 'zh-CN': /此邀请无效/ },
+    before: async (page) => {
+      await page.locator('main button').first().click()
+    },
+  },
+  { name: 'teams-invitation-signed-out', path: `/invitations/accept#token=${FAKE_TOKEN}`, ready: { en: /Create an account/, 'zh-CN': /创建账户/ } },
+  {
+    name: 'teams-onboarding', path: '/onboarding', signedIn: true, phone: true, ready: { en: /Join or create a team/, 'zh-CN': /加入或创建团队/ },
+    before: async (page) => {
+      await page.locator('form button[type=submit]').click()
+    },
+  },
+]
