@@ -59,6 +59,9 @@ export const ERROR_CATALOG = {
   image_invalid: { status: 400, message: 'This file is not a readable PNG or JPEG image.' },
   image_type_unsupported: { status: 415, message: 'Upload a PNG or JPEG image.' },
   image_too_large: { status: 413, message: 'The image is too large.' },
+  oauth_request_invalid: { status: 404, message: 'This sign-in request is unknown, was already answered, or belongs to another browser. Go back to the app and start again.' },
+  oauth_request_expired: { status: 410, message: 'This sign-in request expired. Go back to the app and start again.' },
+  oauth_consent_required: { status: 400, message: 'Allow this app access to your account first.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
   service_unavailable: { status: 503, message: 'The service is not ready.' },
 } as const satisfies Record<string, { status: number; message: string }>

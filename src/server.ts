@@ -26,6 +26,7 @@ import { teamRoutes } from './teams/routes.ts'
 import { inviteLinkRoutes } from './teams/invite-link-routes.ts'
 import { imageRoutes } from './images/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
+import { oauthRoutes } from './oauth/routes.ts'
 
 const VERSION = '0.1.0'
 
@@ -145,6 +146,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   inviteLinkRoutes(app, ctx)
   imageRoutes(app, ctx)
   auditRoutes(app, ctx)
+  await oauthRoutes(app, ctx)
   opsRoutes(app, ctx)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   const servePage = await registerWebApp(app)

@@ -37,6 +37,8 @@ export type AuditEventType =
   | 'team.joined'
   | 'team.left'
   | 'team.removed'
+  | 'oauth.app_session_ended'
+  | 'oauth.app_revoked'
 
 /** Who did it and from where; `operator` for the CLI. */
 export interface RequestMeta {

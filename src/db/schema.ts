@@ -249,6 +249,58 @@ export interface ImagesTable {
   created_at: number
 }
 
+/** oidc-provider's artifacts (see src/oauth/adapter.ts); payload is its JSON. */
+export interface OauthModelsTable {
+  model: string
+  id: string
+  payload: string
+  grant_id: string | null
+  user_code: string | null
+  uid: string | null
+  client_id: string | null
+  account_id: string | null
+  created_at: number
+  expires_at: number | null
+  consumed_at: number | null
+}
+
+export interface OauthSigningKeysTable {
+  kid: string
+  alg: string
+  public_jwk: string
+  private_jwk_encrypted: string
+  created_at: number
+  retired_at: number | null
+}
+
+export interface OauthClientsTable {
+  client_id: string
+  name: string
+  secret_hash: string
+  /** JSON array of exact redirect URIs. */
+  redirect_uris: string
+  first_party: number
+  created_at: number
+}
+
+export interface OauthConsentsTable {
+  account_id: string
+  client_id: string
+  /** Space-separated scopes the person allowed. */
+  scopes: string
+  granted_at: number
+  last_used_at: number
+}
+
+export interface OauthAppSessionsTable {
+  session_id: string
+  account_id: string
+  grant_id: string
+  client_id: string
+  device_name: string
+  created_at: number
+}
+
 export interface Database {
   accounts: AccountsTable
   sessions: SessionsTable
@@ -270,6 +322,11 @@ export interface Database {
   team_activity: TeamActivityTable
   team_invite_links: TeamInviteLinksTable
   images: ImagesTable
+  oauth_models: OauthModelsTable
+  oauth_signing_keys: OauthSigningKeysTable
+  oauth_clients: OauthClientsTable
+  oauth_consents: OauthConsentsTable
+  oauth_app_sessions: OauthAppSessionsTable
 }
 
 export type Db = Kysely<Database>

@@ -14,12 +14,14 @@ import { evictCachedSessions, listSessions, revokeAllSessions, revokeSession, ty
 import { disavowSignIn, signIn, signInSecondFactor, signInWithPasskey } from './signin.ts'
 import { reauthenticate } from './reauth.ts'
 import { AppError } from '../errors.ts'
+import { appSessionNames } from '../oauth/interactions.ts'
 
 const SessionView = Type.Object(
   {
     id: Type.String(),
     current: Type.Boolean(),
     kind: Type.String({ description: '`web` for browsers, `api` for apps and scripts.' }),
+    deviceName: Type.Optional(Type.String({ description: 'For an app signed in through OAuth: the name it gave (`device_name`).' })),
     browser: Type.String(),
     os: Type.String(),
     ip: Type.String(),
@@ -240,7 +242,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     preHandler: [signedIn],
   }, async (request) => {
     const { session, account } = authOf(request)
-    return { sessions: (await listSessions(ctx, account.id)).map((s) => sessionView(s, session.id)) }
+    const names = await appSessionNames(ctx, account.id)
+    return { sessions: (await listSessions(ctx, account.id)).map((s) => ({ ...sessionView(s, session.id), ...(names.has(s.id) ? { deviceName: names.get(s.id) } : {}) })) }
   })
 
   api.delete('/api/v1/me/sessions/:id', {

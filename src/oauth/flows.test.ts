@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import * as oauth from 'oauth4webapi'
+import { PUBLIC_URL, signedUpUser, testApp } from '../../test/helpers/app.ts'
+import { DIALECTS } from '../../test/helpers/databases.ts'
+import { approve, cliClient, discover, options, signInApp, startAuthorization, verifyWithJwks } from './test-oauth.ts'
+
+describe.each(DIALECTS)('OAuth 2.0 / OpenID Connect on %s', (dialect) => {
+  it('publishes discovery for PUBLIC_URL with code + PKCE S256 only', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    expect(as.issuer).toBe(PUBLIC_URL)
+    expect(as.authorization_endpoint).toBe(`${PUBLIC_URL}/oauth/auth`)
+    expect(as.token_endpoint).toBe(`${PUBLIC_URL}/oauth/token`)
+    expect(as.jwks_uri).toBe(`${PUBLIC_URL}/oauth/jwks`)
+    expect(as.userinfo_endpoint).toBe(`${PUBLIC_URL}/oauth/userinfo`)
+    expect(as.revocation_endpoint).toBe(`${PUBLIC_URL}/oauth/revoke`)
+    expect(as.device_authorization_endpoint).toBe(`${PUBLIC_URL}/oauth/device/auth`)
+    expect(as.response_types_supported).toEqual(['code'])
+    expect(as.code_challenge_methods_supported).toEqual(['S256'])
+    expect(as.grant_types_supported).not.toContain('implicit')
+    expect(as.grant_types_supported).not.toContain('password')
+    expect(as.id_token_signing_alg_values_supported).toEqual(['RS256'])
+  })
+
+  it('signs the CLI in with code + PKCE on a loopback redirect: ID token, userinfo, refresh', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const { tokens } = await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on ada-laptop' })
+    const claims = oauth.getValidatedIdTokenClaims(tokens)!
+    expect(claims.sub).toBe(ada.accountId)
+    expect(claims.aud).toBe('latchkey-cli')
+    expect(claims.iss).toBe(PUBLIC_URL)
+    await verifyWithJwks(t, as, tokens.id_token!)
+    expect(tokens.refresh_token).toBeTruthy()
+
+    const info = await oauth.processUserInfoResponse(as, cliClient(), ada.accountId, await oauth.userInfoRequest(as, cliClient(), tokens.access_token, options(t)))
+    expect(info).toMatchObject({ sub: ada.accountId, preferred_username: ada.username, email: ada.email, email_verified: true })
+
+    const sessions = await ada.client.get('/api/v1/me/sessions')
+    const app = sessions.body.sessions.find((s: { kind: string }) => s.kind === 'api')
+    expect(app).toMatchObject({ kind: 'api', browser: 'Latchkey CLI', deviceName: 'latchkey CLI on ada-laptop' })
+  })
+
+  it('accepts any loopback port and path on 127.0.0.1 and [::1], and nothing else', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    for (const redirectUri of ['http://127.0.0.1:51234/any/path', 'http://[::1]:8080/cb', 'http://127.0.0.1/']) {
+      await startAuthorization(t, as, ada.client, { redirectUri })
+    }
+    for (const redirectUri of ['http://localhost:5000/cb', 'https://evil.example/cb', 'http://127.0.0.2:5000/cb', 'http://127.0.0.1.evil.example/cb']) {
+      const url = new URL(as.authorization_endpoint!)
+      url.search = new URLSearchParams({ client_id: 'latchkey-cli', redirect_uri: redirectUri, response_type: 'code', scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString()
+      const res = await ada.client.get(url.pathname + url.search)
+      // Never a redirect to an unregistered URI: an error page in the browser.
+      expect(res.status, redirectUri).toBe(400)
+      expect(String(res.headers.location ?? '')).toBe('')
+      expect(String(res.body)).toContain('redirect_uri')
+    }
+  })
+})

@@ -1,0 +1,266 @@
+/**
+ * Latchkey as an OAuth 2.0 / OpenID Connect provider: oidc-provider (a certified
+ * implementation) does the protocol; this file configures it and mounts it on Fastify.
+ *
+ * - Issuer = PUBLIC_URL; discovery at /.well-known/openid-configuration, everything else
+ *   under /oauth/* (auth, token, device, jwks, userinfo, revoke, logout).
+ * - Authorization code with PKCE (S256 only) for every client; the device authorization
+ *   grant for `latchkey-cli`; no implicit flow, no password grant.
+ * - Refresh tokens rotate on every use; presenting a rotated one revokes the whole grant.
+ * - Every authorization goes through Latchkey's own page (/app-signin/:uid), never a silent
+ *   reuse of an earlier browser sign-in: each app sign-in is seen and recorded.
+ * - Signing keys come from the database; a running server re-reads them every
+ *   KEY_REFRESH_MS and rebuilds the provider when they changed (`latchkey keys rotate`).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import { SECOND_MS } from '../clock.ts'
+import type { AppContext } from '../context.ts'
+import { hashToken, constantTimeEqual } from '../crypto.ts'
+import { serverSecret } from '../recovery/captcha.ts'
+import { createAdapterClass, sweepOAuth } from './adapter.ts'
+import { CLI_CLIENT_ID, cliClientMetadata, isAppSessionClient, isLoopbackRedirect, SCOPES } from './clients.ts'
+import { ensureSigningKey, ID_TOKEN_TTL_SECONDS, keysFingerprint, loadJwks, pruneRetiredKeys } from './keys.ts'
+import { logoutSource, postLogoutSuccessSource, renderError, successSource, userCodeConfirmSource, userCodeInputSource } from './pages.ts'
+
+export const KEY_REFRESH_MS = 30 * SECOND_MS
+const SWEEP_MS = 10 * 60 * SECOND_MS
+/** SPEC §3: an app's sign-in must complete within 5 minutes (checked with ctx.clock in interactions.ts). */
+export const APP_SIGNIN_WINDOW_SECONDS = 5 * 60
+/** oidc-provider keeps the request a while longer, so a late answer still reaches the app as an error redirect. */
+const INTERACTION_TTL_SECONDS = 30 * 60
+export const APP_SESSION_DAYS = 30
+export const REFRESH_TOKEN_TTL_SECONDS = APP_SESSION_DAYS * 24 * 3600
+/** The cookie that binds an interaction to the browser that started it, for the JSON API. */
+export const INTERACTION_COOKIE = 'latchkey_oauth_request'
+
+export const OAUTH_ROUTES = {
+  authorization: '/oauth/auth',
+  token: '/oauth/token',
+  jwks: '/oauth/jwks',
+  userinfo: '/oauth/userinfo',
+  revocation: '/oauth/revoke',
+  end_session: '/oauth/logout',
+  code_verification: '/oauth/device',
+  device_authorization: '/oauth/device/auth',
+  introspection: '/oauth/introspect',
+  pushed_authorization_request: '/oauth/par',
+  registration: '/oauth/register',
+  backchannel_authentication: '/oauth/backchannel',
+  challenge: '/oauth/challenge',
+  credential: '/oauth/credential',
+}
+
+export function interactionPath(uid: string): string {
+  return `/app-signin/${encodeURIComponent(uid)}`
+}
+
+function policy() {
+  const { Check, base } = interactionPolicy
+  const prompts = base()
+  // Latchkey asks every time: an earlier sign-in in this browser never completes an app's
+  // request silently. Once our page answered (ctx.oidc.result), no further prompt.
+  prompts.get('login')!.checks.add(
+    new Check('latchkey_confirm', 'Latchkey confirms every app sign-in', (ctx) => (ctx.oidc.result ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT)),
+    0,
+  )
+  return prompts
+}
+
+async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cookieKeys: string[]): Promise<Provider> {
+  const https = ctx.config.publicUrl.protocol === 'https:'
+  const configuration: Configuration = {
+    adapter: createAdapterClass(ctx),
+    clients: [cliClientMetadata()],
+    jwks,
+    cookies: {
+      keys: cookieKeys,
+      names: { session: 'latchkey_oidc', interaction: 'latchkey_oidc_interaction', resume: 'latchkey_oidc_resume' },
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    scopes: [...SCOPES],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+    },
+    async findAccount(_ctx, sub) {
+      const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', sub).executeTakeFirst()
+      if (!account || account.status !== 'active') return undefined
+      return {
+        accountId: account.id,
+        async claims() {
+          return {
+            sub: account.id,
+            preferred_username: account.username,
+            name: account.display_name || account.username,
+            email: account.email,
+            email_verified: account.email_confirmed_at !== null,
+          }
+        },
+      }
+    },
+    features: {
+      devInteractions: { enabled: false },
+      deviceFlow: { enabled: true, charset: 'base-20', mask: '****-****', userCodeInputSource, userCodeConfirmSource, successSource },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      introspection: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      resourceIndicators: { enabled: false },
+      dPoP: { enabled: false },
+      registration: { enabled: false },
+      claimsParameter: { enabled: false },
+    },
+    // PKCE for everyone (OAuth 2.1), and oidc-provider accepts only S256: "plain" is refused.
+    pkce: { required: () => true },
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    enabledJWA: { idTokenSigningAlgValues: ['RS256'], userinfoSigningAlgValues: ['RS256'] },
+    extraParams: ['device_name'],
+    allowOmittingSingleRegisteredRedirectUri: false,
+    clientBasedCORS: () => false,
+    // Refresh tokens for app sign-ins even without offline_access (they are the app's session).
+    async issueRefreshToken(_ctx, client, code) {
+      return client.grantTypeAllowed('refresh_token') && (code.scopes.has('offline_access') || isAppSessionClient(client.clientId))
+    },
+    rotateRefreshToken: true,
+    // App tokens belong to their Latchkey app session, not to oidc-provider's browser session.
+    expiresWithSession: () => false,
+    // Only the grant our page just made: never one found through an earlier browser session.
+    async loadExistingGrant(koa) {
+      const grantId = koa.oidc.result?.consent?.grantId
+      return grantId ? koa.oidc.provider.Grant.find(grantId) : undefined
+    },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      IdToken: ID_TOKEN_TTL_SECONDS,
+      DeviceCode: APP_SIGNIN_WINDOW_SECONDS,
+      RefreshToken: REFRESH_TOKEN_TTL_SECONDS,
+      Grant: REFRESH_TOKEN_TTL_SECONDS,
+      Interaction: INTERACTION_TTL_SECONDS,
+      Session: 24 * 3600,
+    },
+    interactions: {
+      policy: policy(),
+      async url(koa, interaction) {
+        // Binds the JSON API for this request to the browser that started it (path-scoped,
+        // so several requests in one browser do not overwrite each other).
+        koa.cookies.set(INTERACTION_COOKIE, interaction.uid, {
+          path: `/api/v1/oauth/interactions/${interaction.uid}`,
+          httpOnly: true,
+          sameSite: 'lax',
+          signed: false,
+          secure: https,
+          overwrite: true,
+          maxAge: INTERACTION_TTL_SECONDS * 1000,
+        })
+        return interactionPath(interaction.uid)
+      },
+    },
+    routes: OAUTH_ROUTES,
+    renderError,
+  }
+  const provider = new Provider(ctx.config.publicUrl.origin, configuration)
+  // Requests reach Koa through Fastify, which already decided the client's address and scheme.
+  provider.proxy = true
+
+  // RFC 8252 §7.3: the CLI's loopback redirect may use any port and any path.
+  const client = provider.Client.prototype as unknown as {
+    redirectUriAllowed(this: { clientId: string }, value: string): boolean
+    compareClientSecret(this: { clientSecret?: string }, actual: string): boolean
+  }
+  const redirectUriAllowed = client.redirectUriAllowed
+  client.redirectUriAllowed = function (this: { clientId: string }, value: string) {
+    if (this.clientId === CLI_CLIENT_ID) return isLoopbackRedirect(value)
+    return redirectUriAllowed.call(this, value)
+  }
+  // Registered clients' secrets are stored as SHA-256 hashes (see clients.ts).
+  client.compareClientSecret = function (this: { clientSecret?: string }, actual: string) {
+    return typeof this.clientSecret === 'string' && typeof actual === 'string' && constantTimeEqual(this.clientSecret, hashToken(actual))
+  }
+
+  // Errors are logged by kind only: never a token, code or secret.
+  for (const event of ['server_error', 'grant.error', 'authorization.error', 'backchannel.error', 'jwks.error', 'userinfo.error', 'revocation.error', 'end_session.error', 'code_verification.error', 'device_authorization.error']) {
+    ;(provider as unknown as { on(e: string, f: (...args: any[]) => void): void }).on(event, (koa: KoaContextWithOIDC, err: Error & { error?: string; error_description?: string; status?: number }) => {
+      const level = event === 'server_error' || (err.status ?? 500) >= 500 ? 'error' : 'info'
+      ctx.log[level]({ event, route: koa?.oidc?.route, client: koa?.oidc?.client?.clientId, error: err.error ?? err.name, description: err.error_description, ...(level === 'error' ? { stack: err.stack } : {}) }, 'oauth request failed')
+    })
+  }
+  return provider
+}
+
+export interface OAuthService {
+  provider(): Provider
+  /** Re-reads the signing keys; rebuilds the provider if they changed. True if rebuilt. */
+  refreshKeys(): Promise<boolean>
+  close(): void
+}
+
+export async function createOAuthService(ctx: AppContext): Promise<OAuthService> {
+  await ensureSigningKey(ctx)
+  const cookieKeys = [await serverSecret(ctx.db, 'oidc_cookie_key', ctx.clock.now())]
+  let { keys, fingerprint } = await loadJwks(ctx)
+  let current = await buildProvider(ctx, { keys }, cookieKeys)
+  let refreshing: Promise<boolean> | null = null
+
+  async function refresh(): Promise<boolean> {
+    await pruneRetiredKeys(ctx)
+    const latest = await keysFingerprint(ctx)
+    if (latest === fingerprint) return false
+    const loaded = await loadJwks(ctx)
+    if (!loaded.keys.length) return false
+    current = await buildProvider(ctx, { keys: loaded.keys }, cookieKeys)
+    keys = loaded.keys
+    fingerprint = loaded.fingerprint
+    ctx.log.info({ keys: fingerprint }, 'oauth signing keys reloaded')
+    return true
+  }
+  const refreshKeys = () => (refreshing ??= refresh().finally(() => (refreshing = null)))
+  const timer = setInterval(() => void refreshKeys().catch((err) => ctx.log.warn({ err: err.message }, 'could not reload oauth signing keys')), KEY_REFRESH_MS)
+  const sweeper = setInterval(() => void sweepOAuth(ctx).catch((err) => ctx.log.warn({ err: err.message }, 'oauth sweep failed')), SWEEP_MS)
+  timer.unref()
+  sweeper.unref()
+  return {
+    provider: () => current,
+    refreshKeys,
+    close() {
+      clearInterval(timer)
+      clearInterval(sweeper)
+    },
+  }
+}
+
+/** Mounts oidc-provider's Koa app on /oauth/* and discovery, and returns the service. */
+export async function mountProvider(app: FastifyInstance, ctx: AppContext): Promise<OAuthService> {
+  const service = await createOAuthService(ctx)
+  app.addHook('onClose', async () => service.close())
+  const forwardedProto = ctx.config.publicUrl.protocol.slice(0, -1)
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    const raw = request.raw
+    // Koa (proxy mode) sees what Fastify established: the public scheme and host, the client IP.
+    raw.headers['x-forwarded-proto'] = forwardedProto
+    raw.headers['x-forwarded-host'] = ctx.config.publicUrl.host
+    raw.headers['x-forwarded-for'] = request.ip
+    reply.hijack()
+    const res = reply.raw
+    res.setHeader('x-request-id', request.id)
+    res.setHeader('Referrer-Policy', 'no-referrer')
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    res.setHeader('X-Frame-Options', 'DENY')
+    await service.provider().callback()(raw, res)
+  }
+
+  await app.register(async (scope) => {
+    // oidc-provider reads the body itself (form-encoded on the token endpoint): leave the stream alone.
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null))
+    scope.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/oauth/*', schema: { hide: true }, handler })
+    scope.route({ method: ['GET', 'OPTIONS'], url: '/.well-known/openid-configuration', schema: { hide: true }, handler })
+  })
+  return service
+}

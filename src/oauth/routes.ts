@@ -1,0 +1,153 @@
+/**
+ * JSON routes around the OAuth provider: the interaction API behind the /app-signin/:uid page
+ * (browser routes: session cookie + Origin check, and the request-binding cookie set when the
+ * app's request reached this browser), and the person's authorized apps.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { recordAudit } from '../audit/audit.ts'
+import type { AppContext } from '../context.ts'
+import { AppError } from '../errors.ts'
+import { authOf, optionalAuth, requestMeta, requireAuth } from '../http/auth.ts'
+import { errors } from '../http/schemas.ts'
+import { revokeGrant } from './adapter.ts'
+import { abortInteraction, completeInteraction, describeInteraction } from './interactions.ts'
+import { INTERACTION_COOKIE, mountProvider, type OAuthService } from './provider.ts'
+
+const Uid = Type.Object({ uid: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) })
+
+const InteractionView = Type.Object(
+  {
+    uid: Type.String(),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('expired')], { description: '`expired`: more than 5 minutes since the app started; `returnTo` hands the app its error.' }),
+    flow: Type.Union([Type.Literal('code'), Type.Literal('device')]),
+    client: Type.Object({ id: Type.String(), name: Type.String(), firstParty: Type.Boolean() }),
+    deviceName: Type.Union([Type.String(), Type.Null()]),
+    scopes: Type.Array(Type.String()),
+    consentRequired: Type.Boolean({ description: 'A third-party app the signed-in account has not allowed these scopes yet.' }),
+    expiresAt: Type.String({ format: 'date-time' }),
+    returnTo: Type.Optional(Type.String()),
+    account: Type.Union([Type.Object({ id: Type.String(), username: Type.String(), displayName: Type.String(), email: Type.String() }), Type.Null()], { description: 'The active account in this browser, if any.' }),
+  },
+  { $id: 'OAuthInteraction' },
+)
+
+const SignedOutDevice = Type.Object({ sessionId: Type.String(), deviceName: Type.String(), createdAt: Type.String({ format: 'date-time' }) })
+
+function assertBoundToBrowser(request: FastifyRequest, uid: string): void {
+  // Only the browser the app sent here can answer: otherwise a link to someone else's
+  // request could hand them your sign-in.
+  if (request.cookies[INTERACTION_COOKIE] !== uid) throw new AppError('oauth_request_invalid')
+}
+
+export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promise<OAuthService> {
+  const service = await mountProvider(app, ctx)
+  const api = app.withTypeProvider<TypeBoxTypeProvider>()
+  const signedIn = requireAuth(ctx)
+  app.addSchema(InteractionView)
+
+  api.get('/api/v1/oauth/interactions/:uid', {
+    schema: {
+      tags: ['oauth'],
+      summary: 'An app sign-in request waiting for the person',
+      description: 'What the /app-signin page shows: the app, the device name it sent, the scopes, and whether consent is needed. Works only in the browser the app sent there.',
+      params: Uid,
+      response: { 200: Type.Ref('OAuthInteraction'), ...errors(400, 404) },
+    },
+    preHandler: [optionalAuth(ctx)],
+  }, async (request) => {
+    assertBoundToBrowser(request, request.params.uid)
+    const account = request.auth?.account ?? null
+    const view = await describeInteraction(ctx, service.provider(), request.params.uid, account)
+    return { ...view, account: account ? { id: account.id, username: account.username, displayName: account.display_name, email: account.email } : null }
+  })
+
+  api.post('/api/v1/oauth/interactions/:uid/complete', {
+    schema: {
+      tags: ['oauth'],
+      summary: 'Sign the app in as the active account',
+      description:
+        'Creates the grant (and, for the CLI and desktop app, an app session named by `device_name`; a fourth app session ends the oldest, listed in `signedOut`). ' +
+        'Third-party apps need `consent: true` unless the scopes were allowed before. Send the browser to `returnTo` next.',
+      params: Uid,
+      body: Type.Object({ consent: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ returnTo: Type.String(), signedOut: Type.Array(SignedOutDevice) }), ...errors(400, 401, 403, 404, 410) },
+    },
+    preHandler: [signedIn],
+  }, async (request) => {
+    assertBoundToBrowser(request, request.params.uid)
+    const { account } = authOf(request)
+    return completeInteraction(ctx, service.provider(), { uid: request.params.uid, account, consent: request.body.consent === true, meta: requestMeta(request) })
+  })
+
+  api.post('/api/v1/oauth/interactions/:uid/abort', {
+    schema: {
+      tags: ['oauth'],
+      summary: '"Skip and go back to the app"',
+      description: 'Ends the request; the app receives `error=access_denied`. Send the browser to `returnTo` next.',
+      params: Uid,
+      body: Type.Optional(Type.Object({}, { additionalProperties: false })),
+      response: { 200: Type.Object({ returnTo: Type.String() }), ...errors(400, 404) },
+    },
+  }, async (request) => {
+    assertBoundToBrowser(request, request.params.uid)
+    return abortInteraction(ctx, service.provider(), request.params.uid)
+  })
+
+  const AuthorizedApp = Type.Object({
+    clientId: Type.String(),
+    name: Type.String(),
+    scopes: Type.Array(Type.String()),
+    grantedAt: Type.String({ format: 'date-time' }),
+    lastUsedAt: Type.String({ format: 'date-time' }),
+  })
+
+  api.get('/api/v1/me/authorized-apps', {
+    schema: {
+      tags: ['oauth'],
+      summary: 'Third-party apps you allowed to use your account',
+      response: { 200: Type.Object({ apps: Type.Array(AuthorizedApp) }), ...errors(401) },
+    },
+    preHandler: [signedIn],
+  }, async (request) => {
+    const { account } = authOf(request)
+    const rows = await ctx.db
+      .selectFrom('oauth_consents')
+      .innerJoin('oauth_clients', 'oauth_clients.client_id', 'oauth_consents.client_id')
+      .select(['oauth_consents.client_id', 'oauth_clients.name', 'oauth_consents.scopes', 'oauth_consents.granted_at', 'oauth_consents.last_used_at'])
+      .where('oauth_consents.account_id', '=', account.id)
+      .orderBy('oauth_consents.granted_at', 'desc')
+      .execute()
+    return {
+      apps: rows.map((r) => ({ clientId: r.client_id, name: r.name, scopes: r.scopes.split(' ').filter(Boolean), grantedAt: new Date(r.granted_at).toISOString(), lastUsedAt: new Date(r.last_used_at).toISOString() })),
+    }
+  })
+
+  api.delete('/api/v1/me/authorized-apps/:clientId', {
+    schema: {
+      tags: ['oauth'],
+      summary: 'Revoke an app',
+      description: 'Withdraws consent and revokes every grant, access token and refresh token the app holds for your account, at once.',
+      params: Type.Object({ clientId: Type.String({ minLength: 1, maxLength: 100 }) }),
+      response: { 204: Type.Null(), ...errors(400, 401, 404) },
+    },
+    preHandler: [signedIn],
+  }, async (request, reply) => {
+    const { account } = authOf(request)
+    const clientId = request.params.clientId
+    const revoked = await ctx.db.transaction().execute(async (trx) => {
+      const deleted = await trx.deleteFrom('oauth_consents').where('account_id', '=', account.id).where('client_id', '=', clientId).executeTakeFirst()
+      if (Number(deleted.numDeletedRows) !== 1) return false
+      const grants = await trx.selectFrom('oauth_models').select('id').where('model', '=', 'Grant').where('account_id', '=', account.id).where('client_id', '=', clientId).execute()
+      for (const grant of grants) await revokeGrant(trx, grant.id)
+      await trx.deleteFrom('oauth_models').where('account_id', '=', account.id).where('client_id', '=', clientId).execute()
+      await recordAudit(trx, { accountId: account.id, type: 'oauth.app_revoked', meta: requestMeta(request), at: ctx.clock.now(), details: { clientId } })
+      return true
+    })
+    if (!revoked) throw new AppError('not_found', { message: 'This app is not authorized for your account.' })
+    return reply.status(204).send(null)
+  })
+
+  return service
+}
