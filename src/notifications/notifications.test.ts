@@ -78,6 +78,11 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
       expect((await user.client.post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(200)
       expect((await queuedSubjects(t, user.email)).filter((s) => s === 'New sign-in to your account')).toHaveLength(1)
       expect((await inAppRows(t, user.accountId)).filter((n) => n.kind === 'signin_new_device')).toHaveLength(1)
+      // A known device takes the short path (one statement on PostgreSQL): the session works and
+      // its audit entry is written (two sign-ins on new devices, two on known ones).
+      expect((await firefox.get('/api/v1/me')).status).toBe(200)
+      const log = await user.client.get('/api/v1/me/security-log?limit=50')
+      expect(log.body.events.filter((e: { type: string }) => e.type === 'signin.succeeded')).toHaveLength(4)
       // Something that is always emailed, queued after: once it arrives, no second notice came before it.
       expect((await user.client.post('/api/v1/me/password', { currentPassword: STRONG_PASSWORD, newPassword: 'a brand new passphrase' })).status).toBe(200)
       await t.smtp.waitFor(user.email, /Your password was changed/)

@@ -70,6 +70,16 @@ export async function createSession(
   db: Queryable,
   input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta },
 ): Promise<{ token: string; session: Session }> {
+  const created = newSession(ctx, input)
+  await db.insertInto('sessions').values(created.session).execute()
+  return created
+}
+
+/** A session row and its token, not yet stored (the sign-in fast path writes it itself). */
+export function newSession(
+  ctx: AppContext,
+  input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta },
+): { token: string; session: Session } {
   const now = ctx.clock.now()
   const token = newToken()
   const session: Session = {
@@ -86,7 +96,6 @@ export async function createSession(
     expires_at: now + (input.staySignedIn ? STAY_SIGNED_IN_MS : UNREMEMBERED_MAX_MS),
     reauthenticated_at: now,
   }
-  await db.insertInto('sessions').values(session).execute()
   return { token, session }
 }
 
