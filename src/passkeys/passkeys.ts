@@ -3,14 +3,7 @@
  * without a password (discoverable credentials, user verification required), as a second
  * factor, and to re-authenticate. Challenges live in the database, single use, 5 minutes.
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
-} from '@simplewebauthn/server'
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import { MINUTE_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
@@ -23,6 +16,13 @@ import { notifySecurity } from '../notifications/notifications.ts'
 import type { Authenticated } from '../sessions/sessions.ts'
 
 const CHALLENGE_LIFETIME_MS = 5 * MINUTE_MS
+
+// Loaded at the first ceremony: a server whose people never use passkeys should not carry
+// the WebAuthn library (about 10 MiB resident) from start-up.
+let webauthn: Promise<typeof import('@simplewebauthn/server')> | undefined
+function simpleWebAuthn(): Promise<typeof import('@simplewebauthn/server')> {
+  return (webauthn ??= import('@simplewebauthn/server'))
+}
 type Purpose = WebauthnChallengesTable['purpose']
 
 function relyingParty(ctx: AppContext) {
@@ -71,7 +71,7 @@ export async function registrationOptions(ctx: AppContext, auth: Authenticated) 
   // A passkey on an unconfirmed account could outlive the real owner's password reset.
   if (account.email_confirmed_at === null) throw new AppError('email_not_confirmed', { message: 'Confirm your email address before adding a passkey.' })
   const existing = await ctx.db.selectFrom('passkeys').select(['credential_id', 'transports']).where('account_id', '=', account.id).execute()
-  const options = await generateRegistrationOptions({
+  const options = await (await simpleWebAuthn()).generateRegistrationOptions({
     rpName: 'Latchkey',
     rpID: relyingParty(ctx).rpID,
     userName: account.username,
@@ -92,7 +92,7 @@ export async function registerPasskey(ctx: AppContext, auth: Authenticated, inpu
   const rp = relyingParty(ctx)
   let verification
   try {
-    verification = await verifyRegistrationResponse({ response: input.response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.rpID, requireUserVerification: false })
+    verification = await (await simpleWebAuthn()).verifyRegistrationResponse({ response: input.response, expectedChallenge, expectedOrigin: rp.origin, expectedRPID: rp.rpID, requireUserVerification: false })
   } catch (err) {
     throw new AppError('passkey_invalid', { fields: { response: 'invalid' }, cause: err })
   }
@@ -155,7 +155,7 @@ export async function authenticationOptions(ctx: AppContext, purpose: Exclude<Pu
     ? await ctx.db.selectFrom('passkeys').select(['credential_id', 'transports']).where('account_id', '=', accountId).execute()
     : []
   if (accountId && allow.length === 0) throw new AppError('passkey_invalid', { message: 'This account has no passkey.' })
-  const options = await generateAuthenticationOptions({
+  const options = await (await simpleWebAuthn()).generateAuthenticationOptions({
     rpID: relyingParty(ctx).rpID,
     userVerification: purpose === 'signin' ? 'required' : 'preferred',
     allowCredentials: allow.map((p) => ({ id: p.credential_id, transports: JSON.parse(p.transports) })),
@@ -175,7 +175,7 @@ export async function verifyPasskeyAssertion(
   const rp = relyingParty(ctx)
   let verification
   try {
-    verification = await verifyAuthenticationResponse({
+    verification = await (await simpleWebAuthn()).verifyAuthenticationResponse({
       response: input.response,
       expectedChallenge,
       expectedOrigin: rp.origin,
