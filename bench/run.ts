@@ -157,12 +157,19 @@ function serverEnv(databaseUrl: string, extra: Record<string, string> = {}): Nod
   return env
 }
 
+// The server runs with the same Node flags as `npm start` (the heap sizing there is part of
+// what is measured), read from package.json so the two cannot drift apart.
+const START_FLAGS: string[] = (() => {
+  const start: string = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.start
+  return start.split(/\s+/).filter((word) => word.startsWith('--'))
+})()
+
 async function startLatchkey(databaseUrl: string, name: string, extra: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ChildProcess> {
   const out = fs.openSync(path.join(scratch, `server-${name}.log`), 'a')
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', ...nodeArgs, 'src/cli/main.ts', 'serve'], { cwd: root, env: serverEnv(databaseUrl, extra), stdio: ['ignore', out, out] })
+  const child = spawn(process.execPath, [...START_FLAGS, ...nodeArgs, 'src/cli/main.ts', 'serve'], { cwd: root, env: serverEnv(databaseUrl, extra), stdio: ['ignore', out, out] })
   started.add(child)
   await waitHttp(`http://127.0.0.1:${APP_PORT}/readyz`, child)
-  log(`latchkey serve (${name}) PID ${child.pid}${Object.keys(extra).length ? ` with ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`)
+  log(`latchkey serve (${name}) PID ${child.pid} (node ${START_FLAGS.join(' ')})${Object.keys(extra).length ? ` with ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`)
   return child
 }
 
