@@ -2,6 +2,7 @@
  * Configuration is read from the environment once, at start-up, and validated here so a
  * typo stops the process with a message that names the variable instead of failing later.
  */
+import { isIP } from 'node:net'
 import path from 'node:path'
 
 export interface RateLimitConfig {
@@ -17,6 +18,10 @@ export interface RateLimitConfig {
   recoveryPerIpPerHour: number
   recoveryPerEmailPerHour: number
   resendPerAccountPerHour: number
+  /** Requests to join teams (discovery) per account per hour: each one emails every Admin. */
+  joinRequestsPerAccountPerHour: number
+  /** On-demand DNS checks of a team's domains per team per hour. */
+  domainChecksPerTeamPerHour: number
   /** Team invitations (emails and suggestions) per inviter per hour, and per team per hour. */
   invitationsPerInviterPerHour: number
   invitationsPerTeamPerHour: number
@@ -43,6 +48,8 @@ export interface Config {
   encryptionKey?: Buffer
   /** The in-process cache of live sessions (sessions/session-cache.ts); ttlSeconds 0 turns it off. */
   sessionCache: { ttlSeconds: number; maxEntries: number }
+  /** The DNS resolver that checks team domains' TXT records: the system's unless servers are given. */
+  dns: { servers: string[]; timeoutMs: number }
 }
 
 export class ConfigError extends Error {
@@ -97,6 +104,27 @@ function url(env: Env, name: string, protocols: string[], fallback?: string): UR
   return parsed
 }
 
+/**
+ * `DNS_SERVERS`: comma-separated `ip`, `ip:port` or `[ipv6]:port`, in the form node:dns
+ * `Resolver.setServers` takes. Empty: the system's resolvers (/etc/resolv.conf).
+ */
+function dnsServers(env: Env, name: string): string[] {
+  const raw = env[name]
+  if (!raw || !raw.trim()) return []
+  return raw.split(',').map((entry) => {
+    const server = entry.trim()
+    const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(server)
+    const withPort = /^([^:]+):(\d{1,5})$/.exec(server)
+    const [host, port] = bracketed ? [bracketed[1], bracketed[2]] : withPort ? [withPort[1], withPort[2]] : [server, undefined]
+    const family = isIP(host)
+    if (!family || (bracketed && family !== 6) || (withPort && family !== 4)) {
+      throw new ConfigError(name, `must list IP addresses, each optionally with a port (127.0.0.1:5353, [::1]:53), got "${server}"`)
+    }
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw new ConfigError(name, `has a port out of range in "${server}"`)
+    return server
+  })
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['production', 'development', 'test'] as const, 'development')
   const port = integer(env, 'PORT', 3000, 0, 65535)
@@ -144,6 +172,8 @@ export function loadConfig(env: Env = process.env): Config {
       recoveryPerIpPerHour: integer(env, 'RATE_LIMIT_RECOVERY_PER_IP_PER_HOUR', 20, 1, 1_000_000),
       recoveryPerEmailPerHour: integer(env, 'RATE_LIMIT_RECOVERY_PER_EMAIL_PER_HOUR', 5, 1, 1000),
       resendPerAccountPerHour: integer(env, 'RATE_LIMIT_RESEND_PER_ACCOUNT_PER_HOUR', 5, 1, 1000),
+      joinRequestsPerAccountPerHour: integer(env, 'RATE_LIMIT_JOIN_REQUESTS_PER_ACCOUNT_PER_HOUR', 10, 1, 1000),
+      domainChecksPerTeamPerHour: integer(env, 'RATE_LIMIT_DOMAIN_CHECKS_PER_TEAM_PER_HOUR', 60, 1, 100_000),
       invitationsPerInviterPerHour: integer(env, 'RATE_LIMIT_INVITATIONS_PER_INVITER_PER_HOUR', 500, 1, 1_000_000),
       invitationsPerTeamPerHour: integer(env, 'RATE_LIMIT_INVITATIONS_PER_TEAM_PER_HOUR', 1000, 1, 1_000_000),
     },
@@ -152,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
       ttlSeconds: integer(env, 'SESSION_CACHE_TTL_SECONDS', 5, 0, 300),
       maxEntries: integer(env, 'SESSION_CACHE_MAX_ENTRIES', 10_000, 1, 10_000_000),
     },
+    dns: { servers: dnsServers(env, 'DNS_SERVERS'), timeoutMs: integer(env, 'DNS_TIMEOUT_MS', 5000, 100, 60_000) },
     // OWASP's argon2id baseline (m=19 MiB, t=2, p=1); stored with every hash so it can be raised.
     argon2: {
       memoryKiB: integer(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 4_194_304),

@@ -25,6 +25,7 @@ import { notificationRoutes } from './notifications/routes.ts'
 import { teamRoutes } from './teams/routes.ts'
 import { inviteLinkRoutes } from './teams/invite-link-routes.ts'
 import { imageRoutes } from './images/routes.ts'
+import { teamDiscoveryRoutes } from './teams/discovery-routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { oauthRoutes } from './oauth/routes.ts'
 
@@ -145,6 +146,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   teamRoutes(app, ctx)
   inviteLinkRoutes(app, ctx)
   imageRoutes(app, ctx)
+  teamDiscoveryRoutes(app, ctx)
   auditRoutes(app, ctx)
   await oauthRoutes(app, ctx)
   opsRoutes(app, ctx)

@@ -81,6 +81,18 @@ const API_ROUTES: Array<[method: string, path: string]> = [
   ['post', '/api/v1/teams/{slug}/suggestions/{invitationId}/approve'],
   ['post', '/api/v1/teams/{slug}/suggestions/{invitationId}/decline'],
   ['get', '/api/v1/teams/{slug}/activity'],
+  ['get', '/api/v1/teams/{slug}/domains'],
+  ['post', '/api/v1/teams/{slug}/domains'],
+  ['post', '/api/v1/teams/{slug}/domains/{domainId}/verify'],
+  ['delete', '/api/v1/teams/{slug}/domains/{domainId}'],
+  ['put', '/api/v1/teams/{slug}/discovery'],
+  ['get', '/api/v1/teams/{slug}/join-requests'],
+  ['post', '/api/v1/teams/{slug}/join-requests/{requestId}/approve'],
+  ['post', '/api/v1/teams/{slug}/join-requests/{requestId}/deny'],
+  ['get', '/api/v1/me/discoverable-teams'],
+  ['get', '/api/v1/me/join-requests'],
+  ['post', '/api/v1/me/join-requests'],
+  ['delete', '/api/v1/me/join-requests/{requestId}'],
   ['post', '/api/v1/invitations/accept'],
 ]
 

@@ -19,6 +19,7 @@ import { canonicalEmail, normalizeEmail } from './emails.ts'
 import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken, retireOutstandingLinks } from './tokens.ts'
 import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
+import { cancelJoinRequestsForEmailChange } from '../teams/join-requests.ts'
 
 export const JOB_ROLES = ['developer', 'qa', 'product', 'manager', 'student', 'other'] as const
 export type JobRole = (typeof JOB_ROLES)[number]
@@ -161,6 +162,8 @@ export async function confirmEmail(ctx: AppContext, token: string, meta: Request
       if (isUniqueViolation(err)) throw new AppError('email_taken', { fields: { token: 'email_taken' } })
       throw err
     }
+    // SPEC §7: a request to join a team found through the old address's domain is cancelled.
+    await cancelJoinRequestsForEmailChange(trx, { accountId: account.id, newEmailNormalized: normalizeEmail(row.email), at: now })
     await notifySecurity(ctx, trx, account, 'email_changed', { username: account.username, newEmail: row.email })
     await recordAudit(trx, { accountId: account.id, type: 'account.email_changed', meta, at: now, details: { from: account.email, to: row.email } })
     return { email: row.email, accountId: account.id }

@@ -9,6 +9,7 @@ import * as m0001 from './migrations/0001_accounts.ts'
 import * as m0002 from './migrations/0002_two_factor_passkeys_notifications.ts'
 import * as m0003 from './migrations/0003_teams.ts'
 import * as m0004 from './migrations/0004_team_invite_links_and_images.ts'
+import * as m0005 from './migrations/0005_team_domains_and_join_requests.ts'
 import * as m0006 from './migrations/0006_oauth.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_two_factor_passkeys_notifications': m0002,
   '0003_teams': m0003,
   '0004_team_invite_links_and_images': m0004,
+  '0005_team_domains_and_join_requests': m0005,
   '0006_oauth': m0006,
 }
 

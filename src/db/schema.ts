@@ -249,6 +249,47 @@ export interface ImagesTable {
   created_at: number
 }
 
+/** An email domain a team claims; `verified` once its DNS TXT record was seen (one team per domain). */
+export interface TeamDomainsTable {
+  id: string
+  team_id: string
+  /** Lower-case ASCII, IDNs in punycode. */
+  domain: string
+  /** The TXT record's value is `latchkey-verification=<this>`; public by design. */
+  verification_token: string
+  status: 'pending' | 'verified'
+  added_by: string | null
+  created_at: number
+  verified_at: number | null
+  last_checked_at: number | null
+  /** `verified`, `record_not_found`, `wrong_value` or `dns_error`. */
+  last_check_outcome: string | null
+}
+
+/** A team's discovery switch (on only with a verified domain) and its optional question. */
+export interface TeamDiscoveryTable {
+  team_id: string
+  enabled: number
+  question: string | null
+  updated_at: number
+}
+
+/** A person's request to join a discoverable team; one pending per person and team. */
+export interface TeamJoinRequestsTable {
+  id: string
+  team_id: string
+  account_id: string
+  /** The requester's email domain when they asked. */
+  domain: string
+  /** The team's question as it was asked, and the answer. */
+  question: string | null
+  answer: string | null
+  status: 'pending' | 'approved' | 'denied' | 'cancelled'
+  created_at: number
+  decided_at: number | null
+  decided_by: string | null
+}
+
 /** oidc-provider's artifacts (see src/oauth/adapter.ts); payload is its JSON. */
 export interface OauthModelsTable {
   model: string
@@ -320,6 +361,9 @@ export interface Database {
   team_members: TeamMembersTable
   team_invitations: TeamInvitationsTable
   team_activity: TeamActivityTable
+  team_domains: TeamDomainsTable
+  team_discovery: TeamDiscoveryTable
+  team_join_requests: TeamJoinRequestsTable
   team_invite_links: TeamInviteLinksTable
   images: ImagesTable
   oauth_models: OauthModelsTable

@@ -122,6 +122,26 @@ export const TEMPLATES = {
       ? { subject: `你已被移出团队「${teamName}」`, lines: [`${username}，你好：`, `团队「${teamName}」的管理员把你移出了团队。你的个人内容仍归你所有。`] }
       : { subject: `You were removed from the team "${teamName}"`, lines: [`Hi ${username},`, `An Admin of the team "${teamName}" removed you from it. Your own work stays yours.`] },
   ),
+  team_join_requested: t<{ teamName: string; requester: string; email: string; question: string; answer: string; link: string }>(({ teamName, requester, email, question, answer, link }, l) =>
+    l === 'zh-CN'
+      ? { subject: `${requester} 申请加入团队「${teamName}」`, lines: [`${requester}（${email}）通过已验证的邮箱域名找到了团队「${teamName}」，申请加入。`, ...(question ? [`问题：${question}`, `回答：${answer || '（未回答）'}`] : []), '作为管理员，你可以在团队页面批准或拒绝这条申请。'], link: { label: '查看申请', url: link } }
+      : { subject: `${requester} asks to join "${teamName}"`, lines: [`${requester} (${email}) found the team "${teamName}" through its verified email domain and asks to join.`, ...(question ? [`Question: ${question}`, `Answer: ${answer || '(no answer)'}`] : []), 'As an Admin of the team, you can approve or deny the request on the team page.'], link: { label: 'See the request', url: link } },
+  ),
+  team_join_approved: t<{ teamName: string; roles: string; link: string }>(({ teamName, roles, link }, l) =>
+    l === 'zh-CN'
+      ? { subject: `你已加入团队「${teamName}」`, lines: [`你加入团队「${teamName}」的申请已获批准，你的角色是 ${roles}。`], link: { label: '打开团队', url: link } }
+      : { subject: `You joined the team "${teamName}"`, lines: [`Your request to join the team "${teamName}" was approved. Your role: ${roles}.`], link: { label: 'Open the team', url: link } },
+  ),
+  team_join_denied: t<{ teamName: string }>(({ teamName }, l) =>
+    l === 'zh-CN'
+      ? { subject: `关于你加入「${teamName}」的申请`, lines: [`团队「${teamName}」的管理员没有接受你这次的加入申请。`, '如有需要，团队仍可以通过邀请让你加入。'] }
+      : { subject: `About your request to join "${teamName}"`, lines: [`The Admins of the team "${teamName}" did not accept your request to join this time.`, 'The team can still invite you if needed.'] },
+  ),
+  team_invitation_notice: t<{ teamName: string; inviter: string; roles: string }>(({ teamName, inviter, roles }, l) =>
+    l === 'zh-CN'
+      ? { subject: `${inviter} 邀请你加入团队「${teamName}」`, lines: [`${inviter} 邀请你以 ${roles} 身份加入团队「${teamName}」。`, '请打开我们发到你邮箱的邀请邮件，点击其中的链接接受邀请。'] }
+      : { subject: `${inviter} invited you to the team "${teamName}"`, lines: [`${inviter} invited you to join the team "${teamName}" as ${roles}.`, 'Open the invitation we emailed you and use its link to accept.'] },
+  ),
 } as const
 
 export type TemplateName = keyof typeof TEMPLATES

@@ -18,6 +18,7 @@ import { preferencesOf } from '../notifications/notifications.ts'
 import type { Account } from '../sessions/sessions.ts'
 import { lockPerson, lockTeam, lockTeamFor, type Team } from './access.ts'
 import { actorOf, recordTeamActivity } from './activity.ts'
+import { noticeOfInvitation } from './notices.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from './roles.ts'
 import { currentSeatUsage, noSeatsError } from './seats.ts'
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from './joining.ts'
@@ -59,6 +60,7 @@ async function sendInvitationEmail(ctx: AppContext, trx: Queryable, team: Team, 
     locale,
     vars: { teamName: team.name, inviter: inviter.display_name || inviter.username, roles: describeRoles(invitation.roles, locale), link: link(ctx, '/invitations/accept', { token }) },
   })
+  await noticeOfInvitation(ctx, trx, { teamName: team.name, emailNormalized: normalizeEmail(invitation.email), roles: invitation.roles, inviter })
 }
 
 /** The seat rule for anything that adds pending invitations: they must fit in the seats bought. */

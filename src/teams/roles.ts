@@ -30,6 +30,9 @@ export const TEAM_PERMISSIONS = {
   assign_billing_role: ['admin', 'billing'],
   change_seats: ['admin', 'billing'],
   read_activity: ['admin', 'community_manager'],
+  // SPEC row "team settings, domains": email domains, discovery and join requests.
+  manage_domains: ['admin'],
+  manage_join_requests: ['admin'],
 } as const satisfies Record<string, readonly TeamRole[]>
 
 export type TeamAction = keyof typeof TEAM_PERMISSIONS
