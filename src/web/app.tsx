@@ -5,6 +5,8 @@ import { Layout } from './components/layout.tsx'
 import { SessionProvider, useSession } from './components/session.tsx'
 import { ConfirmEmailPage, DisavowPage, OnboardingPage, ResetPasswordPage, SignInPage, SignUpPage, TroublePage } from './pages/auth.tsx'
 import { InboxPage, MessagePage, PublicProfilePage } from './pages/other.tsx'
+import { AppSignInPage } from './pages/oauth.tsx'
+import { AuthorizedAppsSettings } from './pages/authorized-apps.tsx'
 import { TeamsPage } from './pages/teams/list.tsx'
 import { TeamPage } from './pages/teams/team.tsx'
 import { TeamActivityPage, TeamSettingsPage } from './pages/teams/manage.tsx'
@@ -47,6 +49,7 @@ export function App() {
             <Route path="signup" element={<SignUpPage />} />
             <Route path="signin" element={<SignInPage />} />
             <Route path="signin/disavow" element={<DisavowPage />} />
+            <Route path="app-signin/:uid" element={<AppSignInPage />} />
             <Route path="confirm-email" element={<ConfirmEmailPage />} />
             <Route path="trouble-signing-in" element={<TroublePage />} />
             <Route path="reset-password" element={<ResetPasswordPage />} />
@@ -59,6 +62,7 @@ export function App() {
               <Route path="security" element={<SecuritySettings />} />
               <Route path="notifications" element={<NotificationSettings />} />
               <Route path="sessions" element={<SessionSettings />} />
+              <Route path="apps" element={<AuthorizedAppsSettings />} />
             </Route>
             <Route path="teams" element={<SignedIn><TeamsPage /></SignedIn>} />
             <Route path="teams/:slug" element={<SignedIn><TeamPage /></SignedIn>} />

@@ -1,4 +1,5 @@
 import { teamsEn } from './teams.en.ts'
+import { oauthEn } from './oauth.en.ts'
 
 export const en = {
   app: { name: 'Latchkey', skip: 'Skip to content', loading: 'Loading…', language: 'Language', save: 'Save', saved: 'Saved.', cancel: 'Cancel', back: 'Back', close: 'Close', retry: 'Try again' },
@@ -43,5 +44,6 @@ export const en = {
     notFoundTitle: 'Page not found', goHome: 'Go to sign in', generic: 'Something went wrong. Try again.',
   },
   teams: teamsEn,
+  oauth: oauthEn,
 }
 export type Messages = typeof en

@@ -1,5 +1,6 @@
 import type { Messages } from './en.ts'
 import { teamsZhCN } from './teams.zh-CN.ts'
+import { oauthZhCN } from './oauth.zh-CN.ts'
 
 export const zhCN: Messages = {
   app: { name: 'Latchkey', skip: '跳到主要内容', loading: '加载中…', language: '语言', save: '保存', saved: '已保存。', cancel: '取消', back: '返回', close: '关闭', retry: '重试' },
@@ -44,4 +45,5 @@ export const zhCN: Messages = {
     notFoundTitle: '页面不存在', goHome: '前往登录', generic: '出了点问题，请重试。',
   },
   teams: teamsZhCN,
+  oauth: oauthZhCN,
 }

@@ -34,6 +34,7 @@ export function SettingsLayout() {
           <NavLink to="/settings/security">{t('settings.security')}</NavLink>
           <NavLink to="/settings/notifications">{t('settings.notifications')}</NavLink>
           <NavLink to="/settings/sessions">{t('settings.sessions')}</NavLink>
+          <NavLink to="/settings/apps">{t('oauth.apps.title')}</NavLink>
         </nav>
         <div className="settings-content">
           {/* Keyed by account: switching accounts must not keep the previous person's form state. */}
@@ -332,7 +333,7 @@ export function NotificationSettings() {
   )
 }
 
-interface SessionRow { id: string; current: boolean; browser: string; os: string; ip: string; createdAt: string; lastActiveAt: string }
+interface SessionRow { id: string; current: boolean; browser: string; os: string; ip: string; createdAt: string; lastActiveAt: string; deviceName?: string }
 
 export function SessionSettings() {
   const { t, i18n } = useTranslation()
@@ -354,7 +355,7 @@ export function SessionSettings() {
           {sessions.map((s) => (
             <li key={s.id}>
               <div>
-                <strong>{s.browser} · {s.os}</strong> {s.current ? <span className="pill pill-on">{t('sessions.current')}</span> : null}
+                <strong>{s.deviceName ? `${s.deviceName} (${s.browser})` : `${s.browser} · ${s.os}`}</strong> {s.current ? <span className="pill pill-on">{t('sessions.current')}</span> : null}
                 <br />
                 <span className="hint">{t('sessions.ip', { ip: s.ip })} · {t('sessions.lastActive', { date: when(s.lastActiveAt) })} · {t('sessions.created', { date: when(s.createdAt) })}</span>
               </div>

@@ -1,0 +1,37 @@
+import type { oauthEn } from './oauth.en.ts'
+
+export const oauthZhCN: typeof oauthEn = {
+  title: '登录 {{app}}',
+  device: '设备：{{name}}',
+  intro: '{{app}} 请求登录你的 Latchkey 账户。',
+  deviceFlow: '你输入了另一台设备上的代码。只有在这次登录是你本人发起时才继续。',
+  continueAs: '以 {{name}} 的身份继续',
+  signedInAs: '已登录为 {{name}}（{{email}}）',
+  otherAccount: '使用其他账户',
+  signInFirst: '请先登录。',
+  skip: '跳过并返回应用',
+  consentTitle: '{{app}} 请求：',
+  consentNote: '{{app}} 不是本服务提供的应用。只允许你信任的应用。你可以随时在“设置 → 已授权的应用”中撤销访问权限。',
+  allow: '允许并继续',
+  scopes: {
+    openid: '知道你是谁（你的账户 ID）',
+    profile: '查看你的用户名和姓名',
+    email: '查看你的电子邮箱地址',
+    offline_access: '在你离开时保持登录',
+  },
+  expiredTitle: '此登录请求已过期',
+  expired: '此登录请求已过期。请返回应用重新开始。',
+  invalidTitle: '此登录请求无法使用',
+  backToApp: '返回应用',
+  signedOutDevice: '你最多只能同时在 3 个应用或设备上保持登录，因此我们退出了 {{name}}（登录于 {{date}}）。',
+  continueToApp: '继续前往应用',
+  redirecting: '正在返回应用…',
+  apps: {
+    title: '已授权的应用',
+    intro: '你允许使用 Latchkey 账户的第三方应用。桌面应用和命令行的登录列在“活动会话”中。',
+    none: '你还没有允许任何第三方应用。',
+    granted: '允许于 {{date}}',
+    lastUsed: '最近登录于 {{date}}',
+    revoke: '撤销访问权限',
+  },
+}
