@@ -10,6 +10,8 @@ import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import type { TeamRole } from './roles.ts'
 import { addMember, invitationToken, newSlug, teamWithAdmin, type Person } from './test-teams.ts'
+import { DnsServer } from '../../test/helpers/dns.ts'
+import { newDomain, personAt } from './discovery-helpers.ts'
 
 const ROLES: TeamRole[] = ['admin', 'billing', 'developer', 'community_manager']
 type Caller = TeamRole | 'non-member' | 'signed-out'
@@ -21,6 +23,9 @@ interface Fixture {
   target: Person
   invitationId: string
   suggestionIds: { approve: string; decline: string }
+  /** Set by an endpoint's `prepare` (discovery endpoints). */
+  domainId?: string
+  joinRequestId?: string
 }
 
 interface Endpoint {
@@ -31,6 +36,29 @@ interface Endpoint {
   /** Who the SPEC lets do it; every other member gets 403. */
   allowed: readonly TeamRole[]
   status: number
+  /** Extra state the endpoint needs, made by the team's Admin before the callers run. */
+  prepare?: (t: TestApp, f: Fixture) => Promise<void>
+}
+
+// Discovery fixtures: a domain (verified on the test DNS server when `verify`), discovery on,
+// and a pending request from a person at the domain.
+let dns: DnsServer
+async function withDomain(f: Fixture, options: { verify?: boolean } = {}) {
+  const admin = f.members.admin.client
+  const added = await admin.post(`/api/v1/teams/${f.slug}/domains`, { domain: newDomain('matrix') })
+  expect(added.status, JSON.stringify(added.body)).toBe(201)
+  f.domainId = added.body.id
+  dns.setTxt(added.body.record.name, [added.body.record.value])
+  if (options.verify) expect((await admin.post(`/api/v1/teams/${f.slug}/domains/${f.domainId}/verify`)).body.outcome).toBe('verified')
+  return added.body.domain as string
+}
+async function withJoinRequest(t: TestApp, f: Fixture) {
+  const domain = await withDomain(f, { verify: true })
+  expect((await f.members.admin.client.put(`/api/v1/teams/${f.slug}/discovery`, { enabled: true })).status).toBe(200)
+  const requester = await personAt(t, domain)
+  const asked = await requester.client.post('/api/v1/me/join-requests', { team: f.slug })
+  expect(asked.status, JSON.stringify(asked.body)).toBe(201)
+  f.joinRequestId = asked.body.id
 }
 
 let emails = 0
@@ -53,6 +81,15 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'approve a suggestion', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/suggestions/${f.suggestionIds.approve}/approve`, allowed: ['admin'], status: 200 },
   { name: 'decline a suggestion', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/suggestions/${f.suggestionIds.decline}/decline`, allowed: ['admin'], status: 204 },
   { name: 'read the activity log', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/activity`, allowed: ['admin', 'community_manager'], status: 200 },
+  // SPEC row "team settings, SSO/SCIM, domains": Admin only, discovery and join requests too.
+  { name: 'list email domains', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/domains`, allowed: ['admin'], status: 200 },
+  { name: 'add an email domain', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/domains`, body: () => ({ domain: newDomain('matrix') }), allowed: ['admin'], status: 201 },
+  { name: 'check a domain in DNS', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/domains/${f.domainId}/verify`, prepare: async (_t, f) => void (await withDomain(f)), allowed: ['admin'], status: 200 },
+  { name: 'remove an email domain', method: 'DELETE', path: (f) => `/api/v1/teams/${f.slug}/domains/${f.domainId}`, prepare: async (_t, f) => void (await withDomain(f)), allowed: ['admin'], status: 200 },
+  { name: 'turn discovery on', method: 'PUT', path: (f) => `/api/v1/teams/${f.slug}/discovery`, body: () => ({ enabled: true, question: 'Which team?' }), prepare: async (_t, f) => void (await withDomain(f, { verify: true })), allowed: ['admin'], status: 200 },
+  { name: 'list join requests', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/join-requests`, allowed: ['admin'], status: 200 },
+  { name: 'approve a join request', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/join-requests/${f.joinRequestId}/approve`, prepare: withJoinRequest, allowed: ['admin'], status: 200 },
+  { name: 'deny a join request', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/join-requests/${f.joinRequestId}/deny`, prepare: withJoinRequest, allowed: ['admin'], status: 204 },
 ]
 
 /** Callers in the order they run: refusals first, so an allowed change cannot hide one. */
@@ -108,12 +145,14 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
   let t: TestApp
   let people: People
   beforeAll(async () => {
-    t = await testApp(dialect, { RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR: '100000', RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '100000' }, { manualTeardown: true })
+    dns = await new DnsServer().start()
+    t = await testApp(dialect, { RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR: '100000', RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '100000', DNS_SERVERS: dns.address }, { manualTeardown: true })
     people = new People(t)
     people.outsider = await signedUpUser(t)
   })
   afterAll(async () => {
     await t?.close()
+    await dns?.stop()
   })
 
   for (const endpoint of ENDPOINTS) {
@@ -121,6 +160,7 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       let f: Fixture
       beforeAll(async () => {
         f = await fixture(t, people)
+        await endpoint.prepare?.(t, f)
       })
       for (const caller of callersOf(endpoint)) {
         const expected = expectedFor(endpoint, caller)
@@ -134,9 +174,12 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
     })
   }
 
-  it('asks for a session on the routes outside a team: create, list, accept', async () => {
+  it('asks for a session on the routes outside a team: create, list, accept, discovery and join requests', async () => {
     const anonymous = t.client()
-    for (const [method, url, body] of [['POST', '/api/v1/teams', { name: 'x', slug: 'xyz' }], ['GET', '/api/v1/teams', undefined], ['POST', '/api/v1/invitations/accept', { token: 'A'.repeat(43) }]] as const) {
+    for (const [method, url, body] of [
+      ['POST', '/api/v1/teams', { name: 'x', slug: 'xyz' }], ['GET', '/api/v1/teams', undefined], ['POST', '/api/v1/invitations/accept', { token: 'A'.repeat(43) }],
+      ['GET', '/api/v1/me/discoverable-teams', undefined], ['GET', '/api/v1/me/join-requests', undefined], ['POST', '/api/v1/me/join-requests', { team: 'xyz' }], ['DELETE', '/api/v1/me/join-requests/abc', undefined],
+    ] as const) {
       const res = await anonymous.request(method, url, body)
       expect(res.status, url).toBe(401)
       expect(res.body.error.code).toBe('unauthenticated')
@@ -150,7 +193,15 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       const bDev = await addMember(t, b.admin, b.slug, ['developer'])
       const bInvitation = (await b.admin.client.post(`/api/v1/teams/${b.slug}/invitations`, { emails: [`secret-${b.slug}@example.com`], roles: ['developer'] })).body.invitations[0].id
       const bSuggestion = (await bDev.client.post(`/api/v1/teams/${b.slug}/invitations`, { emails: [`hidden-${b.slug}@example.com`], roles: ['billing'] })).body.suggestions[0].id
-      const secrets = [`Team ${b.slug}`, bDev.username, `secret-${b.slug}`, `hidden-${b.slug}`]
+      // Team B's discovery: a verified domain, discovery on, and a pending request.
+      const bDomain = newDomain('secret')
+      const bDomainRecord = (await b.admin.client.post(`/api/v1/teams/${b.slug}/domains`, { domain: bDomain })).body
+      dns.setTxt(bDomainRecord.record.name, [bDomainRecord.record.value])
+      expect((await b.admin.client.post(`/api/v1/teams/${b.slug}/domains/${bDomainRecord.id}/verify`)).body.outcome).toBe('verified')
+      expect((await b.admin.client.put(`/api/v1/teams/${b.slug}/discovery`, { enabled: true, question: 'Secret question?' })).status).toBe(200)
+      const bRequester = await personAt(t, bDomain)
+      const bRequest = (await bRequester.client.post('/api/v1/me/join-requests', { team: b.slug, answer: 'Secret answer' })).body.id
+      const secrets = [`Team ${b.slug}`, bDev.username, `secret-${b.slug}`, `hidden-${b.slug}`, bDomain, bRequester.username, 'Secret question', 'Secret answer']
 
       const asAdminOfA: [Endpoint['method'], string, unknown?][] = []
       for (const slug of [b.slug, a.slug]) {
@@ -162,6 +213,10 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
           ['DELETE', `/api/v1/teams/${slug}/invitations/${bInvitation}`],
           ['POST', `/api/v1/teams/${slug}/suggestions/${bSuggestion}/approve`, {}],
           ['POST', `/api/v1/teams/${slug}/suggestions/${bSuggestion}/decline`, {}],
+          ['POST', `/api/v1/teams/${slug}/domains/${bDomainRecord.id}/verify`, {}],
+          ['DELETE', `/api/v1/teams/${slug}/domains/${bDomainRecord.id}`],
+          ['POST', `/api/v1/teams/${slug}/join-requests/${bRequest}/approve`, {}],
+          ['POST', `/api/v1/teams/${slug}/join-requests/${bRequest}/deny`, {}],
         )
       }
       asAdminOfA.push(
@@ -172,6 +227,13 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
         ['GET', `/api/v1/teams/${b.slug}/invitations`],
         ['POST', `/api/v1/teams/${b.slug}/invitations`, { emails: ['intruder@example.com'], roles: ['admin'] }],
         ['GET', `/api/v1/teams/${b.slug}/activity`],
+        ['GET', `/api/v1/teams/${b.slug}/domains`],
+        ['POST', `/api/v1/teams/${b.slug}/domains`, { domain: newDomain('intruder') }],
+        ['PUT', `/api/v1/teams/${b.slug}/discovery`, { enabled: false }],
+        ['GET', `/api/v1/teams/${b.slug}/join-requests`],
+        // The person's side: team B is not discoverable to A's Admin, and B's request is not theirs.
+        ['POST', '/api/v1/me/join-requests', { team: b.slug }],
+        ['DELETE', `/api/v1/me/join-requests/${bRequest}`],
       )
       for (const [method, url, body] of asAdminOfA) {
         const res = await a.admin.client.request(method, url, body)
@@ -187,6 +249,9 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       for (const secret of secrets) expect(JSON.stringify(accept.body)).not.toContain(secret)
 
       // Team B is untouched.
+      expect((await a.admin.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+      expect((await b.admin.client.get(`/api/v1/teams/${b.slug}/domains`)).body).toMatchObject({ domains: [{ id: bDomainRecord.id, status: 'verified' }], discovery: { enabled: true } })
+      expect((await b.admin.client.get(`/api/v1/teams/${b.slug}/join-requests`)).body.requests.map((r: { id: string }) => r.id)).toEqual([bRequest])
       const page = (await b.admin.client.get(`/api/v1/teams/${b.slug}`)).body
       expect(page).toMatchObject({ name: `Team ${b.slug}`, seats: { bought: 5 } })
       expect(page.members.map((m: { accountId: string }) => m.accountId)).toEqual([b.admin.accountId, bDev.accountId])
