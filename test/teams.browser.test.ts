@@ -59,6 +59,9 @@ async function fetchFromPage(page: Page, method: string, path: string, body?: un
   }, { method, path, body })
 }
 
+/** A 2×2 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAEUlEQVR4nGM4oaHxH4QZYAwASgQIXRyHR0QAAAAASUVORK5CYII=', 'base64')
+
 describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
   it('create, invite, accept, change roles, Developer limits, remove and leave', async () => {
     const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
@@ -90,7 +93,7 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByRole('button', { name: 'Set seats' }).click()
     await admin.getByText('Seats updated.').waitFor()
     await admin.getByLabel('Email addresses').fill(`${bob.email}, ${carol.email}`)
-    await admin.getByRole('button', { name: 'Send invitations' }).click()
+    await admin.getByRole('button', { name: 'Send invitations', exact: true }).click()
     await admin.getByText('Invitations sent to 2 addresses.').waitFor()
     await admin.locator('.invitations li', { hasText: bob.email }).waitFor()
     await admin.getByText('2 of 3 paid seats used').waitFor()
@@ -199,5 +202,71 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByText(`${bob.username} left`).waitFor()
     await admin.getByText(`${carol.username} was removed`).waitFor()
     await admin.getByText(`Roles of ${bob.username} changed to Developer`).waitFor()
+  })
+
+  it('invite links (create, join from another browser, revoke), CSV invitations, team logo and avatar', async () => {
+    const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
+    const [alice, joiner, late] = [await signedUpUser(t), await signedUpUser(t), await signedUpUser(t)]
+    const slug = `links-${Math.random().toString(36).slice(2, 7)}`
+    expect((await alice.client.post('/api/v1/teams', { name: 'Difference Engines', slug })).status).toBe(201)
+    expect((await alice.client.put(`/api/v1/teams/${slug}/seats`, { seats: 6 })).status).toBe(200)
+
+    const admin = await newPage()
+    await signIn(admin, t.base, alice.email, alice.password, `/signin?next=${encodeURIComponent(`/teams/${slug}`)}`)
+    const links = admin.locator('section.invite-links')
+    await links.getByText('No invite links yet.').waitFor()
+    await links.getByRole('button', { name: 'Create invite link' }).click()
+    const url = await links.getByRole('textbox', { name: 'Invite link' }).inputValue()
+    expect(url).toMatch(new RegExp(`^${t.base}/join/[A-Za-z0-9_-]{43}$`))
+    await links.getByText('0 of 30 joins').waitFor()
+
+    // Someone else opens the link, signs in on the way, and joins.
+    const other = await newPage()
+    await other.goto(url)
+    await other.getByRole('main').getByRole('link', { name: 'Sign in' }).click()
+    await other.getByLabel('Email or username').fill(joiner.email)
+    await other.getByLabel('Password').fill(joiner.password)
+    await other.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await other.getByRole('heading', { name: 'Join Difference Engines' }).waitFor()
+    await other.getByText('You will join as Developer.').waitFor()
+    await other.getByRole('button', { name: 'Join team' }).click()
+    await other.getByRole('heading', { name: 'Welcome to Difference Engines' }).waitFor()
+    await other.goto(url)
+    await other.getByText('You are already a member of this team.').waitFor()
+
+    // The Admin sees the use, with the creator, and revokes the link; it stops working.
+    await admin.reload()
+    await links.getByText('1 of 30 joins').waitFor()
+    await links.getByText(`Created by ${alice.username}`).waitFor()
+    await links.getByRole('button', { name: /^Revoke the invite link/ }).click()
+    await links.getByText('The link was revoked').waitFor()
+    await links.locator('.pill', { hasText: 'Revoked' }).waitFor()
+    await signIn(other, t.base, late.email, late.password, `/signin?add=1&next=${encodeURIComponent(new URL(url).pathname)}`)
+    await other.getByRole('heading', { name: 'This invite link was revoked' }).waitFor()
+    await other.getByText('Ask the team “Difference Engines” for a new invite link.').waitFor()
+
+    // CSV: a bad row refuses the whole file and names its line; a good file invites everyone.
+    const csv = admin.locator('form.csv-invite')
+    await csv.getByLabel('CSV file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from('email,roles\nada@example.org,developer\nnot-an-address,developer\n') })
+    await csv.getByText('people.csv: 3 lines ready to send.').waitFor()
+    await csv.getByRole('button', { name: 'Send invitations from the file' }).click()
+    await csv.getByText('Nothing was sent.').waitFor()
+    await csv.getByText(/^Line 3: /).waitFor()
+    await csv.getByLabel('CSV file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from('ada@example.org,developer;community_manager\nbob@example.org\n') })
+    await csv.getByRole('button', { name: 'Send invitations from the file' }).click()
+    await csv.getByText('Invitations sent to 2 addresses.').waitFor()
+    await admin.locator('.invitations li', { hasText: 'ada@example.org' }).locator('.pill', { hasText: 'Community Manager' }).waitFor()
+
+    // A logo, then an avatar: uploaded, re-encoded, shown.
+    await admin.getByRole('link', { name: 'Team settings' }).click()
+    await admin.getByLabel('Upload a logo').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: PNG })
+    await admin.getByText('Logo updated.').waitFor()
+    await expect.poll(() => admin.locator('.team-header img.team-logo').getAttribute('src')).toMatch(/^\/images\/[A-Za-z0-9_-]{22}\.png$/)
+    await admin.getByLabel('Upload a logo').setInputFiles({ name: 'logo.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;') })
+    await admin.locator('[data-code^=image_]').waitFor()
+    await admin.goto(`${t.base}/settings/profile`)
+    await admin.getByLabel('Upload an avatar').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG })
+    await admin.getByText('Avatar updated.').waitFor()
+    await expect.poll(() => admin.locator('button.avatar img').getAttribute('src')).toMatch(/^\/images\//)
   })
 })

@@ -51,6 +51,8 @@ export interface Account {
   publicProfile: boolean
   locale: 'en' | 'zh-CN'
   createdAt: string
+  /** Path of the uploaded avatar (/images/<id>.png), if any. */
+  avatarUrl?: string | null
 }
 
 export interface BrowserAccount {

@@ -11,6 +11,7 @@ import { TeamsPage } from './pages/teams/list.tsx'
 import { TeamPage } from './pages/teams/team.tsx'
 import { TeamActivityPage, TeamSettingsPage } from './pages/teams/manage.tsx'
 import { InvitationAcceptPage } from './pages/teams/invitation.tsx'
+import { JoinPage } from './pages/teams/links.tsx'
 import { AccountSettings, NotificationSettings, ProfileSettings, SecuritySettings, SessionSettings, SettingsLayout } from './pages/settings.tsx'
 
 /** Pages for signed-in people: a signed-out visitor is sent to sign in and brought back. */
@@ -69,6 +70,7 @@ export function App() {
             <Route path="teams/:slug/settings" element={<SignedIn><TeamSettingsPage /></SignedIn>} />
             <Route path="teams/:slug/activity" element={<SignedIn><TeamActivityPage /></SignedIn>} />
             <Route path="invitations/accept" element={<InvitationAcceptPage />} />
+            <Route path="join/:token" element={<JoinPage />} />
             <Route path="u/:username" element={<PublicProfilePage />} />
             <Route path="link-invalid" element={<MessagePage kind="link" />} />
             <Route path="session-expired" element={<MessagePage kind="expired" />} />

@@ -33,7 +33,15 @@ export async function seedTeamPages(t: TestApp, who: { email: string; password: 
   expect((await developer.client.post('/api/v1/invitations/accept', { token: tokenFrom(mail) })).status).toBe(200)
   expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['grace@example.org'], roles: ['developer', 'community_manager'] })).status).toBe(201)
   expect((await developer.client.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['mary@example.org'], roles: ['admin'] })).status).toBe(201)
+  expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/invite-links`, { roles: ['developer'] })).status).toBe(201)
+  // Another team's invite link, for `who` to open.
+  expect((await developer.client.post('/api/v1/teams', { name: 'Babbage & Co', slug: 'babbage-co' })).status).toBe(201)
+  const link = await developer.client.post('/api/v1/teams/babbage-co/invite-links', { roles: ['developer', 'community_manager'] })
+  expect(link.status).toBe(201)
+  joinPath = new URL(link.body.url).pathname
 }
+
+let joinPath = ''
 
 export const TEAM_PAGES: TeamPageCase[] = [
   { name: 'teams-list', path: '/teams', signedIn: true, phone: true, ready: { en: /2 members/, 'zh-CN': /2 名成员/ } },
@@ -53,6 +61,13 @@ export const TEAM_PAGES: TeamPageCase[] = [
       await page.locator('main button').first().click()
     },
   },
+  {
+    name: 'teams-join', path: '/teams', signedIn: true, phone: true, ready: { en: /Join Babbage & Co/, 'zh-CN': /加入 Babbage & Co/ },
+    before: async (page) => {
+      await page.goto(new URL(joinPath, page.url()).href)
+    },
+  },
+  { name: 'teams-join-invalid', path: `/join/${FAKE_TOKEN}`, signedIn: true, ready: { en: /This invite link is not valid/, 'zh-CN': /此邀请链接无效/ } },
   { name: 'teams-invitation-signed-out', path: `/invitations/accept#token=${FAKE_TOKEN}`, ready: { en: /Create an account/, 'zh-CN': /创建账户/ } },
   {
     name: 'teams-onboarding', path: '/onboarding', signedIn: true, phone: true, ready: { en: /Join or create a team/, 'zh-CN': /加入或创建团队/ },

@@ -51,7 +51,7 @@ function AccountMenu() {
   return (
     <div className="account-menu" ref={menuRef}>
       <button className="avatar" aria-haspopup="true" aria-expanded={open} aria-label={t('nav.accountMenu')} onClick={() => setOpen(!open)}>
-        {initial}
+        {me.avatarUrl ? <img src={me.avatarUrl} alt="" width={36} height={36} /> : initial}
       </button>
       {open ? (
         <div className="menu" role="menu">

@@ -43,8 +43,7 @@ export const teamsEn = {
     lastAdminRemove: 'The only Admin cannot be removed.',
   },
   invite: {
-    title: 'Invite people', emails: 'Email addresses', emailsHint: 'One or many, separated by commas, spaces or new lines.', csv: 'Or add addresses from a CSV file',
-    csvHint: 'Every email address found in the file is added to the list above.', csvAdded_one: '{{count}} address added from {{file}}.', csvAdded_other: '{{count}} addresses added from {{file}}.', csvNone: 'No email address found in {{file}}.',
+    title: 'Invite people', emails: 'Email addresses', emailsHint: 'One or many, separated by commas, spaces or new lines.',
     roles: 'Roles', suggestionHint: 'You can invite Developers directly. An invitation with any other role becomes a suggestion that an Admin approves.',
     submit: 'Send invitations', suggest: 'Suggest to the Admins', noEmails: 'Enter at least one email address.', tooMany: 'At most {{max}} addresses at a time.',
     sent_one: 'Invitation sent to {{count}} address.', sent_other: 'Invitations sent to {{count}} addresses.', suggested_one: '{{count}} invitation waits for an Admin’s approval.', suggested_other: '{{count}} invitations wait for an Admin’s approval.',
@@ -71,7 +70,35 @@ export const teamsEn = {
       'member.joined': '{{username}} joined', 'member.left': '{{username}} left', 'member.removed': '{{username}} was removed', 'member.roles_changed': 'Roles of {{username}} changed to {{roles}}',
       'invitation.sent': '{{email}} invited', 'invitation.resent': 'Invitation to {{email}} re-sent', 'invitation.cancelled': 'Invitation to {{email}} cancelled', 'invitation.suggested': 'Invitation of {{email}} suggested',
       'suggestion.approved': 'Suggested invitation of {{email}} approved', 'suggestion.declined': 'Suggested invitation of {{email}} declined',
+      'invite_link.created': 'Invite link created', 'invite_link.revoked': 'Invite link revoked', 'team.logo_changed': 'Logo changed', 'team.logo_removed': 'Logo removed',
+      'domain.added': 'Domain {{domain}} added', 'domain.verified': 'Domain {{domain}} verified', 'domain.removed': 'Domain {{domain}} removed', 'discovery.changed': 'Discovery settings changed',
+      'join_request.created': '{{username}} asked to join', 'join_request.approved': 'Join request of {{username}} approved', 'join_request.denied': 'Join request of {{username}} denied',
     },
+  },
+  links: {
+    title: 'Invite links', body: 'Anyone who opens an invite link can join the team with its roles: it works for 7 days and for at most 30 people, and each join needs a free seat.',
+    roles: 'Roles for people who join with the link', developerOnly: 'Links you create give the Developer role. Only Admins create links with other roles.',
+    create: 'Create invite link', created: 'Your new invite link. Copy it now: it is shown only once.', url: 'Invite link', copy: 'Copy link', copied: 'Copied.',
+    none: 'No invite links yet.', meta: 'Created by {{name}} on {{created}} · expires {{expires}}', uses: '{{uses}} of {{max}} joins',
+    revoke: 'Revoke', revokeOf: 'Revoke the invite link created on {{created}}', revoked: 'The link was revoked; people who joined with it stay.',
+    states: { active: 'Active', expired: 'Expired', revoked: 'Revoked', used_up: 'Used up' },
+  },
+  join: {
+    title: 'Join {{name}}', roles: 'You will join as {{roles}}.', expires: 'This link works until {{date}} ({{count}} joins left).', button: 'Join team',
+    signIn: 'Sign in to join the team with this invite link.', already: 'You are already a member of this team.', unconfirmed: 'Confirm your email address first: only accounts with a confirmed email can join a team.',
+    joined: 'Welcome to {{name}}', joinedBody: 'You joined as {{roles}}.',
+    invalid: { unknown: 'This invite link is not valid', expired: 'This invite link has expired', revoked: 'This invite link was revoked', used_up: 'This invite link is used up' },
+    invalidBody: 'Invite links work for 7 days and for at most 30 people, and a team can revoke them. Ask the team for a new one.', invalidBodyTeam: 'Ask the team “{{name}}” for a new invite link.',
+  },
+  csv: {
+    title: 'Invite from a CSV file', file: 'CSV file', hint: 'One address per line, optionally followed by roles: email,roles (roles separated by ; such as developer;billing). Rows without roles get the roles chosen above.',
+    ready: '{{file}}: {{count}} lines ready to send.', submit: 'Send invitations from the file', rowsTitle: 'Nothing was sent. Fix these rows and upload the file again:', line: 'Line {{line}}', fileLevel: 'File',
+  },
+  logo: {
+    title: 'Logo', current: 'Current logo', none: 'No logo yet.', file: 'Upload a logo (PNG or JPEG, at most 1 MB)', remove: 'Remove logo', saved: 'Logo updated.', removed: 'Logo removed.',
+  },
+  avatar: {
+    title: 'Avatar', file: 'Upload an avatar (PNG or JPEG, at most 500 KB)', remove: 'Remove avatar', saved: 'Avatar updated.', removed: 'Avatar removed.', none: 'No avatar yet: your initial is shown.', alt: 'Your avatar',
   },
   settings: {
     title: 'Team settings', name: 'Team name', rename: 'Rename team', renamed: 'The team is now called {{name}}.', slug: 'Team URL',
@@ -110,5 +137,10 @@ export const teamsEn = {
     invitation_used: 'This invitation was already accepted. Each invitation works once.',
     not_found: 'Not found: the team, member or invitation may have changed in the meantime. Reload the page.',
     rate_limited: 'Too many attempts. Wait a moment and try again.',
+    invite_link_invalid: 'This invite link is not valid: it is unknown, expired, revoked or used up. Ask the team for a new one.',
+    csv_invalid: 'The CSV file has rows that are not valid; nothing was sent.',
+    image_invalid: 'This file is not a readable PNG or JPEG image.',
+    image_type_unsupported: 'Upload a PNG or JPEG image.',
+    image_too_large: 'The image is too large.',
   },
 }

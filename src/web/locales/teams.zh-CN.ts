@@ -45,8 +45,7 @@ export const teamsZhCN: typeof teamsEn = {
     lastAdminRemove: '不能移除唯一的管理员。',
   },
   invite: {
-    title: '邀请成员', emails: '邮箱地址', emailsHint: '一个或多个，用逗号、空格或换行分隔。', csv: '或从 CSV 文件添加地址',
-    csvHint: '文件中找到的所有邮箱地址都会添加到上面的列表中。', csvAdded_one: '已从 {{file}} 添加 {{count}} 个地址。', csvAdded_other: '已从 {{file}} 添加 {{count}} 个地址。', csvNone: '在 {{file}} 中没有找到邮箱地址。',
+    title: '邀请成员', emails: '邮箱地址', emailsHint: '一个或多个，用逗号、空格或换行分隔。',
     roles: '角色', suggestionHint: '你可以直接邀请开发者。带有其他角色的邀请会成为建议，由管理员批准。',
     submit: '发送邀请', suggest: '提交给管理员审批', noEmails: '请至少输入一个邮箱地址。', tooMany: '每次最多 {{max}} 个地址。',
     sent_one: '已向 {{count}} 个地址发送邀请。', sent_other: '已向 {{count}} 个地址发送邀请。', suggested_one: '{{count}} 个邀请等待管理员批准。', suggested_other: '{{count}} 个邀请等待管理员批准。',
@@ -73,7 +72,35 @@ export const teamsZhCN: typeof teamsEn = {
       'member.joined': '{{username}} 加入了团队', 'member.left': '{{username}} 退出了团队', 'member.removed': '{{username}} 被移出团队', 'member.roles_changed': '{{username}} 的角色改为 {{roles}}',
       'invitation.sent': '邀请了 {{email}}', 'invitation.resent': '重新发送了给 {{email}} 的邀请', 'invitation.cancelled': '取消了给 {{email}} 的邀请', 'invitation.suggested': '建议邀请 {{email}}',
       'suggestion.approved': '批准了邀请 {{email}} 的建议', 'suggestion.declined': '拒绝了邀请 {{email}} 的建议',
+      'invite_link.created': '创建了邀请链接', 'invite_link.revoked': '撤销了邀请链接', 'team.logo_changed': '更换了团队标志', 'team.logo_removed': '移除了团队标志',
+      'domain.added': '添加了域名 {{domain}}', 'domain.verified': '验证了域名 {{domain}}', 'domain.removed': '移除了域名 {{domain}}', 'discovery.changed': '修改了团队发现设置',
+      'join_request.created': '{{username}} 申请加入', 'join_request.approved': '批准了 {{username}} 的加入申请', 'join_request.denied': '拒绝了 {{username}} 的加入申请',
     },
+  },
+  links: {
+    title: '邀请链接', body: '任何打开邀请链接的人都可以按链接的角色加入团队：链接 7 天内有效，最多 30 人使用，每次加入都需要一个空闲席位。',
+    roles: '通过链接加入的成员的角色', developerOnly: '你创建的链接授予开发者角色。只有管理员可以创建带其他角色的链接。',
+    create: '创建邀请链接', created: '新的邀请链接。请立即复制：它只显示这一次。', url: '邀请链接', copy: '复制链接', copied: '已复制。',
+    none: '还没有邀请链接。', meta: '由 {{name}} 于 {{created}} 创建 · {{expires}} 过期', uses: '已加入 {{uses}} / {{max}} 人',
+    revoke: '撤销', revokeOf: '撤销 {{created}} 创建的邀请链接', revoked: '链接已撤销；已通过它加入的成员不受影响。',
+    states: { active: '有效', expired: '已过期', revoked: '已撤销', used_up: '已用完' },
+  },
+  join: {
+    title: '加入 {{name}}', roles: '你将以 {{roles}} 的身份加入。', expires: '此链接在 {{date}} 之前有效（还可加入 {{count}} 人）。', button: '加入团队',
+    signIn: '请登录后通过此邀请链接加入团队。', already: '你已经是该团队的成员。', unconfirmed: '请先确认你的邮箱地址：只有邮箱已确认的账户才能加入团队。',
+    joined: '欢迎加入 {{name}}', joinedBody: '你以 {{roles}} 的身份加入。',
+    invalid: { unknown: '此邀请链接无效', expired: '此邀请链接已过期', revoked: '此邀请链接已被撤销', used_up: '此邀请链接已用完' },
+    invalidBody: '邀请链接 7 天内有效，最多 30 人使用，团队也可以撤销它。请向团队索取新的链接。', invalidBodyTeam: '请向团队“{{name}}”索取新的邀请链接。',
+  },
+  csv: {
+    title: '从 CSV 文件邀请', file: 'CSV 文件', hint: '每行一个地址，可在后面加上角色：email,roles（多个角色用 ; 分隔，例如 developer;billing）。没有角色的行使用上面选择的角色。',
+    ready: '{{file}}：{{count}} 行待发送。', submit: '从文件发送邀请', rowsTitle: '没有发送任何邀请。请修正以下各行后重新上传：', line: '第 {{line}} 行', fileLevel: '文件',
+  },
+  logo: {
+    title: '团队标志', current: '当前标志', none: '还没有标志。', file: '上传标志（PNG 或 JPEG，最大 1 MB）', remove: '移除标志', saved: '标志已更新。', removed: '标志已移除。',
+  },
+  avatar: {
+    title: '头像', file: '上传头像（PNG 或 JPEG，最大 500 KB）', remove: '移除头像', saved: '头像已更新。', removed: '头像已移除。', none: '还没有头像：将显示你名字的首字母。', alt: '你的头像',
   },
   settings: {
     title: '团队设置', name: '团队名称', rename: '重命名团队', renamed: '团队已更名为 {{name}}。', slug: '团队网址',
@@ -112,5 +139,10 @@ export const teamsZhCN: typeof teamsEn = {
     invitation_used: '此邀请已被接受。每个邀请只能使用一次。',
     not_found: '未找到：团队、成员或邀请可能已发生变化。请刷新页面。',
     rate_limited: '尝试次数过多，请稍后再试。',
+    invite_link_invalid: '此邀请链接无效：链接未知、已过期、已撤销或已用完。请向团队索取新的链接。',
+    csv_invalid: 'CSV 文件中有无效的行；没有发送任何邀请。',
+    image_invalid: '此文件不是可读取的 PNG 或 JPEG 图片。',
+    image_type_unsupported: '请上传 PNG 或 JPEG 图片。',
+    image_too_large: '图片太大。',
   },
 }

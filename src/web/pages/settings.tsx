@@ -5,6 +5,7 @@ import { api, ApiError, type Account } from '../api.ts'
 import { useSession } from '../components/session.tsx'
 import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAction } from '../components/ui.tsx'
 import { webauthnCreate } from '../webauthn.ts'
+import { AvatarCard } from './avatar.tsx'
 
 export function SettingsLayout() {
   const { t } = useTranslation()
@@ -96,6 +97,8 @@ export function ProfileSettings() {
   })
   const profileUrl = `${window.location.origin}/u/${me!.username}`
   return (
+    <>
+    <AvatarCard />
     <Card title={t('settings.profile')}>
       <form onSubmit={(e) => { e.preventDefault(); setSaved(false); void save.run() }} noValidate>
         <Field label={t('settings.displayName')} name="displayName" value={form.displayName} onChange={(e) => setForm({ ...form, displayName: e.target.value })} error={save.fieldError('displayName')} />
@@ -109,6 +112,7 @@ export function ProfileSettings() {
         <Button type="submit" busy={save.busy}>{t('app.save')}</Button>
       </form>
     </Card>
+    </>
   )
 }
 

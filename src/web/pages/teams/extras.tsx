@@ -1,6 +1,11 @@
-import type { TeamPageData } from './model.ts'
+import { can, type TeamPageData } from './model.ts'
+import { InviteLinksSection } from './links.tsx'
 
-/** Sections of the team page that need the newer team APIs (invite links, join requests). */
-export function TeamExtras(_props: { data: TeamPageData; reload: () => Promise<void> }) {
-  return null
+/** Sections of the team page built on the newer team APIs. */
+export function TeamExtras({ data, reload }: { data: TeamPageData; reload: () => Promise<void> }) {
+  return (
+    <>
+      {can(data.myRoles, 'invite_developers') ? <InviteLinksSection data={data} reload={reload} /> : null}
+    </>
+  )
 }

@@ -261,7 +261,6 @@ function InviteSection({ data, reload }: SectionProps) {
   const { t } = useTranslation()
   const [text, setText] = useState('')
   const [roles, setRoles] = useState<TeamRole[]>(['developer'])
-  const [csvNote, setCsvNote] = useState<string | null>(null)
   const [result, setResult] = useState<{ sent: number; suggested: number } | null>(null)
   const [localError, setLocalError] = useState<string | null>(null)
   const id = useId()
@@ -272,18 +271,12 @@ function InviteSection({ data, reload }: SectionProps) {
     const res = await api<{ invitations: Invitation[]; suggestions: Invitation[] }>('POST', `/teams/${data.slug}/invitations`, { emails, roles })
     setResult({ sent: res.invitations.length, suggested: res.suggestions.length })
     setText('')
-    setCsvNote(null)
     await reload()
   })
   // Which address each field error points at: `emails.3` is the fourth address sent.
   const problems = Object.entries(send.error?.body.fields ?? {})
     .filter(([field]) => field.startsWith('emails.'))
     .map(([field, reason]) => ({ email: emails[Number(field.slice(7))] ?? field, reason: ['already_member', 'already_invited', 'invalid'].includes(reason) ? reason : 'invalid' }))
-  async function readCsv(file: File) {
-    const found = emailsIn(await file.text())
-    setCsvNote(found.length ? t('teams.invite.csvAdded', { count: found.length, file: file.name }) : t('teams.invite.csvNone', { file: file.name }))
-    if (found.length) setText((prev) => emailsIn(`${prev}\n${found.join('\n')}`).join('\n'))
-  }
   return (
     <Section title={t('teams.invite.title')} className="invite">
       <form
@@ -299,11 +292,6 @@ function InviteSection({ data, reload }: SectionProps) {
           <label htmlFor={`${id}-emails`}>{t('teams.invite.emails')}</label>
           <textarea id={`${id}-emails`} name="inviteEmails" rows={3} value={text} onChange={(e) => setText(e.target.value)} aria-describedby={`${id}-emails-hint`} aria-invalid={problems.length ? true : undefined} />
           <p className="hint" id={`${id}-emails-hint`}>{t('teams.invite.emailsHint')}</p>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-csv`}>{t('teams.invite.csv')}</label>
-          <input id={`${id}-csv`} type="file" name="inviteCsv" accept=".csv,text/csv,text/plain" aria-describedby={`${id}-csv-hint`} onChange={(e) => { const f = e.target.files?.[0]; if (f) void readCsv(f); e.target.value = '' }} />
-          <p className="hint" id={`${id}-csv-hint`}>{csvNote ?? t('teams.invite.csvHint')}</p>
         </div>
         <fieldset>
           <legend>{t('teams.invite.roles')}</legend>
@@ -330,7 +318,54 @@ function InviteSection({ data, reload }: SectionProps) {
         ) : null}
         <Button type="submit" busy={send.busy}>{suggestion ? t('teams.invite.suggest') : t('teams.invite.submit')}</Button>
       </form>
+      <CsvInvite slug={data.slug} roles={roles} reload={reload} />
     </Section>
+  )
+}
+
+interface CsvProblem { line: number; column: string; code: string; message: string }
+
+/** A CSV file sent as it is: the server reads `email[,roles]` rows and names bad lines; all or nothing. */
+function CsvInvite({ slug, roles, reload }: { slug: string; roles: TeamRole[]; reload: () => Promise<void> }) {
+  const { t } = useTranslation()
+  const [file, setFile] = useState<{ name: string; text: string } | null>(null)
+  const [result, setResult] = useState<{ sent: number; suggested: number } | null>(null)
+  const id = useId()
+  const send = useAction(async () => {
+    const res = await api<{ invitations: Invitation[]; suggestions: Invitation[] }>('POST', `/teams/${slug}/invitations/csv`, { csv: file!.text, ...(roles.length ? { defaultRoles: roles } : {}) })
+    setResult({ sent: res.invitations.length, suggested: res.suggestions.length })
+    setFile(null)
+    await reload()
+  })
+  const body = send.error?.body as ({ rows?: CsvProblem[] } & Record<string, unknown>) | undefined
+  const fieldRows = Object.entries(send.error?.body.fields ?? {}).filter(([f]) => f.startsWith('csv.')).map(([f, code]) => ({ line: Number(f.slice(4)), column: '', code, message: code in { already_member: 1, already_invited: 1 } ? t(`teams.invite.problem.${code}`) : code }))
+  const rows: CsvProblem[] = body?.rows ?? (send.error?.code !== 'csv_invalid' ? fieldRows : [])
+  const lines = file ? file.text.split(/\r?\n/).filter((l) => l.trim()).length : 0
+  return (
+    <form className="csv-invite" onSubmit={(e) => { e.preventDefault(); setResult(null); if (file) void send.run() }} noValidate>
+      <h3>{t('teams.csv.title')}</h3>
+      <div className="field">
+        <label htmlFor={`${id}-csv`}>{t('teams.csv.file')}</label>
+        <input
+          id={`${id}-csv`} type="file" name="inviteCsv" accept=".csv,text/csv,text/plain" aria-describedby={`${id}-csv-hint`}
+          onChange={async (e) => { const f = e.target.files?.[0]; send.setError(null); setResult(null); setFile(f ? { name: f.name, text: await f.text() } : null) }}
+        />
+        <p className="hint" id={`${id}-csv-hint`}>{file ? t('teams.csv.ready', { file: file.name, count: lines }) : t('teams.csv.hint')}</p>
+      </div>
+      {rows.length ? (
+        <div className="form-error" role="alert" data-code={send.error?.code}>
+          <p>{t('teams.csv.rowsTitle')}</p>
+          <ul>{rows.map((r, i) => <li key={`${r.line}-${i}`}>{r.line > 0 ? t('teams.csv.line', { line: r.line }) : t('teams.csv.fileLevel')}: {r.message}</li>)}</ul>
+        </div>
+      ) : <TeamError error={send.error} />}
+      {result ? (
+        <Notice tone="success">
+          {result.sent ? t('teams.invite.sent', { count: result.sent }) : null}{result.sent && result.suggested ? ' ' : null}
+          {result.suggested ? t('teams.invite.suggested', { count: result.suggested }) : null}
+        </Notice>
+      ) : null}
+      <Button type="submit" variant="secondary" busy={send.busy} disabled={!file}>{t('teams.csv.submit')}</Button>
+    </form>
   )
 }
 

@@ -1,0 +1,188 @@
+import { useCallback, useEffect, useId, useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { Link, useParams } from 'react-router'
+import { api, ApiError } from '../../api.ts'
+import { CenteredPage } from '../../components/layout.tsx'
+import { useSession } from '../../components/session.tsx'
+import { Button, Notice, useAction } from '../../components/ui.tsx'
+import { can, roleList, TEAM_ROLES, type TeamPageData, type TeamRole } from './model.ts'
+import { Section } from './team.tsx'
+import { formatDate, RolePills, TeamError, TeamLogo } from './widgets.tsx'
+import './teams.css'
+
+interface InviteLink {
+  id: string
+  roles: TeamRole[]
+  state: 'active' | 'expired' | 'revoked' | 'used_up'
+  createdBy: string | null
+  createdAt: string
+  expiresAt: string
+  maxUses: number
+  uses: number
+  usesLeft: number
+  revokedAt: string | null
+  revokedBy: string | null
+}
+
+/** Invite links of the team page: create (roles), list with creator, dates and uses, revoke. */
+export function InviteLinksSection({ data, reload }: { data: TeamPageData; reload: () => Promise<void> }) {
+  const { t, i18n } = useTranslation()
+  const { me } = useSession()
+  const admin = can(data.myRoles, 'invite_any_role')
+  const [links, setLinks] = useState<InviteLink[] | null>(null)
+  const [roles, setRoles] = useState<TeamRole[]>(['developer'])
+  const [fresh, setFresh] = useState<string | null>(null)
+  const [copied, setCopied] = useState(false)
+  const [done, setDone] = useState<string | null>(null)
+  const id = useId()
+  const load = useAction(async () => setLinks((await api<{ links: InviteLink[] }>('GET', `/teams/${data.slug}/invite-links`)).links))
+  useEffect(() => {
+    void load.run()
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [data.slug])
+  const create = useAction(async () => {
+    const link = await api<InviteLink & { url: string }>('POST', `/teams/${data.slug}/invite-links`, { roles: admin ? roles : ['developer'] })
+    setFresh(link.url)
+    setCopied(false)
+    await load.run()
+  })
+  const revoke = useAction(async (link: InviteLink) => {
+    await api('DELETE', `/teams/${data.slug}/invite-links/${link.id}`)
+    setDone(t('teams.links.revoked'))
+    await load.run()
+    await reload()
+  })
+  const date = (iso: string) => formatDate(iso, i18n.language)
+  return (
+    <Section title={t('teams.links.title')} className="invite-links">
+      <p className="hint">{t('teams.links.body')}</p>
+      <form onSubmit={(e) => { e.preventDefault(); setDone(null); if (roles.length || !admin) void create.run() }} noValidate>
+        {admin ? (
+          <fieldset>
+            <legend>{t('teams.links.roles')}</legend>
+            {TEAM_ROLES.map((role) => (
+              <div className="checkbox" key={role}>
+                <input id={`${id}-${role}`} type="checkbox" name={`link-role-${role}`} checked={roles.includes(role)} onChange={(e) => setRoles(e.target.checked ? TEAM_ROLES.filter((r) => r === role || roles.includes(r)) : roles.filter((r) => r !== role))} />
+                <label htmlFor={`${id}-${role}`}>{t(`teams.roles.${role}`)}</label>
+              </div>
+            ))}
+            {roles.length === 0 ? <p className="field-error">{t('teams.members.atLeastOne')}</p> : null}
+          </fieldset>
+        ) : <p className="hint">{t('teams.links.developerOnly')}</p>}
+        <TeamError error={create.error} />
+        <Button type="submit" busy={create.busy} disabled={admin && roles.length === 0}>{t('teams.links.create')}</Button>
+      </form>
+      {fresh ? (
+        <Notice tone="success">
+          <p className="notice-title">{t('teams.links.created')}</p>
+          <div className="copy-row">
+            <label className="visually-hidden" htmlFor={`${id}-url`}>{t('teams.links.url')}</label>
+            <input id={`${id}-url`} name="inviteLinkUrl" readOnly value={fresh} onFocus={(e) => e.target.select()} />
+            <Button type="button" variant="secondary" onClick={async () => { await navigator.clipboard?.writeText(fresh).catch(() => {}); setCopied(true) }}>{t('teams.links.copy')}</Button>
+          </div>
+          {copied ? <p className="hint">{t('teams.links.copied')}</p> : null}
+        </Notice>
+      ) : null}
+      {done ? <Notice tone="success">{done}</Notice> : null}
+      <TeamError error={load.error ?? revoke.error} />
+      {links === null ? (load.error ? null : <p role="status">{t('app.loading')}</p>) : links.length === 0 ? <p>{t('teams.links.none')}</p> : (
+        <ul className="list">
+          {links.map((link) => (
+            <li key={link.id} className={`invite-link state-${link.state}`}>
+              <div className="grow">
+                <RolePills roles={link.roles} /> <span className={`pill ${link.state === 'active' ? 'pill-on' : 'pill-off'}`}>{t(`teams.links.states.${link.state}`)}</span>
+                <p className="hint">{t('teams.links.meta', { name: link.createdBy ?? '—', created: date(link.createdAt), expires: date(link.expiresAt) })}</p>
+                <p className="hint">{t('teams.links.uses', { uses: link.uses, max: link.maxUses })}</p>
+              </div>
+              {link.state === 'active' && (admin || link.createdBy === me?.username) ? (
+                <div className="actions">
+                  <Button variant="danger" busy={revoke.busy} aria-label={t('teams.links.revokeOf', { created: date(link.createdAt) })} onClick={() => void revoke.run(link)}>{t('teams.links.revoke')}</Button>
+                </div>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  )
+}
+
+interface Preview {
+  team: { slug: string; name: string; logoUrl: string | null }
+  roles: TeamRole[]
+  expiresAt: string
+  usesLeft: number
+  alreadyMember: boolean
+  emailConfirmed: boolean
+}
+
+/** The page an invite link opens (/join/<token>). */
+export function JoinPage() {
+  const { t, i18n } = useTranslation()
+  const { token = '' } = useParams()
+  const { me, loading } = useSession()
+  const [preview, setPreview] = useState<Preview | null>(null)
+  const [problem, setProblem] = useState<ApiError | null>(null)
+  const [joined, setJoined] = useState<{ slug: string; name: string; roles: TeamRole[] } | null>(null)
+  const open = useCallback(async () => {
+    try {
+      setPreview(await api<Preview>('GET', `/invite-links/${encodeURIComponent(token)}`))
+    } catch (err) {
+      setProblem(err instanceof ApiError ? err : new ApiError(0, { code: 'client_error', message: String(err) }))
+    }
+  }, [token])
+  useEffect(() => {
+    if (me) void open()
+  }, [me, open])
+  const join = useAction(async () => setJoined(await api('POST', `/invite-links/${encodeURIComponent(token)}/join`, {})))
+  const refusal = join.error?.code === 'invite_link_invalid' ? join.error : problem
+  if (loading) return <CenteredPage title={t('teams.accept.title')}><p role="status">{t('app.loading')}</p></CenteredPage>
+  if (!me) {
+    return (
+      <CenteredPage title={t('teams.accept.title')}>
+        <p>{t('teams.join.signIn')}</p>
+        <Link className="btn btn-primary" to={`/signin?next=${encodeURIComponent(`/join/${token}`)}`}>{t('teams.accept.signIn')}</Link>{' '}
+        <Link className="btn btn-secondary" to="/signup">{t('teams.accept.signUp')}</Link>
+      </CenteredPage>
+    )
+  }
+  if (joined) {
+    return (
+      <CenteredPage title={t('teams.join.joined', { name: joined.name })}>
+        <Notice tone="success">{t('teams.join.joinedBody', { roles: roleList(t, joined.roles) })}</Notice>
+        <Link className="btn btn-primary" to={`/teams/${joined.slug}`}>{t('teams.accept.openTeam')}</Link>
+      </CenteredPage>
+    )
+  }
+  if (refusal) {
+    const body = refusal.body as { reason?: string; teamName?: string }
+    const reason = refusal.code === 'invite_link_invalid' && body.reason && ['unknown', 'expired', 'revoked', 'used_up'].includes(body.reason) ? body.reason : null
+    return (
+      <CenteredPage title={reason ? t(`teams.join.invalid.${reason}`) : t('errors.generic')}>
+        {reason ? <p data-code={refusal.code}>{body.teamName ? t('teams.join.invalidBodyTeam', { name: body.teamName }) : t('teams.join.invalidBody')}</p> : <TeamError error={refusal} />}
+        <Link className="btn btn-primary" to="/teams">{t('teams.accept.goTeams')}</Link>
+      </CenteredPage>
+    )
+  }
+  if (!preview) return <CenteredPage title={t('teams.accept.title')}><p role="status">{t('app.loading')}</p></CenteredPage>
+  return (
+    <CenteredPage title={t('teams.join.title', { name: preview.team.name })}>
+      <div className="team-title"><TeamLogo name={preview.team.name} url={preview.team.logoUrl} size={56} /><span className="hint">/{preview.team.slug}</span></div>
+      <p>{t('teams.join.roles', { roles: roleList(t, preview.roles) })}</p>
+      <p className="hint">{t('teams.join.expires', { date: formatDate(preview.expiresAt, i18n.language), count: preview.usesLeft })}</p>
+      <p>{t('teams.accept.signedInAs', { name: me.displayName || me.username, email: me.email })}</p>
+      {preview.alreadyMember ? (
+        <>
+          <Notice>{t('teams.join.already')}</Notice>
+          <Link className="btn btn-primary" to={`/teams/${preview.team.slug}`}>{t('teams.accept.openTeam')}</Link>
+        </>
+      ) : (
+        <>
+          {!preview.emailConfirmed ? <Notice tone="warning">{t('teams.join.unconfirmed')}</Notice> : null}
+          <TeamError error={join.error} />
+          <Button busy={join.busy} disabled={!preview.emailConfirmed} onClick={() => void join.run()}>{t('teams.join.button')}</Button>
+        </>
+      )}
+    </CenteredPage>
+  )
+}
