@@ -167,6 +167,9 @@ const SAMPLE_VALUES: Record<string, string | number | boolean> = {
   suggestedBy: HOSTILE,
   roles: HOSTILE,
   email: `${HOSTILE}@example.com`,
+  requester: HOSTILE,
+  question: HOSTILE,
+  answer: HOSTILE,
 }
 
 /**
