@@ -14,6 +14,7 @@ import type { AppContext } from '../context.ts'
 import type { Queryable } from '../db/schema.ts'
 import { isUniqueViolation } from '../db/errors.ts'
 import { clientMetadataFromRow } from './clients.ts'
+import { evictCachedSessions } from '../sessions/sessions.ts'
 
 /** Models whose rows belong to a grant: revoking the grant removes them. */
 const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'Grant'])
@@ -70,8 +71,20 @@ export function createAdapterClass(ctx: AppContext) {
       await ctx.db.deleteFrom('oauth_models').where('model', '=', this.model).where('id', '=', id).execute()
     }
 
+    /**
+     * oidc-provider revokes a grant on logout through the revocation endpoint, on a reused
+     * refresh token or authorization code: the app session it belonged to ends with it.
+     */
     async revokeByGrantId(grantId: string): Promise<void> {
-      await revokeGrant(ctx.db, grantId)
+      const ended = await ctx.db.transaction().execute(async (trx) => {
+        await revokeGrant(trx, grantId)
+        const link = await trx.selectFrom('oauth_app_sessions').select(['session_id', 'account_id']).where('grant_id', '=', grantId).executeTakeFirst()
+        if (!link) return null
+        await trx.deleteFrom('sessions').where('id', '=', link.session_id).execute()
+        await trx.deleteFrom('oauth_app_sessions').where('session_id', '=', link.session_id).execute()
+        return link.account_id
+      })
+      if (ended) await evictCachedSessions(ctx, ended)
     }
 
     async #live(row: { payload: string; expires_at: number | null; consumed_at: number | null; grant_id: string | null } | undefined): Promise<AdapterPayload | undefined> {

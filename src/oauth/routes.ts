@@ -15,6 +15,13 @@ import { revokeGrant } from './adapter.ts'
 import { abortInteraction, completeInteraction, describeInteraction } from './interactions.ts'
 import { INTERACTION_COOKIE, mountProvider, type OAuthService } from './provider.ts'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The OAuth provider service (tests reload keys through it instead of waiting for the timer). */
+    oauth: OAuthService
+  }
+}
+
 const Uid = Type.Object({ uid: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) })
 
 const InteractionView = Type.Object(
@@ -43,6 +50,7 @@ function assertBoundToBrowser(request: FastifyRequest, uid: string): void {
 
 export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promise<OAuthService> {
   const service = await mountProvider(app, ctx)
+  app.decorate('oauth', service)
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
   const signedIn = requireAuth(ctx)
   app.addSchema(InteractionView)

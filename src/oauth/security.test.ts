@@ -1,0 +1,156 @@
+/**
+ * The protocol rules that keep app sign-ins safe, checked with oauth4webapi (a strict,
+ * independent client) against the real server on SQLite and PostgreSQL: PKCE, exact redirect
+ * URIs, single-use codes, rotating refresh tokens with reuse detection, no implicit or
+ * password grant, and the binding of a sign-in request to the browser that started it.
+ */
+import { describe, expect, it } from 'vitest'
+import * as oauth from 'oauth4webapi'
+import { signedUpUser, testApp } from '../../test/helpers/app.ts'
+import { DIALECTS } from '../../test/helpers/databases.ts'
+import { approve, CLI, cliClient, discover, injectFetch, options, signInApp, startAuthorization } from './test-oauth.ts'
+
+async function tokenRequest(t: Parameters<typeof injectFetch>[0], body: Record<string, string>) {
+  const res = await injectFetch(t)('http://latchkey.test/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() })
+  return { status: res.status, body: (await res.json()) as Record<string, string> }
+}
+
+async function userinfoStatus(t: Parameters<typeof injectFetch>[0], accessToken: string): Promise<number> {
+  return (await injectFetch(t)('http://latchkey.test/oauth/userinfo', { headers: { authorization: `Bearer ${accessToken}` } })).status
+}
+
+describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
+  it('requires PKCE S256: plain and a missing challenge are refused at the authorization endpoint, a missing or wrong verifier at the token endpoint', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const redirectUri = 'http://127.0.0.1:50123/cb'
+    const base = { client_id: CLI, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', state: 'xyz' }
+    for (const extra of [{ code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }, {}] as Record<string, string>[]) {
+      const res = await ada.client.get(`/oauth/auth?${new URLSearchParams({ ...base, ...extra })}`)
+      expect(res.status).toBe(303)
+      const back = new URL(String(res.headers.location))
+      expect(back.origin + back.pathname).toBe(redirectUri)
+      expect(back.searchParams.get('error')).toBe('invalid_request')
+    }
+
+    const pending = await startAuthorization(t, as, ada.client)
+    const { redirect } = await approve(ada.client, pending.uid)
+    const code = redirect.searchParams.get('code')!
+    const missing = await tokenRequest(t, { grant_type: 'authorization_code', client_id: CLI, code, redirect_uri: pending.redirectUri })
+    expect(missing.status).toBe(400)
+    expect(missing.body.error).toBe('invalid_grant')
+
+    const again = await startAuthorization(t, as, ada.client)
+    const second = await approve(ada.client, again.uid)
+    const wrong = await tokenRequest(t, { grant_type: 'authorization_code', client_id: CLI, code: second.redirect.searchParams.get('code')!, redirect_uri: again.redirectUri, code_verifier: oauth.generateRandomCodeVerifier() })
+    expect(wrong.body.error).toBe('invalid_grant')
+  })
+
+  it('refuses a redirect URI at the token endpoint that differs from the authorization request', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const pending = await startAuthorization(t, as, ada.client, { redirectUri: 'http://127.0.0.1:50001/cb' })
+    const { redirect } = await approve(ada.client, pending.uid)
+    const params = oauth.validateAuthResponse(as, cliClient(), redirect, pending.state)
+    const response = await oauth.authorizationCodeGrantRequest(as, cliClient(), oauth.None(), params, 'http://127.0.0.1:50002/cb', pending.verifier, options(t))
+    await expect(oauth.processAuthorizationCodeResponse(as, cliClient(), response)).rejects.toMatchObject({ error: 'invalid_grant' })
+  })
+
+  it('a code works once: the second use fails and revokes the tokens the first one got', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const pending = await startAuthorization(t, as, ada.client)
+    const { redirect } = await approve(ada.client, pending.uid)
+    const params = oauth.validateAuthResponse(as, cliClient(), redirect, pending.state)
+    const first = await oauth.processAuthorizationCodeResponse(as, cliClient(), await oauth.authorizationCodeGrantRequest(as, cliClient(), oauth.None(), params, pending.redirectUri, pending.verifier, options(t)), { expectedNonce: pending.nonce, requireIdToken: true })
+    expect(await userinfoStatus(t, first.access_token)).toBe(200)
+
+    const replay = await oauth.authorizationCodeGrantRequest(as, cliClient(), oauth.None(), params, pending.redirectUri, pending.verifier, options(t))
+    await expect(oauth.processAuthorizationCodeResponse(as, cliClient(), replay)).rejects.toMatchObject({ error: 'invalid_grant' })
+    expect(await userinfoStatus(t, first.access_token)).toBe(401)
+    const refresh = await tokenRequest(t, { grant_type: 'refresh_token', client_id: CLI, refresh_token: first.refresh_token! })
+    expect(refresh.body.error).toBe('invalid_grant')
+    // The app session that sign-in made is gone too.
+    const sessions = await ada.client.get('/api/v1/me/sessions')
+    expect(sessions.body.sessions.filter((s: { kind: string }) => s.kind === 'api')).toEqual([])
+  })
+
+  it('rotates the refresh token on every use; presenting a rotated one revokes the whole sign-in', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const { tokens } = await signInApp(t, as, ada.client)
+    const r1 = tokens.refresh_token!
+    const second = await oauth.processRefreshTokenResponse(as, cliClient(), await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), r1, options(t)))
+    expect(second.refresh_token).toBeTruthy()
+    expect(second.refresh_token).not.toBe(r1)
+    expect(await userinfoStatus(t, second.access_token)).toBe(200)
+
+    // Someone replays the old one (a stolen copy): refused, and the legitimate chain dies with it.
+    const replay = await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), r1, options(t))
+    await expect(oauth.processRefreshTokenResponse(as, cliClient(), replay)).rejects.toMatchObject({ error: 'invalid_grant' })
+    const next = await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), second.refresh_token!, options(t))
+    await expect(oauth.processRefreshTokenResponse(as, cliClient(), next)).rejects.toMatchObject({ error: 'invalid_grant' })
+    expect(await userinfoStatus(t, second.access_token)).toBe(401)
+  })
+
+  it('offers no implicit flow and no password grant', async () => {
+    const t = await testApp(dialect)
+    const ada = await signedUpUser(t)
+    const implicit = await ada.client.get(`/oauth/auth?${new URLSearchParams({ client_id: CLI, redirect_uri: 'http://127.0.0.1:5000/cb', response_type: 'token', scope: 'openid', nonce: 'n', state: 's' })}`)
+    expect(implicit.status).toBe(303)
+    // An implicit request would answer in the fragment; the refusal is all it gets.
+    const refused = new URL(String(implicit.headers.location))
+    expect(refused.searchParams.get('error') ?? new URLSearchParams(refused.hash.slice(1)).get('error')).toBe('unsupported_response_type')
+    expect(String(implicit.headers.location)).not.toContain('access_token')
+    const password = await tokenRequest(t, { grant_type: 'password', client_id: CLI, username: ada.username, password: ada.password })
+    expect(password.status).toBe(400)
+    expect(password.body.error).toBe('unsupported_grant_type')
+  })
+
+  it('only the browser the app sent can see or answer the request', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const mallory = await signedUpUser(t)
+    const pending = await startAuthorization(t, as, ada.client)
+    for (const res of [
+      await mallory.client.get(`/api/v1/oauth/interactions/${pending.uid}`),
+      await mallory.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, {}),
+      await mallory.client.post(`/api/v1/oauth/interactions/${pending.uid}/abort`, {}),
+    ]) {
+      expect(res.status).toBe(404)
+      expect(res.body.error.code).toBe('oauth_request_invalid')
+    }
+    // A cross-site POST (wrong Origin) is refused before anything happens.
+    const forged = await ada.client.request('POST', `/api/v1/oauth/interactions/${pending.uid}/complete`, {}, { origin: 'https://evil.example' })
+    expect(forged.status).toBe(403)
+    expect(forged.body.error.code).toBe('forbidden_origin')
+    // Bad input gets a JSON error, never a 500.
+    expect((await ada.client.get('/api/v1/oauth/interactions/bad%20uid')).status).toBe(400)
+    expect((await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, { consent: 'yes' })).status).toBe(400)
+    // Answered once, the request is gone.
+    await approve(ada.client, pending.uid)
+    expect((await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})).body.error.code).toBe('oauth_request_invalid')
+  })
+
+  it('signing out everywhere or changing the password ends app sign-ins', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const { tokens } = await signInApp(t, as, ada.client)
+    expect((await ada.client.delete('/api/v1/me/sessions?keepCurrent=true')).status).toBe(200)
+    expect(await userinfoStatus(t, tokens.access_token)).toBe(401)
+    expect((await tokenRequest(t, { grant_type: 'refresh_token', client_id: CLI, refresh_token: tokens.refresh_token! })).body.error).toBe('invalid_grant')
+
+    const again = await signInApp(t, as, ada.client)
+    expect(await userinfoStatus(t, again.tokens.access_token)).toBe(200)
+    const changed = await ada.client.request('POST', '/api/v1/me/password', { currentPassword: ada.password, newPassword: 'another long passphrase 42' })
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200)
+    expect(await userinfoStatus(t, again.tokens.access_token)).toBe(401)
+    expect((await tokenRequest(t, { grant_type: 'refresh_token', client_id: CLI, refresh_token: again.tokens.refresh_token! })).body.error).toBe('invalid_grant')
+  })
+})
