@@ -12,7 +12,7 @@ import type { Queryable } from '../db/schema.ts'
 import { evictCachedSessions, type Account } from '../sessions/sessions.ts'
 import { lockTeamFor } from '../teams/access.ts'
 import { actorOf, recordTeamActivity } from '../teams/activity.ts'
-import { reencodeImage } from './process.ts'
+import { reencodeOffThread, type Reencoded } from './reencode.ts'
 
 /** SPEC §6: avatars up to 500 KB. */
 export const AVATAR_MAX_BYTES = 500 * 1000
@@ -29,7 +29,7 @@ function newImageId(): string {
   return randomBytes(16).toString('base64url')
 }
 
-async function storeImage(ctx: AppContext, trx: Queryable, owner: { accountId: string } | { teamId: string }, image: ReturnType<typeof reencodeImage>): Promise<string> {
+async function storeImage(ctx: AppContext, trx: Queryable, owner: { accountId: string } | { teamId: string }, image: Reencoded): Promise<string> {
   const { png, width, height } = image
   const id = newImageId()
   await trx
@@ -52,7 +52,7 @@ async function storeImage(ctx: AppContext, trx: Queryable, owner: { accountId: s
 
 export async function setAvatar(ctx: AppContext, input: { account: Account; bytes: Buffer }): Promise<{ avatarUrl: string }> {
   // Decoded before the transaction: the CPU work holds no database connection or lock.
-  const image = reencodeImage(input.bytes, AVATAR_MAX_BYTES)
+  const image = await reencodeOffThread(input.bytes, AVATAR_MAX_BYTES)
   const id = await inTransaction(ctx, async (trx) => {
     const id = await storeImage(ctx, trx, { accountId: input.account.id }, image)
     await trx.updateTable('accounts').set({ avatar_image_id: id, updated_at: ctx.clock.now() }).where('id', '=', input.account.id).execute()
@@ -74,7 +74,7 @@ export async function removeAvatar(ctx: AppContext, input: { account: Account })
 // ---------------------------------------------------------------- team logos
 
 export async function setTeamLogo(ctx: AppContext, input: { account: Account; teamId: string; bytes: Buffer; meta: RequestMeta }): Promise<{ logoUrl: string }> {
-  const image = reencodeImage(input.bytes, LOGO_MAX_BYTES)
+  const image = await reencodeOffThread(input.bytes, LOGO_MAX_BYTES)
   return inTransaction(ctx, async (trx) => {
     const { team } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'change_settings')
     const id = await storeImage(ctx, trx, { teamId: team.id }, image)

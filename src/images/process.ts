@@ -73,10 +73,28 @@ interface Rgba {
   data: Uint8Array
 }
 
+/**
+ * The PNG up to and including its IEND chunk: bytes appended after it (a second file glued on,
+ * a polyglot's other half) are never decoded, and the re-encoding drops them.
+ */
+export function pngThroughIend(bytes: Buffer): Buffer {
+  let offset = 8
+  while (offset + 12 <= bytes.length) {
+    const length = bytes.readUInt32BE(offset)
+    const type = bytes.toString('latin1', offset + 4, offset + 8)
+    const end = offset + 12 + length
+    if (end > bytes.length) break
+    if (type === 'IEND') return bytes.subarray(0, end)
+    offset = end
+  }
+  throw invalid('the PNG ends before its IEND chunk.')
+}
+
 function decode(bytes: Buffer, format: ImageFormat): Rgba {
+  const input = format === 'png' ? pngThroughIend(bytes) : bytes
   try {
     if (format === 'png') {
-      const png = PNG.sync.read(bytes)
+      const png = PNG.sync.read(input)
       return { width: png.width, height: png.height, data: png.data }
     }
     const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxResolutionInMP: MAX_PIXELS / 1_000_000, maxMemoryUsageInMB: 512 })

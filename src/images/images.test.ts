@@ -1,0 +1,251 @@
+/**
+ * Avatars and team logos on both databases: real PNG and JPEG files (made with the same
+ * pure-JS codecs) go in, a clean 256×256 PNG comes out, served with safe headers; metadata and
+ * appended payloads are gone; every kind of bad upload is a clear 4xx.
+ */
+import { crc32 } from 'node:zlib'
+import jpeg from 'jpeg-js'
+import { PNG } from 'pngjs'
+import { describe, expect, it } from 'vitest'
+import { DIALECTS } from '../../test/helpers/databases.ts'
+import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { addMember, teamWithAdmin } from '../teams/test-teams.ts'
+import { IMAGE_CSP } from './routes.ts'
+
+/** width × height: left half red, right half blue, top-left 10×10 transparent. */
+function pngFile(width = 300, height = 200): Buffer {
+  const png = new PNG({ width, height })
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4
+      const left = x < width / 2
+      png.data[i] = left ? 255 : 0
+      png.data[i + 1] = 0
+      png.data[i + 2] = left ? 0 : 255
+      png.data[i + 3] = x < 10 && y < 10 ? 0 : 255
+    }
+  }
+  return PNG.sync.write(png)
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(data.length)
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32(body))
+  return Buffer.concat([length, body, crc])
+}
+
+/** A PNG with a tEXt chunk (metadata) right after IHDR. */
+function pngWithText(text: string): Buffer {
+  const file = pngFile(64, 64)
+  const afterIhdr = 8 + 25
+  return Buffer.concat([file.subarray(0, afterIhdr), chunk('tEXt', Buffer.from(`Comment\0${text}`, 'latin1')), file.subarray(afterIhdr)])
+}
+
+/** A PNG whose header claims other dimensions (CRC fixed so only the size is wrong). */
+function pngClaiming(width: number, height: number): Buffer {
+  const file = Buffer.from(pngFile(16, 16))
+  file.writeUInt32BE(width, 16)
+  file.writeUInt32BE(height, 20)
+  file.writeUInt32BE(crc32(file.subarray(12, 29)), 29)
+  return file
+}
+
+function jpegFile(comment?: string): Buffer {
+  const width = 120
+  const height = 80
+  const data = Buffer.alloc(width * height * 4)
+  for (let i = 0; i < width * height; i++) data.set([20, 200, 40, 255], i * 4)
+  return jpeg.encode({ width, height, data, ...(comment ? { comments: [comment] } : {}) }, 90).data
+}
+
+/** A JPEG whose start-of-frame claims other dimensions. */
+function jpegClaiming(width: number, height: number): Buffer {
+  const file = Buffer.from(jpegFile())
+  const sof = file.indexOf(Buffer.from([0xff, 0xc0]))
+  file.writeUInt16BE(height, sof + 5)
+  file.writeUInt16BE(width, sof + 7)
+  return file
+}
+
+let large: Buffer | undefined
+/** 4096×4096 (the most accepted) under 1 MB; made once per file, it takes seconds. */
+function largeJpeg(): Buffer {
+  if (large) return large
+  const side = 4096
+  const data = Buffer.alloc(side * side * 4)
+  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) data.set([x % 256, y % 256, 128, 255], (y * side + x) * 4)
+  return (large = jpeg.encode({ width: side, height: side, data }, 30).data)
+}
+
+const b64 = (bytes: Buffer) => bytes.toString('base64')
+
+async function fetchImage(t: TestApp, url: string) {
+  const res = await t.app.server.inject({ method: 'GET', url })
+  return { status: res.statusCode, headers: res.headers, bytes: res.rawPayload }
+}
+
+describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
+  it('re-encodes an avatar to a 256×256 PNG (centre crop, transparency kept) served with safe headers', async () => {
+    const t = await testApp(dialect)
+    const ada = await signedUpUser(t)
+    const res = await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile()) })
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(res.body.avatarUrl).toMatch(/^\/images\/[A-Za-z0-9_-]{22}\.png$/)
+    expect((await ada.client.get('/api/v1/me')).body.avatarUrl).toBe(res.body.avatarUrl)
+
+    const image = await fetchImage(t, res.body.avatarUrl)
+    expect(image.status).toBe(200)
+    expect(image.headers['content-type']).toBe('image/png')
+    expect(image.headers['x-content-type-options']).toBe('nosniff')
+    expect(image.headers['content-security-policy']).toBe(IMAGE_CSP)
+    expect(image.headers['cache-control']).toBe('public, max-age=31536000, immutable')
+    const decoded = PNG.sync.read(image.bytes)
+    expect([decoded.width, decoded.height]).toEqual([256, 256])
+    const pixel = (x: number, y: number) => [...decoded.data.subarray((y * 256 + x) * 4, (y * 256 + x) * 4 + 4)]
+    // 300×200 cropped to its central 200×200: red on the left half, blue on the right.
+    expect(pixel(20, 128)).toEqual([255, 0, 0, 255])
+    expect(pixel(235, 128)).toEqual([0, 0, 255, 255])
+    expect(pixel(0, 0)).toEqual([255, 0, 0, 255])
+  })
+
+  it('keeps transparency and strips metadata and anything appended to the file (polyglots)', async () => {
+    const t = await testApp(dialect)
+    const ada = await signedUpUser(t)
+    const transparent = await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile(20, 20)) })
+    const corner = PNG.sync.read((await fetchImage(t, transparent.body.avatarUrl)).bytes)
+    expect(corner.data[3]).toBe(0)
+
+    const payload = '<html><script>alert(document.cookie)</script></html>'
+    for (const file of [pngWithText('GPS 51.5,-0.1 secret-metadata'), Buffer.concat([pngFile(64, 64), Buffer.from(payload)]), jpegFile('secret-metadata'), Buffer.concat([jpegFile(), Buffer.from(payload)])]) {
+      const res = await ada.client.put('/api/v1/me/avatar', { image: `data:image/png;base64,${b64(file)}` })
+      expect(res.status, JSON.stringify(res.body)).toBe(200)
+      const served = (await fetchImage(t, res.body.avatarUrl)).bytes
+      expect(served.includes('secret-metadata')).toBe(false)
+      expect(served.includes('<script>')).toBe(false)
+      expect(PNG.sync.read(served).width).toBe(256)
+    }
+    // A JPEG's colours survive the trip.
+    const green = PNG.sync.read((await fetchImage(t, (await ada.client.put('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl)).bytes)
+    expect(Math.abs(green.data[(128 * 256 + 128) * 4 + 1] - 200)).toBeLessThan(8)
+  })
+
+  it('refuses bad uploads with a clear 4xx and keeps the old avatar', async () => {
+    const t = await testApp(dialect)
+    const ada = await signedUpUser(t)
+    const good = (await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile()) })).body.avatarUrl
+    const webp = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 '), Buffer.alloc(32)])
+    const cases: [string, unknown, number, string][] = [
+      ['text', { image: b64(Buffer.from('hello, I am not an image at all')) }, 400, 'image_invalid'],
+      ['truncated PNG', { image: b64(pngFile().subarray(0, 120)) }, 400, 'image_invalid'],
+      ['corrupt JPEG', { image: b64(Buffer.concat([jpegFile().subarray(0, 200), Buffer.alloc(200, 0x55)])) }, 400, 'image_invalid'],
+      ['decompression bomb header', { image: b64(pngClaiming(30000, 30000)) }, 400, 'image_invalid'],
+      ['JPEG bomb header', { image: b64(jpegClaiming(60000, 60000)) }, 400, 'image_invalid'],
+      ['JPEG with a zero height', { image: b64(jpegClaiming(120, 0)) }, 400, 'image_invalid'],
+      ['WebP', { image: b64(webp) }, 415, 'image_type_unsupported'],
+      ['GIF', { image: b64(Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1')) }, 415, 'image_type_unsupported'],
+      ['SVG', { image: b64(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')) }, 415, 'image_type_unsupported'],
+      ['over 500 KB', { image: b64(Buffer.concat([pngFile(), Buffer.alloc(600_000)])) }, 413, 'image_too_large'],
+      ['empty', { image: '' }, 400, 'invalid_request'],
+      ['not base64', { image: 'not base64 at all!' }, 400, 'invalid_request'],
+      ['not a string', { image: 42 }, 400, 'invalid_request'],
+      ['no body field', {}, 400, 'invalid_request'],
+    ]
+    for (const [name, body, status, code] of cases) {
+      const res = await ada.client.put('/api/v1/me/avatar', body)
+      expect(res.status, name).toBe(status)
+      expect(res.body.error.code, name).toBe(code)
+    }
+    const huge = await ada.client.put('/api/v1/me/avatar', { image: 'A'.repeat(3 * 1024 * 1024) })
+    expect(huge.status).toBe(413)
+    expect(huge.body.error.code).toBe('payload_too_large')
+    expect((await ada.client.get('/api/v1/me')).body.avatarUrl).toBe(good)
+    expect((await t.client().put('/api/v1/me/avatar', { image: b64(pngFile()) })).status).toBe(401)
+  })
+
+  it('shows the avatar on the public profile, replaces and removes it, and deletes it with the account', async () => {
+    const t = await testApp(dialect)
+    const ada = await signedUpUser(t)
+    expect((await ada.client.patch('/api/v1/me', { publicProfile: true })).status).toBe(200)
+    expect((await t.client().get(`/api/v1/users/${ada.username}`)).body.avatarUrl).toBeNull()
+    const first = (await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile()) })).body.avatarUrl
+    expect((await t.client().get(`/api/v1/users/${ada.username}`)).body.avatarUrl).toBe(first)
+    const second = (await ada.client.put('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl
+    expect(second).not.toBe(first)
+    expect((await fetchImage(t, first)).status).toBe(404)
+    expect((await fetchImage(t, second)).status).toBe(200)
+    expect((await ada.client.delete('/api/v1/me/avatar')).status).toBe(204)
+    expect((await ada.client.get('/api/v1/me')).body.avatarUrl).toBeNull()
+    expect((await fetchImage(t, second)).status).toBe(404)
+
+    const third = (await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile()) })).body.avatarUrl
+    expect((await ada.client.delete('/api/v1/me', { password: ada.password })).status).toBe(200)
+    expect((await fetchImage(t, third)).status).toBe(404)
+    expect(await t.app.ctx.db.selectFrom('images').select('id').execute()).toEqual([])
+  })
+
+  it('decodes a large image off the event loop: other requests are answered meanwhile', async () => {
+    const t = await testApp(dialect)
+    const { admin, slug } = await teamWithAdmin(t)
+    const big = largeJpeg()
+    expect(big.length).toBeLessThan(1_000_000)
+    let uploaded = false
+    const upload = admin.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(big) }).then((res) => {
+      uploaded = true
+      return res
+    })
+    // Decoding this takes seconds of CPU: were it on the event loop, this 200 ms timer and the
+    // health check would wait for it.
+    const started = performance.now()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const health = await t.client().get('/healthz')
+    expect(health.status).toBe(200)
+    expect(performance.now() - started).toBeLessThan(1500)
+    expect(uploaded).toBe(false)
+    expect((await upload).status).toBe(200)
+  }, 60_000)
+
+  it('serves only well-formed image addresses', async () => {
+    const t = await testApp(dialect)
+    expect((await fetchImage(t, `/images/${'A'.repeat(22)}.png`)).status).toBe(404)
+    for (const url of ['/images/x.png', '/images/..%2f..%2fetc%2fpasswd', `/images/${'A'.repeat(22)}.svg`]) {
+      const res = await fetchImage(t, url)
+      expect(res.status, url).toBeGreaterThanOrEqual(400)
+      expect(res.status, url).toBeLessThan(500)
+    }
+  })
+
+  it('lets Admins set and remove the team logo, logged and shown on the team, its list and its invite links', async () => {
+    const t = await testApp(dialect)
+    const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
+    const dev = await addMember(t, admin, slug, ['developer'])
+    const denied = await dev.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })
+    expect(denied.status).toBe(403)
+    expect(denied.body.error.code).toBe('team_permission_denied')
+    const stranger = await signedUpUser(t)
+    expect((await stranger.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })).status).toBe(404)
+
+    const tooBig = await admin.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(Buffer.concat([pngFile(), Buffer.alloc(1_100_000)])) })
+    expect(tooBig.status).toBe(413)
+    expect(tooBig.body.error.code).toBe('image_too_large')
+    // Between the avatar limit and the logo limit: fine for a logo.
+    const set = await admin.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(Buffer.concat([pngFile(), Buffer.alloc(700_000)])) })
+    expect(set.status, JSON.stringify(set.body)).toBe(200)
+    const { logoUrl } = set.body
+    expect((await dev.client.get(`/api/v1/teams/${slug}`)).body.logoUrl).toBe(logoUrl)
+    expect((await dev.client.get('/api/v1/teams')).body.teams[0].logoUrl).toBe(logoUrl)
+    const link = (await admin.client.post(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })).body
+    const outsider = await signedUpUser(t)
+    expect((await outsider.client.get(`/api/v1/invite-links/${link.token}`)).body.team.logoUrl).toBe(logoUrl)
+    expect(PNG.sync.read((await fetchImage(t, logoUrl)).bytes).width).toBe(256)
+
+    expect((await dev.client.delete(`/api/v1/teams/${slug}/logo`)).status).toBe(403)
+    expect((await admin.client.delete(`/api/v1/teams/${slug}/logo`)).status).toBe(204)
+    expect((await admin.client.get(`/api/v1/teams/${slug}`)).body.logoUrl).toBeNull()
+    expect((await fetchImage(t, logoUrl)).status).toBe(404)
+    const events = (await admin.client.get(`/api/v1/teams/${slug}/activity`)).body.events.map((e: { type: string; actor: { username: string } }) => [e.type, e.actor.username])
+    expect(events).toEqual(expect.arrayContaining([['team.logo_changed', admin.username], ['team.logo_removed', admin.username]]))
+  })
+})
