@@ -469,12 +469,35 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
     })
   })
 
-  it('gives an invitee who has an account an in-app notice of the invitation', async () => {
+  it('gives an invitee who has an account an in-app notice of the invitation, as their preferences allow', async () => {
     const t = await appWithDns(dialect)
-    const { admin, slug } = await teamWithAdmin(t, { seats: 2 })
+    const { admin, slug } = await teamWithAdmin(t, { seats: 4 })
     const ada = await signedUpUser(t)
-    await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [ada.email], roles: ['developer'] })
-    expect((await inbox(ada))[0]).toMatchObject({ category: 'team', kind: 'team_invitation_notice', title: `${admin.username} invited you to the team "Team ${slug}"` })
-    expect((await inbox(ada))[0].body).toContain('as Developer')
+    const quiet = await signedUpUser(t)
+    await quiet.client.put('/api/v1/me/notification-preferences', { preferences: { team: { inApp: false } } })
+    const unconfirmed = await personAt(t, newDomain(), { confirm: false })
+    expect((await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [ada.email, quiet.email, unconfirmed.email], roles: ['developer'] })).status).toBe(201)
+    const notice = (await inbox(ada)).find((n) => n.kind === 'team_invitation_notice')
+    expect(notice).toMatchObject({ category: 'team', title: `${admin.username} invited you to the team "Team ${slug}"` })
+    expect(notice!.body).toContain('as Developer')
+    // The notice carries no link: the token stays in the email.
+    expect(notice!.body).not.toMatch(/token|http/)
+    expect((await inbox(quiet)).filter((n) => n.kind === 'team_invitation_notice')).toEqual([])
+    expect((await inbox(unconfirmed)).filter((n) => n.kind === 'team_invitation_notice')).toEqual([])
+    // In-app only: the one email is the invitation itself.
+    await t.smtp.waitFor(ada.email, /on Latchkey/)
+    expect(t.smtp.messagesTo(ada.email).filter((m) => /invited you/.test(m.subject)).map((m) => m.subject)).toEqual([`${admin.username} invited you to the team "Team ${slug}" on Latchkey`])
+  })
+
+  it('frees a verified domain when its team is deleted with its last member', async () => {
+    const t = await appWithDns(dialect)
+    const { admin, slug, domain } = await discoverableTeam(t)
+    const ada = await personAt(t, domain)
+    expect((await requestJoin(t, ada, slug)).status).toBe(201)
+    expect((await admin.client.post(`/api/v1/teams/${slug}/leave`)).body).toEqual({ teamDeleted: true })
+    expect((await ada.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+    expect((await ada.client.get('/api/v1/me/join-requests')).body.requests).toEqual([])
+    const next = await teamWithAdmin(t)
+    await verifiedDomain(t, next.admin, next.slug, domain)
   })
 })
