@@ -3,12 +3,15 @@
  * the caught email's link in a second browser context, change roles, check what a Developer
  * sees (and that the API refuses the rest), remove a member, leave.
  */
+import { AxeBuilder } from '@axe-core/playwright'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { DIALECTS } from './helpers/databases.ts'
 import { launchChromium } from './helpers/browser.ts'
 import { signedUpUser, type TestApp } from './helpers/app.ts'
 import { listeningApp } from './helpers/web.ts'
+import { DnsServer } from './helpers/dns.ts'
+import { personAt } from '../src/teams/discovery-helpers.ts'
 
 let browser: Browser
 beforeAll(async () => {
@@ -61,6 +64,13 @@ async function fetchFromPage(page: Page, method: string, path: string, body?: un
 
 /** A 2×2 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAEUlEQVR4nGM4oaHxH4QZYAwASgQIXRyHR0QAAAAASUVORK5CYII=', 'base64')
+
+/** The same bar as test/web.pages.test.ts, for states that page list cannot reach (no DNS server there). */
+async function expectAccessible(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([])
+}
 
 describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
   it('create, invite, accept, change roles, Developer limits, remove and leave', async () => {
@@ -268,5 +278,61 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByLabel('Upload an avatar').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG })
     await admin.getByText('Avatar updated.').waitFor()
     await expect.poll(() => admin.locator('button.avatar img').getAttribute('src')).toMatch(/^\/images\//)
+  })
+
+  it('discovery: a verified domain (TXT record from the page), discovery with a question, a colleague asks to join, the Admin approves', async () => {
+    const dns = await new DnsServer().start()
+    onTestFinished(() => dns.stop())
+    const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000', DNS_SERVERS: dns.address, DNS_TIMEOUT_MS: '1000' })
+    const alice = await signedUpUser(t)
+    const slug = `acme-${Math.random().toString(36).slice(2, 7)}`
+    const domain = `${slug}.test`
+    expect((await alice.client.post('/api/v1/teams', { name: 'Acme Research', slug })).status).toBe(201)
+    expect((await alice.client.put(`/api/v1/teams/${slug}/seats`, { seats: 3 })).status).toBe(200)
+
+    const admin = await newPage()
+    await signIn(admin, t.base, alice.email, alice.password, `/signin?next=${encodeURIComponent(`/teams/${slug}/settings`)}`)
+    const domains = admin.locator('section.domains')
+    await domains.getByLabel('Domain').fill(domain)
+    await domains.getByRole('button', { name: 'Add domain' }).click()
+    const row = domains.locator('li', { hasText: domain })
+    await row.getByText('Add this DNS record').waitFor()
+    await row.getByRole('button', { name: `Verify ${domain}` }).click()
+    await row.getByText('no TXT record was found').waitFor()
+    // Publish exactly what the page shows, then verify again.
+    const [name, value] = await row.locator('code.record').allTextContents()
+    dns.setTxt(name, [value])
+    await row.getByRole('button', { name: `Verify ${domain}` }).click()
+    await row.getByText(/verified\. People with an address at this domain/).waitFor()
+    await row.locator('.pill', { hasText: 'Verified' }).waitFor()
+    const discovery = admin.locator('section.discovery')
+    await discovery.getByLabel('Let people at our verified domains').check()
+    await discovery.getByLabel('Question for people who ask to join').fill('Which lab are you in?')
+    await discovery.getByRole('button', { name: 'Save discovery settings' }).click()
+    await discovery.getByText('Discovery settings saved.').waitFor()
+    await expectAccessible(admin)
+
+    // A colleague with a confirmed address at the domain finds the team and asks to join.
+    const colleague = await personAt(t, domain)
+    const other = await newPage()
+    await signIn(other, t.base, colleague.email, colleague.password, `/signin?next=${encodeURIComponent('/teams')}`)
+    await other.getByRole('heading', { name: 'Teams at your company' }).waitFor()
+    await other.getByRole('button', { name: 'Ask to join Acme Research' }).click()
+    await other.getByLabel('Your answer: Which lab are you in?').fill('Optics')
+    await other.getByRole('button', { name: 'Send request' }).click()
+    await other.getByText('Your request to join Acme Research was sent.').waitFor()
+    await other.getByRole('button', { name: 'Withdraw the request to join Acme Research' }).waitFor()
+    await expectAccessible(other)
+
+    // The Admin approves it from the team page; the colleague is a member.
+    await admin.getByRole('link', { name: 'Acme Research' }).click()
+    const requests = admin.locator('section.join-requests')
+    await requests.getByText('Answer: Optics').waitFor()
+    await expectAccessible(admin)
+    await requests.getByRole('button', { name: `Approve the request of ${colleague.username}` }).click()
+    await requests.getByText(`${colleague.username} joined the team.`).waitFor()
+    await admin.locator('li.member', { hasText: `@${colleague.username}` }).locator('.pill', { hasText: 'Developer' }).waitFor()
+    await other.goto(`${t.base}/teams`)
+    await other.getByRole('link', { name: 'Acme Research' }).waitFor()
   })
 })

@@ -34,6 +34,8 @@ export async function seedTeamPages(t: TestApp, who: { email: string; password: 
   expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['grace@example.org'], roles: ['developer', 'community_manager'] })).status).toBe(201)
   expect((await developer.client.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['mary@example.org'], roles: ['admin'] })).status).toBe(201)
   expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/invite-links`, { roles: ['developer'] })).status).toBe(201)
+  // A domain waiting for its TXT record (this app has no DNS server to verify it).
+  expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/domains`, { domain: 'analytical-engines.example' })).status).toBe(201)
   // Another team's invite link, for `who` to open.
   expect((await developer.client.post('/api/v1/teams', { name: 'Babbage & Co', slug: 'babbage-co' })).status).toBe(201)
   const link = await developer.client.post('/api/v1/teams/babbage-co/invite-links', { roles: ['developer', 'community_manager'] })
@@ -52,7 +54,7 @@ export const TEAM_PAGES: TeamPageCase[] = [
       await page.locator('li.member').nth(1).locator('.actions button').first().click()
     },
   },
-  { name: 'teams-settings', path: `/teams/${TEAM_SLUG}/settings`, signedIn: true, ready: { en: /cannot be changed yet|Logo/, 'zh-CN': /暂时无法修改|标志/ } },
+  { name: 'teams-settings', path: `/teams/${TEAM_SLUG}/settings`, signedIn: true, ready: { en: /Add this DNS record/, 'zh-CN': /DNS 记录/ } },
   { name: 'teams-activity', path: `/teams/${TEAM_SLUG}/activity`, signedIn: true, phone: true, ready: { en: /Team created/, 'zh-CN': /创建了团队/ } },
   { name: 'teams-invitation', path: `/invitations/accept#token=${FAKE_TOKEN}`, signedIn: true, ready: { en: /Accept invitation/, 'zh-CN': /接受邀请/ } },
   {

@@ -100,6 +100,26 @@ export const teamsEn = {
   avatar: {
     title: 'Avatar', file: 'Upload an avatar (PNG or JPEG, at most 500 KB)', remove: 'Remove avatar', saved: 'Avatar updated.', removed: 'Avatar removed.', none: 'No avatar yet: your initial is shown.', alt: 'Your avatar',
   },
+  domains: {
+    title: 'Email domains', body: 'Verify your company’s email domain to let colleagues find the team. Latchkey shows a DNS TXT record to add at the domain, then checks it.',
+    add: 'Domain', addHint: 'For example example.com: no “@”, “http://” or path.', addButton: 'Add domain', none: 'No domains yet.',
+    pending: 'Waiting for verification', verified: 'Verified', verifiedOn: 'Verified on {{date}}',
+    record: 'Add this DNS record at your DNS provider, then select Verify:', recordType: 'Type', recordName: 'Name', recordValue: 'Value',
+    verify: 'Verify', verifyOf: 'Verify {{domain}}', remove: 'Remove', removeOf: 'Remove {{domain}}', removed: '{{domain}} was removed.', discoveryOff: 'Discovery was turned off: no verified domain is left.',
+    lastCheck: 'Last check {{date}}: {{outcome}}', found: 'Found at that name: {{values}}',
+    outcomes: { verified: 'verified. People with an address at this domain can now find the team when discovery is on.', record_not_found: 'no TXT record was found at that name yet. DNS changes can take a while to spread; try again later.', wrong_value: 'a TXT record was found, but not with the expected value.', dns_error: 'the DNS lookup failed. Try again later.' },
+  },
+  discovery: {
+    title: 'Team discovery', body: 'When discovery is on, people whose confirmed email is at a verified domain see the team and can ask to join. Every Admin is notified and approves or denies.',
+    enabled: 'Let people at our verified domains find the team and ask to join', question: 'Question for people who ask to join (optional)', questionHint: 'Up to 200 characters, for example “Which department are you in?”',
+    needsDomain: 'Verify a domain first to turn discovery on.', save: 'Save discovery settings', saved: 'Discovery settings saved.',
+    findTitle: 'Teams at your company', findBody: 'These teams use your email domain and let colleagues ask to join.', ask: 'Ask to join', askOf: 'Ask to join {{name}}', answer: 'Your answer: {{question}}',
+    send: 'Send request', pending: 'Request sent: the Admins will answer.', withdraw: 'Withdraw request', withdrawOf: 'Withdraw the request to join {{name}}', withdrawn: 'Request withdrawn.', sent: 'Your request to join {{name}} was sent.',
+  },
+  requests: {
+    title: 'Requests to join', none: 'No requests to join.', asked: 'Asked {{date}}', question: 'Question: {{question}}', answer: 'Answer: {{answer}}', roles: 'Roles if approved',
+    approve: 'Approve', approveOf: 'Approve the request of {{name}}', deny: 'Deny', denyOf: 'Deny the request of {{name}}', approved: '{{name}} joined the team.', denied: 'The request of {{name}} was denied.',
+  },
   settings: {
     title: 'Team settings', name: 'Team name', rename: 'Rename team', renamed: 'The team is now called {{name}}.', slug: 'Team URL',
     slugFixed: 'The team URL cannot be changed yet.', adminsOnly: 'Only Admins change team settings.',
@@ -142,5 +162,12 @@ export const teamsEn = {
     image_invalid: 'This file is not a readable PNG or JPEG image.',
     image_type_unsupported: 'Upload a PNG or JPEG image.',
     image_too_large: 'The image is too large.',
+    domain_invalid: 'Enter a domain name such as example.com, without “@”, “http://” or a path.',
+    domain_public_webmail: 'This is a public email provider: anyone can have an address there, so it cannot be a team domain.',
+    domain_already_added: 'The team has already added this domain.',
+    domain_taken: 'Another team has already verified this domain.',
+    domain_limit_reached: 'A team can add at most 20 domains. Remove one first.',
+    domain_not_verified: 'Verify at least one email domain before turning discovery on.',
+    join_request_pending: 'You have already asked to join this team; the Admins will answer.',
   },
 }

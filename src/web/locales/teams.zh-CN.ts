@@ -102,6 +102,26 @@ export const teamsZhCN: typeof teamsEn = {
   avatar: {
     title: '头像', file: '上传头像（PNG 或 JPEG，最大 500 KB）', remove: '移除头像', saved: '头像已更新。', removed: '头像已移除。', none: '还没有头像：将显示你名字的首字母。', alt: '你的头像',
   },
+  domains: {
+    title: '邮箱域名', body: '验证公司的邮箱域名，让同事能够找到团队。Latchkey 会给出需要在该域名下添加的 DNS TXT 记录，然后进行检查。',
+    add: '域名', addHint: '例如 example.com：不要包含“@”、“http://”或路径。', addButton: '添加域名', none: '还没有域名。',
+    pending: '等待验证', verified: '已验证', verifiedOn: '{{date}} 验证',
+    record: '请在你的 DNS 服务商处添加以下 DNS 记录，然后点击“验证”：', recordType: '类型', recordName: '名称', recordValue: '值',
+    verify: '验证', verifyOf: '验证 {{domain}}', remove: '移除', removeOf: '移除 {{domain}}', removed: '{{domain}} 已移除。', discoveryOff: '团队发现已关闭：没有剩余的已验证域名。',
+    lastCheck: '上次检查 {{date}}：{{outcome}}', found: '在该名称下找到：{{values}}',
+    outcomes: { verified: '已验证。开启团队发现后，使用该域名邮箱的人可以找到团队。', record_not_found: '尚未在该名称下找到 TXT 记录。DNS 更改可能需要一段时间生效，请稍后再试。', wrong_value: '找到了 TXT 记录，但值与预期不符。', dns_error: 'DNS 查询失败，请稍后再试。' },
+  },
+  discovery: {
+    title: '团队发现', body: '开启团队发现后，邮箱已确认且属于已验证域名的人可以看到团队并申请加入。所有管理员都会收到通知并批准或拒绝。',
+    enabled: '允许使用我们已验证域名邮箱的人找到团队并申请加入', question: '向申请人提出的问题（可选）', questionHint: '最多 200 个字符，例如“你在哪个部门？”',
+    needsDomain: '请先验证一个域名，然后才能开启团队发现。', save: '保存团队发现设置', saved: '团队发现设置已保存。',
+    findTitle: '你公司的团队', findBody: '这些团队使用你的邮箱域名，并允许同事申请加入。', ask: '申请加入', askOf: '申请加入 {{name}}', answer: '你的回答：{{question}}',
+    send: '发送申请', pending: '申请已发送：管理员会答复你。', withdraw: '撤回申请', withdrawOf: '撤回加入 {{name}} 的申请', withdrawn: '申请已撤回。', sent: '你加入 {{name}} 的申请已发送。',
+  },
+  requests: {
+    title: '加入申请', none: '没有加入申请。', asked: '{{date}} 申请', question: '问题：{{question}}', answer: '回答：{{answer}}', roles: '批准后的角色',
+    approve: '批准', approveOf: '批准 {{name}} 的申请', deny: '拒绝', denyOf: '拒绝 {{name}} 的申请', approved: '{{name}} 已加入团队。', denied: '已拒绝 {{name}} 的申请。',
+  },
   settings: {
     title: '团队设置', name: '团队名称', rename: '重命名团队', renamed: '团队已更名为 {{name}}。', slug: '团队网址',
     slugFixed: '团队网址暂时无法修改。', adminsOnly: '只有管理员可以修改团队设置。',
@@ -144,5 +164,12 @@ export const teamsZhCN: typeof teamsEn = {
     image_invalid: '此文件不是可读取的 PNG 或 JPEG 图片。',
     image_type_unsupported: '请上传 PNG 或 JPEG 图片。',
     image_too_large: '图片太大。',
+    domain_invalid: '请输入域名，例如 example.com，不要包含“@”、“http://”或路径。',
+    domain_public_webmail: '这是公共邮箱服务商：任何人都可以在那里注册地址，因此不能作为团队域名。',
+    domain_already_added: '团队已经添加了这个域名。',
+    domain_taken: '另一个团队已经验证了这个域名。',
+    domain_limit_reached: '每个团队最多添加 20 个域名。请先移除一个。',
+    domain_not_verified: '开启团队发现之前，请至少验证一个邮箱域名。',
+    join_request_pending: '你已经申请加入这个团队；管理员会答复你。',
   },
 }

@@ -3,6 +3,7 @@ import { can, type TeamPageData } from './model.ts'
 import { Section } from './team.tsx'
 import { ImageUpload } from './images.tsx'
 import { TeamLogo } from './widgets.tsx'
+import { DomainsAndDiscovery } from './discovery.tsx'
 
 /** Settings sections on the newer team APIs: the logo (and, with discovery, domains). */
 export function TeamSettingsExtras({ data, reload }: { data: TeamPageData; reload: () => Promise<void> }) {
@@ -17,6 +18,7 @@ export function TeamSettingsExtras({ data, reload }: { data: TeamPageData; reloa
           removeLabel={t('teams.logo.remove')} savedText={t('teams.logo.saved')} removedText={t('teams.logo.removed')} onChange={reload}
         />
       </Section>
+      {admin ? <DomainsAndDiscovery data={data} /> : null}
     </>
   )
 }
