@@ -90,7 +90,9 @@ export function createAdapterClass(ctx: AppContext) {
     async #live(row: { payload: string; expires_at: number | null; consumed_at: number | null; grant_id: string | null } | undefined): Promise<AdapterPayload | undefined> {
       if (!row) return undefined
       const now = ctx.clock.now()
-      if (row.expires_at !== null && row.expires_at <= now) return undefined
+      // A device code past its time stays readable so the polling app hears `expired_token`
+      // (oidc-provider checks its expiry itself) rather than an unknown code.
+      if (row.expires_at !== null && row.expires_at <= now && this.model !== 'DeviceCode') return undefined
       if (row.grant_id && GRANT_BOUND.has(this.model) && !(await appSessionAlive(ctx, row.grant_id))) return undefined
       const payload = JSON.parse(row.payload) as AdapterPayload
       if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000)

@@ -1,0 +1,199 @@
+/**
+ * App sign-ins as Latchkey sessions (SPEC §3, §4) on SQLite and PostgreSQL: the 5-minute
+ * window (ManualClock), at most 3 app sessions per account, revoking one from Active sessions,
+ * the device authorization grant end to end, and the new-device notice.
+ */
+import { describe, expect, it } from 'vitest'
+import * as oauth from 'oauth4webapi'
+import { signedUpUser, testApp, type TestClient } from '../../test/helpers/app.ts'
+import { DIALECTS } from '../../test/helpers/databases.ts'
+import { CLI, cliClient, discover, followToApp, injectFetch, options, signInApp, startAuthorization } from './test-oauth.ts'
+
+const MINUTE = 60_000
+
+describe.each(DIALECTS)('app sessions on %s', (dialect) => {
+  it('a request not answered within 5 minutes expires: the page says so and the app gets access_denied with the reason', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const pending = await startAuthorization(t, as, ada.client, { deviceName: 'slow laptop' })
+    t.clock.advance(4 * MINUTE + 59_000)
+    expect((await ada.client.get(`/api/v1/oauth/interactions/${pending.uid}`)).body.status).toBe('pending')
+    t.clock.advance(1_000)
+
+    const late = await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})
+    expect(late.status).toBe(410)
+    expect(late.body.error).toMatchObject({ code: 'oauth_request_expired', message: 'This sign-in request expired. Go back to the app and start again.' })
+    const redirect = await followToApp(ada.client, late.body.error.returnTo)
+    expect(redirect.origin + redirect.pathname).toBe(pending.redirectUri)
+    expect(redirect.searchParams.get('error')).toBe('access_denied')
+    expect(redirect.searchParams.get('error_description')).toBe('This sign-in request expired. Go back to the app and start again.')
+    // oauth4webapi sees a proper OAuth error response (state and iss checked).
+    try {
+      oauth.validateAuthResponse(as, cliClient(), redirect, pending.state)
+      expect.unreachable()
+    } catch (err) {
+      expect(err).toBeInstanceOf(oauth.AuthorizationResponseError)
+      expect((err as oauth.AuthorizationResponseError).error_description).toMatch(/expired/)
+    }
+    // No session was made.
+    const sessions = await ada.client.get('/api/v1/me/sessions')
+    expect(sessions.body.sessions.every((s: { kind: string }) => s.kind === 'web')).toBe(true)
+
+    // Opening the page late shows the expired state and where to send the browser.
+    const other = await startAuthorization(t, as, ada.client)
+    t.clock.advance(6 * MINUTE)
+    const view = await ada.client.get(`/api/v1/oauth/interactions/${other.uid}`)
+    expect(view.body).toMatchObject({ status: 'expired' })
+    const back = await followToApp(ada.client, view.body.returnTo)
+    expect(back.searchParams.get('error_description')).toMatch(/expired/)
+  })
+
+  it('"Skip and go back to the app" hands the app access_denied', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const pending = await startAuthorization(t, as, ada.client)
+    const aborted = await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/abort`, {})
+    expect(aborted.status).toBe(200)
+    const redirect = await followToApp(ada.client, aborted.body.returnTo)
+    expect(redirect.searchParams.get('error')).toBe('access_denied')
+    expect(redirect.searchParams.get('state')).toBe(pending.state)
+  })
+
+  it('keeps at most 3 app sessions: the fourth sign-in ends the oldest, says which, and its tokens stop working', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const signIns = []
+    for (const name of ['laptop', 'desktop', 'build box']) {
+      const signIn = await signInApp(t, as, ada.client, { deviceName: `latchkey CLI on ${name}` })
+      expect(signIn.signedOut).toEqual([])
+      signIns.push(signIn)
+      t.clock.advance(MINUTE)
+    }
+    const fourth = await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on tablet' })
+    expect(fourth.signedOut).toEqual([expect.objectContaining({ deviceName: 'latchkey CLI on laptop' })])
+
+    const apps = (await ada.client.get('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
+    expect(apps.map((s: { deviceName: string }) => s.deviceName).sort()).toEqual(['latchkey CLI on build box', 'latchkey CLI on desktop', 'latchkey CLI on tablet'])
+    const refresh = (token: string) => oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), token, options(t))
+    await expect(oauth.processRefreshTokenResponse(as, cliClient(), await refresh(signIns[0].tokens.refresh_token!))).rejects.toMatchObject({ error: 'invalid_grant' })
+    const still = await oauth.processRefreshTokenResponse(as, cliClient(), await refresh(signIns[1].tokens.refresh_token!))
+    expect(still.access_token).toBeTruthy()
+    // The security log says why.
+    const log = await ada.client.get('/api/v1/me/security-log?limit=50')
+    expect(log.body.events.some((e: { type: string }) => e.type === 'oauth.app_session_ended')).toBe(true)
+  })
+
+  it('revoking an app session under Active sessions kills its refresh and access tokens at once', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const { tokens } = await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on old laptop' })
+    const app = (await ada.client.get('/api/v1/me/sessions')).body.sessions.find((s: { deviceName?: string }) => s.deviceName === 'latchkey CLI on old laptop')
+    expect(app).toMatchObject({ kind: 'api', browser: 'Latchkey CLI', current: false })
+    expect((await ada.client.delete(`/api/v1/me/sessions/${app.id}`)).status).toBe(204)
+    const userinfo = await injectFetch(t)(as.userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+    expect(userinfo.status).toBe(401)
+    const refresh = await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), tokens.refresh_token!, options(t))
+    await expect(oauth.processRefreshTokenResponse(as, cliClient(), refresh)).rejects.toMatchObject({ error: 'invalid_grant' })
+  })
+
+  it('logging out through the revocation endpoint ends the app session', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const { tokens } = await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on desk' })
+    await oauth.processRevocationResponse(await oauth.revocationRequest(as, cliClient(), oauth.None(), tokens.refresh_token!, options(t)))
+    const sessions = (await ada.client.get('/api/v1/me/sessions')).body.sessions
+    expect(sessions.filter((s: { kind: string }) => s.kind === 'api')).toEqual([])
+    const userinfo = await injectFetch(t)(as.userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+    expect(userinfo.status).toBe(401)
+  })
+
+  it('emails a new-device notice for a device name not seen before, not for a known one', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on ada-box' })
+    const mail = await t.smtp.waitFor(ada.email, /New sign-in/)
+    expect(mail.text).toContain('Latchkey CLI (latchkey CLI on ada-box)')
+    await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on ada-box' })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(t.smtp.messagesTo(ada.email).filter((m) => /New sign-in/.test(m.subject))).toHaveLength(1)
+  })
+
+  it('device authorization grant: code entered on the page, approved, the app polls and gets tokens', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const started = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid profile email offline_access', device_name: 'latchkey CLI on headless-box' }, options(t)))
+    expect(started.verification_uri).toBe('http://latchkey.test/oauth/device')
+    expect(started.user_code).toMatch(/^[A-Z]{4}-[A-Z]{4}$/)
+    expect(started.expires_in).toBe(300)
+    const poll = () => oauth.deviceCodeGrantRequest(as, cliClient(), oauth.None(), started.device_code, options(t))
+    await expect(oauth.processDeviceCodeResponse(as, cliClient(), await poll())).rejects.toMatchObject({ error: 'authorization_pending' })
+
+    const { uid } = await enterUserCode(ada.client, started.user_code)
+    const { view, redirect } = await approveDevice(ada.client, uid)
+    expect(view).toMatchObject({ flow: 'device', deviceName: 'latchkey CLI on headless-box', client: { id: CLI } })
+    expect(redirect).toContain('You are signed in')
+
+    const tokens = await oauth.processDeviceCodeResponse(as, cliClient(), await poll())
+    expect(oauth.getValidatedIdTokenClaims(tokens)!.sub).toBe(ada.accountId)
+    expect(tokens.refresh_token).toBeTruthy()
+    const apps = (await ada.client.get('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
+    expect(apps).toEqual([expect.objectContaining({ deviceName: 'latchkey CLI on headless-box', os: 'Unknown' })])
+    // The device code is spent.
+    await expect(oauth.processDeviceCodeResponse(as, cliClient(), await poll())).rejects.toMatchObject({ error: 'invalid_grant' })
+  })
+
+  it('device flow: a wrong code is refused on the page, and approval after 5 minutes is refused', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const page = await ada.client.get('/oauth/device')
+    expect(page.status).toBe(200)
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)![1]
+    const wrong = await ada.client.request('POST', '/oauth/device', `xsrf=${xsrf}&user_code=BCDF-GHJK`, { 'content-type': 'application/x-www-form-urlencoded' })
+    expect(wrong.body).toContain('That code is not valid or has expired')
+
+    const started = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid' }, options(t)))
+    const { uid } = await enterUserCode(ada.client, started.user_code)
+    t.clock.advance(5 * MINUTE)
+    const late = await ada.client.post(`/api/v1/oauth/interactions/${uid}/complete`, {})
+    expect(late.body.error.code).toBe('oauth_request_expired')
+    await ada.client.get(new URL(late.body.error.returnTo).pathname)
+    await expect(oauth.processDeviceCodeResponse(as, cliClient(), await oauth.deviceCodeGrantRequest(as, cliClient(), oauth.None(), started.device_code, options(t)))).rejects.toMatchObject({ error: 'access_denied', error_description: 'This sign-in request expired. Go back to the app and start again.' })
+  })
+})
+
+/** The person opens the verification page, types the code and confirms: lands on our page. */
+async function enterUserCode(browser: TestClient, userCode: string): Promise<{ uid: string }> {
+  const form = await browser.get('/oauth/device')
+  expect(form.status).toBe(200)
+  expect(form.headers['content-type']).toContain('text/html')
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(form.body)![1]
+  const typed = userCode.toLowerCase().replace('-', ' ')
+  const confirm = await browser.request('POST', '/oauth/device', new URLSearchParams({ xsrf, user_code: typed }).toString(), { 'content-type': 'application/x-www-form-urlencoded' })
+  expect(confirm.status).toBe(200)
+  expect(confirm.body).toContain('Is this your device?')
+  const confirmXsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)![1]
+  const code = /name="user_code" value="([^"]+)"/.exec(confirm.body)![1]
+  const go = await browser.request('POST', '/oauth/device', new URLSearchParams({ xsrf: confirmXsrf, user_code: code, confirm: 'yes' }).toString(), { 'content-type': 'application/x-www-form-urlencoded' })
+  expect(go.status, String(go.body).slice(0, 300)).toBe(303)
+  const match = /^\/app-signin\/([A-Za-z0-9_-]+)$/.exec(String(go.headers.location))
+  expect(match).not.toBeNull()
+  return { uid: match![1] }
+}
+
+async function approveDevice(browser: TestClient, uid: string): Promise<{ view: Record<string, unknown>; redirect: string }> {
+  const view = await browser.get(`/api/v1/oauth/interactions/${uid}`)
+  const done = await browser.post(`/api/v1/oauth/interactions/${uid}/complete`, {})
+  expect(done.status, JSON.stringify(done.body)).toBe(200)
+  const resumed = await browser.get(new URL(done.body.returnTo).pathname)
+  expect(resumed.status).toBe(200)
+  return { view: view.body, redirect: String(resumed.body) }
+}
+
