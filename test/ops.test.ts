@@ -94,6 +94,16 @@ const API_ROUTES: Array<[method: string, path: string]> = [
   ['post', '/api/v1/me/join-requests'],
   ['delete', '/api/v1/me/join-requests/{requestId}'],
   ['post', '/api/v1/invitations/accept'],
+  ['get', '/api/v1/teams/{slug}/invite-links'],
+  ['post', '/api/v1/teams/{slug}/invite-links'],
+  ['delete', '/api/v1/teams/{slug}/invite-links/{linkId}'],
+  ['get', '/api/v1/invite-links/{token}'],
+  ['post', '/api/v1/invite-links/{token}/join'],
+  ['post', '/api/v1/teams/{slug}/invitations/csv'],
+  ['put', '/api/v1/teams/{slug}/logo'],
+  ['delete', '/api/v1/teams/{slug}/logo'],
+  ['put', '/api/v1/me/avatar'],
+  ['delete', '/api/v1/me/avatar'],
 ]
 
 const ERROR_REF = '#/components/schemas/ErrorResponse'
@@ -254,7 +264,7 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
   })
 
   describe('logs', () => {
-    it('never contain a password, a session token or a cookie value', async () => {
+    it('never contain a password, a session token, a cookie value or an invite link token', async () => {
       const t = await appLoggingTo(dialect)
       const who = person()
       const newPassword = 'a completely new passphrase'
@@ -279,10 +289,23 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       expect((await script.post('/api/v1/me/password', { currentPassword: who.password, newPassword })).status).toBe(200)
       expect((await script.post('/api/v1/signout')).status).toBe(204)
 
+      // An invite link's token rides in its URL path: opened, joined, even as a page.
+      const admin = t.client()
+      const owner = { email: `owner-${who.email}`, username: `o${who.username}`.slice(0, 30), password: who.password }
+      expect((await admin.post('/api/v1/signup', { ...owner, acceptTerms: true })).status).toBe(202)
+      expect((await admin.post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(owner.email, /confirm/i)) })).status).toBe(200)
+      expect((await admin.post('/api/v1/signin', { login: owner.email, password: owner.password })).status).toBe(200)
+      expect((await admin.post('/api/v1/teams', { name: 'Log team', slug: 'log-team' })).status).toBe(201)
+      const inviteLink = (await admin.post<{ token: string }>('/api/v1/teams/log-team/invite-links', { roles: ['developer'] })).body.token
+      expect((await admin.get(`/api/v1/invite-links/${inviteLink}`)).status).toBe(200)
+      expect((await admin.post(`/api/v1/invite-links/${inviteLink}/join`)).status).toBe(409)
+      await admin.request('GET', `/join/${inviteLink}`, undefined, { accept: 'text/html' })
+
       const text = t.lines.join('')
+      expect(text).toContain('/api/v1/invite-links/[redacted]/join')
       expect(text).toContain('incoming request')
       expect(text).toContain('request completed')
-      const secrets = { password: who.password, newPassword, wrongPassword, cookie, bearer, confirmToken }
+      const secrets = { password: who.password, newPassword, wrongPassword, cookie, bearer, confirmToken, inviteLink }
       expect(Object.entries(secrets).filter(([, secret]) => text.includes(secret)).map(([name]) => name)).toEqual([])
     })
 

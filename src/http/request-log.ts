@@ -7,9 +7,18 @@
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 
+/** Tokens that ride in a URL path (shareable invite links: `/join/<token>`) never reach a log line. */
+const PATH_TOKENS = /(\/(?:api\/v1\/invite-links|join)\/)[^/?#]+/g
+
+export function redactUrl(url: string): string {
+  return url.replace(PATH_TOKENS, '$1[redacted]')
+}
+
 export class DebugRequestLog extends LogController {
   override incomingRequest(request: FastifyRequest): void {
-    request.log.debug({ req: request }, 'incoming request')
+    // Fastify's `req` serializer reads these fields; only the URL is changed.
+    const req = { method: request.method, url: redactUrl(request.url), headers: request.headers, host: request.host, ip: request.ip, socket: request.socket }
+    request.log.debug({ req }, 'incoming request')
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {

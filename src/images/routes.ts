@@ -37,6 +37,8 @@ export function imageRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   api.get('/images/:file', {
     schema: {
+      // Like the web app's pages, outside the API document (whose paths are all /api/).
+      hide: true,
       tags: ['images'],
       summary: 'An avatar or team logo',
       description: 'The 256×256 PNG an upload was re-encoded to. URLs come from `avatarUrl` and `logoUrl`; a new upload gets a new URL, so responses are cached for a year.',
