@@ -469,6 +469,88 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
     })
   })
 
+  describe('at the same moment', () => {
+    it('lets one of two teams verifying one domain at once win', async () => {
+      const t = await appWithDns(dialect)
+      const a = await teamWithAdmin(t)
+      const b = await teamWithAdmin(t)
+      const domain = newDomain()
+      const claims: { id: string; record: { name: string; value: string } }[] = []
+      for (const team of [a, b]) {
+        const claim = (await team.admin.client.post(`/api/v1/teams/${team.slug}/domains`, { domain })).body
+        claims.push(claim)
+      }
+      // Both records are published: each team proved control, only one can have the domain.
+      t.dns.setTxt(claims[0].record.name, claims.map((c) => c.record.value))
+      const results = await Promise.all([a, b].map((team, i) => team.admin.client.post(`/api/v1/teams/${team.slug}/domains/${claims[i].id}/verify`)))
+      const winners = results.filter((r) => r.status === 200 && r.body.outcome === 'verified')
+      const losers = results.filter((r) => r.status === 409)
+      expect(winners, JSON.stringify(results.map((r) => r.body))).toHaveLength(1)
+      expect(losers[0].body.error.code).toBe('domain_taken')
+      const verified = await t.app.ctx.db.selectFrom('team_domains').select('team_id').where('domain', '=', domain).where('status', '=', 'verified').execute()
+      expect(verified).toHaveLength(1)
+    })
+
+    it('keeps one pending request when a person asks twice at once', async () => {
+      const t = await appWithDns(dialect)
+      const { admin, slug, domain } = await discoverableTeam(t)
+      const ada = await personAt(t, domain)
+      const results = await Promise.all([requestJoin(t, ada, slug), requestJoin(t, ada, slug), requestJoin(t, ada, slug)])
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409])
+      for (const r of results.filter((x) => x.status === 409)) expect(r.body.error.code).toBe('join_request_pending')
+      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(1)
+    })
+
+    it('never lets approvals in parallel exceed the seats', async () => {
+      const t = await appWithDns(dialect)
+      const { admin, slug, domain } = await discoverableTeam(t, { seats: 2 })
+      const people = [await personAt(t, domain), await personAt(t, domain), await personAt(t, domain), await personAt(t, domain)]
+      const ids: string[] = []
+      for (const who of people) ids.push((await requestJoin(t, who, slug)).body.id)
+      const results = await Promise.all(ids.map((id) => admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/approve`)))
+      expect(results.map((r) => r.status).sort(), JSON.stringify(results.map((r) => r.body))).toEqual([200, 200, 409, 409])
+      for (const r of results.filter((x) => x.status === 409)) expect(r.body.error.code).toBe('no_seats_available')
+      const page = (await admin.client.get(`/api/v1/teams/${slug}`)).body
+      expect(page.members).toHaveLength(3)
+      expect(page.seats).toMatchObject({ bought: 2, takenByMembers: 2, available: 0 })
+      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(2)
+    })
+  })
+
+  it('answers bad input with a 4xx and a stable code, never a 500', async () => {
+    const t = await appWithDns(dialect)
+    const { admin, slug, domain } = await discoverableTeam(t)
+    const ada = await personAt(t, domain)
+    const id = (await requestJoin(t, ada, slug)).body.id
+    const bad: [string, string, unknown][] = [
+      ['POST', `/api/v1/teams/${slug}/domains`, { domain: 'a'.repeat(300) }],
+      ['POST', `/api/v1/teams/${slug}/domains`, { domain: 42 }],
+      ['POST', `/api/v1/teams/${slug}/domains`, {}],
+      ['POST', `/api/v1/teams/${slug}/domains`, { domain: 'acme.test', extra: true }],
+      ['POST', `/api/v1/teams/${slug}/domains`, { domain: 'xn--.test' }],
+      ['POST', `/api/v1/teams/${slug}/domains`, { domain: '\u0000.test' }],
+      ['PUT', `/api/v1/teams/${slug}/discovery`, { question: 'no switch' }],
+      ['PUT', `/api/v1/teams/${slug}/discovery`, { enabled: true, question: 7 }],
+      ['POST', `/api/v1/teams/${slug}/join-requests/${id}/approve`, { roles: ['owner'] }],
+      ['POST', `/api/v1/teams/${slug}/join-requests/${id}/approve`, { roles: ['developer', 'developer'] }],
+      ['POST', `/api/v1/teams/${slug}/join-requests/${'x'.repeat(65)}/deny`, {}],
+      ['POST', `/api/v1/teams/${slug}/domains/${'x'.repeat(65)}/verify`, {}],
+      ['POST', '/api/v1/me/join-requests', { team: slug, answer: 'x'.repeat(5000) }],
+      ['POST', '/api/v1/me/join-requests', { team: '' }],
+      ['POST', '/api/v1/me/join-requests', 'not json'],
+    ]
+    for (const [method, url, body] of bad) {
+      const client = url.startsWith('/api/v1/me/') ? ada.client : admin.client
+      const res = await client.request(method, url, body)
+      expect(res.status, `${method} ${url} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(400)
+      expect(res.status, `${method} ${url} ${JSON.stringify(body)}`).toBeLessThan(500)
+      expect(res.body.error.code, JSON.stringify(res.body)).toMatch(/^(invalid_request|invalid_json|domain_invalid)$/)
+    }
+    // Nothing changed.
+    expect((await admin.client.get(`/api/v1/teams/${slug}/domains`)).body.domains).toHaveLength(1)
+    expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests.map((r: { id: string }) => r.id)).toEqual([id])
+  })
+
   it('gives an invitee who has an account an in-app notice of the invitation, as their preferences allow', async () => {
     const t = await appWithDns(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 4 })
