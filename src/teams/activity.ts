@@ -29,6 +29,7 @@ export type TeamActivityType =
   | 'join_request.created'
   | 'join_request.approved'
   | 'join_request.denied'
+  | 'join_request.withdrawn'
   | 'invite_link.created'
   | 'invite_link.revoked'
   | 'team.logo_changed'

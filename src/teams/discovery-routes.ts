@@ -203,7 +203,7 @@ export function teamDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): void
     schema: { tags, summary: 'Withdraw my pending request to join', params: Type.Object({ requestId: Id }), response: { 204: Type.Null(), ...errors(400, 401, 404) } },
     preHandler: [signedIn],
   }, async (request, reply) => {
-    await withdrawJoinRequest(ctx, { account: authOf(request).account, requestId: request.params.requestId })
+    await withdrawJoinRequest(ctx, { account: authOf(request).account, requestId: request.params.requestId, meta: requestMeta(request) })
     return reply.status(204).send(null)
   })
 }

@@ -329,6 +329,8 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const bob = await personAt(t, domain)
       expect((await bob.client.delete(`/api/v1/me/join-requests/${id}`)).status).toBe(404)
       expect((await ada.client.delete(`/api/v1/me/join-requests/${id}`)).status).toBe(204)
+      expect((await activity(admin, slug))[0]).toMatchObject({ type: 'join_request.withdrawn', actor: { username: ada.username }, details: { requestId: id } })
+      expect((await ada.client.delete(`/api/v1/me/join-requests/${id}`)).status).toBe(404)
       expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
       expect((await ada.client.get('/api/v1/me/discoverable-teams')).body.teams[0].requestPending).toBe(false)
       expect((await requestJoin(t, ada, slug)).status).toBe(201)

@@ -114,16 +114,15 @@ export async function listMyJoinRequests(ctx: AppContext, accountId: string): Pr
   return rows.map((r) => ({ id: r.id, team: { slug: r.slug, name: r.name }, status: 'pending', createdAt: new Date(r.created_at).toISOString() }))
 }
 
-/** The requester withdraws their own pending request. */
-export async function withdrawJoinRequest(ctx: AppContext, input: { account: Account; requestId: string }): Promise<void> {
-  const result = await ctx.db
-    .updateTable('team_join_requests')
-    .set({ status: 'cancelled', decided_at: ctx.clock.now(), decided_by: input.account.id })
-    .where('id', '=', input.requestId)
-    .where('account_id', '=', input.account.id)
-    .where('status', '=', 'pending')
-    .executeTakeFirst()
-  if (Number(result.numUpdatedRows) === 0) throw new AppError('not_found', { message: 'You have no such pending request.' })
+/** The requester withdraws their own pending request; the team's log says so. */
+export async function withdrawJoinRequest(ctx: AppContext, input: { account: Account; requestId: string; meta: RequestMeta }): Promise<void> {
+  await inTransaction(ctx, async (trx) => {
+    const row = await trx.selectFrom('team_join_requests').select(['id', 'team_id']).where('id', '=', input.requestId).where('account_id', '=', input.account.id).where('status', '=', 'pending').executeTakeFirst()
+    if (!row) throw new AppError('not_found', { message: 'You have no such pending request.' })
+    const now = ctx.clock.now()
+    await decide(trx, row, 'cancelled', input.account.id, now)
+    await recordTeamActivity(trx, { teamId: row.team_id, actor: actorOf(input.account), type: 'join_request.withdrawn', meta: input.meta, at: now, details: { requestId: row.id, accountId: input.account.id, username: input.account.username } })
+  })
 }
 
 export interface JoinRequestView {
@@ -159,7 +158,7 @@ async function pendingRequest(db: Queryable, teamId: string, requestId: string):
 }
 
 /** Pending → `status`, only if still pending: two Admins deciding at once cannot both win. */
-async function decide(trx: Queryable, row: JoinRequestRow, status: 'approved' | 'denied' | 'cancelled', by: string, now: number): Promise<void> {
+async function decide(trx: Queryable, row: Pick<JoinRequestRow, 'id'>, status: 'approved' | 'denied' | 'cancelled', by: string, now: number): Promise<void> {
   const result = await trx
     .updateTable('team_join_requests')
     .set({ status, decided_at: now, decided_by: by })
