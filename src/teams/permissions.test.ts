@@ -26,6 +26,8 @@ interface Fixture {
   /** Set by an endpoint's `prepare` (discovery endpoints). */
   domainId?: string
   joinRequestId?: string
+  /** Set by `prepare`: an invite link the team's first Admin made. */
+  inviteLinkId?: string
 }
 
 interface Endpoint {
@@ -62,6 +64,13 @@ async function withJoinRequest(t: TestApp, f: Fixture) {
 }
 
 let emails = 0
+/** A 1×1 PNG. */
+const TINY_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='
+async function withInviteLink(_t: TestApp, f: Fixture) {
+  const made = await f.members.admin.client.post(`/api/v1/teams/${f.slug}/invite-links`, { roles: ['developer'] })
+  expect(made.status, JSON.stringify(made.body)).toBe(201)
+  f.inviteLinkId = made.body.id
+}
 const ENDPOINTS: Endpoint[] = [
   { name: 'see the team page', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}`, allowed: EVERYONE, status: 200 },
   { name: 'rename the team', method: 'PATCH', path: (f) => `/api/v1/teams/${f.slug}`, body: () => ({ name: 'Renamed' }), allowed: ['admin'], status: 200 },
@@ -81,6 +90,16 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'approve a suggestion', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/suggestions/${f.suggestionIds.approve}/approve`, allowed: ['admin'], status: 200 },
   { name: 'decline a suggestion', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/suggestions/${f.suggestionIds.decline}/decline`, allowed: ['admin'], status: 204 },
   { name: 'read the activity log', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/activity`, allowed: ['admin', 'community_manager'], status: 200 },
+  // Invite links follow email invitations: whoever may invite Developers may see and make Developer links.
+  { name: 'list invite links', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/invite-links`, allowed: ['admin', 'developer', 'community_manager'], status: 200 },
+  { name: 'create a Developer invite link', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/invite-links`, body: () => ({ roles: ['developer'] }), allowed: ['admin', 'developer', 'community_manager'], status: 201 },
+  { name: 'create an Admin invite link', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/invite-links`, body: () => ({ roles: ['admin'] }), allowed: ['admin'], status: 201 },
+  // Revoking: Admins, and the link's creator (an Admin here, so no one else).
+  { name: "revoke an Admin's invite link", method: 'DELETE', path: (f) => `/api/v1/teams/${f.slug}/invite-links/${f.inviteLinkId}`, prepare: withInviteLink, allowed: ['admin'], status: 200 },
+  { name: 'invite Developers from a CSV file', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/invitations/csv`, body: () => ({ csv: `email,roles\nmatrix-csv${++emails}@example.com,developer\n` }), allowed: ['admin', 'developer', 'community_manager'], status: 201 },
+  // SPEC row "team settings": the logo is the Admins'.
+  { name: 'set the team logo', method: 'PUT', path: (f) => `/api/v1/teams/${f.slug}/logo`, body: () => ({ image: TINY_PNG }), allowed: ['admin'], status: 200 },
+  { name: 'remove the team logo', method: 'DELETE', path: (f) => `/api/v1/teams/${f.slug}/logo`, allowed: ['admin'], status: 204 },
   // SPEC row "team settings, SSO/SCIM, domains": Admin only, discovery and join requests too.
   { name: 'list email domains', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/domains`, allowed: ['admin'], status: 200 },
   { name: 'add an email domain', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/domains`, body: () => ({ domain: newDomain('matrix') }), allowed: ['admin'], status: 201 },
@@ -174,11 +193,12 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
     })
   }
 
-  it('asks for a session on the routes outside a team: create, list, accept, discovery and join requests', async () => {
+  it('asks for a session on the routes outside a team: create, list, accept, discovery, join requests and invite links', async () => {
     const anonymous = t.client()
     for (const [method, url, body] of [
       ['POST', '/api/v1/teams', { name: 'x', slug: 'xyz' }], ['GET', '/api/v1/teams', undefined], ['POST', '/api/v1/invitations/accept', { token: 'A'.repeat(43) }],
       ['GET', '/api/v1/me/discoverable-teams', undefined], ['GET', '/api/v1/me/join-requests', undefined], ['POST', '/api/v1/me/join-requests', { team: 'xyz' }], ['DELETE', '/api/v1/me/join-requests/abc', undefined],
+      ['GET', `/api/v1/invite-links/${'A'.repeat(43)}`, undefined], ['POST', `/api/v1/invite-links/${'A'.repeat(43)}/join`, {}],
     ] as const) {
       const res = await anonymous.request(method, url, body)
       expect(res.status, url).toBe(401)
@@ -201,6 +221,7 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       expect((await b.admin.client.put(`/api/v1/teams/${b.slug}/discovery`, { enabled: true, question: 'Secret question?' })).status).toBe(200)
       const bRequester = await personAt(t, bDomain)
       const bRequest = (await bRequester.client.post('/api/v1/me/join-requests', { team: b.slug, answer: 'Secret answer' })).body.id
+      const bLink = (await b.admin.client.post(`/api/v1/teams/${b.slug}/invite-links`, { roles: ['admin'] })).body
       const secrets = [`Team ${b.slug}`, bDev.username, `secret-${b.slug}`, `hidden-${b.slug}`, bDomain, bRequester.username, 'Secret question', 'Secret answer']
 
       const asAdminOfA: [Endpoint['method'], string, unknown?][] = []
@@ -217,6 +238,7 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
           ['DELETE', `/api/v1/teams/${slug}/domains/${bDomainRecord.id}`],
           ['POST', `/api/v1/teams/${slug}/join-requests/${bRequest}/approve`, {}],
           ['POST', `/api/v1/teams/${slug}/join-requests/${bRequest}/deny`, {}],
+          ['DELETE', `/api/v1/teams/${slug}/invite-links/${bLink.id}`],
         )
       }
       asAdminOfA.push(
@@ -231,6 +253,11 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
         ['POST', `/api/v1/teams/${b.slug}/domains`, { domain: newDomain('intruder') }],
         ['PUT', `/api/v1/teams/${b.slug}/discovery`, { enabled: false }],
         ['GET', `/api/v1/teams/${b.slug}/join-requests`],
+        ['GET', `/api/v1/teams/${b.slug}/invite-links`],
+        ['POST', `/api/v1/teams/${b.slug}/invite-links`, { roles: ['admin'] }],
+        ['POST', `/api/v1/teams/${b.slug}/invitations/csv`, { csv: 'intruder@example.com,admin' }],
+        ['PUT', `/api/v1/teams/${b.slug}/logo`, { image: TINY_PNG }],
+        ['DELETE', `/api/v1/teams/${b.slug}/logo`],
         // The person's side: team B is not discoverable to A's Admin, and B's request is not theirs.
         ['POST', '/api/v1/me/join-requests', { team: b.slug }],
         ['DELETE', `/api/v1/me/join-requests/${bRequest}`],
@@ -257,6 +284,8 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       expect(page.members.map((m: { accountId: string }) => m.accountId)).toEqual([b.admin.accountId, bDev.accountId])
       expect(page.invitations.map((i: { id: string }) => i.id)).toEqual([bInvitation])
       expect(page.suggestions.map((i: { id: string }) => i.id)).toEqual([bSuggestion])
+      expect(page.logoUrl).toBeNull()
+      expect((await b.admin.client.get(`/api/v1/teams/${b.slug}/invite-links`)).body.links.map((l: { id: string; state: string }) => [l.id, l.state])).toEqual([[bLink.id, 'active']])
       expect((await a.admin.client.get('/api/v1/teams')).body.teams.map((x: { slug: string }) => x.slug)).toEqual([a.slug])
     })
   })
