@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { launchChromium } from '../../test/helpers/browser.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser } from '../../test/helpers/app.ts'
+import { signedUpUser, type TestApp } from '../../test/helpers/app.ts'
 import { freePort, listeningApp } from '../../test/helpers/web.ts'
 import type { CredentialsFile } from './credentials.ts'
 
@@ -30,7 +30,7 @@ afterAll(async () => {
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ locale: 'en-US' })
   const page = await context.newPage()
-  page.setDefaultTimeout(15_000)
+  page.setDefaultTimeout(30_000)
   onTestFinished(async ({ task }) => {
     if (task.result?.state === 'fail') {
       const text = await page.locator('body').innerText({ timeout: 1000 }).catch(() => '')
@@ -57,7 +57,10 @@ class CliProcess {
     this.#child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.#child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()))
     this.#child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()))
-    this.done = new Promise((resolve) => this.#child.on('close', (code) => resolve({ code, stdout: this.stdout, stderr: this.stderr })))
+    this.done = new Promise((resolve) => {
+      this.#child.on('close', (code) => resolve({ code, stdout: this.stdout, stderr: this.stderr }))
+      this.#child.on('error', (err) => resolve({ code: null, stdout: this.stdout, stderr: `${this.stderr}could not start the CLI: ${err.message}` }))
+    })
     onTestFinished(() => {
       if (this.#child.exitCode === null) this.#child.kill('SIGKILL')
     })
@@ -145,6 +148,12 @@ async function approveInBrowser(page: Page, url: string, who: { email: string; p
 /** Several CLI processes, a browser and a server on a shared 2-core machine. */
 const SLOW = { timeout: 120_000 }
 const SERVER_ENV = { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' }
+
+/** Refresh tokens the server has issued so far (each refresh issues one). */
+async function refreshTokenCount(t: TestApp): Promise<number> {
+  const row = await t.app.ctx.db.selectFrom('oauth_models').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'RefreshToken').executeTakeFirstOrThrow()
+  return Number(row.n)
+}
 
 async function bearerStatus(base: string, path: string, accessToken: string): Promise<number> {
   return (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${accessToken}` } })).status
@@ -333,6 +342,23 @@ describe.each(DIALECTS)('the latchkey CLI against a real server on %s', (dialect
     const current = term.account(alice.username)
     expect(current.refreshToken).not.toBe(rotated.refreshToken)
 
+    // Two commands at once with an expired token: one refreshes, the other waits for the lock
+    // and uses the new tokens, so the rotated refresh token is never spent twice.
+    // The lock is held while the three start, so all of them find the token expired.
+    term.editCredentials((data) => (data.accounts[0].accessTokenExpiresAt = 0))
+    const refreshTokensBefore = await refreshTokenCount(t)
+    const lock = path.join(term.configDir, 'credentials.lock')
+    fs.writeFileSync(lock, '')
+    const racing = [term.start(['whoami']), term.start(['whoami']), term.start(['whoami'])]
+    await new Promise((resolve) => setTimeout(resolve, 4000))
+    fs.rmSync(lock)
+    const both = await Promise.all(racing.map((r) => r.done))
+    expect(both.map((r) => r.code), both.map((r) => r.stderr).join('\n')).toEqual([0, 0, 0])
+    expect(await refreshTokenCount(t)).toBe(refreshTokensBefore + 1)
+    const afterRace = term.account(alice.username)
+    expect(afterRace.refreshToken).not.toBe(current.refreshToken)
+    expect((await term.run(['whoami'])).code).toBe(0)
+
     // A spent refresh token presented again: the server ends the whole grant.
     term.editCredentials((data) => {
       data.accounts[0].refreshToken = rotated.refreshToken
@@ -345,8 +371,8 @@ describe.each(DIALECTS)('the latchkey CLI against a real server on %s', (dialect
     expect(term.credentials().accounts).toEqual([])
     // ...including the newest refresh token, which the CLI had not spent.
     term.editCredentials((data) => {
-      data.accounts.push({ ...current, accessTokenExpiresAt: 0 })
-      data.active = `${current.server}#${current.sub}`
+      data.accounts.push({ ...afterRace, accessTokenExpiresAt: 0 })
+      data.active = `${afterRace.server}#${afterRace.sub}`
     })
     expect((await term.run(['whoami'])).code).toBe(3)
   })
@@ -400,6 +426,12 @@ describe('the latchkey CLI without a reachable server', () => {
     expect(logout.stderr).toContain(`Warning: Could not reach the Latchkey server at ${server} (connection refused).`)
     expect(logout.stdout).toContain(`Signed out of alice <alice@example.com> on ${server}.`)
     expect(term.credentials().accounts).toEqual([])
+  })
+
+  it('asks which server when none is given and none is known', async () => {
+    const result = await new Terminal().run(['login'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('Which Latchkey server? Run `latchkey login --server https://id.example.com`')
   })
 
   it('keeps the operator subcommands of `accounts` beside the listing', async () => {
