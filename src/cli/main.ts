@@ -12,6 +12,7 @@ import { AppError } from '../errors.ts'
 import { listOutbox, showOutboxMessage } from '../mail/outbox.ts'
 import { CliError } from './errors.ts'
 import { registerUserCommands } from './user-commands.ts'
+import { registerOAuthCommands } from '../oauth/cli.ts'
 
 function config(): Config {
   return loadConfig(process.env)
@@ -122,6 +123,7 @@ for (const [name, active] of [['deactivate', false], ['reactivate', true]] as co
 }
 
 registerUserCommands(program, accounts)
+registerOAuthCommands(program)
 
 program
   .command('two-factor')
