@@ -39,6 +39,8 @@ export interface Config {
   redisUrl?: string
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   trustProxy: boolean
+  /** Bearer token /metrics asks for; without one, only requests made on this machine are answered. */
+  metricsToken?: string
   termsVersion: string
   /** Work factor of the sign-in-recovery captcha: the largest counter a client may have to find. */
   captchaMaxCounter: number
@@ -79,6 +81,13 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`)
   }
   return raw as T
+}
+
+function metricsToken(env: Env): string | undefined {
+  const token = env.METRICS_TOKEN
+  if (!token) return undefined
+  if (token.length < 32 || !/^[\x21-\x7e]+$/.test(token)) throw new ConfigError('METRICS_TOKEN', 'must be at least 32 printable characters without spaces (e.g. openssl rand -hex 32)')
+  return token
 }
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
@@ -161,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: redis?.toString(),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),
     trustProxy: bool(env, 'TRUST_PROXY', false),
+    metricsToken: metricsToken(env),
     termsVersion: env.TERMS_VERSION || '2026-01',
     captchaMaxCounter: integer(env, 'CAPTCHA_MAX_COUNTER', 50_000, 1, 10_000_000),
     rateLimits: {

@@ -104,6 +104,11 @@ const API_ROUTES: Array<[method: string, path: string]> = [
   ['delete', '/api/v1/teams/{slug}/logo'],
   ['put', '/api/v1/me/avatar'],
   ['delete', '/api/v1/me/avatar'],
+  ['get', '/api/v1/oauth/interactions/{uid}'],
+  ['post', '/api/v1/oauth/interactions/{uid}/complete'],
+  ['post', '/api/v1/oauth/interactions/{uid}/abort'],
+  ['get', '/api/v1/me/authorized-apps'],
+  ['delete', '/api/v1/me/authorized-apps/{clientId}'],
 ]
 
 const ERROR_REF = '#/components/schemas/ErrorResponse'
@@ -147,7 +152,7 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
     it('serves Prometheus text that counts requests', async () => {
       const t = await testApp(dialect)
       expect((await t.client().get('/api/v1/me')).status).toBe(401)
-      const res = await t.client().get<string>('/metrics')
+      const res = await t.client({ ip: '127.0.0.1' }).get<string>('/metrics')
       expect(res.status).toBe(200)
       expect(String(res.headers['content-type'])).toMatch(/^text\/plain; version=0\.0\.4/)
       expect(res.body).toContain('# TYPE latchkey_http_requests_total counter')
@@ -160,10 +165,29 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       const t = await testApp(dialect)
       expect((await t.client().get('/api/v1/users/someone_secret')).status).toBe(404)
       expect((await t.client().get('/api/v1/no-such-route-secret')).status).toBe(404)
-      const res = await t.client().get<string>('/metrics')
+      const res = await t.client({ ip: '::1' }).get<string>('/metrics')
       expect(res.body).toContain('latchkey_http_requests_total{method="GET",route="/api/v1/users/:username",status="404"} 1')
       expect(res.body).toContain('latchkey_http_requests_total{method="GET",route="unmatched",status="404"} 1')
       expect(res.body).not.toContain('secret')
+    })
+
+    it('answers only this machine, and never through a proxy, when no METRICS_TOKEN is set', async () => {
+      const t = await testApp(dialect)
+      const remote = await t.client({ ip: '203.0.113.9' }).get('/metrics')
+      expect(remote.status).toBe(401)
+      expect(remote.body.error.code).toBe('unauthenticated')
+      expect((await t.client({ ip: '127.0.0.1' }).request('GET', '/metrics', undefined, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(401)
+      expect((await t.client({ ip: '127.0.0.1' }).request('GET', '/metrics', undefined, { forwarded: 'for=203.0.113.9' })).status).toBe(401)
+    })
+
+    it('asks for the bearer token when METRICS_TOKEN is set, from anywhere', async () => {
+      const token = 'm'.repeat(40)
+      const t = await testApp(dialect, { METRICS_TOKEN: token })
+      expect((await t.client({ ip: '127.0.0.1' }).get('/metrics')).status).toBe(401)
+      expect((await t.client({ ip: '203.0.113.9' }).request('GET', '/metrics', undefined, { authorization: `Bearer ${'x'.repeat(40)}` })).status).toBe(401)
+      const ok = await t.client({ ip: '203.0.113.9' }).request<string>('GET', '/metrics', undefined, { authorization: `Bearer ${token}` })
+      expect(ok.status).toBe(200)
+      expect(ok.body).toContain('latchkey_http_requests_total')
     })
   })
 

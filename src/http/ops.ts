@@ -1,8 +1,9 @@
 /** Operator endpoints: liveness, readiness and Prometheus metrics (SPEC §11). */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { sql } from 'kysely'
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
 import type { AppContext } from '../context.ts'
+import { constantTimeEqual } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 
 export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -43,8 +44,26 @@ export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
     }
     return { status: 'ready', database: ctx.dialect }
   })
-  app.get('/metrics', hide, async (_request, reply) => {
+  app.get('/metrics', hide, async (request, reply) => {
+    if (!mayReadMetrics(ctx, request)) throw new AppError('unauthenticated', { message: 'Metrics need the METRICS_TOKEN bearer token, or a request made on this machine.' })
     reply.header('Content-Type', registry.contentType)
     return registry.metrics()
   })
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
+
+/**
+ * Metrics show traffic by route and the process's state, so they are not public: with
+ * METRICS_TOKEN set they need it as a bearer token; without it, only a scraper on the same
+ * machine is answered, and never through a proxy (which would make every visitor local).
+ */
+function mayReadMetrics(ctx: AppContext, request: FastifyRequest): boolean {
+  const token = ctx.config.metricsToken
+  if (token) {
+    const header = request.headers.authorization ?? ''
+    return header.startsWith('Bearer ') && constantTimeEqual(header.slice('Bearer '.length), token)
+  }
+  const proxied = request.headers['x-forwarded-for'] !== undefined || request.headers.forwarded !== undefined
+  return !proxied && LOOPBACK.has(request.socket.remoteAddress ?? '')
 }
