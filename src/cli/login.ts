@@ -75,6 +75,9 @@ async function browserLogin(server: Server, deviceName: string, options: LoginOp
   try {
     const request = await authorizationRequest(server, loopback.redirectUri, deviceName)
     const url = request.url.href
+    // Listen for this state before the browser can possibly come back.
+    const redirected = loopback.wait(request.state, signal)
+    redirected.catch(() => {})
     if (options.browser === false) {
       say(`Open this address in a browser on this computer to sign in to ${server.url}:\n\n    ${url}\n`)
     } else {
@@ -88,7 +91,7 @@ async function browserLogin(server: Server, deviceName: string, options: LoginOp
       }
     }
     say(`Waiting for you to sign in in the browser (up to ${duration(timeoutMs)}; Ctrl-C to cancel)...`)
-    const outcome = await loopback.wait(request.state, signal)
+    const outcome = await redirected
     try {
       const tokens = await exchangeCode(server, request, outcome.url)
       const info = await fetchUserInfo(server, tokens)
