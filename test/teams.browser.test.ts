@@ -197,7 +197,7 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByRole('button', { name: `Remove ${carol.username}` }).click()
     await admin.getByRole('button', { name: 'Remove from team' }).click()
     await admin.getByText(`${carol.username} was removed from the team.`).waitFor()
-    expect(await admin.locator('li.member', { hasText: `@${carol.username}` }).count()).toBe(0)
+    await expect.poll(() => admin.locator('li.member', { hasText: `@${carol.username}` }).count()).toBe(0)
     expect((await carol.client.get(`/api/v1/teams/${slug}`)).status).toBe(404)
 
     // Bob leaves.
@@ -278,6 +278,9 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByLabel('Upload an avatar').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG })
     await admin.getByText('Avatar updated.').waitFor()
     await expect.poll(() => admin.locator('button.avatar img').getAttribute('src')).toMatch(/^\/images\//)
+    await admin.getByRole('button', { name: 'Remove avatar' }).click()
+    await admin.getByText('Avatar removed.').waitFor()
+    await expect.poll(() => admin.locator('button.avatar img').count()).toBe(0)
   })
 
   it('discovery: a verified domain (TXT record from the page), discovery with a question, a colleague asks to join, the Admin approves', async () => {

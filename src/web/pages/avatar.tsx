@@ -13,7 +13,7 @@ export function AvatarCard() {
   return (
     <Card title={t('teams.avatar.title')}>
       <ImageUpload
-        label={t('teams.avatar.file')} endpoint="/me/avatar" field="avatarUrl"
+        label={t('teams.avatar.file')} endpoint="/me/avatar" field="avatarUrl" hasImage={!!me.avatarUrl}
         preview={me.avatarUrl ? <img className="avatar-preview" src={me.avatarUrl} alt={t('teams.avatar.alt')} width={72} height={72} /> : <><span className="avatar avatar-preview-initial" aria-hidden="true">{initial}</span><span className="hint">{t('teams.avatar.none')}</span></>}
         removeLabel={t('teams.avatar.remove')} savedText={t('teams.avatar.saved')} removedText={t('teams.avatar.removed')}
         onChange={(url) => setMe({ ...me, avatarUrl: url } as Account)}

@@ -13,7 +13,7 @@ export function TeamSettingsExtras({ data, reload }: { data: TeamPageData; reloa
     <>
       <Section title={t('teams.logo.title')}>
         <ImageUpload
-          label={t('teams.logo.file')} endpoint={`/teams/${data.slug}/logo`} field="logoUrl" disabled={!admin}
+          label={t('teams.logo.file')} endpoint={`/teams/${data.slug}/logo`} field="logoUrl" disabled={!admin} hasImage={!!data.logoUrl}
           preview={<><TeamLogo name={data.name} url={data.logoUrl} size={96} /><span className="hint">{data.logoUrl ? t('teams.logo.current') : t('teams.logo.none')}</span></>}
           removeLabel={t('teams.logo.remove')} savedText={t('teams.logo.saved')} removedText={t('teams.logo.removed')} onChange={reload}
         />

@@ -17,11 +17,12 @@ export function readAsDataUrl(file: File): Promise<string> {
  * Upload or remove one image (an avatar or a team logo): the server re-encodes it and answers
  * with its new URL; its refusals (type, size, unreadable) are shown as they come.
  */
-export function ImageUpload({ label, endpoint, field, preview, removeLabel, savedText, removedText, onChange, disabled }: {
+export function ImageUpload({ label, endpoint, field, preview, hasImage, removeLabel, savedText, removedText, onChange, disabled }: {
   label: string
   endpoint: string
   field: 'avatarUrl' | 'logoUrl'
   preview: React.ReactNode
+  hasImage: boolean
   removeLabel: string
   savedText: string
   removedText: string
@@ -32,13 +33,13 @@ export function ImageUpload({ label, endpoint, field, preview, removeLabel, save
   const [done, setDone] = useState<string | null>(null)
   const upload = useAction(async (file: File) => {
     const res = await api<Record<string, string>>('PUT', endpoint, { image: await readAsDataUrl(file) })
-    setDone(savedText)
     await onChange(res[field])
+    setDone(savedText)
   })
   const remove = useAction(async () => {
     await api('DELETE', endpoint)
-    setDone(removedText)
     await onChange(null)
+    setDone(removedText)
   })
   return (
     <div className="image-upload">
@@ -49,7 +50,7 @@ export function ImageUpload({ label, endpoint, field, preview, removeLabel, save
       </div>
       <ImageError error={upload.error ?? remove.error} />
       {done ? <Notice tone="success">{done}</Notice> : null}
-      <Button type="button" variant="secondary" busy={remove.busy} disabled={disabled} onClick={() => { setDone(null); void remove.run() }}>{removeLabel}</Button>
+      {hasImage ? <Button type="button" variant="secondary" busy={remove.busy} disabled={disabled} onClick={() => { setDone(null); void remove.run() }}>{removeLabel}</Button> : null}
     </div>
   )
 }

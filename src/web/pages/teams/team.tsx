@@ -117,9 +117,9 @@ function MembersSection({ data, reload }: SectionProps) {
   const [done, setDone] = useState<string | null>(null)
   const remove = useAction(async (member: Member) => {
     await api('DELETE', `/teams/${data.slug}/members/${member.accountId}`)
+    await reload()
     setRemoving(null)
     setDone(t('teams.members.removed', { name: displayName(member) }))
-    await reload()
   })
   const admins = data.members.filter((m) => m.roles.includes('admin')).length
   return (
