@@ -16,7 +16,7 @@ export const zhCN: Messages = {
     twoFactorTitle: '两步验证', code: '验证码', codeHint: '身份验证器应用中的 6 位数字', verify: '验证', useRecovery: '使用恢复码', useCode: '使用验证器验证码', recoveryCode: '恢复码', usePasskey: '改用通行密钥', addAccountTitle: '添加其他账户',
   },
   confirm: { title: '确认邮箱', confirming: '正在确认你的邮箱…', done: '你的邮箱已确认。', continue: '继续', banner: '请确认你的邮箱地址（{{email}}）。', resend: '重新发送链接', resent: '新的链接已发送。' },
-  onboarding: { title: '介绍一下你自己', name: '姓名', role: '你的角色', roles: { developer: '开发者', qa: '测试', product: '产品', manager: '管理者', student: '学生', other: '其他' }, next: '继续', teams: '团队', teamsBody: '团队功能上线后，你可以创建团队或加入公司的团队。也可以稍后在设置中操作。', skip: '暂时跳过', finish: '前往设置' },
+  onboarding: { title: '介绍一下你自己', name: '姓名', role: '你的角色', roles: { developer: '开发者', qa: '测试', product: '产品', manager: '管理者', student: '学生', other: '其他' }, next: '继续', skip: '暂时跳过' },
   trouble: { title: '登录遇到问题？', body: '输入你账户的邮箱，我们会把用户名和重置密码的链接发给你。', email: '邮箱', captcha: '证明你不是机器人', submit: '发送', sent: '如果有账户使用这个地址，包含用户名和重置链接的邮件已经发出。链接 1 小时内有效。' },
   reset: { title: '设置新密码', password: '新密码', submit: '设置密码', done: '密码已更改，所有设备都已退出登录。请使用新密码登录。' },
   disavow: { title: '不是你本人？', working: '正在退出该设备…', done: '我们已退出该设备，并给你发送了重置密码的链接。' },
