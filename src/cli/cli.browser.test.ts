@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -407,6 +408,24 @@ describe('the latchkey CLI without a reachable server', () => {
     const login = await term.run(['login', '--server', `http://127.0.0.1:${port}`])
     expect(login.code).toBe(4)
     expect(login.stderr).toContain(`Could not reach the Latchkey server at http://127.0.0.1:${port} (connection refused).`)
+  })
+
+  it('says when the host name does not resolve, or the server never answers', async () => {
+    const term = new Terminal()
+    const dns = await term.run(['login', '--server', 'https://latchkey.invalid'])
+    expect(dns.code).toBe(4)
+    expect(dns.stderr).toContain('Could not reach the Latchkey server at https://latchkey.invalid (the host name could not be resolved).')
+
+    // A real socket that accepts the connection and never says a word.
+    const silent = net.createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => {
+      silent.close()
+    })
+    const server = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`
+    const hung = await term.run(['login', '--server', server], { LATCHKEY_REQUEST_TIMEOUT_SECONDS: '1' })
+    expect(hung.code).toBe(4)
+    expect(hung.stderr).toContain(`Could not reach the Latchkey server at ${server} (no answer within 1 second).`)
   })
 
   it('whoami says the server is down; logout still forgets the account, with a warning', async () => {

@@ -10,8 +10,11 @@ import { CliError } from './errors.ts'
 /** The public client Latchkey registers for its own CLI (no secret: a native app cannot keep one). */
 export const CLI_CLIENT_ID = 'latchkey-cli'
 export const CLI_SCOPES = 'openid profile email offline_access'
-/** How long one HTTP request to the server may take before we call it unreachable. */
-const REQUEST_TIMEOUT_MS = 15_000
+/** How long one HTTP request to the server may take before we call it unreachable (LATCHKEY_REQUEST_TIMEOUT_SECONDS shortens it, for tests). */
+function requestTimeoutMs(): number {
+  const seconds = Number(process.env.LATCHKEY_REQUEST_TIMEOUT_SECONDS)
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 15) * 1000 : 15_000
+}
 
 const CLIENT: oauth.Client = { client_id: CLI_CLIENT_ID }
 const CLIENT_AUTH = oauth.None()
@@ -64,12 +67,15 @@ export function normalizeServerUrl(input: string): string {
 
 function requestOptions(server: string) {
   const insecure = new URL(server).protocol === 'http:'
-  return { [oauth.allowInsecureRequests]: insecure, signal: () => AbortSignal.timeout(REQUEST_TIMEOUT_MS) }
+  return { [oauth.allowInsecureRequests]: insecure, signal: () => AbortSignal.timeout(requestTimeoutMs()) }
 }
 
 /** Why a fetch failed, in words: "connection refused", "the name could not be resolved", ... */
 function networkReason(err: unknown): string | null {
-  if (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${REQUEST_TIMEOUT_MS / 1000} seconds`
+  if (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+    const seconds = requestTimeoutMs() / 1000
+    return `no answer within ${seconds} second${seconds === 1 ? '' : 's'}`
+  }
   if (!(err instanceof TypeError)) return null
   const cause = (err as { cause?: { code?: string; message?: string } }).cause
   switch (cause?.code) {
