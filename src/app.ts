@@ -33,6 +33,12 @@ export const LOG_REDACT_PATHS = [
   '*.currentPassword',
   '*.newPassword',
   '*.token',
+  // OAuth (src/oauth): never a token, code or client secret.
+  '*.access_token',
+  '*.refresh_token',
+  '*.id_token',
+  '*.client_secret',
+  '*.code_verifier',
 ]
 
 export function createLogger(config: Config): Logger {

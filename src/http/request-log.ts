@@ -10,8 +10,11 @@ import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 /** Tokens that ride in a URL path (shareable invite links: `/join/<token>`) never reach a log line. */
 const PATH_TOKENS = /(\/(?:api\/v1\/invite-links|join)\/)[^/?#]+/g
 
+/** OAuth credentials that a client might put in a query string (RFC 6749 forbids most; some do). */
+const QUERY_SECRETS = /([?&](?:code|code_verifier|user_code|access_token|refresh_token|id_token|id_token_hint|client_secret|token)=)[^&#]*/gi
+
 export function redactUrl(url: string): string {
-  return url.replace(PATH_TOKENS, '$1[redacted]')
+  return url.replace(PATH_TOKENS, '$1[redacted]').replace(QUERY_SECRETS, '$1[redacted]')
 }
 
 export class DebugRequestLog extends LogController {

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
+import pino from 'pino'
+import { LOG_REDACT_PATHS } from '../app.ts'
 import { PUBLIC_URL, signedUpUser, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { approve, cliClient, discover, options, signInApp, startAuthorization, verifyWithJwks } from './test-oauth.ts'
+import { addClient } from './clients.ts'
+import { approve, cliClient, discover, injectFetch, options, signInApp, startAuthorization, verifyWithJwks } from './test-oauth.ts'
 
 describe.each(DIALECTS)('OAuth 2.0 / OpenID Connect on %s', (dialect) => {
   it('publishes discovery for PUBLIC_URL with code + PKCE S256 only', async () => {
@@ -57,6 +60,28 @@ describe.each(DIALECTS)('OAuth 2.0 / OpenID Connect on %s', (dialect) => {
       expect(res.status, redirectUri).toBe(400)
       expect(String(res.headers.location ?? '')).toBe('')
       expect(String(res.body)).toContain('redirect_uri')
+    }
+  })
+
+  it('logs no code, token, verifier or client secret, even at trace level', async () => {
+    const lines: string[] = []
+    const log = pino({ level: 'trace', redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, { write: (line: string) => void lines.push(line) })
+    const t = await testApp(dialect, { LOG_LEVEL: 'trace' }, { log })
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const { tokens, pending, params } = await signInApp(t, as, ada.client)
+    const refreshed = await oauth.processRefreshTokenResponse(as, cliClient(), await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), tokens.refresh_token!, options(t)))
+    // A client that wrongly puts a secret in the query string.
+    await ada.client.get(`/oauth/userinfo?access_token=${refreshed.access_token}`)
+    const acme = await addClient(t.app.ctx, { name: 'Acme', redirectUris: ['https://acme.example/cb'], firstParty: true })
+    const basic = Buffer.from(`${acme.clientId}:${acme.clientSecret}`).toString('base64')
+    const bogus = await injectFetch(t)(as.token_endpoint!, { method: 'POST', headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=nonsense&redirect_uri=https%3A%2F%2Facme.example%2Fcb&code_verifier=' + 'x'.repeat(43) })
+    expect(bogus.status).toBe(400)
+    const text = lines.join('\n')
+    expect(text).toContain('/oauth/token')
+    expect(text).toContain('/oauth/userinfo?access_token=[redacted]')
+    for (const secret of [params.get('code')!, pending.verifier, tokens.access_token, tokens.refresh_token!, tokens.id_token!, refreshed.access_token, refreshed.refresh_token!, acme.clientSecret]) {
+      expect(text).not.toContain(secret)
     }
   })
 })
