@@ -278,6 +278,21 @@ describe.each(DIALECTS)('the latchkey CLI against a real server on %s', (dialect
     expect((await term.run(['whoami'])).stdout).toContain(`as ${alice.username}`)
   })
 
+  it('reports a device sign-in cancelled on the "Is this your device?" page', SLOW, async () => {
+    const t = await listeningApp(dialect, SERVER_ENV)
+    const term = new Terminal()
+    const login = term.start(['login', '--server', t.base, '--device'])
+    const [, complete] = await login.waitForStderr(/which has the code in it already:\s+(\S+)/)
+    const page = await newPage()
+    await page.goto(complete)
+    await page.getByRole('heading', { name: 'Is this your device?' }).waitFor()
+    await page.getByRole('button', { name: 'Cancel' }).click()
+    const result = await login.done
+    expect(result.code).toBe(5)
+    expect(result.stderr).toContain('Sign-in was not completed')
+    expect(fs.existsSync(term.credentialsFile)).toBe(false)
+  })
+
   it('reports a sign-in skipped in the browser, and prints the URL when no browser can be opened', SLOW, async () => {
     const t = await listeningApp(dialect, SERVER_ENV)
     const term = new Terminal()
