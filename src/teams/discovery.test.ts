@@ -573,6 +573,19 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
     expect(t.smtp.messagesTo(ada.email).filter((m) => /invited you/.test(m.subject)).map((m) => m.subject)).toEqual([`${admin.username} invited you to the team "Team ${slug}" on Latchkey`])
   })
 
+  it('tells Admins of a Developer\'s suggestion in-app too, as their preferences allow', async () => {
+    const t = await appWithDns(dialect)
+    const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
+    const dev = await addMember(t, admin, slug, ['developer'])
+    const quiet = await addMember(t, admin, slug, ['admin'])
+    await quiet.client.put('/api/v1/me/notification-preferences', { preferences: { team: { inApp: false, email: false } } })
+    expect((await dev.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['boss@elsewhere.test'], roles: ['billing'] })).body.suggestions).toHaveLength(1)
+    expect(await notice(admin, 'team_invitation_suggested')).toMatchObject({ category: 'team', title: `An invitation to "Team ${slug}" waits for your approval` })
+    await t.smtp.waitFor(admin.email, /waits for your approval/)
+    expect(await notice(quiet, 'team_invitation_suggested')).toBeUndefined()
+    expect(t.smtp.messagesTo(quiet.email).filter((m) => /waits for your approval/.test(m.subject))).toEqual([])
+  })
+
   it('frees a verified domain when its team is deleted with its last member', async () => {
     const t = await appWithDns(dialect)
     const { admin, slug, domain } = await discoverableTeam(t)

@@ -14,11 +14,11 @@ import type { Database, Queryable, TeamInvitationsTable } from '../db/schema.ts'
 import type { Transaction } from 'kysely'
 import { AppError } from '../errors.ts'
 import { pickLocale } from '../mail/templates.ts'
-import { preferencesOf } from '../notifications/notifications.ts'
 import type { Account } from '../sessions/sessions.ts'
 import { lockPerson, lockTeam, lockTeamFor, type Team } from './access.ts'
 import { actorOf, recordTeamActivity } from './activity.ts'
 import { noticeOfInvitation } from './notices.ts'
+import { notifyByCategory, teamAdmins } from '../notifications/notify.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from './roles.ts'
 import { currentSeatUsage, noSeatsError } from './seats.ts'
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from './joining.ts'
@@ -210,26 +210,13 @@ export async function inviteMany(ctx: AppContext, input: { account: Account; tea
   return { invitations: result.filter((i) => i.status === 'pending'), suggestions: result.filter((i) => i.status === 'suggested') }
 }
 
-/** Admins hear of a suggestion by email, as their "team" notification preference allows. */
+/** Admins hear of a suggestion by email and in-app, as their "team" notification preferences allow. */
 async function notifyAdminsOfSuggestions(ctx: AppContext, trx: Transaction<Database>, team: Team, by: Account, emails: string[], roles: TeamRole[]): Promise<void> {
-  const admins = await trx
-    .selectFrom('team_members')
-    .innerJoin('accounts', 'accounts.id', 'team_members.account_id')
-    .select(['accounts.email', 'accounts.locale', 'accounts.notification_preferences'])
-    .where('team_members.team_id', '=', team.id)
-    .where('team_members.role_admin', '=', 1)
-    .execute()
-  for (const admin of admins) {
-    if (!preferencesOf(admin).team.email) continue
-    const locale = pickLocale(admin.locale)
-    for (const email of emails) {
-      await ctx.mailer.enqueue(trx, {
-        to: admin.email,
-        template: 'team_invitation_suggested',
-        locale,
-        vars: { teamName: team.name, suggestedBy: by.username, email, roles: describeRoles(roles, locale), link: link(ctx, `/teams/${team.slug}`) },
-      })
-    }
+  const admins = await teamAdmins(trx, team.id)
+  for (const email of emails) {
+    await notifyByCategory(ctx, trx, admins, 'team', 'team_invitation_suggested', (locale) => ({
+      teamName: team.name, suggestedBy: by.username, email, roles: describeRoles(roles, locale), link: link(ctx, `/teams/${team.slug}`),
+    }))
   }
 }
 
