@@ -235,6 +235,10 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
     expect(set.status, JSON.stringify(set.body)).toBe(200)
     const { logoUrl } = set.body
     expect((await dev.client.get(`/api/v1/teams/${slug}`)).body.logoUrl).toBe(logoUrl)
+    // Teammates see each other's avatars on the team page.
+    const avatarUrl = (await admin.client.put('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl
+    const members = (await dev.client.get(`/api/v1/teams/${slug}`)).body.members
+    expect(members.map((m: { username: string; avatarUrl: string | null }) => [m.username, m.avatarUrl])).toEqual([[admin.username, avatarUrl], [dev.username, null]])
     expect((await dev.client.get('/api/v1/teams')).body.teams[0].logoUrl).toBe(logoUrl)
     const link = (await admin.client.post(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })).body
     const outsider = await signedUpUser(t)

@@ -41,7 +41,7 @@ const SeatUsage = Type.Object({
   supportMembers: Type.Integer({ description: 'Members with only Admin and/or Billing roles.' }),
   freeSupportMembers: Type.Integer({ description: 'Support members who take no seat.' }),
 })
-const Member = Type.Object({ accountId: Type.String(), username: Type.String(), displayName: Type.String(), roles: Type.Array(Role), supportMember: Type.Boolean(), joinedAt: Timestamp })
+const Member = Type.Object({ accountId: Type.String(), username: Type.String(), displayName: Type.String(), roles: Type.Array(Role), supportMember: Type.Boolean(), joinedAt: Timestamp, avatarUrl: Type.Union([Type.String(), Type.Null()]) })
 const Invitation = Type.Object({
   id: Type.String(),
   email: Type.String(),

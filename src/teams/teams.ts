@@ -81,6 +81,7 @@ export interface MemberView {
   roles: TeamRole[]
   supportMember: boolean
   joinedAt: string
+  avatarUrl: string | null
 }
 
 export interface TeamPage {
@@ -101,7 +102,7 @@ export async function teamPage(ctx: AppContext, input: { team: Team; myRoles: Te
     ctx.db
       .selectFrom('team_members')
       .innerJoin('accounts', 'accounts.id', 'team_members.account_id')
-      .select(['accounts.id', 'accounts.username', 'accounts.display_name', 'team_members.role_admin', 'team_members.role_billing', 'team_members.role_developer', 'team_members.role_community_manager', 'team_members.joined_at'])
+      .select(['accounts.id', 'accounts.username', 'accounts.display_name', 'accounts.avatar_image_id', 'team_members.role_admin', 'team_members.role_billing', 'team_members.role_developer', 'team_members.role_community_manager', 'team_members.joined_at'])
       .where('team_members.team_id', '=', team.id)
       .orderBy('team_members.joined_at')
       .orderBy('accounts.username')
@@ -118,7 +119,7 @@ export async function teamPage(ctx: AppContext, input: { team: Team; myRoles: Te
     seats: seatUsage(team.seats, counts),
     members: members.map((m) => {
       const roles = rolesOf(m)
-      return { accountId: m.id, username: m.username, displayName: m.display_name, roles, supportMember: isSupportOnly(roles), joinedAt: new Date(m.joined_at).toISOString() }
+      return { accountId: m.id, username: m.username, displayName: m.display_name, roles, supportMember: isSupportOnly(roles), joinedAt: new Date(m.joined_at).toISOString(), avatarUrl: imagePath(m.avatar_image_id) }
     }),
     invitations: open.filter((i) => i.status === 'pending'),
     suggestions: open.filter((i) => i.status === 'suggested'),
@@ -170,7 +171,7 @@ async function memberRow(db: Queryable, teamId: string, accountId: string) {
   const row = await db
     .selectFrom('team_members')
     .innerJoin('accounts', 'accounts.id', 'team_members.account_id')
-    .select(['accounts.id', 'accounts.username', 'accounts.display_name', 'accounts.email', 'accounts.locale', 'team_members.role_admin', 'team_members.role_billing', 'team_members.role_developer', 'team_members.role_community_manager', 'team_members.joined_at'])
+    .select(['accounts.id', 'accounts.username', 'accounts.display_name', 'accounts.avatar_image_id', 'accounts.email', 'accounts.locale', 'team_members.role_admin', 'team_members.role_billing', 'team_members.role_developer', 'team_members.role_community_manager', 'team_members.joined_at'])
     .where('team_members.team_id', '=', teamId)
     .where('team_members.account_id', '=', accountId)
     .executeTakeFirst()
@@ -195,7 +196,7 @@ export async function changeMemberRoles(ctx: AppContext, input: { account: Accou
     const target = await memberRow(trx, team.id, input.accountId)
     const before = rolesOf(target)
     const changed = [...new Set([...before, ...roles])].filter((role) => before.includes(role) !== roles.includes(role))
-    const view: MemberView = { accountId: target.id, username: target.username, displayName: target.display_name, roles, supportMember: isSupportOnly(roles), joinedAt: new Date(target.joined_at).toISOString() }
+    const view: MemberView = { accountId: target.id, username: target.username, displayName: target.display_name, roles, supportMember: isSupportOnly(roles), joinedAt: new Date(target.joined_at).toISOString(), avatarUrl: imagePath(target.avatar_image_id) }
     if (changed.length === 0) return view
     if (!allows(actorRoles, 'manage_members') && changed.some((role) => role !== 'billing')) {
       throw new AppError('team_permission_denied', { message: 'Only an Admin can assign roles other than Billing.', details: { action: 'manage_members' } })
