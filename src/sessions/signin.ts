@@ -110,11 +110,13 @@ export async function signInSecondFactor(
 ): Promise<{ token: string; session: Session; account: Account }> {
   const now = ctx.clock.now()
   // Each attempt is reserved before the code is checked: parallel guesses on one ticket cannot
-  // exceed its five attempts.
+  // exceed its five attempts. The ticket only works on the device that typed the password, so a
+  // leaked ticket is useless elsewhere.
   const ticket = await ctx.db
     .updateTable('signin_tickets')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
     .where('token_hash', '=', hashToken(input.ticket))
+    .where('device_hash', '=', hashToken(input.deviceKey))
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)
     .where('attempts', '<', TICKET_MAX_ATTEMPTS)

@@ -129,6 +129,19 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       expect(res.body.error.code).toBe('ticket_invalid')
     })
 
+    it('accepts a ticket only from the device that typed the password', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const browser = t.client({ ip: '203.0.113.30' })
+      const ticket = await ticketFor(browser, user.email)
+      const elsewhere = t.client({ ip: '198.51.100.99', userAgent: 'curl/8.0' })
+      const stolen = await elsewhere.post('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
+      expect(stolen.status).toBe(400)
+      expect(stolen.body.error.code).toBe('ticket_invalid')
+      // The theft attempt spent nothing: the right device still finishes.
+      expect((await browser.post('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })).status).toBe(200)
+    })
+
     it('uses a ticket once', async () => {
       const t = await testApp(dialect)
       const user = await userWithTwoFactor(t)
