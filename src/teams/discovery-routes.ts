@@ -151,10 +151,14 @@ export function teamDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): void
     schema: {
       tags,
       summary: 'Approve a request to join (Admin)',
-      description: 'The person joins with `roles` (default Developer) and is notified. Their 10-team limit (`team_limit_reached`) and the seats (`no_seats_available`) apply.',
+      description: 'The person joins with `roles` (default Developer; the body may be left out) and is notified. Their 10-team limit (`team_limit_reached`) and the seats (`no_seats_available`) apply.',
       params: RequestParams,
       body: Type.Object({ roles: Type.Optional(Type.Array(Role, { minItems: 1, maxItems: TEAM_ROLES.length, uniqueItems: true })) }, { additionalProperties: false }),
       response: { 200: Member, ...errors(400, 401, 403, 404, 409) },
+    },
+    // No body at all means the default roles.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {}
     },
     preHandler: [signedIn, teamAccess(ctx, 'manage_join_requests')],
   }, async (request) => approveJoinRequest(ctx, { account: authOf(request).account, teamId: teamAccessOf(request).team.id, requestId: request.params.requestId, roles: request.body?.roles, meta: requestMeta(request) }))
