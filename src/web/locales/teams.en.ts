@@ -137,6 +137,7 @@ export const teamsEn = {
   onboarding: {
     title: 'Join or create a team', body: 'Teams share collections and settings. You can also do this later from the Teams page.', create: 'Create a team', skip: 'Go to settings',
     created: 'Team {{name}} created.', openTeam: 'Open the team',
+    invited: 'You opened a team invitation before signing up.', invitedLink: 'Go back to the invitation',
   },
   errors: {
     last_admin: 'A team always keeps at least one Admin. Make another member an Admin first.',

@@ -139,6 +139,7 @@ export const teamsZhCN: typeof teamsEn = {
   onboarding: {
     title: '加入或创建团队', body: '团队成员共享集合和设置。你也可以稍后在“团队”页面中操作。', create: '创建团队', skip: '前往设置',
     created: '团队 {{name}} 已创建。', openTeam: '打开团队',
+    invited: '你在注册前打开过一个团队邀请。', invitedLink: '返回该邀请',
   },
   errors: {
     last_admin: '团队必须至少保留一名管理员。请先让另一名成员成为管理员。',

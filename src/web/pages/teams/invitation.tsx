@@ -8,7 +8,7 @@ import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { roleList, teamErrorMessage, type TeamRole } from './model.ts'
 import './teams.css'
 
-const STORAGE_KEY = 'latchkey.teamInvitation'
+export const STORAGE_KEY = 'latchkey.teamInvitation'
 
 /**
  * The invitation email's link (/invitations/accept#token=…). The token leaves the address bar

@@ -5,6 +5,7 @@ import { CenteredPage } from '../../components/layout.tsx'
 import { Button, Notice } from '../../components/ui.tsx'
 import { DiscoverableTeams } from './discovery.tsx'
 import { CreateTeamForm } from './list.tsx'
+import { STORAGE_KEY } from './invitation.tsx'
 import type { TeamSummary } from './model.ts'
 import './teams.css'
 
@@ -16,6 +17,8 @@ export function OnboardingTeamsStep() {
   return (
     <CenteredPage title={t('teams.onboarding.title')}>
       <p>{t('teams.onboarding.body')}</p>
+      {/* Came from an invitation email and signed up on the way: back to that invitation. */}
+      {sessionStorage.getItem(STORAGE_KEY) ? <Notice>{t('teams.onboarding.invited')} <Link to="/invitations/accept">{t('teams.onboarding.invitedLink')}</Link></Notice> : null}
       <DiscoverableTeams compact />
       {created ? (
         <>
