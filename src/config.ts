@@ -25,6 +25,8 @@ export interface RateLimitConfig {
   /** Team invitations (emails and suggestions) per inviter per hour, and per team per hour. */
   invitationsPerInviterPerHour: number
   invitationsPerTeamPerHour: number
+  /** Avatar and team logo uploads per account per hour: each one is seconds of decoding. */
+  imageUploadsPerAccountPerHour: number
 }
 
 export interface Config {
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
       domainChecksPerTeamPerHour: integer(env, 'RATE_LIMIT_DOMAIN_CHECKS_PER_TEAM_PER_HOUR', 60, 1, 100_000),
       invitationsPerInviterPerHour: integer(env, 'RATE_LIMIT_INVITATIONS_PER_INVITER_PER_HOUR', 500, 1, 1_000_000),
       invitationsPerTeamPerHour: integer(env, 'RATE_LIMIT_INVITATIONS_PER_TEAM_PER_HOUR', 1000, 1, 1_000_000),
+      imageUploadsPerAccountPerHour: integer(env, 'RATE_LIMIT_IMAGE_UPLOADS_PER_ACCOUNT_PER_HOUR', 30, 1, 100_000),
     },
     // Short: evictions reach every instance at once; the TTL only bounds a lost message.
     sessionCache: {

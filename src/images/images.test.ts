@@ -53,6 +53,20 @@ function pngClaiming(width: number, height: number): Buffer {
   return file
 }
 
+/** 120×80, left half red, right half blue, with an EXIF orientation tag (6: stored turned 90° anticlockwise). */
+function jpegWithOrientation(orientation: number): Buffer {
+  const width = 120
+  const height = 80
+  const data = Buffer.alloc(width * height * 4)
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data.set(x < width / 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], (y * width + x) * 4)
+  const file = jpeg.encode({ width, height, data }, 95).data
+  // Big-endian TIFF: header, one IFD with one SHORT entry (0x0112), no next IFD.
+  const tiff = Buffer.from([0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0])
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff])
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload])
+  return Buffer.concat([file.subarray(0, 2), app1, file.subarray(2)])
+}
+
 function jpegFile(comment?: string): Buffer {
   const width = 120
   const height = 80
@@ -130,6 +144,32 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
     // A JPEG's colours survive the trip.
     const green = PNG.sync.read((await fetchImage(t, (await ada.client.put('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl)).bytes)
     expect(Math.abs(green.data[(128 * 256 + 128) * 4 + 1] - 200)).toBeLessThan(8)
+  })
+
+  it('turns a JPEG upright by its EXIF orientation', async () => {
+    const t = await testApp(dialect)
+    const ada = await signedUpUser(t)
+    const colour = async (orientation: number, x: number, y: number) => {
+      const url = (await ada.client.put('/api/v1/me/avatar', { image: b64(jpegWithOrientation(orientation)) })).body.avatarUrl
+      const png = PNG.sync.read((await fetchImage(t, url)).bytes)
+      const [r, , b] = png.data.subarray((y * 256 + x) * 4)
+      return r > 200 && b < 60 ? 'red' : b > 200 && r < 60 ? 'blue' : `rgb ${r},${b}`
+    }
+    // 1: as stored, red on the left. 6: rotated 90° clockwise, red on top. 8: anticlockwise, red at the bottom. 3: red on the right.
+    expect([await colour(1, 20, 128), await colour(1, 235, 128)]).toEqual(['red', 'blue'])
+    expect([await colour(6, 128, 20), await colour(6, 128, 235)]).toEqual(['red', 'blue'])
+    expect([await colour(8, 128, 20), await colour(8, 128, 235)]).toEqual(['blue', 'red'])
+    expect([await colour(3, 20, 128), await colour(3, 235, 128)]).toEqual(['blue', 'red'])
+  })
+
+  it('limits uploads per account per hour', async () => {
+    const t = await testApp(dialect, { RATE_LIMIT_IMAGE_UPLOADS_PER_ACCOUNT_PER_HOUR: '2' })
+    const ada = await signedUpUser(t)
+    expect((await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile(8, 8)) })).status).toBe(200)
+    expect((await ada.client.put('/api/v1/me/avatar', { image: b64(Buffer.from('not an image')) })).status).toBe(400)
+    const third = await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile(8, 8)) })
+    expect(third.status).toBe(429)
+    expect(third.body.error).toMatchObject({ code: 'too_many_requests', retryAt: expect.any(String) })
   })
 
   it('refuses bad uploads with a clear 4xx and keeps the old avatar', async () => {
@@ -251,5 +291,11 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
     expect((await fetchImage(t, logoUrl)).status).toBe(404)
     const events = (await admin.client.get(`/api/v1/teams/${slug}/activity`)).body.events.map((e: { type: string; actor: { username: string } }) => [e.type, e.actor.username])
     expect(events).toEqual(expect.arrayContaining([['team.logo_changed', admin.username], ['team.logo_removed', admin.username]]))
+
+    // A team deleted with its last member takes its logo along.
+    const last = (await admin.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })).body.logoUrl
+    expect((await admin.client.delete(`/api/v1/teams/${slug}/members/${dev.accountId}`)).status).toBe(204)
+    expect((await admin.client.post(`/api/v1/teams/${slug}/leave`)).body).toEqual({ teamDeleted: true })
+    expect((await fetchImage(t, last)).status).toBe(404)
   })
 })

@@ -51,6 +51,7 @@ async function storeImage(ctx: AppContext, trx: Queryable, owner: { accountId: s
 // ---------------------------------------------------------------- avatars
 
 export async function setAvatar(ctx: AppContext, input: { account: Account; bytes: Buffer }): Promise<{ avatarUrl: string }> {
+  await ctx.limits.consume('image_uploads_account', input.account.id)
   // Decoded before the transaction: the CPU work holds no database connection or lock.
   const image = await reencodeOffThread(input.bytes, AVATAR_MAX_BYTES)
   const id = await inTransaction(ctx, async (trx) => {
@@ -74,6 +75,7 @@ export async function removeAvatar(ctx: AppContext, input: { account: Account })
 // ---------------------------------------------------------------- team logos
 
 export async function setTeamLogo(ctx: AppContext, input: { account: Account; teamId: string; bytes: Buffer; meta: RequestMeta }): Promise<{ logoUrl: string }> {
+  await ctx.limits.consume('image_uploads_account', input.account.id)
   const image = await reencodeOffThread(input.bytes, LOGO_MAX_BYTES)
   return inTransaction(ctx, async (trx) => {
     const { team } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'change_settings')

@@ -105,6 +105,69 @@ function decode(bytes: Buffer, format: ImageFormat): Rgba {
 }
 
 /**
+ * A JPEG's EXIF orientation (1–8; 1 when absent or unreadable): phone cameras store pixels
+ * sideways and say so here. Applied before cropping, since the re-encoded PNG drops the tag.
+ */
+export function jpegOrientation(bytes: Buffer): number {
+  try {
+    let offset = 2
+    while (offset + 4 <= bytes.length) {
+      if (bytes[offset] !== 0xff) return 1
+      const marker = bytes[offset + 1]
+      if (marker === 0xda || marker === 0xd9) return 1
+      const length = bytes.readUInt16BE(offset + 2)
+      if (marker === 0xe1 && bytes.toString('latin1', offset + 4, offset + 10) === 'Exif\0\0') {
+        const tiff = offset + 10
+        const end = Math.min(bytes.length, offset + 2 + length)
+        const little = bytes.toString('latin1', tiff, tiff + 2) === 'II'
+        const u16 = (at: number) => (little ? bytes.readUInt16LE(at) : bytes.readUInt16BE(at))
+        const u32 = (at: number) => (little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at))
+        const ifd = tiff + u32(tiff + 4)
+        const entries = u16(ifd)
+        for (let i = 0; i < entries; i++) {
+          const entry = ifd + 2 + i * 12
+          if (entry + 12 > end) return 1
+          if (u16(entry) === 0x0112) {
+            const value = u16(entry + 8)
+            return value >= 1 && value <= 8 ? value : 1
+          }
+        }
+        return 1
+      }
+      offset += 2 + length
+    }
+  } catch {
+    // A malformed EXIF block only loses the orientation.
+  }
+  return 1
+}
+
+/** Turns pixels stored with EXIF `orientation` upright. */
+export function orient(image: Rgba, orientation: number): Rgba {
+  if (orientation <= 1 || orientation > 8) return image
+  const { width: w, height: h, data } = image
+  const swap = orientation >= 5
+  const width = swap ? h : w
+  const height = swap ? w : h
+  const out = new Uint8Array(data.length)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const [sx, sy] =
+        orientation === 2 ? [w - 1 - x, y]
+        : orientation === 3 ? [w - 1 - x, h - 1 - y]
+        : orientation === 4 ? [x, h - 1 - y]
+        : orientation === 5 ? [y, x]
+        : orientation === 6 ? [y, h - 1 - x]
+        : orientation === 7 ? [w - 1 - y, h - 1 - x]
+        : [w - 1 - y, x]
+      const from = (sy * w + sx) * 4
+      out.set(data.subarray(from, from + 4), (y * width + x) * 4)
+    }
+  }
+  return { width, height, data: out }
+}
+
+/**
  * Box-filter weights from `srcLength` source pixels (starting at `srcStart`) to `outLength`:
  * each output pixel averages the source span it covers, with fractional edges. Upscaling
  * degrades to nearest-neighbour blocks, which is fine for icons.
@@ -193,7 +256,8 @@ export function reencodeImage(bytes: Buffer, maxBytes: number): { png: Buffer; w
   }
   const decoded = decode(bytes, format)
   if (decoded.width !== width || decoded.height !== height || decoded.data.length < width * height * 4) throw invalid('its size does not match its header.')
-  const png = encodePng(squareResize(decoded, OUTPUT_SIZE))
+  const upright = format === 'jpeg' ? orient(decoded, jpegOrientation(bytes)) : decoded
+  const png = encodePng(squareResize(upright, OUTPUT_SIZE))
   return { png, width: OUTPUT_SIZE, height: OUTPUT_SIZE, sourceFormat: format }
 }
 
