@@ -210,8 +210,9 @@ export async function joinWithInviteLink(ctx: AppContext, input: { account: Acco
   if (!found) throw linkInvalid('unknown')
   return inTransaction(ctx, async (trx) => {
     await lockPerson(ctx, trx, account.id)
-    const team = await lockTeam(ctx, trx, found.team_id).catch(() => {
-      throw linkInvalid('unknown')
+    // The team was deleted since the link was read: the link is gone with it.
+    const team = await lockTeam(ctx, trx, found.team_id).catch((err: unknown) => {
+      throw err instanceof AppError && err.code === 'not_found' ? linkInvalid('unknown') : err
     })
     // Read again under the team lock: uses and revocation are what the last join left.
     const row = await trx.selectFrom('team_invite_links').selectAll().where('id', '=', found.id).executeTakeFirst()
