@@ -74,7 +74,7 @@ async function expectAccessible(page: Page): Promise<void> {
 }
 
 describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
-  it('create, invite, accept, change roles, Developer limits, remove and leave', async () => {
+  it('create, invite, accept, change roles, Developer and Billing limits, remove and leave', async () => {
     const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
     const [alice, bob, carol] = [await signedUpUser(t), await signedUpUser(t), await signedUpUser(t)]
     const slug = `engines-${Math.random().toString(36).slice(2, 7)}`
@@ -193,6 +193,20 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.reload()
     await admin.getByRole('button', { name: 'Decline the invitation to someone@example.org' }).click()
     await admin.getByText('The suggestion to invite someone@example.org was declined.').waitFor()
+
+    // A Billing-only member: seats yes; in the role editor only the Billing box; no inviting.
+    expect((await alice.client.put(`/api/v1/teams/${slug}/members/${carol.accountId}/roles`, { roles: ['billing'] })).status).toBe(200)
+    const billing = await newPage()
+    await signIn(billing, t.base, carol.email, carol.password, `/signin?next=${encodeURIComponent(`/teams/${slug}`)}`)
+    await billing.getByRole('heading', { name: 'Analytical Engines', level: 1 }).waitFor()
+    await billing.getByRole('button', { name: 'Set seats' }).waitFor()
+    expect(await billing.getByRole('heading', { name: 'Invite people' }).count()).toBe(0)
+    expect(await billing.getByRole('button', { name: /^Remove / }).count()).toBe(0)
+    await billing.getByRole('button', { name: `Change roles of ${bob.username}` }).click()
+    const editor = billing.locator('li.member', { hasText: `@${bob.username}` }).locator('form.role-editor')
+    for (const role of ['Admin', 'Developer', 'Community Manager']) expect(await editor.getByRole('checkbox', { name: role, exact: true }).isDisabled(), role).toBe(true)
+    expect(await editor.getByRole('checkbox', { name: 'Billing', exact: true }).isEnabled()).toBe(true)
+    await editor.getByText('As a Billing member you can give or take only the Billing role.').waitFor()
 
     // The Admin removes Carol; her access ends at once.
     await admin.getByRole('button', { name: `Remove ${carol.username}` }).click()
