@@ -1,8 +1,14 @@
 /**
  * oidc-provider's storage adapter on Latchkey's database (SQLite or PostgreSQL through
  * Kysely): every artifact (authorization codes, access and refresh tokens, grants,
- * interactions, device codes, its own sessions, confidential clients) is a row of
- * `oauth_models`, with the columns it is looked up by. Expiry is measured with ctx.clock.
+ * interactions, device codes, its own sessions) is a row of `oauth_models`, with the columns
+ * it is looked up by. Expiry is measured with ctx.clock.
+ *
+ * Ids are stored only as SHA-256 hashes (`storedId`): for opaque tokens the id *is* the token
+ * (and for oidc-provider's browser session, the cookie value), so a copy of the database holds
+ * no usable access token, refresh token, code or session; user codes are hashed too. The
+ * payload's own copy of the id (`jti`) is sealed with ctx.secretsKey (AES-256-GCM), for the
+ * lookups by user code or uid that must give it back.
  *
  * One Latchkey rule lives here: a token of an app sign-in (a grant linked to a Latchkey
  * session in `oauth_app_sessions`) is only found while that session lives. Revoking the
@@ -13,11 +19,25 @@ import type { Adapter, AdapterPayload } from 'oidc-provider'
 import type { AppContext } from '../context.ts'
 import type { Queryable } from '../db/schema.ts'
 import { isUniqueViolation } from '../db/errors.ts'
+import { decryptSecret, encryptSecret, hashToken } from '../crypto.ts'
 import { clientMetadataFromRow } from './clients.ts'
 import { evictCachedSessions } from '../sessions/sessions.ts'
 
+const SEALED_JTI = '_jtiSealed'
+const SEALED_USER_CODE = '_userCodeSealed'
+
+/** oidc-provider stores user codes without their mask ("-") and in upper case. */
+function normalizeUserCode(code: string): string {
+  return code.replace(/[^A-Za-z0-9]/g, '').toUpperCase()
+}
+
 /** Models whose rows belong to a grant: revoking the grant removes them. */
 const GRANT_BOUND = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'Grant'])
+
+/** The database key of an artifact id (a token, code, session id, interaction uid). */
+export function storedId(id: string): string {
+  return hashToken(id)
+}
 
 export function createAdapterClass(ctx: AppContext) {
   return class KyselyAdapter implements Adapter {
@@ -28,33 +48,40 @@ export function createAdapterClass(ctx: AppContext) {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const now = ctx.clock.now()
+      // Lookups by user code or uid need the id back, and the device pages show the user code:
+      // both are kept sealed with the secrets key.
+      const { jti, userCode, ...rest } = payload
+      const stored: Record<string, unknown> = { ...rest }
+      if (typeof jti === 'string') stored[SEALED_JTI] = encryptSecret(ctx.secretsKey, jti)
+      if (typeof userCode === 'string') stored[SEALED_USER_CODE] = encryptSecret(ctx.secretsKey, userCode)
       const row = {
-        payload: JSON.stringify(payload),
+        payload: JSON.stringify(stored),
         grant_id: (payload.grantId as string | undefined) ?? (this.model === 'Grant' ? id : null),
-        user_code: (payload.userCode as string | undefined) ?? null,
+        user_code: typeof payload.userCode === 'string' ? storedId(normalizeUserCode(payload.userCode)) : null,
         uid: (payload.uid as string | undefined) ?? null,
         client_id: (payload.clientId as string | undefined) ?? null,
         account_id: (payload.accountId as string | undefined) ?? null,
         expires_at: typeof expiresIn === 'number' && expiresIn > 0 ? now + expiresIn * 1000 : null,
       }
-      const updated = await ctx.db.updateTable('oauth_models').set(row).where('model', '=', this.model).where('id', '=', id).executeTakeFirst()
+      const key = storedId(id)
+      const updated = await ctx.db.updateTable('oauth_models').set(row).where('model', '=', this.model).where('id', '=', key).executeTakeFirst()
       if (Number(updated.numUpdatedRows) > 0) return
       try {
-        await ctx.db.insertInto('oauth_models').values({ model: this.model, id, ...row, created_at: now, consumed_at: null }).execute()
+        await ctx.db.insertInto('oauth_models').values({ model: this.model, id: key, ...row, created_at: now, consumed_at: null }).execute()
       } catch (err) {
         if (!isUniqueViolation(err)) throw err
-        await ctx.db.updateTable('oauth_models').set(row).where('model', '=', this.model).where('id', '=', id).execute()
+        await ctx.db.updateTable('oauth_models').set(row).where('model', '=', this.model).where('id', '=', key).execute()
       }
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return findClient(ctx, id)
-      const row = await ctx.db.selectFrom('oauth_models').selectAll().where('model', '=', this.model).where('id', '=', id).executeTakeFirst()
-      return this.#live(row)
+      const row = await ctx.db.selectFrom('oauth_models').selectAll().where('model', '=', this.model).where('id', '=', storedId(id)).executeTakeFirst()
+      return this.#live(row, id)
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      const row = await ctx.db.selectFrom('oauth_models').selectAll().where('model', '=', this.model).where('user_code', '=', userCode).executeTakeFirst()
+      const row = await ctx.db.selectFrom('oauth_models').selectAll().where('model', '=', this.model).where('user_code', '=', storedId(normalizeUserCode(userCode))).executeTakeFirst()
       return this.#live(row)
     }
 
@@ -64,11 +91,11 @@ export function createAdapterClass(ctx: AppContext) {
     }
 
     async consume(id: string): Promise<void> {
-      await ctx.db.updateTable('oauth_models').set({ consumed_at: ctx.clock.now() }).where('model', '=', this.model).where('id', '=', id).execute()
+      await ctx.db.updateTable('oauth_models').set({ consumed_at: ctx.clock.now() }).where('model', '=', this.model).where('id', '=', storedId(id)).execute()
     }
 
     async destroy(id: string): Promise<void> {
-      await ctx.db.deleteFrom('oauth_models').where('model', '=', this.model).where('id', '=', id).execute()
+      await ctx.db.deleteFrom('oauth_models').where('model', '=', this.model).where('id', '=', storedId(id)).execute()
     }
 
     /**
@@ -87,14 +114,20 @@ export function createAdapterClass(ctx: AppContext) {
       if (ended) await evictCachedSessions(ctx, ended)
     }
 
-    async #live(row: { payload: string; expires_at: number | null; consumed_at: number | null; grant_id: string | null } | undefined): Promise<AdapterPayload | undefined> {
+    async #live(row: { payload: string; expires_at: number | null; consumed_at: number | null; grant_id: string | null } | undefined, id?: string): Promise<AdapterPayload | undefined> {
       if (!row) return undefined
       const now = ctx.clock.now()
       // A device code past its time stays readable so the polling app hears `expired_token`
       // (oidc-provider checks its expiry itself) rather than an unknown code.
       if (row.expires_at !== null && row.expires_at <= now && this.model !== 'DeviceCode') return undefined
       if (row.grant_id && GRANT_BOUND.has(this.model) && !(await appSessionAlive(ctx, row.grant_id))) return undefined
-      const payload = JSON.parse(row.payload) as AdapterPayload
+      const payload = JSON.parse(row.payload) as AdapterPayload & { [SEALED_JTI]?: string; [SEALED_USER_CODE]?: string }
+      const sealedJti = payload[SEALED_JTI]
+      const sealedUserCode = payload[SEALED_USER_CODE]
+      delete payload[SEALED_JTI]
+      delete payload[SEALED_USER_CODE]
+      if (sealedJti !== undefined) payload.jti = id ?? decryptSecret(ctx.secretsKey, sealedJti)
+      if (sealedUserCode !== undefined) payload.userCode = decryptSecret(ctx.secretsKey, sealedUserCode)
       if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000)
       return payload
     }
@@ -115,8 +148,8 @@ async function appSessionAlive(ctx: AppContext, grantId: string): Promise<boolea
 
 /** Removes a grant and everything issued under it (codes, access and refresh tokens, device codes). */
 export async function revokeGrant(db: Queryable, grantId: string): Promise<void> {
+  // The grant's own row carries its id in grant_id too.
   await db.deleteFrom('oauth_models').where('grant_id', '=', grantId).execute()
-  await db.deleteFrom('oauth_models').where('model', '=', 'Grant').where('id', '=', grantId).execute()
 }
 
 async function findClient(ctx: AppContext, clientId: string): Promise<AdapterPayload | undefined> {

@@ -120,8 +120,8 @@ export async function removeClient(ctx: AppContext, clientId: string): Promise<v
   await ctx.db.transaction().execute(async (trx) => {
     const deleted = await trx.deleteFrom('oauth_clients').where('client_id', '=', clientId).executeTakeFirst()
     if (Number(deleted.numDeletedRows) !== 1) throw new AppError('not_found', { message: `No client ${clientId}.` })
-    const grants = await trx.selectFrom('oauth_models').select('id').where('model', '=', 'Grant').where('client_id', '=', clientId).execute()
-    for (const grant of grants) await revokeGrant(trx, grant.id)
+    const grants = await trx.selectFrom('oauth_models').select('grant_id').where('model', '=', 'Grant').where('client_id', '=', clientId).execute()
+    for (const grant of grants) if (grant.grant_id) await revokeGrant(trx, grant.grant_id)
     await trx.deleteFrom('oauth_models').where('client_id', '=', clientId).execute()
     await trx.deleteFrom('oauth_consents').where('client_id', '=', clientId).execute()
   })

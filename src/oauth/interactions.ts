@@ -18,7 +18,7 @@ import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { createSession, evictCachedSessions, type Account } from '../sessions/sessions.ts'
-import { revokeGrant } from './adapter.ts'
+import { revokeGrant, storedId } from './adapter.ts'
 import { clientInfo, isAppSessionClient, SCOPES } from './clients.ts'
 
 export const APP_SIGNIN_WINDOW_MS = 5 * MINUTE_MS
@@ -60,7 +60,7 @@ async function findPending(ctx: AppContext, provider: Provider, uid: string): Pr
   const started = await ctx.db
     .selectFrom('oauth_models')
     .select('created_at')
-    .where((eb) => (deviceCode ? eb.and([eb('model', '=', 'DeviceCode'), eb('id', '=', deviceCode)]) : eb.and([eb('model', '=', 'Interaction'), eb('id', '=', uid)])))
+    .where((eb) => (deviceCode ? eb.and([eb('model', '=', 'DeviceCode'), eb('id', '=', storedId(deviceCode))]) : eb.and([eb('model', '=', 'Interaction'), eb('id', '=', storedId(uid))])))
     .executeTakeFirst()
   if (!started) throw new AppError('oauth_request_invalid')
   return { interaction, startedAt: started.created_at }

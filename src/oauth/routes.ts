@@ -147,8 +147,8 @@ export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promis
     const revoked = await ctx.db.transaction().execute(async (trx) => {
       const deleted = await trx.deleteFrom('oauth_consents').where('account_id', '=', account.id).where('client_id', '=', clientId).executeTakeFirst()
       if (Number(deleted.numDeletedRows) !== 1) return false
-      const grants = await trx.selectFrom('oauth_models').select('id').where('model', '=', 'Grant').where('account_id', '=', account.id).where('client_id', '=', clientId).execute()
-      for (const grant of grants) await revokeGrant(trx, grant.id)
+      const grants = await trx.selectFrom('oauth_models').select('grant_id').where('model', '=', 'Grant').where('account_id', '=', account.id).where('client_id', '=', clientId).execute()
+      for (const grant of grants) if (grant.grant_id) await revokeGrant(trx, grant.grant_id)
       await trx.deleteFrom('oauth_models').where('account_id', '=', account.id).where('client_id', '=', clientId).execute()
       await recordAudit(trx, { accountId: account.id, type: 'oauth.app_revoked', meta: requestMeta(request), at: ctx.clock.now(), details: { clientId } })
       return true

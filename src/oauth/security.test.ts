@@ -153,4 +153,20 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
     expect(await userinfoStatus(t, again.tokens.access_token)).toBe(401)
     expect((await tokenRequest(t, { grant_type: 'refresh_token', client_id: CLI, refresh_token: again.tokens.refresh_token! })).body.error).toBe('invalid_grant')
   })
+
+  it('stores no token, code or device code in the clear: ids are hashed, the payload copy sealed', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const { tokens, params } = await signInApp(t, as, ada.client)
+    const device = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid' }, options(t)))
+    const rows = await t.app.ctx.db.selectFrom('oauth_models').selectAll().execute()
+    expect(rows.some((r) => r.model === 'RefreshToken')).toBe(true)
+    const dump = JSON.stringify(rows)
+    for (const secret of [tokens.access_token, tokens.refresh_token!, params.get('code')!, device.device_code, device.user_code, device.user_code.replace('-', '')]) {
+      expect(dump).not.toContain(secret)
+    }
+    // Still fully usable through the server.
+    expect(await userinfoStatus(t, tokens.access_token)).toBe(200)
+  })
 })
