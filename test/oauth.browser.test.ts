@@ -99,6 +99,7 @@ describe.each(DIALECTS)('app sign-in in Chromium on %s', (dialect) => {
     await page.getByRole('button', { name: `Continue as ${ada.username}` }).waitFor()
     await page.getByRole('button', { name: 'Skip and go back to the app' }).click()
     const denied = await second.received
+    await page.getByText('You can close this window.').waitFor()
     expect(denied.searchParams.get('error')).toBe('access_denied')
     expect(() => oauth.validateAuthResponse(as, client, denied, skipped.state)).toThrow(oauth.AuthorizationResponseError)
 
