@@ -276,10 +276,14 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await csv.getByText('people.csv: 3 lines ready to send.').waitFor()
     await csv.getByRole('button', { name: 'Send invitations from the file' }).click()
     await csv.getByText('Nothing was sent.').waitFor()
-    await csv.getByText(/^Line 3: /).waitFor()
+    await csv.getByText('Line 3: "not-an-address" is not a valid email address.').waitFor()
     await csv.getByLabel('CSV file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from('ada@example.org,developer;community_manager\nbob@example.org\n') })
     await csv.getByRole('button', { name: 'Send invitations from the file' }).click()
     await csv.getByText('Invitations sent to 2 addresses.').waitFor()
+    // The same file again: both addresses are already invited, each named by its line.
+    await csv.getByLabel('CSV file').setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from('ada@example.org\nbob@example.org\n') })
+    await csv.getByRole('button', { name: 'Send invitations from the file' }).click()
+    await csv.getByText('Line 2: already invited (re-send that invitation instead)').waitFor()
     await admin.locator('.invitations li', { hasText: 'ada@example.org' }).locator('.pill', { hasText: 'Community Manager' }).waitFor()
 
     // A logo, then an avatar: uploaded, re-encoded, shown.

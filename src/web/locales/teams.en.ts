@@ -93,6 +93,12 @@ export const teamsEn = {
   csv: {
     title: 'Invite from a CSV file', file: 'CSV file', hint: 'One address per line, optionally followed by roles: email,roles (roles separated by ; such as developer;billing). Rows without roles get the roles chosen above.',
     ready: '{{file}}: {{count}} lines ready to send.', submit: 'Send invitations from the file', rowsTitle: 'Nothing was sent. Fix these rows and upload the file again:', line: 'Line {{line}}', fileLevel: 'File',
+    problems: {
+      too_many_columns: 'expected “email” or “email,roles”.', email_missing: 'the email address is missing.', email_invalid: 'not a valid email address.', duplicate: 'this address is already on an earlier line.',
+      unknown_role: 'unknown role; roles are admin, billing, developer, community_manager.', roles_missing: 'no roles: add them in the second column or choose roles above.', empty: 'the file has no rows to invite.',
+      too_many_rows: 'too many rows for one upload: split the file.', too_long: 'the file is too large.', unterminated_quote: 'a quoted value is not closed.',
+      already_member: 'already a member', already_invited: 'already invited (re-send that invitation instead)',
+    },
   },
   logo: {
     title: 'Logo', current: 'Current logo', none: 'No logo yet.', file: 'Upload a logo (PNG or JPEG, at most 1 MB)', remove: 'Remove logo', saved: 'Logo updated.', removed: 'Logo removed.',

@@ -95,6 +95,12 @@ export const teamsZhCN: typeof teamsEn = {
   csv: {
     title: '从 CSV 文件邀请', file: 'CSV 文件', hint: '每行一个地址，可在后面加上角色：email,roles（多个角色用 ; 分隔，例如 developer;billing）。没有角色的行使用上面选择的角色。',
     ready: '{{file}}：{{count}} 行待发送。', submit: '从文件发送邀请', rowsTitle: '没有发送任何邀请。请修正以下各行后重新上传：', line: '第 {{line}} 行', fileLevel: '文件',
+    problems: {
+      too_many_columns: '应为“email”或“email,roles”。', email_missing: '缺少邮箱地址。', email_invalid: '不是有效的邮箱地址。', duplicate: '此地址已在前面的行中出现。',
+      unknown_role: '未知角色；可用角色为 admin、billing、developer、community_manager。', roles_missing: '没有角色：请在第二列填写，或在上方选择角色。', empty: '文件中没有要邀请的行。',
+      too_many_rows: '一次上传的行数太多：请拆分文件。', too_long: '文件太大。', unterminated_quote: '引号中的值没有闭合。',
+      already_member: '已经是成员', already_invited: '已有邀请（请改为重新发送）',
+    },
   },
   logo: {
     title: '团队标志', current: '当前标志', none: '还没有标志。', file: '上传标志（PNG 或 JPEG，最大 1 MB）', remove: '移除标志', saved: '标志已更新。', removed: '标志已移除。',

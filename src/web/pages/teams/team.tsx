@@ -327,7 +327,7 @@ interface CsvProblem { line: number; column: string; code: string; message: stri
 
 /** A CSV file sent as it is: the server reads `email[,roles]` rows and names bad lines; all or nothing. */
 function CsvInvite({ slug, roles, reload }: { slug: string; roles: TeamRole[]; reload: () => Promise<void> }) {
-  const { t } = useTranslation()
+  const { t, i18n } = useTranslation()
   const [file, setFile] = useState<{ name: string; text: string } | null>(null)
   const [result, setResult] = useState<{ sent: number; suggested: number } | null>(null)
   const id = useId()
@@ -338,8 +338,16 @@ function CsvInvite({ slug, roles, reload }: { slug: string; roles: TeamRole[]; r
     await reload()
   })
   const body = send.error?.body as ({ rows?: CsvProblem[] } & Record<string, unknown>) | undefined
-  const fieldRows = Object.entries(send.error?.body.fields ?? {}).filter(([f]) => f.startsWith('csv.')).map(([f, code]) => ({ line: Number(f.slice(4)), column: '', code, message: code in { already_member: 1, already_invited: 1 } ? t(`teams.invite.problem.${code}`) : code }))
+  const fieldRows = Object.entries(send.error?.body.fields ?? {}).filter(([f]) => f.startsWith('csv.')).map(([f, code]) => ({ line: Number(f.slice(4)), column: '', code, message: code }))
   const rows: CsvProblem[] = body?.rows ?? (send.error?.code !== 'csv_invalid' ? fieldRows : [])
+  // The server's row messages are English and name the address or role; other languages get the code's text.
+  const csvProblemText = (r: CsvProblem) => {
+    const where = r.line > 0 ? t('teams.csv.line', { line: r.line }) : t('teams.csv.fileLevel')
+    const key = `teams.csv.problems.${r.code}`
+    const text = t(key)
+    if (i18n.language === 'en' && r.column) return r.message
+    return `${where}: ${text === key ? r.message : text}`
+  }
   const lines = file ? file.text.split(/\r?\n/).filter((l) => l.trim()).length : 0
   return (
     <form className="csv-invite" onSubmit={(e) => { e.preventDefault(); setResult(null); if (file) void send.run() }} noValidate>
@@ -355,7 +363,7 @@ function CsvInvite({ slug, roles, reload }: { slug: string; roles: TeamRole[]; r
       {rows.length ? (
         <div className="form-error" role="alert" data-code={send.error?.code}>
           <p>{t('teams.csv.rowsTitle')}</p>
-          <ul>{rows.map((r, i) => <li key={`${r.line}-${i}`}>{r.line > 0 ? t('teams.csv.line', { line: r.line }) : t('teams.csv.fileLevel')}: {r.message}</li>)}</ul>
+          <ul>{rows.map((r, i) => <li key={`${r.line}-${i}`}>{csvProblemText(r)}</li>)}</ul>
         </div>
       ) : <TeamError error={send.error} />}
       {result ? (
