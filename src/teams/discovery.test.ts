@@ -510,13 +510,16 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const people = [await personAt(t, domain), await personAt(t, domain), await personAt(t, domain), await personAt(t, domain)]
       const ids: string[] = []
       for (const who of people) ids.push((await requestJoin(t, who, slug)).body.id)
-      const results = await Promise.all(ids.map((id) => admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/approve`)))
+      // A new request arrives while the approvals run: it waits for them, it does not deadlock.
+      const latecomer = await personAt(t, domain)
+      const [late, ...results] = await Promise.all([requestJoin(t, latecomer, slug), ...ids.map((id) => admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/approve`))])
+      expect(late.status, JSON.stringify(late.body)).toBe(201)
       expect(results.map((r) => r.status).sort(), JSON.stringify(results.map((r) => r.body))).toEqual([200, 200, 409, 409])
       for (const r of results.filter((x) => x.status === 409)) expect(r.body.error.code).toBe('no_seats_available')
       const page = (await admin.client.get(`/api/v1/teams/${slug}`)).body
       expect(page.members).toHaveLength(3)
       expect(page.seats).toMatchObject({ bought: 2, takenByMembers: 2, available: 0 })
-      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(2)
+      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(3)
     })
   })
 
