@@ -163,7 +163,7 @@ export const teamsEn = {
     invitation_declined: 'The team’s Admins declined this invitation.',
     invitation_used: 'This invitation was already accepted. Each invitation works once.',
     not_found: 'Not found: the team, member or invitation may have changed in the meantime. Reload the page.',
-    rate_limited: 'Too many attempts. Wait a moment and try again.',
+    too_many_requests: 'Too many attempts. Wait a moment and try again.',
     invite_link_invalid: 'This invite link is not valid: it is unknown, expired, revoked or used up. Ask the team for a new one.',
     csv_invalid: 'The CSV file has rows that are not valid; nothing was sent.',
     image_invalid: 'This file is not a readable PNG or JPEG image.',

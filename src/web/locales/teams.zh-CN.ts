@@ -165,7 +165,7 @@ export const teamsZhCN: typeof teamsEn = {
     invitation_declined: '团队管理员拒绝了此邀请。',
     invitation_used: '此邀请已被接受。每个邀请只能使用一次。',
     not_found: '未找到：团队、成员或邀请可能已发生变化。请刷新页面。',
-    rate_limited: '尝试次数过多，请稍后再试。',
+    too_many_requests: '尝试次数过多，请稍后再试。',
     invite_link_invalid: '此邀请链接无效：链接未知、已过期、已撤销或已用完。请向团队索取新的链接。',
     csv_invalid: 'CSV 文件中有无效的行；没有发送任何邀请。',
     image_invalid: '此文件不是可读取的 PNG 或 JPEG 图片。',
