@@ -105,6 +105,11 @@ export function TeamPage() {
 
 interface SectionProps { data: TeamPageData; reload: () => Promise<void> }
 
+/** A panel that opens in place (a confirmation) takes the focus, so keyboard and screen-reader users land in it. */
+function focusOnMount(element: HTMLElement | null): void {
+  element?.focus()
+}
+
 function displayName(m: Pick<Member, 'displayName' | 'username'>): string {
   return m.displayName || m.username
 }
@@ -156,7 +161,7 @@ function MembersSection({ data, reload }: SectionProps) {
                 />
               ) : null}
               {removing?.accountId === m.accountId ? (
-                <div className="confirm" role="group" aria-label={t('teams.members.removeOf', { name })}>
+                <div className="confirm" role="group" aria-label={t('teams.members.removeOf', { name })} tabIndex={-1} ref={focusOnMount}>
                   <p>{t('teams.members.removeConfirm', { name })}</p>
                   <TeamError error={remove.error} />
                   <Button variant="danger" busy={remove.busy} onClick={() => void remove.run(m)}>{t('teams.members.removeYes')}</Button>{' '}
@@ -187,7 +192,7 @@ function RoleEditor({ data, member, onlyAdmin, onDone, onCancel }: { data: TeamP
   const admin = can(data.myRoles, 'manage_members')
   const empty = roles.length === 0
   return (
-    <form className="role-editor" onSubmit={(e) => { e.preventDefault(); setTouched(true); if (!empty) void save.run() }} noValidate>
+    <form className="role-editor" ref={(form) => { if (form && !form.dataset.focused) { form.dataset.focused = '1'; form.querySelector<HTMLInputElement>('input:not([disabled])')?.focus() } }} onSubmit={(e) => { e.preventDefault(); setTouched(true); if (!empty) void save.run() }} noValidate>
       <fieldset aria-describedby={`${legendId}-notes`}>
         <legend id={legendId}>{t('teams.members.rolesOf', { name: displayName(member) })}</legend>
         {TEAM_ROLES.map((role) => {
@@ -480,7 +485,7 @@ function LeaveSection({ data }: { data: TeamPageData }) {
       {lastMember ? <p><strong>{t('teams.leave.lastMember')}</strong></p> : null}
       {onlyAdmin ? <p className="hint" id="leave-last-admin">{t('teams.leave.lastAdmin')}</p> : null}
       {confirming ? (
-        <div className="confirm" role="group" aria-label={t('teams.leave.confirm', { name: data.name })}>
+        <div className="confirm" role="group" aria-label={t('teams.leave.confirm', { name: data.name })} tabIndex={-1} ref={focusOnMount}>
           <p>{t('teams.leave.confirm', { name: data.name })}</p>
           <TeamError error={leave.error} />
           <Button variant="danger" busy={leave.busy} onClick={() => void leave.run()}>{t('teams.leave.yes')}</Button>{' '}
