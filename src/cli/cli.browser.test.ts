@@ -250,6 +250,27 @@ describe.each(DIALECTS)('the latchkey CLI against a real server on %s', (dialect
     expect(nobody.stderr).toContain('You are not signed in.')
   })
 
+  it('signing in again to the same account replaces its session here and ends the old one at the server', SLOW, async () => {
+    const t = await listeningApp(dialect, SERVER_ENV)
+    const alice = await signedUpUser(t)
+    const term = new Terminal()
+    const first = term.start(['login', '--server', t.base])
+    await approveInBrowser(await newPage(), await term.browserUrl(1), alice)
+    expect((await first.done).code).toBe(0)
+    const old = term.account(alice.username)
+
+    const again = term.start(['login'])
+    await approveInBrowser(await newPage(), await term.browserUrl(2), alice)
+    const result = await again.done
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).not.toContain('accounts are signed in')
+    expect(term.credentials().accounts).toHaveLength(1)
+    const renewed = term.account(alice.username)
+    expect(renewed.refreshToken).not.toBe(old.refreshToken)
+    expect(await bearerStatus(t.base, '/oauth/userinfo', old.accessToken)).toBe(401)
+    expect(await bearerStatus(t.base, '/oauth/userinfo', renewed.accessToken)).toBe(200)
+  })
+
   it('signs in with the device flow: code typed on the verification page, approved in the browser', SLOW, async () => {
     const t = await listeningApp(dialect, SERVER_ENV)
     const alice = await signedUpUser(t)
