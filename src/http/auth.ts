@@ -121,6 +121,12 @@ async function resolve(ctx: AppContext, request: FastifyRequest, reply: FastifyR
   const token = bearer ?? cookieToken(ctx, request)
   if (!token) return null
   const result = await authenticate(ctx, token)
+  if (!result.auth && bearer) {
+    // The CLI's OIDC access token stands for its app session (src/oauth/bearer.ts).
+    const { authenticateAppAccessToken } = await import('../oauth/bearer.ts')
+    const app = await authenticateAppAccessToken(ctx, bearer)
+    if (app) return app
+  }
   if (!result.auth) {
     // Drop only the dead token; other accounts in this browser stay signed in.
     if (!bearer) {

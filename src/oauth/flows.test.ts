@@ -43,6 +43,17 @@ describe.each(DIALECTS)('OAuth 2.0 / OpenID Connect on %s', (dialect) => {
     const sessions = await ada.client.get('/api/v1/me/sessions')
     const app = sessions.body.sessions.find((s: { kind: string }) => s.kind === 'api')
     expect(app).toMatchObject({ kind: 'api', browser: 'Latchkey CLI', deviceName: 'latchkey CLI on ada-laptop' })
+
+    // The access token also works on Latchkey's own API, as that app session.
+    const cli = t.client({ origin: null })
+    cli.bearer = tokens.access_token
+    const me = await cli.get('/api/v1/me')
+    expect(me.status).toBe(200)
+    expect(me.body.username).toBe(ada.username)
+    const seen = await cli.get('/api/v1/me/sessions')
+    expect(seen.body.sessions.find((s: { current: boolean }) => s.current)).toMatchObject({ id: app.id, deviceName: 'latchkey CLI on ada-laptop' })
+    expect((await ada.client.delete(`/api/v1/me/sessions/${app.id}`)).status).toBe(204)
+    expect((await cli.get('/api/v1/me')).status).toBe(401)
   })
 
   it('accepts any loopback port and path on 127.0.0.1 and [::1], and nothing else', async () => {

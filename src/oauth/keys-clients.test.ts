@@ -78,6 +78,10 @@ describe.each(DIALECTS)('keys and clients on %s', (dialect) => {
     expect(oauth.getValidatedIdTokenClaims(tokens)!.aud).toBe(acme.clientId)
     expect(tokens.refresh_token).toBeTruthy()
 
+    // A third-party token is no key to the account API.
+    const thirdParty = t.client({ origin: null })
+    thirdParty.bearer = tokens.access_token
+    expect((await thirdParty.get('/api/v1/me')).status).toBe(401)
     // Not an app session: it is listed under authorized apps instead.
     expect((await ada.client.get('/api/v1/me/sessions')).body.sessions.every((s: { kind: string }) => s.kind === 'web')).toBe(true)
     const apps = await ada.client.get('/api/v1/me/authorized-apps')
