@@ -297,6 +297,10 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByLabel('Upload an avatar').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: PNG })
     await admin.getByText('Avatar updated.').waitFor()
     await expect.poll(() => admin.locator('button.avatar img').getAttribute('src')).toMatch(/^\/images\//)
+    // Teammates see it beside the name.
+    await admin.goto(`${t.base}/teams/${slug}`)
+    await expect.poll(() => admin.locator('li.member', { hasText: `@${alice.username}` }).locator('img.member-avatar').getAttribute('src')).toMatch(/^\/images\//)
+    await admin.goto(`${t.base}/settings/profile`)
     await admin.getByRole('button', { name: 'Remove avatar' }).click()
     await admin.getByText('Avatar removed.').waitFor()
     await expect.poll(() => admin.locator('button.avatar img').count()).toBe(0)

@@ -110,6 +110,12 @@ function focusOnMount(element: HTMLElement | null): void {
   element?.focus()
 }
 
+/** The member's avatar, or their initial; decorative beside their name. */
+function MemberAvatar({ member }: { member: Member }) {
+  if (member.avatarUrl) return <img className="member-avatar" src={member.avatarUrl} alt="" width={36} height={36} />
+  return <span className="member-avatar member-avatar-initial" aria-hidden="true">{[...displayName(member)][0]?.toUpperCase() ?? '?'}</span>
+}
+
 function displayName(m: Pick<Member, 'displayName' | 'username'>): string {
   return m.displayName || m.username
 }
@@ -137,6 +143,7 @@ function MembersSection({ data, reload }: SectionProps) {
           return (
             <li key={m.accountId} className="member" data-username={m.username}>
               <div className="member-main">
+                <MemberAvatar member={m} />
                 <div className="grow">
                   <strong>{name}</strong> <span className="hint">@{m.username}{isMe ? ` (${t('teams.members.you')})` : ''}</span>
                   <div><RolePills roles={m.roles} />{m.supportMember ? <span className="hint"> · {t('teams.members.support')}</span> : null}</div>
