@@ -249,7 +249,9 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
     reply.hijack()
     const res = reply.raw
     res.setHeader('x-request-id', request.id)
-    res.setHeader('Referrer-Policy', 'no-referrer')
+    // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on the device
+    // and logout pages' form posts, which the Origin check (rightly) refuses.
+    res.setHeader('Referrer-Policy', 'same-origin')
     res.setHeader('X-Content-Type-Options', 'nosniff')
     res.setHeader('X-Frame-Options', 'DENY')
     await service.provider().callback()(raw, res)
