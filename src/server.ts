@@ -13,7 +13,7 @@ import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
 import { originCheck } from './http/auth.ts'
 import { registerErrorHandling } from './http/errors.ts'
-import { DebugRequestLog } from './http/request-log.ts'
+import { DebugRequestLog, lazyChildLogger } from './http/request-log.ts'
 import { opsRoutes } from './http/ops.ts'
 import { isPageRequest, registerWebApp } from './http/web-app.ts'
 import { ErrorResponse } from './http/schemas.ts'
@@ -62,6 +62,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     logController: new DebugRequestLog(),
+    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger, bindings, options),
     trustProxy: ctx.config.trustProxy,
     bodyLimit: 64 * 1024,
     // A request id the client also sees (x-request-id), so a 500 can be found in the logs.

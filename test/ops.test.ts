@@ -333,6 +333,14 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       expect(Object.entries(secrets).filter(([, secret]) => text.includes(secret)).map(([name]) => name)).toEqual([])
     })
 
+    it('tags each request line with the id the response carries in x-request-id', async () => {
+      const t = await appLoggingTo(dialect)
+      const res = await t.client().get('/api/v1/me')
+      const id = String(res.headers['x-request-id'])
+      const mine = t.lines.map((line) => JSON.parse(line)).filter((entry) => entry.reqId === id)
+      expect(mine.map((entry) => entry.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']))
+    })
+
     it('redacts credentials in headers and password-like fields whenever they are logged', () => {
       const lines: string[] = []
       const log = pino({ level: 'trace', redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, { write: (line: string) => void lines.push(line) })

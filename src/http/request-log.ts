@@ -5,7 +5,8 @@
  * `debug` lines (LOG_LEVEL=debug brings them back); errors and 5xx stay at `error`, with the
  * request id every response carries in `x-request-id`.
  */
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
+import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Logger as PinoLogger } from 'pino'
 
 /** Tokens that ride in a URL path (shareable invite links: `/join/<token>`) never reach a log line. */
 const PATH_TOKENS = /(\/(?:api\/v1\/invite-links|join)\/)[^/?#]+/g
@@ -28,4 +29,37 @@ export class DebugRequestLog extends LogController {
     if (error) return super.requestCompleted(error, request, reply)
     reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed')
   }
+}
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
+const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace']
+
+/**
+ * Fastify gives each request a child logger carrying its id. pino serialises a child's bindings
+ * when the child is made, so every request paid for it (a few percent of a session check) even
+ * though a request almost never logs. This one becomes a real pino child at its first line at
+ * an enabled level; until then it costs one small object.
+ */
+export function lazyChildLogger(parent: FastifyBaseLogger, bindings: Record<string, unknown>, options: object): FastifyBaseLogger {
+  let child: FastifyBaseLogger | undefined
+  // Latchkey's logger is pino (src/app.ts), which can say whether a level is on.
+  const enabled = (level: Level) => (parent as unknown as PinoLogger).isLevelEnabled(level)
+  const real = (): FastifyBaseLogger => (child ??= parent.child(bindings, options))
+  const logger = {
+    get level() {
+      return child?.level ?? parent.level
+    },
+    set level(value: string) {
+      real().level = value
+    },
+    child: (more: Record<string, unknown>, moreOptions?: object) => real().child(more, moreOptions),
+    silent: () => undefined,
+  } as unknown as FastifyBaseLogger
+  for (const level of LEVELS) {
+    ;(logger as unknown as Record<Level, (...args: unknown[]) => void>)[level] = (...args: unknown[]) => {
+      const target = child ?? (enabled(level) ? real() : undefined)
+      ;(target?.[level] as ((...a: unknown[]) => void) | undefined)?.apply(target, args)
+    }
+  }
+  return logger
 }
