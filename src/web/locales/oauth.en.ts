@@ -18,7 +18,6 @@ export const oauthEn = {
     email: 'See your email address',
     offline_access: 'Stay signed in while you are away',
   },
-  expiredTitle: 'This sign-in request expired',
   expired: 'This sign-in request expired. Go back to the app and start again.',
   invalidTitle: 'This sign-in request cannot be used',
   backToApp: 'Go back to the app',

@@ -19,7 +19,6 @@ export const oauthZhCN: typeof oauthEn = {
     email: '查看你的电子邮箱地址',
     offline_access: '在你离开时保持登录',
   },
-  expiredTitle: '此登录请求已过期',
   expired: '此登录请求已过期。请返回应用重新开始。',
   invalidTitle: '此登录请求无法使用',
   backToApp: '返回应用',

@@ -96,8 +96,8 @@ export function AppSignInPage() {
 
   if (view.status === 'expired') {
     return (
-      <CenteredPage title={t('oauth.expiredTitle')}>
-        <p role="alert">{t('oauth.expired')}</p>
+      <CenteredPage title={t('oauth.title', { app })}>
+        <p role="alert"><strong>{t('oauth.expired')}</strong></p>
         {view.returnTo ? <Button onClick={() => goTo(view.returnTo!)}>{t('oauth.backToApp')}</Button> : null}
       </CenteredPage>
     )
