@@ -74,7 +74,7 @@ async function expectAccessible(page: Page): Promise<void> {
 }
 
 describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
-  it('create, invite, accept, change roles, Developer and Billing limits, remove and leave', async () => {
+  it('create, invite, accept, change roles, Developer and Billing limits, remove, leave, activity log pages', async () => {
     const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
     const [alice, bob, carol] = [await signedUpUser(t), await signedUpUser(t), await signedUpUser(t)]
     const slug = `engines-${Math.random().toString(36).slice(2, 7)}`
@@ -227,6 +227,14 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByText(`${bob.username} left`).waitFor()
     await admin.getByText(`${carol.username} was removed`).waitFor()
     await admin.getByText(`Roles of ${bob.username} changed to Developer`).waitFor()
+
+    // Older events are a page further: 25 renames push "Team created" off the first page.
+    for (let i = 1; i <= 25; i++) expect((await alice.client.patch(`/api/v1/teams/${slug}`, { name: `Analytical Engines ${i}` })).status).toBe(200)
+    await admin.reload()
+    await admin.getByText('Team renamed from “Analytical Engines 24” to “Analytical Engines 25”').waitFor()
+    expect(await admin.getByText('Team created').count()).toBe(0)
+    await admin.getByRole('button', { name: 'Load older events' }).click()
+    await admin.getByText('Team created').waitFor()
   })
 
   it('invite links (create, join from another browser, revoke), CSV invitations, team logo and avatar, an invitation through sign-up', async () => {
