@@ -55,6 +55,16 @@ describe('the CSV parser', () => {
     expect(invitationsFromCsv('Name,Roles,E-mail\nAda,Developer,ada@example.com\n')).toEqual([{ email: 'ada@example.com', roles: ['developer'], field: 'csv.2' }])
   })
 
+  it('reads semicolon- and tab-separated exports, deciding by the first line', () => {
+    expect(invitationsFromCsv('email;roles\nada@example.com;admin|billing\nbo@example.com;developer\n')).toEqual([
+      { email: 'ada@example.com', roles: ['admin', 'billing'], field: 'csv.2' },
+      { email: 'bo@example.com', roles: ['developer'], field: 'csv.3' },
+    ])
+    expect(invitationsFromCsv('ada@example.com\tDeveloper; Community Manager\n')).toEqual([{ email: 'ada@example.com', roles: ['developer', 'community_manager'], field: 'csv.1' }])
+    // A comma on the first line keeps commas: `;` then separates roles.
+    expect(problemsOf(() => invitationsFromCsv('ada@example.com,admin;billing\nbo@example.com;developer\n'))).toEqual([{ line: 2, column: 'email', code: 'email_invalid' }, { line: 2, column: 'roles', code: 'roles_missing' }])
+  })
+
   it('lists every bad row with its line and column', () => {
     const csv = ['email,roles', 'ada@example.com,developer', 'not-an-email,developer', ',developer', 'bo@example.com,owner', 'ADA@example.com,developer', 'cy@example.com', 'dee@example.com,developer,extra'].join('\n')
     expect(problemsOf(() => invitationsFromCsv(csv))).toEqual([

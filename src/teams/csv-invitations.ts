@@ -1,6 +1,6 @@
 /**
  * Invitations from a CSV file (SPEC §7). The file's text comes in the JSON body; columns are
- * `email[,roles]`, with or without a header row (`email,roles`; with a header, other columns
+ * `email[,roles]` (or `;`- or tab-separated, see detectDelimiter), with or without a header row (`email,roles`; with a header, other columns
  * are ignored). Roles are separated by `;` or `|` (or `,` inside a quoted cell), spelled as in
  * the API (`community_manager`) or as shown (`Community Manager`); an empty roles cell takes
  * `defaultRoles`. Every row is checked first and every problem is reported with its line
@@ -43,8 +43,21 @@ function csvInvalid(problems: CsvProblem[], message?: string): AppError {
   })
 }
 
+export type CsvDelimiter = ',' | ';' | '\t'
+
+/**
+ * Spreadsheets export with `,`, but with `;` in many locales and with tabs when pasted: the first
+ * line decides. A tab means tabs; `;` without any `,` means `;` (roles then split by `|`).
+ */
+export function detectDelimiter(text: string): CsvDelimiter {
+  const first = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/).find((line) => line.trim() !== '') ?? ''
+  if (first.includes('\t')) return '\t'
+  if (!first.includes(',') && first.includes(';')) return ';'
+  return ','
+}
+
 /** RFC 4180 records: `"` quotes (`""` inside), CRLF, LF or CR line ends; each record keeps its first line number. */
-export function parseCsv(text: string): CsvRecord[] {
+export function parseCsv(text: string, delimiter: CsvDelimiter = ','): CsvRecord[] {
   const input = text.startsWith('\uFEFF') ? text.slice(1) : text
   const records: CsvRecord[] = []
   let cells: string[] = []
@@ -75,7 +88,7 @@ export function parseCsv(text: string): CsvRecord[] {
       continue
     }
     if (ch === '"' && cell.trim() === '') { quoted = true; quoteLine = line; cell = ''; i += 1; continue }
-    if (ch === ',') { cells.push(cell); cell = ''; i += 1; continue }
+    if (ch === delimiter) { cells.push(cell); cell = ''; i += 1; continue }
     if (ch === '\r' || ch === '\n') {
       endRecord()
       i += ch === '\r' && input[i + 1] === '\n' ? 2 : 1
@@ -112,7 +125,7 @@ const HEADER_ROLES = /^roles?$/i
 /** The rows to invite, or `csv_invalid` listing every problem. */
 export function invitationsFromCsv(text: string, defaultRoles: TeamRole[] = []): InvitationRequest[] {
   if (text.length > CSV_MAX_LENGTH) throw csvInvalid([{ line: 0, column: 'file', code: 'too_long', message: `The file is over ${CSV_MAX_LENGTH} characters.` }])
-  const records = parseCsv(text)
+  const records = parseCsv(text, detectDelimiter(text))
   let emailColumn = 0
   let rolesColumn: number | null = 1
   let body = records

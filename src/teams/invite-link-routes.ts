@@ -126,7 +126,7 @@ export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Invite people from a CSV file',
-      description: `The file's text in \`csv\`: \`email[,roles]\` per line, with or without an \`email,roles\` header; roles separated by \`;\` or \`|\`; an empty roles cell takes \`defaultRoles\`. At most ${CSV_MAX_ROWS} rows. All or nothing: any bad row answers \`csv_invalid\` with \`rows\` (line, column, code, message) and \`fields\` keyed \`csv.<line>\`, and nothing is sent. Then as \`POST /invitations\`: seats for the whole batch, Developers' other roles become suggestions, \`already_team_member\`/\`already_invited\` name \`csv.<line>\`.`,
+      description: `The file's text in \`csv\`: \`email[,roles]\` per line (\`;\`- or tab-separated files too, decided by the first line), with or without an \`email,roles\` header; roles separated by \`;\` or \`|\`; an empty roles cell takes \`defaultRoles\`. At most ${CSV_MAX_ROWS} rows. All or nothing: any bad row answers \`csv_invalid\` with \`rows\` (line, column, code, message) and \`fields\` keyed \`csv.<line>\`, and nothing is sent. Then as \`POST /invitations\`: seats for the whole batch, Developers' other roles become suggestions, \`already_team_member\`/\`already_invited\` name \`csv.<line>\`.`,
       params: SlugParams,
       body: Type.Object({ csv: Type.String({ minLength: 1, maxLength: CSV_MAX_LENGTH }), defaultRoles: Type.Optional(Roles) }, { additionalProperties: false }),
       response: { 201: Invitations, ...errors(400, 401, 403, 404, 409, 413, 429) },
