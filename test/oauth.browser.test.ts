@@ -5,6 +5,7 @@
  * and the app gets its tokens; a second request is skipped and the app gets access_denied.
  */
 import http from 'node:http'
+import { AxeBuilder } from '@axe-core/playwright'
 import type { AddressInfo } from 'node:net'
 import * as oauth from 'oauth4webapi'
 import type { Browser, Page } from 'playwright-core'
@@ -21,6 +22,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
 })
+
+/** axe-core, as the pages suite runs it: no WCAG 2.1 A/AA or best-practice violation. */
+async function expectAccessible(page: Page): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze()
+  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([])
+}
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 900 } })
@@ -80,6 +87,7 @@ describe.each(DIALECTS)('app sign-in in Chromium on %s', (dialect) => {
     await page.getByText('Latchkey CLI is asking to sign in to your Latchkey account.').waitFor()
     await page.getByText('Device: latchkey CLI on ada-box').waitFor()
     await page.getByRole('button', { name: 'Skip and go back to the app' }).waitFor()
+    await expectAccessible(page)
     await page.getByLabel('Email or username').fill(ada.email)
     await page.getByLabel('Password').fill(ada.password)
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
@@ -97,6 +105,7 @@ describe.each(DIALECTS)('app sign-in in Chromium on %s', (dialect) => {
     const skipped = await authorizationUrl(second.redirectUri)
     await page.goto(skipped.url)
     await page.getByRole('button', { name: `Continue as ${ada.username}` }).waitFor()
+    await expectAccessible(page)
     await page.getByRole('button', { name: 'Skip and go back to the app' }).click()
     const denied = await second.received
     await page.getByText('You can close this window.').waitFor()
@@ -124,10 +133,12 @@ describe.each(DIALECTS)('app sign-in in Chromium on %s', (dialect) => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await expect.poll(() => page.url()).toContain('/settings')
     await page.goto(started.verification_uri)
+    await expectAccessible(page)
     await page.getByLabel('Code').fill(started.user_code)
     await page.getByRole('button', { name: 'Continue' }).click()
     await page.getByText('Is this your device?').waitFor()
     await page.getByText('Device: latchkey CLI on headless').waitFor()
+    await expectAccessible(page)
     await page.getByRole('button', { name: 'Continue' }).click()
     await page.getByText('You entered a code from another device.').waitFor()
     await page.getByRole('button', { name: `Continue as ${ada.username}` }).click()

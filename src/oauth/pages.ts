@@ -81,7 +81,7 @@ function page(ctx: KoaContextWithOIDC, title: string, body: string): void {
   const lang = langOf(ctx)
   ctx.type = 'html'
   ctx.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-  ctx.body = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · Latchkey</title><style>${STYLE}</style></head><body><div class="topbar">Latchkey</div><main id="main"><div class="card">${body}</div></main></body></html>`
+  ctx.body = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · Latchkey</title><style>${STYLE}</style></head><body><header class="topbar">Latchkey</header><main id="main"><div class="card">${body}</div></main></body></html>`
 }
 
 /** Reads what oidc-provider's own form carries (action and CSRF token) into our markup. */
