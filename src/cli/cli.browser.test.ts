@@ -314,6 +314,25 @@ describe.each(DIALECTS)('the latchkey CLI against a real server on %s', (dialect
     expect(fs.existsSync(term.credentialsFile)).toBe(false)
   })
 
+  it('prints the server\'s reason when a device sign-in is approved after 5 minutes', SLOW, async () => {
+    const t = await listeningApp(dialect, SERVER_ENV)
+    const alice = await signedUpUser(t)
+    const term = new Terminal()
+    const login = term.start(['login', '--server', t.base, '--device'])
+    const [, complete] = await login.waitForStderr(/which has the code in it already:\s+(\S+)/)
+    const page = await newPage()
+    await page.goto(complete)
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await page.getByLabel('Email or username').fill(alice.email)
+    await page.getByLabel('Password').fill(alice.password)
+    t.clock.advance(5 * MINUTE_MS + 1000)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.getByRole('button', { name: 'Go back to the app' }).click()
+    const result = await login.done
+    expect(result.code).toBe(5)
+    expect(result.stderr).toContain('This sign-in request expired. Go back to the app and start again.')
+  })
+
   it('reports a sign-in skipped in the browser, and prints the URL when no browser can be opened', SLOW, async () => {
     const t = await listeningApp(dialect, SERVER_ENV)
     const term = new Terminal()
