@@ -86,6 +86,29 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     expect(log.body.events.some((e: { type: string }) => e.type === 'oauth.app_session_ended')).toBe(true)
   })
 
+  it('holds the limit of 3 when several sign-ins complete at the same moment', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    await signInApp(t, as, ada.client, { deviceName: 'first' })
+    // Four tabs of the same browser (TestClient's jar is not path-aware, so one client per tab).
+    const tabs = []
+    for (let i = 0; i < 4; i++) {
+      const tab = t.client()
+      for (const [name, value] of ada.client.jar) tab.jar.set(name, value)
+      tabs.push({ tab, pending: await startAuthorization(t, as, tab, { deviceName: `parallel ${i}` }) })
+    }
+    const results = await Promise.all(tabs.map(({ tab, pending }) => tab.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})))
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200])
+    const apps = (await ada.client.get('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
+    expect(apps).toHaveLength(3)
+    const ended = results.flatMap((r) => r.body.signedOut.map((d: { deviceName: string }) => d.deviceName))
+    // Five sign-ins, three kept: each of the two that ended was reported once.
+    expect(ended).toHaveLength(2)
+    expect(new Set(ended).size).toBe(2)
+    expect(ended).toContain('first')
+  })
+
   it('revoking an app session under Active sessions kills its refresh and access tokens at once', async () => {
     const t = await testApp(dialect)
     const as = await discover(t)

@@ -97,6 +97,21 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
     expect(await userinfoStatus(t, second.access_token)).toBe(401)
   })
 
+  it('never completes a request silently: prompt=none answers interaction_required even in a signed-in browser', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    await signInApp(t, as, ada.client)
+    const res = await ada.client.get(`/oauth/auth?${new URLSearchParams({ client_id: CLI, redirect_uri: 'http://127.0.0.1:5000/cb', response_type: 'code', scope: 'openid', prompt: 'none', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`)
+    expect(res.status).toBe(303)
+    const back = new URL(String(res.headers.location))
+    expect(back.searchParams.get('error')).toBe('interaction_required')
+    expect(back.searchParams.get('code')).toBeNull()
+    // Without prompt=none the same browser goes to the page again.
+    const again = await startAuthorization(t, as, ada.client)
+    expect(again.uid).toBeTruthy()
+  })
+
   it('offers no implicit flow and no password grant', async () => {
     const t = await testApp(dialect)
     const ada = await signedUpUser(t)
