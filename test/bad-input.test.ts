@@ -253,6 +253,16 @@ const SPECIFIC_CASES: BadRequest[] = [
   { rule: 'GET /api/v1/users/:username: broken percent-encoding is 400 invalid_request', method: 'GET', url: '/api/v1/users/%E0%A4%A', auth: false, status: 400, code: 'invalid_request' },
   { rule: 'GET /api/v1/users/:username: a username with a NUL character is 400 invalid_request', method: 'GET', url: '/api/v1/users/ada%00l', auth: false, status: 400, code: 'invalid_request' },
   { rule: 'GET /api/v1/users/:username: an unknown username is 404 not_found', method: 'GET', url: '/api/v1/users/nobody-here', auth: false, status: 404, code: 'not_found' },
+  // OAuth: the app sign-in page's API and authorized apps.
+  { rule: 'GET /api/v1/oauth/interactions/:uid: a uid with a space is 400 invalid_request', method: 'GET', url: '/api/v1/oauth/interactions/bad%20uid', auth: false, status: 400, code: 'invalid_request', fields: { uid: 'invalid_format' } },
+  { rule: 'GET /api/v1/oauth/interactions/:uid: an unknown uid is 404 oauth_request_invalid', method: 'GET', url: '/api/v1/oauth/interactions/nosuchrequest', auth: true, status: 404, code: 'oauth_request_invalid' },
+  { rule: 'POST /api/v1/oauth/interactions/:uid/complete: consent that is not a boolean is 400 must_be_boolean', method: 'POST', url: '/api/v1/oauth/interactions/nosuchrequest/complete', auth: true, body: { consent: 'yes' }, status: 400, code: 'invalid_request', fields: { consent: 'must_be_boolean' } },
+  { rule: 'POST /api/v1/oauth/interactions/:uid/complete: signed out is 401 unauthenticated', method: 'POST', url: '/api/v1/oauth/interactions/nosuchrequest/complete', auth: false, body: {}, status: 401, code: 'unauthenticated' },
+  { rule: 'POST /api/v1/oauth/interactions/:uid/abort: an unknown field is 400 unknown_field', method: 'POST', url: '/api/v1/oauth/interactions/nosuchrequest/abort', auth: false, body: { reason: 'bored' }, status: 400, code: 'invalid_request', fields: { reason: 'unknown_field' } },
+  { rule: 'POST /api/v1/oauth/interactions/:uid/abort: an unknown uid is 404 oauth_request_invalid', method: 'POST', url: '/api/v1/oauth/interactions/nosuchrequest/abort', auth: false, body: {}, status: 404, code: 'oauth_request_invalid' },
+  { rule: 'GET /api/v1/me/authorized-apps: signed out is 401 unauthenticated', method: 'GET', url: '/api/v1/me/authorized-apps', auth: false, status: 401, code: 'unauthenticated' },
+  { rule: 'DELETE /api/v1/me/authorized-apps/:clientId: a client id over 100 characters is 400 too_long', method: 'DELETE', url: `/api/v1/me/authorized-apps/${'a'.repeat(101)}`, auth: true, status: 400, code: 'invalid_request', fields: { clientId: 'too_long' } },
+  { rule: 'DELETE /api/v1/me/authorized-apps/:clientId: an app never authorized is 404 not_found', method: 'DELETE', url: '/api/v1/me/authorized-apps/lk_unknown', auth: true, status: 404, code: 'not_found' },
   // Unknown routes answer JSON too.
   { rule: 'GET on an unknown /api/v1 route is 404 not_found', method: 'GET', url: '/api/v1/does-not-exist', auth: false, status: 404, code: 'not_found' },
   { rule: 'POST with a JSON body to an unknown /api/v1 route is 404 not_found', method: 'POST', url: '/api/v1/does-not-exist', auth: false, body: { x: 1 }, status: 404, code: 'not_found' },
@@ -270,6 +280,8 @@ const PUBLIC_ROUTES: Array<[Method, string]> = [
   ['GET', '/api/v1/me'], ['PATCH', '/api/v1/me'], ['DELETE', '/api/v1/me'],
   ['GET', '/api/v1/me/sessions'], ['DELETE', '/api/v1/me/sessions'], ['DELETE', '/api/v1/me/sessions/:id'],
   ['GET', '/api/v1/users/:username'],
+  ['GET', '/api/v1/oauth/interactions/:uid'], ['POST', '/api/v1/oauth/interactions/:uid/complete'], ['POST', '/api/v1/oauth/interactions/:uid/abort'],
+  ['GET', '/api/v1/me/authorized-apps'], ['DELETE', '/api/v1/me/authorized-apps/:id'],
 ]
 
 function routeMatches(route: string, url: string): boolean {
