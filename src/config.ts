@@ -27,6 +27,7 @@ export interface RateLimitConfig {
   invitationsPerTeamPerHour: number
   /** Avatar and team logo uploads per account per hour: each one is seconds of decoding. */
   imageUploadsPerAccountPerHour: number
+  teamSlugChecksPerAccountPerHour: number
 }
 
 export interface Config {
@@ -189,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
       invitationsPerInviterPerHour: integer(env, 'RATE_LIMIT_INVITATIONS_PER_INVITER_PER_HOUR', 500, 1, 1_000_000),
       invitationsPerTeamPerHour: integer(env, 'RATE_LIMIT_INVITATIONS_PER_TEAM_PER_HOUR', 1000, 1, 1_000_000),
       imageUploadsPerAccountPerHour: integer(env, 'RATE_LIMIT_IMAGE_UPLOADS_PER_ACCOUNT_PER_HOUR', 30, 1, 100_000),
+      teamSlugChecksPerAccountPerHour: integer(env, 'RATE_LIMIT_TEAM_SLUG_CHECKS_PER_ACCOUNT_PER_HOUR', 600, 1, 1_000_000),
     },
     // Short: evictions reach every instance at once; the TTL only bounds a lost message.
     sessionCache: {

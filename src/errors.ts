@@ -44,6 +44,7 @@ export const ERROR_CATALOG = {
   email_not_confirmed: { status: 403, message: 'Confirm your email address first: use the link we emailed you, or ask for a new one.' },
   team_slug_invalid: { status: 400, message: 'A team URL has 3 to 48 lowercase letters, digits or hyphens, starts and ends with a letter or digit, and is not a reserved word.' },
   team_slug_taken: { status: 409, message: 'This team URL is taken.' },
+  team_moved: { status: 404, message: 'This team has a new URL.' },
   team_limit_reached: { status: 409, message: 'A person can belong to at most 10 teams. Leave one first.' },
   team_permission_denied: { status: 403, message: 'Your role in this team does not allow this.' },
   last_admin: { status: 409, message: 'A team always keeps at least one Admin. Make another member an Admin first.' },

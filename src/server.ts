@@ -24,6 +24,7 @@ import { passkeyRoutes } from './passkeys/routes.ts'
 import { notificationRoutes } from './notifications/routes.ts'
 import { teamRoutes } from './teams/routes.ts'
 import { inviteLinkRoutes } from './teams/invite-link-routes.ts'
+import { teamProfileRoutes } from './teams/profile-routes.ts'
 import { imageRoutes } from './images/routes.ts'
 import { teamDiscoveryRoutes } from './teams/discovery-routes.ts'
 import { auditRoutes } from './audit/routes.ts'
@@ -146,6 +147,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   notificationRoutes(app, ctx)
   teamRoutes(app, ctx)
   inviteLinkRoutes(app, ctx)
+  teamProfileRoutes(app, ctx)
   imageRoutes(app, ctx)
   teamDiscoveryRoutes(app, ctx)
   auditRoutes(app, ctx)

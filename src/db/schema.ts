@@ -185,6 +185,19 @@ export interface TeamsTable {
   updated_at: number
   /** The re-encoded logo in `images`, if one was uploaded. */
   logo_image_id: Generated<string | null>
+  /** Public profile (0007): plain text, at most 500 characters. */
+  description: Generated<string>
+  /** An https URL, or null. */
+  website: Generated<string | null>
+  /** 1 when the profile is shown at /t/<slug>. */
+  profile_public: Generated<number>
+}
+
+/** A slug a team used before (0007): old links find the team until the record expires. */
+export interface TeamSlugHistoryTable {
+  slug: string
+  team_id: string
+  changed_at: number
 }
 
 export interface TeamMembersTable extends TeamRoleColumns {
@@ -358,6 +371,7 @@ export interface Database {
   known_devices: KnownDevicesTable
   notifications: NotificationsTable
   teams: TeamsTable
+  team_slug_history: TeamSlugHistoryTable
   team_members: TeamMembersTable
   team_invitations: TeamInvitationsTable
   team_activity: TeamActivityTable

@@ -14,6 +14,7 @@ import type { AppContext } from '../context.ts'
 import type { Database, Queryable, TeamsTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { allows, deniedMessage, rolesOf, type TeamAction, type TeamRole } from './roles.ts'
+import { movedTeamSlug } from './slug-history.ts'
 
 export type Team = Selectable<TeamsTable>
 
@@ -58,7 +59,13 @@ export function teamAccess(ctx: AppContext, action: TeamAction): preHandlerAsync
   return async function teamRole(request) {
     if (!request.auth) throw new AppError('unauthenticated')
     const { slug } = request.params as { slug: string }
-    request.teamAccess = check(await membership(ctx.db, { slug }, request.auth.account.id, false), action)
+    const access = await membership(ctx.db, { slug }, request.auth.account.id, false)
+    if (!access) {
+      // An old URL of a team the caller belongs to: say where it went (never to non-members).
+      const moved = await movedTeamSlug(ctx.db, slug, request.auth.account.id, ctx.clock.now())
+      if (moved) throw new AppError('team_moved', { message: `This team's URL is now /teams/${moved}.`, details: { slug: moved } })
+    }
+    request.teamAccess = check(access, action)
   }
 }
 

@@ -34,6 +34,8 @@ export type TeamActivityType =
   | 'invite_link.revoked'
   | 'team.logo_changed'
   | 'team.logo_removed'
+  | 'team.slug_changed'
+  | 'team.profile_changed'
 
 export interface Actor {
   id: string

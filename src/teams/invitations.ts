@@ -311,7 +311,7 @@ export async function listInvitations(ctx: AppContext, teamId: string): Promise<
   return { invitations: open.filter((i) => i.status === 'pending'), suggestions: open.filter((i) => i.status === 'suggested') }
 }
 
-function invitationInvalid(reason: 'unknown' | 'cancelled' | 'declined' | 'used'): AppError {
+export function invitationInvalid(reason: 'unknown' | 'cancelled' | 'declined' | 'used'): AppError {
   const message = {
     unknown: 'This invitation link is not valid: it may have been replaced by a newer one. Ask the team for a new invitation.',
     cancelled: 'This invitation was cancelled by the team. Ask the team for a new invitation.',

@@ -33,6 +33,8 @@ export const TEAM_PERMISSIONS = {
   // SPEC row "team settings, domains": email domains, discovery and join requests.
   manage_domains: ['admin'],
   manage_join_requests: ['admin'],
+  // SPEC row "edit the team's public profile": description, website, public on/off.
+  edit_public_profile: ['admin', 'community_manager'],
 } as const satisfies Record<string, readonly TeamRole[]>
 
 export type TeamAction = keyof typeof TEAM_PERMISSIONS

@@ -19,6 +19,7 @@ import { requireConfirmedEmail, requireRoomForAnotherTeam } from './joining.ts'
 import { allows, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamAction, type TeamRole } from './roles.ts'
 import { countSeats, currentSeatUsage, FREE_PLAN_SEATS, noSeatsError, seatUsage, type SeatUsage } from './seats.ts'
 import { checkSlug, checkTeamName } from './slugs.ts'
+import { slugHolder } from './slug-history.ts'
 import { imagePath } from '../images/images.ts'
 
 export interface TeamSummary {
@@ -41,7 +42,8 @@ export async function createTeam(ctx: AppContext, input: { account: Account; nam
     return await inTransaction(ctx, async (trx) => {
       await lockPerson(ctx, trx, input.account.id)
       await requireRoomForAnotherTeam(trx, input.account.id)
-      const taken = await trx.selectFrom('teams').select('id').where('slug', '=', slug).executeTakeFirst()
+      // Taken by a team now, or recently (a previous URL still pointing at its team).
+      const taken = await slugHolder(trx, slug, ctx.clock.now())
       if (taken) throw new AppError('team_slug_taken', { fields: { slug: 'taken' } })
       const now = ctx.clock.now()
       const teamId = newId()
