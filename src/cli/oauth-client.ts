@@ -178,7 +178,8 @@ export async function authorizationRequest(server: Server, redirectUri: string, 
 
 /** Turns an error from the authorization server (in a redirect or a token response) into a CliError. */
 export function authorizationError(server: string, error: string, description: string | undefined): CliError {
-  const said = description ? `: ${description}` : ''
+  // Descriptions usually end with a full stop already; ours adds one.
+  const said = description ? `: ${description.trim().replace(/\.+$/, '')}` : ''
   if (error === 'access_denied') return new CliError('access_denied', `Sign-in was not completed${said || ' (it was skipped or denied in the browser)'}.`)
   if (error === 'expired_token') return new CliError('timed_out', `The sign-in request expired${said}. Run \`latchkey login\` again.`)
   return new CliError('access_denied', `The server at ${server} refused the sign-in (${error})${said}.`)
