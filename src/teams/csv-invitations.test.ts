@@ -86,7 +86,36 @@ async function invitationMails(t: TestApp): Promise<number> {
   return t.smtp.messages.filter((m) => /invited you|邀请你/.test(m.subject)).length
 }
 
+/** Files that made the parser quadratic: a cell with text and then many `"` (each re-trimmed the whole cell). */
+const HOSTILE_CSV = [' '.repeat(100_000) + 'a' + '"'.repeat(99_998), 'a' + '"'.repeat(199_998), ('a,' + '"'.repeat(1000) + '\n').repeat(190)]
+
+describe('the CSV parser on hostile files', () => {
+  it('reads the largest accepted file in linear time (was ~20-30 s of blocked event loop)', () => {
+    for (const text of HOSTILE_CSV) {
+      const started = performance.now()
+      try {
+        parseCsv(text)
+      } catch {
+        // Only the time matters here.
+      }
+      expect(performance.now() - started, `${text.length} characters`).toBeLessThan(1000)
+    }
+  })
+})
+
 describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
+  it('answers a hostile 200 000-character file quickly with csv_invalid, and the server stays responsive', async () => {
+    const t = await testApp(dialect)
+    const { admin, slug } = await teamWithAdmin(t, { seats: 5 })
+    for (const csv of HOSTILE_CSV) {
+      const started = performance.now()
+      const res = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv, defaultRoles: ['developer'] })
+      expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(400)
+      expect(res.body.error.code).toBe('csv_invalid')
+      expect(performance.now() - started).toBeLessThan(3000)
+    }
+  })
+
   it('invites every row with its roles and emails each person the usual invitation', async () => {
     const t = await testApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 5 })
