@@ -108,6 +108,11 @@ const ENDPOINTS: Endpoint[] = [
   { name: 'turn discovery on', method: 'PUT', path: (f) => `/api/v1/teams/${f.slug}/discovery`, body: () => ({ enabled: true, question: 'Which team?' }), prepare: async (_t, f) => void (await withDomain(f, { verify: true })), allowed: ['admin'], status: 200 },
   { name: 'list join requests', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/join-requests`, allowed: ['admin'], status: 200 },
   { name: 'approve a join request', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/join-requests/${f.joinRequestId}/approve`, prepare: withJoinRequest, allowed: ['admin'], status: 200 },
+  // SPEC row "team settings": the URL is the Admins'.
+  { name: "change the team's URL", method: 'PUT', path: (f) => `/api/v1/teams/${f.slug}/slug`, body: () => ({ slug: newSlug('moved') }), allowed: ['admin'], status: 200 },
+  { name: 'read the public profile settings', method: 'GET', path: (f) => `/api/v1/teams/${f.slug}/profile`, allowed: EVERYONE, status: 200 },
+  // SPEC row "edit the team's public profile": Admin and Community Manager.
+  { name: 'edit the public profile', method: 'PUT', path: (f) => `/api/v1/teams/${f.slug}/profile`, body: (_f, caller) => ({ description: `Edited by ${caller}`, public: true }), allowed: ['admin', 'community_manager'], status: 200 },
   { name: 'deny a join request', method: 'POST', path: (f) => `/api/v1/teams/${f.slug}/join-requests/${f.joinRequestId}/deny`, prepare: withJoinRequest, allowed: ['admin'], status: 204 },
 ]
 
@@ -199,6 +204,7 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       ['POST', '/api/v1/teams', { name: 'x', slug: 'xyz' }], ['GET', '/api/v1/teams', undefined], ['POST', '/api/v1/invitations/accept', { token: 'A'.repeat(43) }],
       ['GET', '/api/v1/me/discoverable-teams', undefined], ['GET', '/api/v1/me/join-requests', undefined], ['POST', '/api/v1/me/join-requests', { team: 'xyz' }], ['DELETE', '/api/v1/me/join-requests/abc', undefined],
       ['GET', `/api/v1/invite-links/${'A'.repeat(43)}`, undefined], ['POST', `/api/v1/invite-links/${'A'.repeat(43)}/join`, {}],
+      ['GET', '/api/v1/team-slugs/some-team', undefined],
     ] as const) {
       const res = await anonymous.request(method, url, body)
       expect(res.status, url).toBe(401)
@@ -258,6 +264,9 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
         ['POST', `/api/v1/teams/${b.slug}/invitations/csv`, { csv: 'intruder@example.com,admin' }],
         ['PUT', `/api/v1/teams/${b.slug}/logo`, { image: TINY_PNG }],
         ['DELETE', `/api/v1/teams/${b.slug}/logo`],
+        ['PUT', `/api/v1/teams/${b.slug}/slug`, { slug: newSlug('hijacked') }],
+        ['GET', `/api/v1/teams/${b.slug}/profile`],
+        ['PUT', `/api/v1/teams/${b.slug}/profile`, { description: 'Hijacked', public: true }],
         // The person's side: team B is not discoverable to A's Admin, and B's request is not theirs.
         ['POST', '/api/v1/me/join-requests', { team: b.slug }],
         ['DELETE', `/api/v1/me/join-requests/${bRequest}`],
@@ -285,6 +294,9 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       expect(page.invitations.map((i: { id: string }) => i.id)).toEqual([bInvitation])
       expect(page.suggestions.map((i: { id: string }) => i.id)).toEqual([bSuggestion])
       expect(page.logoUrl).toBeNull()
+      // B's profile stayed private and its URL unchanged.
+      expect((await t.client().get(`/api/v1/public/teams/${b.slug}`)).status).toBe(404)
+      expect((await b.admin.client.get(`/api/v1/teams/${b.slug}/profile`)).body).toEqual({ description: '', website: null, public: false })
       expect((await b.admin.client.get(`/api/v1/teams/${b.slug}/invite-links`)).body.links.map((l: { id: string; state: string }) => [l.id, l.state])).toEqual([[bLink.id, 'active']])
       expect((await a.admin.client.get('/api/v1/teams')).body.teams.map((x: { slug: string }) => x.slug)).toEqual([a.slug])
     })

@@ -49,7 +49,7 @@ export function teamProfileRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: "Change the team's URL (Admin)",
-      description: `Same rules as at creation (\`team_slug_invalid\`, \`team_slug_taken\`). For ${SLUG_REDIRECT_DAYS} days the old URL answers members with \`team_moved\` (404, \`details.slug\` the new one) and non-members with \`not_found\`; no other team can take it meanwhile. The team keeps its 5 latest previous URLs.`,
+      description: `Same rules as at creation (\`team_slug_invalid\`, \`team_slug_taken\`). For ${SLUG_REDIRECT_DAYS} days the old URL answers members with \`team_moved\` (404, \`slug\` the new one) and non-members with \`not_found\`; no other team can take it meanwhile. The team keeps its 5 latest previous URLs.`,
       params: SlugParams,
       body: Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
       response: { 200: Type.Object({ slug: Type.String(), name: Type.String(), previousSlug: Type.Union([Type.String(), Type.Null()]) }), ...errors(400, 401, 403, 404, 409) },
