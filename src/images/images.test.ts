@@ -3,13 +3,16 @@
  * pure-JS codecs) go in, a clean 256×256 PNG comes out, served with safe headers; metadata and
  * appended payloads are gone; every kind of bad upload is a clear 4xx.
  */
-import { crc32 } from 'node:zlib'
+import { once } from 'node:events'
+import { crc32, createDeflate, deflateSync, inflateSync } from 'node:zlib'
 import jpeg from 'jpeg-js'
 import { PNG } from 'pngjs'
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { addMember, teamWithAdmin } from '../teams/test-teams.ts'
+import { AppError } from '../errors.ts'
+import { pngInflatedSize, reencodeImage } from './process.ts'
 import { IMAGE_CSP } from './routes.ts'
 
 /** width × height: left half red, right half blue, top-left 10×10 transparent. */
@@ -95,6 +98,93 @@ function largeJpeg(): Buffer {
 }
 
 const b64 = (bytes: Buffer) => bytes.toString('base64')
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+
+function ihdr(width: number, height: number, interlace: 0 | 1): Buffer {
+  const data = Buffer.alloc(13)
+  data.writeUInt32BE(width, 0)
+  data.writeUInt32BE(height, 4)
+  data[8] = 8 // bit depth
+  data[9] = 6 // RGBA
+  data[12] = interlace
+  return chunk('IHDR', data)
+}
+
+/** A real Adam7-interlaced RGBA PNG (pngjs cannot write one): left half red, right half blue. */
+function interlacedPng(width: number, height: number): Buffer {
+  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]]
+  const raw: number[] = []
+  for (const [x0, y0, dx, dy] of passes) {
+    const xs: number[] = []
+    for (let x = x0; x < width; x += dx) xs.push(x)
+    if (xs.length === 0) continue
+    for (let y = y0; y < height; y += dy) {
+      raw.push(0)
+      for (const x of xs) raw.push(...(x < width / 2 ? [255, 0, 0, 255] : [0, 0, 255, 255]))
+    }
+  }
+  return Buffer.concat([PNG_SIGNATURE, ihdr(width, height, 1), chunk('IDAT', deflateSync(Buffer.from(raw))), chunk('IEND', Buffer.alloc(0))])
+}
+
+/**
+ * 8×8 (a few hundred bytes of pixels) whose IDAT inflates to `inflated` bytes: under 1 MB on the
+ * wire. Deflated as a stream, so making it does not itself take the memory it would.
+ */
+async function pngBomb(interlace: 0 | 1, inflated: number): Promise<Buffer> {
+  const deflate = createDeflate({ level: 9 })
+  const parts: Buffer[] = []
+  deflate.on('data', (part: Buffer) => parts.push(part))
+  const zeros = Buffer.alloc(1 << 20)
+  for (let left = inflated; left > 0; left -= zeros.length) {
+    if (!deflate.write(left >= zeros.length ? zeros : zeros.subarray(0, left))) await once(deflate, 'drain')
+  }
+  deflate.end()
+  await once(deflate, 'end')
+  return Buffer.concat([PNG_SIGNATURE, ihdr(8, 8, interlace), chunk('IDAT', Buffer.concat(parts)), chunk('IEND', Buffer.alloc(0))])
+}
+
+describe('PNG decompression bombs', () => {
+  it('reads a genuine interlaced PNG', () => {
+    const { png } = reencodeImage(interlacedPng(37, 23), 1_000_000)
+    const out = PNG.sync.read(png)
+    expect([out.width, out.height]).toEqual([256, 256])
+    expect([...out.data.subarray(0, 4)]).toEqual([255, 0, 0, 255])
+    expect([...out.data.subarray((256 * 128 - 1) * 4, 256 * 128 * 4)]).toEqual([0, 0, 255, 255])
+  })
+
+  it('refuses an 8×8 interlaced PNG whose data inflates to 900 MB, without inflating it all', async () => {
+    const bomb = await pngBomb(1, 900_000_000)
+    expect(bomb.length).toBeLessThan(1_000_000)
+    const rssBefore = process.resourceUsage().maxRSS
+    const started = performance.now()
+    let error: unknown
+    try {
+      reencodeImage(bomb, 1_000_000)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(AppError)
+    expect((error as AppError).code).toBe('image_invalid')
+    expect((error as AppError).message).toContain('expands to more than its 8×8 pixels need')
+    expect(performance.now() - started).toBeLessThan(1500)
+    // maxRSS is in KiB: inflating it all took ~1.7 GB.
+    expect((process.resourceUsage().maxRSS - rssBefore) / 1024).toBeLessThan(300)
+  })
+
+  it('computes the inflated size of each layout', () => {
+    expect(pngInflatedSize(8, 8, 8, 6, false)).toBe(8 * (8 * 4 + 1))
+    expect(pngInflatedSize(1, 1, 8, 6, true)).toBe(5)
+    expect(pngInflatedSize(37, 23, 8, 6, true)).toBe(interlacedRawLength(37, 23))
+    expect(pngInflatedSize(4096, 4096, 16, 6, false)).toBe(4096 * (4096 * 8 + 1))
+  })
+})
+
+function interlacedRawLength(width: number, height: number): number {
+  const file = interlacedPng(width, height)
+  const length = file.readUInt32BE(8 + 25)
+  return inflateSync(file.subarray(8 + 25 + 8, 8 + 25 + 8 + length)).length
+}
 
 async function fetchImage(t: TestApp, url: string) {
   const res = await t.app.server.inject({ method: 'GET', url })
@@ -183,6 +273,8 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
       ['corrupt JPEG', { image: b64(Buffer.concat([jpegFile().subarray(0, 200), Buffer.alloc(200, 0x55)])) }, 400, 'image_invalid'],
       ['decompression bomb header', { image: b64(pngClaiming(30000, 30000)) }, 400, 'image_invalid'],
       ['JPEG bomb header', { image: b64(jpegClaiming(60000, 60000)) }, 400, 'image_invalid'],
+      ['interlaced PNG bomb (8×8, 450 MB of data)', { image: b64(await pngBomb(1, 450_000_000)) }, 400, 'image_invalid'],
+      ['plain PNG bomb (8×8, 450 MB of data)', { image: b64(await pngBomb(0, 450_000_000)) }, 400, 'image_invalid'],
       ['JPEG with a zero height', { image: b64(jpegClaiming(120, 0)) }, 400, 'image_invalid'],
       ['WebP', { image: b64(webp) }, 415, 'image_type_unsupported'],
       ['GIF', { image: b64(Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1')) }, 415, 'image_type_unsupported'],
@@ -198,6 +290,9 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
       expect(res.status, name).toBe(status)
       expect(res.body.error.code, name).toBe(code)
     }
+    // Refused by the bound on its data, not after the worker inflated half a gigabyte.
+    const bombed = await ada.client.put('/api/v1/me/avatar', { image: b64(await pngBomb(1, 450_000_000)) })
+    expect(bombed.body.error).toMatchObject({ code: 'image_invalid', message: expect.stringContaining('expands to more than its 8×8 pixels need') })
     const huge = await ada.client.put('/api/v1/me/avatar', { image: 'A'.repeat(3 * 1024 * 1024) })
     expect(huge.status).toBe(413)
     expect(huge.body.error.code).toBe('payload_too_large')

@@ -11,6 +11,7 @@
  */
 import jpeg from 'jpeg-js'
 import { PNG } from 'pngjs'
+import { inflateSync } from 'node:zlib'
 import { AppError } from '../errors.ts'
 
 export const OUTPUT_SIZE = 256
@@ -90,8 +91,44 @@ export function pngThroughIend(bytes: Buffer): Buffer {
   throw invalid('the PNG ends before its IEND chunk.')
 }
 
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }
+/** Adam7: x start, y start, x step, y step of the seven passes. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const
+
+/** How many bytes the IDAT stream of this IHDR inflates to: each (pass) row's filter byte and pixels. */
+export function pngInflatedSize(width: number, height: number, depth: number, colorType: number, interlaced: boolean): number {
+  const bits = (CHANNELS[colorType] ?? 4) * Math.min(Math.max(depth, 1), 16)
+  const rows = (w: number, h: number) => (w > 0 && h > 0 ? (Math.ceil((w * bits) / 8) + 1) * h : 0)
+  if (!interlaced) return rows(width, height)
+  return ADAM7.reduce((sum, [x0, y0, dx, dy]) => sum + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)), 0)
+}
+
+/**
+ * pngjs bounds the inflated image data by the declared size for plain PNGs, but inflates an
+ * interlaced PNG's IDAT stream without any limit: an 8×8 interlaced file of under 1 MB expands
+ * to ~1 GB of buffers (outside the worker's heap cap). Inflate it here first, refusing as soon
+ * as it yields more than its declared pixels need.
+ */
+export function requireBoundedPngData(png: Buffer): void {
+  if (png[28] !== 1) return
+  const expected = pngInflatedSize(png.readUInt32BE(16), png.readUInt32BE(20), png[24], png[25], true)
+  const idat: Buffer[] = []
+  for (let offset = 8; offset + 12 <= png.length; ) {
+    const length = png.readUInt32BE(offset)
+    if (png.toString('latin1', offset + 4, offset + 8) === 'IDAT') idat.push(png.subarray(offset + 8, offset + 8 + length))
+    offset += 12 + length
+  }
+  try {
+    inflateSync(Buffer.concat(idat), { maxOutputLength: Math.max(expected, 1) })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw invalid(`its compressed data expands to more than its ${png.readUInt32BE(16)}×${png.readUInt32BE(20)} pixels need.`)
+    // A broken stream: pngjs reports it below.
+  }
+}
+
 function decode(bytes: Buffer, format: ImageFormat): Rgba {
   const input = format === 'png' ? pngThroughIend(bytes) : bytes
+  if (format === 'png') requireBoundedPngData(input)
   try {
     if (format === 'png') {
       const png = PNG.sync.read(input)
