@@ -12,6 +12,7 @@ import { TeamPage } from './pages/teams/team.tsx'
 import { TeamActivityPage, TeamSettingsPage } from './pages/teams/manage.tsx'
 import { InvitationAcceptPage } from './pages/teams/invitation.tsx'
 import { JoinPage } from './pages/teams/links.tsx'
+import { PublicTeamPage } from './pages/teams/profile.tsx'
 import { AccountSettings, NotificationSettings, ProfileSettings, SecuritySettings, SessionSettings, SettingsLayout } from './pages/settings.tsx'
 
 /** Pages for signed-in people: a signed-out visitor is sent to sign in and brought back. */
@@ -72,6 +73,7 @@ export function App() {
             <Route path="invitations/accept" element={<InvitationAcceptPage />} />
             <Route path="join/:token" element={<JoinPage />} />
             <Route path="u/:username" element={<PublicProfilePage />} />
+            <Route path="t/:slug" element={<PublicTeamPage />} />
             <Route path="link-invalid" element={<MessagePage kind="link" />} />
             <Route path="session-expired" element={<MessagePage kind="expired" />} />
             <Route path="account-deactivated" element={<MessagePage kind="deactivated" />} />

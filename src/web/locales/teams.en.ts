@@ -1,5 +1,8 @@
+import { teamsExtrasEn } from './teams-extras.en.ts'
+
 /** Strings of the team pages (src/web/pages/teams/), wired into en.ts as `teams`. */
 export const teamsEn = {
+  ...teamsExtrasEn,
   nav: 'Teams',
   listSeparator: ', ',
   orSeparator: ' or ',
@@ -71,6 +74,7 @@ export const teamsEn = {
       'invitation.sent': '{{email}} invited', 'invitation.resent': 'Invitation to {{email}} re-sent', 'invitation.cancelled': 'Invitation to {{email}} cancelled', 'invitation.suggested': 'Invitation of {{email}} suggested',
       'suggestion.approved': 'Suggested invitation of {{email}} approved', 'suggestion.declined': 'Suggested invitation of {{email}} declined',
       'invite_link.created': 'Invite link created', 'invite_link.revoked': 'Invite link revoked', 'team.logo_changed': 'Logo changed', 'team.logo_removed': 'Logo removed',
+      'team.slug_changed': 'Team URL changed from /{{from}} to /{{to}}', 'team.profile_changed': 'Public profile changed',
       'domain.added': 'Domain {{domain}} added', 'domain.verified': 'Domain {{domain}} verified', 'domain.removed': 'Domain {{domain}} removed', 'discovery.changed': 'Discovery settings changed',
       'join_request.created': '{{username}} asked to join', 'join_request.approved': 'Join request of {{username}} approved', 'join_request.denied': 'Join request of {{username}} denied',
     },
@@ -128,7 +132,7 @@ export const teamsEn = {
   },
   settings: {
     title: 'Team settings', name: 'Team name', rename: 'Rename team', renamed: 'The team is now called {{name}}.', slug: 'Team URL',
-    slugFixed: 'The team URL cannot be changed yet.', adminsOnly: 'Only Admins change team settings.',
+    adminsOnly: 'Only Admins change team settings.',
   },
   accept: {
     title: 'Team invitation', body: 'You were invited to join a team on Latchkey.', signedInAs: 'Signed in as {{name}} ({{email}}).', button: 'Accept invitation',
@@ -152,6 +156,7 @@ export const teamsEn = {
     no_seats_available: 'No seat is free in this team ({{bought}} bought, {{taken}} taken by members, {{held}} held by pending invitations). An Admin or a Billing member can add seats.',
     seats_in_use: 'Members take {{taken}} paid seats: the team needs at least that many. Remove members or change their roles first.',
     team_slug_taken: 'This team URL is taken. Choose another.',
+    team_moved: 'This team has a new URL.',
     team_slug_invalid: 'A team URL has 3 to 48 lowercase letters, digits or hyphens, starts and ends with a letter or digit, and is not a reserved word.',
     team_limit_reached: 'A person can belong to at most 10 teams. Leave one first.',
     email_not_confirmed: 'Confirm your email address first: only accounts with a confirmed email can create or join a team.',

@@ -1,7 +1,9 @@
 import type { teamsEn } from './teams.en.ts'
+import { teamsExtrasZhCN } from './teams-extras.zh-CN.ts'
 
 /** 团队页面的文字（src/web/pages/teams/），在 zh-CN.ts 中作为 `teams` 接入。 */
 export const teamsZhCN: typeof teamsEn = {
+  ...teamsExtrasZhCN,
   nav: '团队',
   listSeparator: '、',
   orSeparator: '或',
@@ -73,6 +75,7 @@ export const teamsZhCN: typeof teamsEn = {
       'invitation.sent': '邀请了 {{email}}', 'invitation.resent': '重新发送了给 {{email}} 的邀请', 'invitation.cancelled': '取消了给 {{email}} 的邀请', 'invitation.suggested': '建议邀请 {{email}}',
       'suggestion.approved': '批准了邀请 {{email}} 的建议', 'suggestion.declined': '拒绝了邀请 {{email}} 的建议',
       'invite_link.created': '创建了邀请链接', 'invite_link.revoked': '撤销了邀请链接', 'team.logo_changed': '更换了团队标志', 'team.logo_removed': '移除了团队标志',
+      'team.slug_changed': '团队网址从 /{{from}} 改为 /{{to}}', 'team.profile_changed': '修改了公开资料',
       'domain.added': '添加了域名 {{domain}}', 'domain.verified': '验证了域名 {{domain}}', 'domain.removed': '移除了域名 {{domain}}', 'discovery.changed': '修改了团队发现设置',
       'join_request.created': '{{username}} 申请加入', 'join_request.approved': '批准了 {{username}} 的加入申请', 'join_request.denied': '拒绝了 {{username}} 的加入申请',
     },
@@ -130,7 +133,7 @@ export const teamsZhCN: typeof teamsEn = {
   },
   settings: {
     title: '团队设置', name: '团队名称', rename: '重命名团队', renamed: '团队已更名为 {{name}}。', slug: '团队网址',
-    slugFixed: '团队网址暂时无法修改。', adminsOnly: '只有管理员可以修改团队设置。',
+    adminsOnly: '只有管理员可以修改团队设置。',
   },
   accept: {
     title: '团队邀请', body: '你被邀请加入 Latchkey 上的一个团队。', signedInAs: '当前登录：{{name}}（{{email}}）。', button: '接受邀请',
@@ -154,6 +157,7 @@ export const teamsZhCN: typeof teamsEn = {
     no_seats_available: '该团队没有空闲席位（共 {{bought}} 个，成员占用 {{taken}} 个，待处理邀请预留 {{held}} 个）。管理员或账单管理员可以增加席位。',
     seats_in_use: '成员占用了 {{taken}} 个付费席位：席位数不能少于此数。请先移除成员或修改其角色。',
     team_slug_taken: '此团队网址已被占用，请换一个。',
+    team_moved: '此团队的网址已更改。',
     team_slug_invalid: '团队网址由 3 到 48 个小写字母、数字或连字符组成，以字母或数字开头和结尾，且不能是保留词。',
     team_limit_reached: '每个人最多可以加入 10 个团队。请先退出一个团队。',
     email_not_confirmed: '请先确认你的邮箱地址：只有邮箱已确认的账户才能创建或加入团队。',

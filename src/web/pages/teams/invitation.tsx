@@ -6,6 +6,7 @@ import { CenteredPage } from '../../components/layout.tsx'
 import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { roleList, teamErrorMessage, type TeamRole } from './model.ts'
+import { InvitationPreviewCard, useInvitationPreview } from './profile.tsx'
 import './teams.css'
 
 export const STORAGE_KEY = 'latchkey.teamInvitation'
@@ -33,6 +34,7 @@ export function InvitationAcceptPage() {
     setJoined(res)
   })
   const next = encodeURIComponent('/invitations/accept')
+  const { preview, error: previewError } = useInvitationPreview(joined ? null : token, !!me)
 
   if (!token) {
     return (
@@ -43,10 +45,12 @@ export function InvitationAcceptPage() {
     )
   }
   if (loading) return <CenteredPage title={t('teams.accept.title')}><p role="status">{t('app.loading')}</p></CenteredPage>
+  // A closed invitation (cancelled, used, replaced) says so before anyone signs in.
+  if (previewError && !accept.error && !joined) return <InvitationRefused error={previewError} email={me?.email ?? ''} next={next} />
   if (!me) {
     return (
       <CenteredPage title={t('teams.accept.title')}>
-        <p>{t('teams.accept.body')}</p>
+        {preview ? <InvitationPreviewCard preview={preview} /> : <p>{t('teams.accept.body')}</p>}
         <p>{t('teams.accept.signInFirst')}</p>
         <Link className="btn btn-primary" to={`/signin?next=${next}`}>{t('teams.accept.signIn')}</Link>{' '}
         <Link className="btn btn-secondary" to="/signup">{t('teams.accept.signUp')}</Link>
@@ -65,7 +69,8 @@ export function InvitationAcceptPage() {
   if (accept.error) return <InvitationRefused error={accept.error} email={me.email} next={next} />
   return (
     <CenteredPage title={t('teams.accept.title')}>
-      <p>{t('teams.accept.body')}</p>
+      {preview ? <InvitationPreviewCard preview={preview} /> : <p>{t('teams.accept.body')}</p>}
+      {preview?.emailMatches === false ? <Notice tone="warning">{t('teams.invitePreview.otherEmail')}</Notice> : null}
       <p>{t('teams.accept.signedInAs', { name: me.displayName || me.username, email: me.email })}</p>
       <Button busy={accept.busy} onClick={() => void accept.run()}>{t('teams.accept.button')}</Button>
     </CenteredPage>

@@ -6,13 +6,14 @@ import { useSession } from '../../components/session.tsx'
 import { Button, Card, Field, Notice, useAction } from '../../components/ui.tsx'
 import { roleList, slugFromName, slugProblem, TEAM_NAME_MAX, teamErrorMessage, type TeamSummary } from './model.ts'
 import { DiscoverableTeams } from './discovery.tsx'
+import { slugCheckText, useSlugAvailability } from './profile.tsx'
 import { TeamError, TeamLogo } from './widgets.tsx'
 import './teams.css'
 
 /**
  * Name and URL with live checks: the URL follows the name until the person edits it, and the
- * same rules as the server (src/teams/slugs.ts) are shown as they type. Whether the URL is free
- * is only known when the server answers (`team_slug_taken`, shown next to the field).
+ * same rules as the server (src/teams/slugs.ts) are shown as they type, then the server says
+ * whether it is free (GET /team-slugs/:slug, with suggestions when taken).
  */
 export function CreateTeamForm({ onCreated }: { onCreated: (team: TeamSummary) => void }) {
   const { t } = useTranslation()
@@ -22,6 +23,7 @@ export function CreateTeamForm({ onCreated }: { onCreated: (team: TeamSummary) =
   const [slugEdited, setSlugEdited] = useState(false)
   const create = useAction(async () => onCreated(await api<TeamSummary>('POST', '/teams', { name, slug })))
   const problem = slug ? slugProblem(slug) : null
+  const live = slugCheckText(t, useSlugAvailability(slug))
   const nameLength = [...name.trim()].length
   const serverField = (field: string) => (create.error?.body.fields?.[field] ? teamErrorMessage(t, create.error) : undefined)
   const disabled = !me?.emailConfirmed
@@ -37,8 +39,8 @@ export function CreateTeamForm({ onCreated }: { onCreated: (team: TeamSummary) =
       <Field
         label={t('teams.create.slug')} name="teamSlug" required value={slug} disabled={disabled} autoCapitalize="none" spellCheck={false}
         onChange={(e) => { setSlug(e.target.value.trim()); setSlugEdited(true) }}
-        error={serverField('slug') ?? (problem ? t(`teams.create.slugProblems.${problem}`) : undefined)}
-        hint={slug && !problem ? <span className="ok">✓ {t('teams.create.preview', { url: `${window.location.origin}/teams/${slug}` })}</span> : t('teams.create.slugHint')}
+        error={serverField('slug') ?? (problem ? t(`teams.create.slugProblems.${problem}`) : live.error)}
+        hint={slug && !problem && !live.error ? <span className="ok">{live.hint ? `${live.hint} ` : ''}✓ {t('teams.create.preview', { url: `${window.location.origin}/teams/${slug}` })}</span> : t('teams.create.slugHint')}
       />
       <TeamError error={create.error && !create.error.body.fields ? create.error : null} />
       <Button type="submit" busy={create.busy} disabled={disabled || !name.trim() || !slug || !!problem}>{t('teams.create.submit')}</Button>

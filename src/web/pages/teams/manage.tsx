@@ -1,18 +1,20 @@
 import { useEffect, useId, useState } from 'react'
 import { useTranslation } from 'react-i18next'
-import { useParams } from 'react-router'
+import { useLocation, useParams } from 'react-router'
 import { api } from '../../api.ts'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { can, roleList, type ActivityEvent, type TeamRole } from './model.ts'
 import { Section, TeamHeader, TeamMissing, useTeam } from './team.tsx'
 import { formatDateTime, TeamError } from './widgets.tsx'
 import { TeamSettingsExtras } from './extras-settings.tsx'
+import { PublicProfileSection, TeamUrlSection } from './profile.tsx'
 import './teams.css'
 
 export function TeamSettingsPage() {
   const { t } = useTranslation()
   const { slug = '' } = useParams()
   const { data, error, load } = useTeam(slug)
+  const notice = (useLocation().state as { notice?: string } | null)?.notice
   useEffect(() => {
     document.title = `${t('teams.settings.title')} · Latchkey`
   }, [t])
@@ -23,7 +25,10 @@ export function TeamSettingsPage() {
     <div className="page teams">
       <TeamHeader data={data} current="settings" />
       {!admin ? <Notice tone="warning">{t('teams.settings.adminsOnly')}</Notice> : null}
+      {notice ? <Notice tone="success">{notice}</Notice> : null}
       <RenameSection slug={data.slug} name={data.name} disabled={!admin} reload={load} />
+      <TeamUrlSection key={data.slug} data={data} />
+      <PublicProfileSection data={data} />
       <TeamSettingsExtras data={data} reload={load} />
     </div>
   )
@@ -45,11 +50,6 @@ function RenameSection({ slug, name: current, disabled, reload }: { slug: string
         <div className="field">
           <label htmlFor={`${id}-name`}>{t('teams.settings.name')}</label>
           <input id={`${id}-name`} name="teamName" value={name} maxLength={100} disabled={disabled} onChange={(e) => setName(e.target.value)} aria-invalid={rename.error?.body.fields?.name ? true : undefined} />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-slug`}>{t('teams.settings.slug')}</label>
-          <input id={`${id}-slug`} name="teamSlug" value={slug} readOnly aria-describedby={`${id}-slug-hint`} />
-          <p className="hint" id={`${id}-slug-hint`}>{t('teams.settings.slugFixed')}</p>
         </div>
         <TeamError error={rename.error} />
         {done ? <Notice tone="success">{done}</Notice> : null}

@@ -22,6 +22,7 @@ const PERMISSIONS = {
   assign_billing_role: ['admin', 'billing'],
   change_seats: ['admin', 'billing'],
   read_activity: ['admin', 'community_manager'],
+  edit_public_profile: ['admin', 'community_manager'],
 } as const satisfies Record<string, readonly TeamRole[]>
 export type TeamAction = keyof typeof PERMISSIONS
 

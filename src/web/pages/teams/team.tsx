@@ -15,14 +15,21 @@ const MAX_PER_REQUEST = 50
 export function useTeam(slug: string) {
   const [data, setData] = useState<TeamPageData | null>(null)
   const [error, setError] = useState<ApiError | null>(null)
+  const navigate = useNavigate()
   const load = useCallback(async () => {
     try {
       setData(await api<TeamPageData>('GET', `/teams/${encodeURIComponent(slug)}`))
       setError(null)
     } catch (err) {
+      // An old URL of the member's team (team_moved names the new one): go there.
+      const moved = err instanceof ApiError && err.code === 'team_moved' ? (err.body as { slug?: string }).slug : undefined
+      if (moved) {
+        navigate(window.location.pathname.replace(`/teams/${slug}`, `/teams/${moved}`), { replace: true })
+        return
+      }
       setError(err instanceof ApiError ? err : new ApiError(0, { code: 'client_error', message: String(err) }))
     }
-  }, [slug])
+  }, [slug, navigate])
   useEffect(() => {
     setData(null)
     void load()
@@ -58,7 +65,7 @@ export function TeamHeader({ data, current }: { data: Pick<TeamPageData, 'slug' 
   const { t } = useTranslation()
   const links = [
     { key: 'team', to: `/teams/${data.slug}`, label: data.name, show: true },
-    { key: 'settings', to: `/teams/${data.slug}/settings`, label: t('teams.team.settings'), show: can(data.myRoles, 'change_settings') },
+    { key: 'settings', to: `/teams/${data.slug}/settings`, label: t('teams.team.settings'), show: can(data.myRoles, 'change_settings') || can(data.myRoles, 'edit_public_profile') },
     { key: 'activity', to: `/teams/${data.slug}/activity`, label: t('teams.team.activity'), show: can(data.myRoles, 'read_activity') },
   ].filter((l) => l.show)
   return (
