@@ -63,6 +63,14 @@ export function createAdapterClass(ctx: AppContext) {
         account_id: (payload.accountId as string | undefined) ?? null,
         expires_at: typeof expiresIn === 'number' && expiresIn > 0 ? now + expiresIn * 1000 : null,
       }
+      // A token issued to an app session (sign-in or refresh) is that session's activity.
+      if (this.model === 'AccessToken' && typeof payload.grantId === 'string') {
+        await ctx.db
+          .updateTable('sessions')
+          .set({ last_active_at: now })
+          .where('id', 'in', (eb) => eb.selectFrom('oauth_app_sessions').select('session_id').where('grant_id', '=', payload.grantId as string))
+          .execute()
+      }
       const key = storedId(id)
       const updated = await ctx.db.updateTable('oauth_models').set(row).where('model', '=', this.model).where('id', '=', key).executeTakeFirst()
       if (Number(updated.numUpdatedRows) > 0) return
@@ -144,6 +152,21 @@ async function appSessionAlive(ctx: AppContext, grantId: string): Promise<boolea
     .executeTakeFirst()
   if (!link) return true
   return link.live_id !== null && (link.expires_at ?? 0) > ctx.clock.now()
+}
+
+/**
+ * Called by the session revoke functions in the same transaction: the grants of the app
+ * sessions being ended go with them (their tokens were already refused from the moment the
+ * session row was gone; this removes the rows too).
+ */
+export async function revokeAppSessionGrants(db: Queryable, input: { accountId: string; sessionId?: string; exceptSessionId?: string }): Promise<void> {
+  let query = db.selectFrom('oauth_app_sessions').select(['session_id', 'grant_id']).where('account_id', '=', input.accountId)
+  if (input.sessionId) query = query.where('session_id', '=', input.sessionId)
+  if (input.exceptSessionId) query = query.where('session_id', '!=', input.exceptSessionId)
+  for (const link of await query.execute()) {
+    await revokeGrant(db, link.grant_id)
+    await db.deleteFrom('oauth_app_sessions').where('session_id', '=', link.session_id).execute()
+  }
 }
 
 /** Removes a grant and everything issued under it (codes, access and refresh tokens, device codes). */

@@ -113,10 +113,22 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const t = await testApp(dialect)
     const as = await discover(t)
     const ada = await signedUpUser(t)
-    const { tokens } = await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on old laptop' })
+    const signIn = await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on old laptop' })
+    const tokens = { access_token: signIn.tokens.access_token, refresh_token: signIn.tokens.refresh_token }
     const app = (await ada.client.get('/api/v1/me/sessions')).body.sessions.find((s: { deviceName?: string }) => s.deviceName === 'latchkey CLI on old laptop')
     expect(app).toMatchObject({ kind: 'api', browser: 'Latchkey CLI', current: false })
+    // Using the app (a refresh) counts as the session's activity.
+    t.clock.advance(10 * MINUTE)
+    const refreshed = await oauth.processRefreshTokenResponse(as, cliClient(), await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), tokens.refresh_token!, options(t)))
+    const active = (await ada.client.get('/api/v1/me/sessions')).body.sessions.find((s: { id: string }) => s.id === app.id)
+    expect(Date.parse(active.lastActiveAt)).toBe(t.clock.now())
+    tokens.refresh_token = refreshed.refresh_token
+    tokens.access_token = refreshed.access_token
+
     expect((await ada.client.delete(`/api/v1/me/sessions/${app.id}`)).status).toBe(204)
+    // The grant's rows went in the same transaction.
+    expect(await t.app.ctx.db.selectFrom('oauth_app_sessions').selectAll().where('session_id', '=', app.id).execute()).toEqual([])
+    expect(await t.app.ctx.db.selectFrom('oauth_models').select('model').where('model', 'in', ['AccessToken', 'RefreshToken', 'Grant']).where('account_id', '=', ada.accountId).execute()).toEqual([])
     const userinfo = await injectFetch(t)(as.userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } })
     expect(userinfo.status).toBe(401)
     const refresh = await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), tokens.refresh_token!, options(t))

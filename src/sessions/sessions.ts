@@ -11,6 +11,7 @@ import type { AppContext } from '../context.ts'
 import { hashToken, newId, newToken } from '../crypto.ts'
 import type { AccountsTable, Queryable, SessionsTable } from '../db/schema.ts'
 import type { Selectable } from 'kysely'
+import { revokeAppSessionGrants } from '../oauth/adapter.ts'
 
 export const STAY_SIGNED_IN_MS = 30 * DAY_MS
 export const IDLE_TIMEOUT_MS = 30 * MINUTE_MS
@@ -223,6 +224,7 @@ export async function revokeSession(ctx: AppContext, input: { accountId: string;
       .executeTakeFirst()
     const revoked = Number(result.numDeletedRows) === 1
     if (revoked) {
+      await revokeAppSessionGrants(trx, { accountId: input.accountId, sessionId: input.sessionId })
       await recordAudit(trx, { accountId: input.accountId, type: input.type ?? 'session.revoked', meta: input.meta, at: ctx.clock.now(), details: { sessionId: input.sessionId } })
     }
     return revoked
@@ -239,6 +241,8 @@ export async function revokeAllSessions(
   db: Queryable,
   input: { accountId: string; exceptSessionId?: string },
 ): Promise<number> {
+  // An app's OAuth grant ends with its session (src/oauth).
+  await revokeAppSessionGrants(db, input)
   let query = db.deleteFrom('sessions').where('account_id', '=', input.accountId)
   if (input.exceptSessionId) query = query.where('id', '!=', input.exceptSessionId)
   const result = await query.executeTakeFirst()
