@@ -23,7 +23,9 @@ const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 
 const InviteLink = Type.Object({
   id: Type.String(),
   roles: Type.Array(Role),
-  state: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked'), Type.Literal('used_up')]),
+  state: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked'), Type.Literal('used_up')], {
+    description: '`revoked` also when its creator may no longer create it (removed, left, or no longer holding the role it needs); `revokedAt` is then null.',
+  }),
   createdBy: Type.Union([Type.String(), Type.Null()], { description: 'Username of the member who created it.' }),
   createdAt: Timestamp,
   expiresAt: Timestamp,

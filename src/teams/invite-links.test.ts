@@ -95,6 +95,38 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     expect(log.filter((e) => e.type === 'invite_link.revoked').map((e) => e.actor?.username).sort()).toEqual([admin.username, dev.username].sort())
   })
 
+  it("stops working when its creator may no longer make it: demoted or removed, a member's links die with their rights", async () => {
+    const t = await testApp(dialect, MANY_PEOPLE)
+    const { admin, slug } = await teamWithAdmin(t, { seats: 10 })
+    const second = await addMember(t, admin, slug, ['admin'])
+    const dev = await addMember(t, admin, slug, ['developer'])
+    const adminLink = await createLink(second, slug, ['admin'])
+    const devBySecond = await createLink(second, slug, ['developer'])
+    const devLink = await createLink(dev, slug)
+    const kept = await createLink(admin, slug, ['admin'])
+
+    // The second Admin is demoted to Developer: their Admin link would still make Admins.
+    expect((await admin.client.put(`/api/v1/teams/${slug}/members/${second.accountId}/roles`, { roles: ['developer'] })).status).toBe(200)
+    // The Developer is removed: the link they hold would still let people in.
+    expect((await admin.client.delete(`/api/v1/teams/${slug}/members/${dev.accountId}`)).status).toBe(204)
+
+    const joiner = await signedUpUser(t)
+    for (const link of [adminLink, devLink]) {
+      for (const res of [await joiner.client.get(`/api/v1/invite-links/${link.token}`), await joiner.client.post(`/api/v1/invite-links/${link.token}/join`)]) {
+        expect(res.status, JSON.stringify(res.body)).toBe(400)
+        expect(res.body.error).toMatchObject({ code: 'invite_link_invalid', reason: 'revoked', teamName: `Team ${slug}` })
+      }
+    }
+    const states = Object.fromEntries(((await admin.client.get(`/api/v1/teams/${slug}/invite-links`)).body.links as { id: string; state: string; usesLeft: number }[]).map((l) => [l.id, [l.state, l.usesLeft]]))
+    expect(states).toEqual({ [adminLink.id]: ['revoked', 0], [devLink.id]: ['revoked', 0], [devBySecond.id]: ['active', 30], [kept.id]: ['active', 30] })
+    expect((await admin.client.get(`/api/v1/teams/${slug}`)).body.members.map((m: { username: string }) => m.username)).not.toContain(joiner.username)
+
+    // A Developer link of the (now Developer) second member, and the first Admin's Admin link, still work.
+    expect((await joiner.client.post(`/api/v1/invite-links/${devBySecond.token}/join`)).body.roles).toEqual(['developer'])
+    const other = await signedUpUser(t)
+    expect((await other.client.post(`/api/v1/invite-links/${kept.token}/join`)).body.roles).toEqual(['admin'])
+  })
+
   it('previews a link and joins with its roles; the activity log names the link', async () => {
     const t = await testApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 3 })

@@ -1,6 +1,6 @@
 /**
  * Shareable invite links (SPEC §7): chosen roles, valid for 7 days, at most 30 joins,
- * revocable. The URL is `${PUBLIC_URL}/join/<token>`: a 256-bit token of which only the
+ * revocable, and only usable while its creator could still create it. The URL is `${PUBLIC_URL}/join/<token>`: a 256-bit token of which only the
  * SHA-256 is stored, so the list can never show a link again (it is shown once, on creation).
  *
  * Who may create one follows email invitations: Admins with any roles; Developers and
@@ -53,15 +53,43 @@ export interface InviteLinkView {
   revokedBy: string | null
 }
 
-export function linkState(row: Pick<LinkRow, 'revoked_at' | 'expires_at' | 'uses' | 'max_uses'>, now: number): InviteLinkState {
-  if (row.revoked_at !== null) return 'revoked'
+/**
+ * `creatorEntitled`: whether the link's creator could still create it (see creatorMayStill). A
+ * link whose creator was removed, left, or lost the role it needs counts as revoked.
+ */
+export function linkState(row: Pick<LinkRow, 'revoked_at' | 'expires_at' | 'uses' | 'max_uses'>, now: number, creatorEntitled = true): InviteLinkState {
+  if (row.revoked_at !== null || !creatorEntitled) return 'revoked'
   if (now >= Number(row.expires_at)) return 'expired'
   if (row.uses >= row.max_uses) return 'used_up'
   return 'active'
 }
 
-function linkView(row: LinkRow, now: number): InviteLinkView {
-  const state = linkState(row, now)
+/**
+ * A link acts with its creator's authority, so it works only while they could still create it:
+ * still a member, and an Admin for a link with any role other than Developer. Otherwise a
+ * demoted Admin's Admin link would keep making Admins for up to 7 days, and a removed member
+ * would keep a way in.
+ */
+export function creatorMayStill(linkRoles: readonly TeamRole[], creatorRoles: readonly TeamRole[] | null): boolean {
+  if (creatorRoles === null) return false
+  if (allows(creatorRoles, 'invite_any_role')) return true
+  return allows(creatorRoles, 'invite_developers') && linkRoles.length === 1 && linkRoles[0] === 'developer'
+}
+
+/** The creator's roles in the link's team, or null when they are not a member (or deleted). */
+async function creatorRolesOf(db: Queryable, row: Pick<LinkRow, 'team_id' | 'created_by'>): Promise<TeamRole[] | null> {
+  if (row.created_by === null) return null
+  const member = await db
+    .selectFrom('team_members')
+    .select(['role_admin', 'role_billing', 'role_developer', 'role_community_manager'])
+    .where('team_id', '=', row.team_id)
+    .where('account_id', '=', row.created_by)
+    .executeTakeFirst()
+  return member ? rolesOf(member) : null
+}
+
+function linkView(row: LinkRow, now: number, creatorEntitled = true): InviteLinkView {
+  const state = linkState(row, now, creatorEntitled)
   return {
     id: row.id,
     roles: rolesOf(row),
@@ -127,15 +155,22 @@ export async function createInviteLink(
 
 export async function listInviteLinks(ctx: AppContext, teamId: string): Promise<{ links: InviteLinkView[] }> {
   const rows = await ctx.db
-    .selectFrom('team_invite_links')
-    .selectAll()
-    .where('team_id', '=', teamId)
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
+    .selectFrom('team_invite_links as l')
+    .leftJoin('team_members as m', (join) => join.onRef('m.team_id', '=', 'l.team_id').onRef('m.account_id', '=', 'l.created_by'))
+    .selectAll('l')
+    .select(['m.role_admin as creator_admin', 'm.role_billing as creator_billing', 'm.role_developer as creator_developer', 'm.role_community_manager as creator_community_manager'])
+    .where('l.team_id', '=', teamId)
+    .orderBy('l.created_at', 'desc')
+    .orderBy('l.id')
     .limit(INVITE_LINKS_LISTED)
     .execute()
   const now = ctx.clock.now()
-  return { links: rows.map((row) => linkView(row, now)) }
+  return {
+    links: rows.map(({ creator_admin, creator_billing, creator_developer, creator_community_manager, ...row }) => {
+      const creator = creator_admin === null ? null : rolesOf({ role_admin: creator_admin, role_billing: creator_billing ?? 0, role_developer: creator_developer ?? 0, role_community_manager: creator_community_manager ?? 0 })
+      return linkView(row, now, creatorMayStill(rolesOf(row), creator))
+    }),
+  }
 }
 
 /** Revoking an already revoked link changes nothing and answers the same. */
@@ -191,7 +226,7 @@ export async function previewInviteLink(ctx: AppContext, input: { account: Accou
   if (!row) throw linkInvalid('unknown')
   const team = await ctx.db.selectFrom('teams').select(['id', 'slug', 'name', 'logo_image_id']).where('id', '=', row.team_id).executeTakeFirst()
   if (!team) throw linkInvalid('unknown')
-  const state = linkState(row, ctx.clock.now())
+  const state = linkState(row, ctx.clock.now(), creatorMayStill(rolesOf(row), await creatorRolesOf(ctx.db, row)))
   if (state !== 'active') throw linkInvalid(state, team.name)
   const member = await ctx.db.selectFrom('team_members').select('account_id').where('team_id', '=', team.id).where('account_id', '=', input.account.id).executeTakeFirst()
   return {
@@ -218,7 +253,8 @@ export async function joinWithInviteLink(ctx: AppContext, input: { account: Acco
     const row = await trx.selectFrom('team_invite_links').selectAll().where('id', '=', found.id).executeTakeFirst()
     if (!row) throw linkInvalid('unknown')
     const now = ctx.clock.now()
-    const state = linkState(row, now)
+    // The creator's roles under the team lock: a demotion or removal a moment ago counts.
+    const state = linkState(row, now, creatorMayStill(rolesOf(row), await creatorRolesOf(trx, row)))
     if (state !== 'active') throw linkInvalid(state, team.name)
     requireConfirmedEmail(account)
     const already = await trx.selectFrom('team_members').select('account_id').where('team_id', '=', team.id).where('account_id', '=', account.id).executeTakeFirst()
