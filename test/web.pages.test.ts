@@ -23,6 +23,12 @@ const LANGUAGES = [
   { code: 'zh-CN', browserLocale: 'zh-CN' },
 ] as const
 
+/** What `latchkey login` opens: a code + PKCE request of the built-in CLI client. */
+const APP_SIGNIN_REQUEST = `/oauth/auth?${new URLSearchParams({
+  client_id: 'latchkey-cli', redirect_uri: 'http://127.0.0.1:49152/callback', response_type: 'code', scope: 'openid profile email offline_access',
+  code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 'pages', device_name: 'latchkey CLI on ada-laptop',
+})}`
+
 interface PageCase {
   name: string
   path: string
@@ -107,6 +113,11 @@ const PAGES: PageCase[] = [
     },
   },
   ...TEAM_PAGES,
+  // App sign-in (OAuth): the CLI's authorization request lands on /app-signin/<uid>.
+  { name: 'app-signin', path: APP_SIGNIN_REQUEST, signedIn: true, ready: { en: /Continue as/, 'zh-CN': /的身份继续/ }, phone: true },
+  { name: 'app-signin-signed-out', path: APP_SIGNIN_REQUEST, ready: { en: /Sign in to continue/, 'zh-CN': /请先登录/ } },
+  { name: 'device-code', path: '/oauth/device', ready: { en: /Enter the code shown/, 'zh-CN': /输入终端或应用中显示的代码/ } },
+  { name: 'settings-authorized-apps', path: '/settings/apps', signedIn: true, ready: { en: /not allowed any third-party apps/, 'zh-CN': /还没有允许任何第三方应用/ } },
 ]
 
 async function contextFor(language: (typeof LANGUAGES)[number], signedIn: boolean, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page; foreign: string[] }> {
