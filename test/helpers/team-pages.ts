@@ -41,9 +41,16 @@ export async function seedTeamPages(t: TestApp, who: { email: string; password: 
   const link = await developer.client.post('/api/v1/teams/babbage-co/invite-links', { roles: ['developer', 'community_manager'] })
   expect(link.status).toBe(201)
   joinPath = new URL(link.body.url).pathname
+  // A pending invitation of `who` to that team, for the accept page's preview.
+  expect((await developer.client.post('/api/v1/teams/babbage-co/invitations', { emails: [who.email], roles: ['developer'] })).status).toBe(201)
+  invitationToken = tokenFrom(await t.smtp.waitFor(who.email, /invited you/))
+  // The public profile at /t/<slug>.
+  const profile = { description: 'We design difference engines and analytical engines.\nSince 1834.', website: 'https://analytical-engines.example', public: true }
+  expect((await admin.put(`/api/v1/teams/${TEAM_SLUG}/profile`, profile)).status).toBe(200)
 }
 
 let joinPath = ''
+let invitationToken = ''
 
 export const TEAM_PAGES: TeamPageCase[] = [
   { name: 'teams-list', path: '/teams', signedIn: true, phone: true, ready: { en: /2 members/, 'zh-CN': /2 名成员/ } },
@@ -56,13 +63,13 @@ export const TEAM_PAGES: TeamPageCase[] = [
   },
   { name: 'teams-settings', path: `/teams/${TEAM_SLUG}/settings`, signedIn: true, ready: { en: /Add this DNS record/, 'zh-CN': /DNS 记录/ } },
   { name: 'teams-activity', path: `/teams/${TEAM_SLUG}/activity`, signedIn: true, phone: true, ready: { en: /Team created/, 'zh-CN': /创建了团队/ } },
-  { name: 'teams-invitation', path: `/invitations/accept#token=${FAKE_TOKEN}`, signedIn: true, ready: { en: /Accept invitation/, 'zh-CN': /接受邀请/ } },
+  // The preview names the team and the inviter before accepting.
   {
-    name: 'teams-invitation-invalid', path: `/invitations/accept#token=${FAKE_TOKEN}`, signedIn: true, ready: { en: /This invitation is not valid/, 'zh-CN': /此邀请无效/ },
-    before: async (page) => {
-      await page.locator('main button').first().click()
-    },
+    name: 'teams-invitation', get path() { return `/invitations/accept#token=${invitationToken}` }, signedIn: true,
+    ready: { en: /Charles Babbage invited you to join Babbage & Co[\s\S]*Accept invitation/, 'zh-CN': /Charles Babbage 邀请你加入 Babbage & Co[\s\S]*接受邀请/ },
   },
+  // An unknown token is refused as soon as the page opens (the preview asks the server).
+  { name: 'teams-invitation-invalid', path: `/invitations/accept#token=${FAKE_TOKEN}`, signedIn: true, ready: { en: /This invitation is not valid/, 'zh-CN': /此邀请无效/ } },
   {
     name: 'teams-join', path: '/teams', signedIn: true, phone: true, ready: { en: /Join Babbage & Co/, 'zh-CN': /加入 Babbage & Co/ },
     before: async (page) => {
@@ -70,7 +77,12 @@ export const TEAM_PAGES: TeamPageCase[] = [
     },
   },
   { name: 'teams-join-invalid', path: `/join/${FAKE_TOKEN}`, signedIn: true, ready: { en: /This invite link is not valid/, 'zh-CN': /此邀请链接无效/ } },
-  { name: 'teams-invitation-signed-out', path: `/invitations/accept#token=${FAKE_TOKEN}`, ready: { en: /Create an account/, 'zh-CN': /创建账户/ } },
+  {
+    name: 'teams-invitation-signed-out', get path() { return `/invitations/accept#token=${invitationToken}` },
+    ready: { en: /invited you to join Babbage & Co[\s\S]*Create an account/, 'zh-CN': /邀请你加入 Babbage & Co[\s\S]*创建账户/ },
+  },
+  { name: 'teams-public', path: `/t/${TEAM_SLUG}`, phone: true, ready: { en: /2 members/, 'zh-CN': /2 名成员/ } },
+  { name: 'teams-public-missing', path: '/t/no-such-team', ready: { en: /No public team at this address/, 'zh-CN': /此地址没有公开的团队/ } },
   {
     name: 'teams-onboarding', path: '/onboarding', signedIn: true, phone: true, ready: { en: /Join or create a team/, 'zh-CN': /加入或创建团队/ },
     before: async (page) => {
