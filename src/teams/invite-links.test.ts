@@ -127,6 +127,25 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     expect((await other.client.post(`/api/v1/invite-links/${kept.token}/join`)).body.roles).toEqual(['admin'])
   })
 
+  it('bounds how many links a team makes: 100 a day, so a member cannot fill the database by creating and revoking', async () => {
+    const t = await testApp(dialect)
+    const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
+    const dev = await addMember(t, admin, slug, ['developer'])
+    for (let i = 0; i < 100; i++) {
+      const link = await createLink(i % 2 ? dev : admin, slug)
+      expect((await (i % 2 ? dev : admin).client.delete(`/api/v1/teams/${slug}/invite-links/${link.id}`)).status).toBe(200)
+    }
+    const refused = await dev.client.post(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })
+    expect(refused.status).toBe(429)
+    expect(refused.body.error).toMatchObject({ code: 'too_many_requests', limit: 'invite_links_team', retryAt: expect.any(String) })
+    expect(Date.parse(refused.body.error.retryAt)).toBe(t.clock.now() + 24 * 3600 * 1000)
+    const count = await t.app.ctx.db.selectFrom('team_invite_links').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    expect(Number(count.n)).toBe(100)
+    // A day later (moving the links back: a day on the clock would also end the sessions) it works again.
+    await t.app.ctx.db.updateTable('team_invite_links').set({ created_at: t.clock.now() - 24 * 3600 * 1000 }).execute()
+    await createLink(admin, slug)
+  })
+
   it('previews a link and joins with its roles; the activity log names the link', async () => {
     const t = await testApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 3 })

@@ -31,6 +31,9 @@ import { imagePath } from '../images/images.ts'
 
 export const INVITE_LINK_TTL_MS = 7 * 24 * 3600 * 1000
 export const INVITE_LINK_MAX_USES = 30
+/** A team creates at most this many links in any 24 hours (revoked ones count: rows are kept for the log). */
+export const INVITE_LINKS_PER_DAY = 100
+const DAY_MS = 24 * 3600 * 1000
 /** The list shows this many links, newest first. */
 export const INVITE_LINKS_LISTED = 100
 
@@ -124,8 +127,24 @@ export async function createInviteLink(
         details: { action: 'invite_any_role' },
       })
     }
-    const token = newToken()
     const now = ctx.clock.now()
+    // Under the team lock, so parallel creations count each other.
+    const recent = await trx
+      .selectFrom('team_invite_links')
+      .select('created_at')
+      .where('team_id', '=', team.id)
+      .where('created_at', '>', now - DAY_MS)
+      .orderBy('created_at', 'desc')
+      .limit(INVITE_LINKS_PER_DAY)
+      .execute()
+    if (recent.length >= INVITE_LINKS_PER_DAY) {
+      const retryAt = new Date(Number(recent.at(-1)!.created_at) + DAY_MS).toISOString()
+      throw new AppError('too_many_requests', {
+        message: `This team has created ${INVITE_LINKS_PER_DAY} invite links in the last 24 hours, the most it can. Share an existing link, or try again after ${retryAt}.`,
+        details: { limit: 'invite_links_team', retryAt },
+      })
+    }
+    const token = newToken()
     const row: LinkRow = {
       id: newId(),
       team_id: team.id,
