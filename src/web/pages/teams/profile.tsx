@@ -136,7 +136,7 @@ export function PublicProfileSection({ data }: { data: TeamPageData }) {
               hint={t('teams.profile.descriptionHint', { count: length, max: DESCRIPTION_MAX })}
               error={fieldError('description') ?? (length > DESCRIPTION_MAX ? t('teams.profile.tooLong', { max: DESCRIPTION_MAX }) : undefined)}
             />
-            <Field label={t('teams.profile.website')} name="website" type="url" inputMode="url" placeholder="https://" value={website} onChange={(e) => setWebsite(e.target.value)} hint={t('teams.profile.websiteHint')} error={fieldError('website') ?? websiteProblem} />
+            <Field label={t('teams.profile.website')} name="website" type="text" inputMode="url" autoComplete="url" placeholder="https://" value={website} onChange={(e) => setWebsite(e.target.value)} hint={t('teams.profile.websiteHint')} error={fieldError('website') ?? websiteProblem} />
             <Checkbox name="public" label={t('teams.profile.public')} checked={isPublic} onChange={setPublic} />
           </fieldset>
           <p className="hint" id={statusId}>
