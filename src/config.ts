@@ -28,6 +28,10 @@ export interface RateLimitConfig {
   /** Avatar and team logo uploads per account per hour: each one is seconds of decoding. */
   imageUploadsPerAccountPerHour: number
   teamSlugChecksPerAccountPerHour: number
+  /** Device-flow code entries (and confirmations) per IP: the user code is the guessable part. */
+  deviceCodeEntriesPerIpPerMinute: number
+  /** OAuth token and device authorization requests per IP. */
+  oauthTokenPerIpPerMinute: number
 }
 
 export interface Config {
@@ -191,6 +195,8 @@ export function loadConfig(env: Env = process.env): Config {
       invitationsPerTeamPerHour: integer(env, 'RATE_LIMIT_INVITATIONS_PER_TEAM_PER_HOUR', 1000, 1, 1_000_000),
       imageUploadsPerAccountPerHour: integer(env, 'RATE_LIMIT_IMAGE_UPLOADS_PER_ACCOUNT_PER_HOUR', 30, 1, 100_000),
       teamSlugChecksPerAccountPerHour: integer(env, 'RATE_LIMIT_TEAM_SLUG_CHECKS_PER_ACCOUNT_PER_HOUR', 600, 1, 1_000_000),
+      deviceCodeEntriesPerIpPerMinute: integer(env, 'RATE_LIMIT_DEVICE_CODE_ENTRIES_PER_IP_PER_MINUTE', 20, 1, 1_000_000),
+      oauthTokenPerIpPerMinute: integer(env, 'RATE_LIMIT_OAUTH_TOKEN_PER_IP_PER_MINUTE', 300, 1, 1_000_000),
     },
     // Short: evictions reach every instance at once; the TTL only bounds a lost message.
     sessionCache: {

@@ -7,7 +7,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { RateLimitConfig } from '../config.ts'
 import { AppError } from '../errors.ts'
 
-export type LimitName = 'signin_ip' | 'signin_failures_account' | 'two_factor_account' | 'signup_ip' | 'recovery_ip' | 'recovery_email' | 'resend_account' | 'join_request_account' | 'domain_check_team' | 'invitations_inviter' | 'invitations_team' | 'image_uploads_account' | 'team_slug_checks_account'
+export type LimitName = 'signin_ip' | 'signin_failures_account' | 'two_factor_account' | 'signup_ip' | 'recovery_ip' | 'recovery_email' | 'resend_account' | 'join_request_account' | 'domain_check_team' | 'invitations_inviter' | 'invitations_team' | 'image_uploads_account' | 'team_slug_checks_account' | 'device_code_entries_ip' | 'oauth_token_ip'
 
 const rules = (c: RateLimitConfig): Record<LimitName, { points: number; durationSeconds: number }> => ({
   signin_ip: { points: c.signinPerIpPerMinute, durationSeconds: 60 },
@@ -23,6 +23,8 @@ const rules = (c: RateLimitConfig): Record<LimitName, { points: number; duration
   invitations_team: { points: c.invitationsPerTeamPerHour, durationSeconds: 3600 },
   image_uploads_account: { points: c.imageUploadsPerAccountPerHour, durationSeconds: 3600 },
   team_slug_checks_account: { points: c.teamSlugChecksPerAccountPerHour, durationSeconds: 3600 },
+  device_code_entries_ip: { points: c.deviceCodeEntriesPerIpPerMinute, durationSeconds: 60 },
+  oauth_token_ip: { points: c.oauthTokenPerIpPerMinute, durationSeconds: 60 },
 })
 
 function tooMany(res: RateLimiterRes): AppError {

@@ -241,6 +241,12 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
   const forwardedProto = ctx.config.publicUrl.protocol.slice(0, -1)
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    // Limits before oidc-provider sees the request (a refusal is Latchkey's JSON 429).
+    if (request.method === 'POST') {
+      const path = request.url.split('?')[0]
+      if (path === OAUTH_ROUTES.code_verification) await ctx.limits.consume('device_code_entries_ip', request.ip)
+      else if (path === OAUTH_ROUTES.token || path === OAUTH_ROUTES.device_authorization) await ctx.limits.consume('oauth_token_ip', request.ip)
+    }
     const raw = request.raw
     // Koa (proxy mode) sees what Fastify established: the public scheme and host, the client IP.
     raw.headers['x-forwarded-proto'] = forwardedProto

@@ -184,4 +184,27 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
     // Still fully usable through the server.
     expect(await userinfoStatus(t, tokens.access_token)).toBe(200)
   })
+
+  it('limits device code entries per IP: guessing user codes is refused with 429', async () => {
+    const t = await testApp(dialect, { RATE_LIMIT_DEVICE_CODE_ENTRIES_PER_IP_PER_MINUTE: '3' })
+    const ada = await signedUpUser(t)
+    let form = String((await ada.client.get('/oauth/device')).body)
+    const guesses = []
+    for (const guess of ['BCDF-GHJK', 'BCDF-GHJL', 'BCDF-GHJM', 'BCDF-GHJN']) {
+      // Each answer is the form again, with a fresh CSRF token.
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)?.[1] ?? ''
+      const res = await ada.client.request('POST', '/oauth/device', `xsrf=${xsrf}&user_code=${guess}`, { 'content-type': 'application/x-www-form-urlencoded' })
+      if (res.status === 200) {
+        expect(res.body).toContain('That code is not valid or has expired')
+        form = String(res.body)
+      }
+      guesses.push(res)
+    }
+    expect(guesses.slice(0, 3).map((g) => g.status)).toEqual([200, 200, 200])
+    expect(guesses[3].status).toBe(429)
+    expect(guesses[3].body.error.code).toBe('too_many_requests')
+    // Other IPs are not affected.
+    const other = t.client({ ip: '198.51.100.99' })
+    expect((await other.get('/oauth/device')).status).toBe(200)
+  })
 })
