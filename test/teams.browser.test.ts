@@ -4,39 +4,17 @@
  * sees (and that the API refuses the rest), remove a member, leave.
  */
 import { AxeBuilder } from '@axe-core/playwright'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { DIALECTS } from './helpers/databases.ts'
-import { launchChromium } from './helpers/browser.ts'
+import { chromiumForFile } from './helpers/browser.ts'
 import { person, signedUpUser, type TestApp } from './helpers/app.ts'
 import { listeningApp } from './helpers/web.ts'
 import { tokenFrom } from './helpers/smtp.ts'
 import { DnsServer } from './helpers/dns.ts'
 import { personAt } from '../src/teams/discovery-helpers.ts'
 
-let browser: Browser
-beforeAll(async () => {
-  browser = await launchChromium()
-})
-afterAll(async () => {
-  await browser?.close()
-})
-
-async function newPage(): Promise<Page> {
-  const context: BrowserContext = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } })
-  const page = await context.newPage()
-  page.setDefaultTimeout(15_000)
-  onTestFinished(async ({ task }) => {
-    if (task.result?.state === 'fail') {
-      const file = `/tmp/latchkey-teams-failure-${Date.now()}.png`
-      await page.screenshot({ path: file, fullPage: true }).catch(() => {})
-      const text = await page.locator('main').innerText({ timeout: 1000 }).catch(() => '')
-      console.error(`failing page ${page.url()}: ${text.replace(/\s+/g, ' ').slice(0, 600)} (screenshot: ${file})`)
-    }
-    await context.close()
-  })
-  return page
-}
+const { newPage } = chromiumForFile({ viewport: { width: 1100, height: 900 }, screenshotLabel: 'teams', textOf: 'main' })
 
 async function signIn(page: Page, base: string, login: string, password: string, path = '/signin') {
   await page.goto(`${base}${path}`)

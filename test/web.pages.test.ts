@@ -13,7 +13,7 @@ import { launchChromium } from './helpers/browser.ts'
 import { person, type TestApp } from './helpers/app.ts'
 import { independentTotp } from './helpers/totp.ts'
 import { tokenFrom } from './helpers/smtp.ts'
-import { listeningApp } from './helpers/web.ts'
+import { listeningApp, type PageCase } from './helpers/web.ts'
 import { seedTeamPages, TEAM_PAGES } from './helpers/team-pages.ts'
 
 // `npm run screenshots` refreshes the committed pictures; a plain test run keeps its own copy aside.
@@ -28,16 +28,6 @@ const APP_SIGNIN_REQUEST = `/oauth/auth?${new URLSearchParams({
   client_id: 'latchkey-cli', redirect_uri: 'http://127.0.0.1:49152/callback', response_type: 'code', scope: 'openid profile email offline_access',
   code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', state: 'pages', device_name: 'latchkey CLI on ada-laptop',
 })}`
-
-interface PageCase {
-  name: string
-  path: string
-  /** Text (per language) that proves the page finished loading. */
-  ready: Record<'en' | 'zh-CN', RegExp>
-  signedIn?: boolean
-  phone?: boolean
-  before?: (page: Page) => Promise<void>
-}
 
 let browser: Browser
 let t: TestApp & { base: string }

@@ -3,22 +3,14 @@
  * members, a pending invitation and a suggestion, made through the real API. Names start with
  * `teams-`, so `npx vitest run test/web.pages.test.ts -t teams-` runs only these.
  */
-import type { Page } from 'playwright-core'
 import { expect } from 'vitest'
 import { signedUpUser, type TestApp } from './app.ts'
 import { tokenFrom } from './smtp.ts'
+import type { PageCase } from './web.ts'
 
 export const TEAM_SLUG = 'analytical-engines'
 const FAKE_TOKEN = 'A'.repeat(43)
 
-export interface TeamPageCase {
-  name: string
-  path: string
-  ready: Record<'en' | 'zh-CN', RegExp>
-  signedIn?: boolean
-  phone?: boolean
-  before?: (page: Page) => Promise<void>
-}
 
 /** `who` (already signed up and confirmed) becomes the Admin of a team with a Developer, an invitation and a suggestion. */
 export async function seedTeamPages(t: TestApp, who: { email: string; password: string }): Promise<void> {
@@ -52,7 +44,7 @@ export async function seedTeamPages(t: TestApp, who: { email: string; password: 
 let joinPath = ''
 let invitationToken = ''
 
-export const TEAM_PAGES: TeamPageCase[] = [
+export const TEAM_PAGES: PageCase[] = [
   { name: 'teams-list', path: '/teams', signedIn: true, phone: true, ready: { en: /2 members/, 'zh-CN': /2 名成员/ } },
   { name: 'teams-team', path: `/teams/${TEAM_SLUG}`, signedIn: true, phone: true, ready: { en: /Suggested invitations/, 'zh-CN': /建议的邀请/ } },
   {

@@ -1,5 +1,6 @@
 /** A real Latchkey server on localhost for browser tests (WebAuthn and cookies need a real origin). */
 import net from 'node:net'
+import type { Page } from 'playwright-core'
 import { testApp, type TestApp } from './app.ts'
 import type { TestDialect } from './databases.ts'
 
@@ -21,4 +22,15 @@ export async function listeningApp(dialect: TestDialect, env: Record<string, str
   await t.app.server.listen({ port, host: '127.0.0.1' })
   // API calls made beside the browser come from the same origin as the pages.
   return { ...t, base, client: (options) => t.client({ origin: base, ...options }) }
+}
+
+/** One page of test/web.pages.test.ts: opened in each language, checked with axe, screenshotted. */
+export interface PageCase {
+  name: string
+  path: string
+  /** Text (per language) that proves the page finished loading. */
+  ready: Record<'en' | 'zh-CN', RegExp>
+  signedIn?: boolean
+  phone?: boolean
+  before?: (page: Page) => Promise<void>
 }
