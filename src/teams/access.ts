@@ -11,6 +11,8 @@
 import type { preHandlerAsyncHookHandler } from 'fastify'
 import type { Selectable, Transaction } from 'kysely'
 import type { AppContext } from '../context.ts'
+import { inTransaction } from '../context.ts'
+import { isUniqueViolation } from '../db/errors.ts'
 import type { Database, Queryable, TeamsTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { allows, deniedMessage, rolesOf, type TeamAction, type TeamRole } from './roles.ts'
@@ -39,13 +41,40 @@ async function membership(db: Queryable, where: { slug: string } | { teamId: str
   if (forUpdate) teamQuery = teamQuery.forUpdate()
   const team = await teamQuery.executeTakeFirst()
   if (!team) return undefined
+  const roles = await memberRoles(db, team.id, accountId)
+  return roles ? { team, roles } : undefined
+}
+
+/** The roles `accountId` holds in the team, or null when they are not a member. */
+export async function memberRoles(db: Queryable, teamId: string, accountId: string): Promise<TeamRole[] | null> {
   const member = await db
     .selectFrom('team_members')
     .select(['role_admin', 'role_billing', 'role_developer', 'role_community_manager'])
-    .where('team_id', '=', team.id)
+    .where('team_id', '=', teamId)
     .where('account_id', '=', accountId)
     .executeTakeFirst()
-  return member ? { team, roles: rolesOf(member) } : undefined
+  return member ? rolesOf(member) : null
+}
+
+export async function isTeamMember(db: Queryable, teamId: string, accountId: string): Promise<boolean> {
+  return (await memberRoles(db, teamId, accountId)) !== null
+}
+
+/**
+ * A transaction that first takes `accountId`'s person lock (see lockPerson) — the start of every
+ * change that adds someone to a team. A unique-index violation inside (two requests racing) becomes
+ * `onConflict()`: the loser hears what a later request would.
+ */
+export async function inPersonTransaction<T>(ctx: AppContext, accountId: string, onConflict: () => AppError, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  try {
+    return await inTransaction(ctx, async (trx) => {
+      await lockPerson(ctx, trx, accountId)
+      return work(trx)
+    })
+  } catch (err) {
+    if (isUniqueViolation(err)) throw onConflict()
+    throw err
+  }
 }
 
 function check(access: TeamAccess | undefined, action: TeamAction): TeamAccess {

@@ -144,7 +144,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     // A day later (moving the links back: a day on the clock would also end the sessions) it works again.
     await t.app.ctx.db.updateTable('team_invite_links').set({ created_at: t.clock.now() - 24 * 3600 * 1000 }).execute()
     await createLink(admin, slug)
-  })
+  }, 120_000)
 
   it('previews a link and joins with its roles; the activity log names the link', async () => {
     const t = await testApp(dialect)

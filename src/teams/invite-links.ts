@@ -22,7 +22,7 @@ import { hashToken, newId, newToken } from '../crypto.ts'
 import type { Queryable, TeamInviteLinksTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import type { Account } from '../sessions/sessions.ts'
-import { lockPerson, lockTeam, lockTeamFor } from './access.ts'
+import { isTeamMember, lockPerson, lockTeam, lockTeamFor, memberRoles } from './access.ts'
 import { actorOf, recordTeamActivity } from './activity.ts'
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from './joining.ts'
 import { allows, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from './roles.ts'
@@ -81,14 +81,7 @@ export function creatorMayStill(linkRoles: readonly TeamRole[], creatorRoles: re
 
 /** The creator's roles in the link's team, or null when they are not a member (or deleted). */
 async function creatorRolesOf(db: Queryable, row: Pick<LinkRow, 'team_id' | 'created_by'>): Promise<TeamRole[] | null> {
-  if (row.created_by === null) return null
-  const member = await db
-    .selectFrom('team_members')
-    .select(['role_admin', 'role_billing', 'role_developer', 'role_community_manager'])
-    .where('team_id', '=', row.team_id)
-    .where('account_id', '=', row.created_by)
-    .executeTakeFirst()
-  return member ? rolesOf(member) : null
+  return row.created_by === null ? null : memberRoles(db, row.team_id, row.created_by)
 }
 
 function linkView(row: LinkRow, now: number, creatorEntitled = true): InviteLinkView {
@@ -247,13 +240,12 @@ export async function previewInviteLink(ctx: AppContext, input: { account: Accou
   if (!team) throw linkInvalid('unknown')
   const state = linkState(row, ctx.clock.now(), creatorMayStill(rolesOf(row), await creatorRolesOf(ctx.db, row)))
   if (state !== 'active') throw linkInvalid(state, team.name)
-  const member = await ctx.db.selectFrom('team_members').select('account_id').where('team_id', '=', team.id).where('account_id', '=', input.account.id).executeTakeFirst()
   return {
     team: { slug: team.slug, name: team.name, logoUrl: imagePath(team.logo_image_id) },
     roles: rolesOf(row),
     expiresAt: new Date(Number(row.expires_at)).toISOString(),
     usesLeft: row.max_uses - row.uses,
-    alreadyMember: member !== undefined,
+    alreadyMember: await isTeamMember(ctx.db, team.id, input.account.id),
     emailConfirmed: input.account.email_confirmed_at !== null,
   }
 }
@@ -276,8 +268,7 @@ export async function joinWithInviteLink(ctx: AppContext, input: { account: Acco
     const state = linkState(row, now, creatorMayStill(rolesOf(row), await creatorRolesOf(trx, row)))
     if (state !== 'active') throw linkInvalid(state, team.name)
     requireConfirmedEmail(account)
-    const already = await trx.selectFrom('team_members').select('account_id').where('team_id', '=', team.id).where('account_id', '=', account.id).executeTakeFirst()
-    if (already) throw new AppError('already_team_member', { message: 'You are already a member of this team.' })
+    if (await isTeamMember(trx, team.id, account.id)) throw new AppError('already_team_member', { message: 'You are already a member of this team.' })
     await requireRoomForAnotherTeam(trx, account.id)
 
     const before = await currentSeatUsage(trx, team)

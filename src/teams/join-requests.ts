@@ -13,12 +13,11 @@ import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
 import { newId } from '../crypto.ts'
-import { isUniqueViolation } from '../db/errors.ts'
 import type { Queryable, TeamJoinRequestsTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { notifyByCategory, teamAdmins } from '../notifications/notify.ts'
 import type { Account } from '../sessions/sessions.ts'
-import { lockPerson, lockTeamFor } from './access.ts'
+import { inPersonTransaction, isTeamMember, lockPerson, lockTeamFor } from './access.ts'
 import { actorOf, recordTeamActivity } from './activity.ts'
 import { discoverableTeamsQuery } from './discovery.ts'
 import { emailDomain } from './domains.ts'
@@ -54,51 +53,44 @@ export async function requestToJoin(ctx: AppContext, input: { account: Account; 
   requireConfirmedEmail(account)
   // Spent before anything is looked up: also slows a walk through team slugs.
   await ctx.limits.consume('join_request_account', account.id)
-  try {
-    return await inTransaction(ctx, async (trx) => {
-      // Serialised with approvals of this person (their account row first, as everywhere).
-      await lockPerson(ctx, trx, account.id)
-      const team = await trx.selectFrom('teams').select(['id', 'slug', 'name']).where('slug', '=', input.slug).executeTakeFirst()
-      if (team && (await trx.selectFrom('team_members').select('account_id').where('team_id', '=', team.id).where('account_id', '=', account.id).executeTakeFirst())) {
-        throw new AppError('already_team_member', { message: 'You are already a member of this team.' })
-      }
-      const found = await (await discoverableTeamsQuery(trx, account, input.slug)).executeTakeFirst()
-      if (!team || !found) throw notDiscoverable()
-      if (found.request_id) throw new AppError('join_request_pending', { details: { requestId: found.request_id } })
-      const answer = checkAnswer(input.answer, found.question)
-      const { n } = await trx.selectFrom('team_members').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', account.id).executeTakeFirstOrThrow()
-      if (Number(n) >= MAX_TEAMS_PER_PERSON) throw new AppError('team_limit_reached')
+  // Serialised with approvals of this person (their account row first, as everywhere); two
+  // requests at once: the unique index keeps one.
+  return inPersonTransaction(ctx, account.id, () => new AppError('join_request_pending'), async (trx) => {
+    const team = await trx.selectFrom('teams').select(['id', 'slug', 'name']).where('slug', '=', input.slug).executeTakeFirst()
+    if (team && (await isTeamMember(trx, team.id, account.id))) {
+      throw new AppError('already_team_member', { message: 'You are already a member of this team.' })
+    }
+    const found = await (await discoverableTeamsQuery(trx, account, input.slug)).executeTakeFirst()
+    if (!team || !found) throw notDiscoverable()
+    if (found.request_id) throw new AppError('join_request_pending', { details: { requestId: found.request_id } })
+    const answer = checkAnswer(input.answer, found.question)
+    await requireRoomForAnotherTeam(trx, account.id)
 
-      const now = ctx.clock.now()
-      const id = newId()
-      await trx.insertInto('team_join_requests').values({
-        id,
-        team_id: team.id,
-        account_id: account.id,
-        domain: emailDomain(account.email_normalized),
-        question: found.question,
-        answer,
-        status: 'pending',
-        created_at: now,
-        decided_at: null,
-        decided_by: null,
-      }).execute()
-      await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(account), type: 'join_request.created', meta: input.meta, at: now, details: { requestId: id, accountId: account.id, username: account.username } })
-      await notifyByCategory(ctx, trx, await teamAdmins(trx, team.id), 'team', 'team_join_requested', {
-        teamName: team.name,
-        requester: account.display_name ? `${account.display_name} (@${account.username})` : account.username,
-        email: account.email,
-        question: found.question ?? '',
-        answer: answer ?? '',
-        link: link(ctx, `/teams/${team.slug}`),
-      })
-      return { id, team: { slug: team.slug, name: team.name }, status: 'pending' as const, createdAt: new Date(now).toISOString() }
+    const now = ctx.clock.now()
+    const id = newId()
+    await trx.insertInto('team_join_requests').values({
+      id,
+      team_id: team.id,
+      account_id: account.id,
+      domain: emailDomain(account.email_normalized),
+      question: found.question,
+      answer,
+      status: 'pending',
+      created_at: now,
+      decided_at: null,
+      decided_by: null,
+    }).execute()
+    await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(account), type: 'join_request.created', meta: input.meta, at: now, details: { requestId: id, accountId: account.id, username: account.username } })
+    await notifyByCategory(ctx, trx, await teamAdmins(trx, team.id), 'team', 'team_join_requested', {
+      teamName: team.name,
+      requester: account.display_name ? `${account.display_name} (@${account.username})` : account.username,
+      email: account.email,
+      question: found.question ?? '',
+      answer: answer ?? '',
+      link: link(ctx, `/teams/${team.slug}`),
     })
-  } catch (err) {
-    // Two requests at once: the unique index keeps one.
-    if (isUniqueViolation(err)) throw new AppError('join_request_pending')
-    throw err
-  }
+    return { id, team: { slug: team.slug, name: team.name }, status: 'pending' as const, createdAt: new Date(now).toISOString() }
+  })
 }
 
 export async function listMyJoinRequests(ctx: AppContext, accountId: string): Promise<MyJoinRequest[]> {
@@ -192,8 +184,7 @@ export async function approveJoinRequest(ctx: AppContext, input: { account: Acco
     const row = await pendingRequest(trx, team.id, input.requestId)
     const now = ctx.clock.now()
     const requester = await trx.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirstOrThrow()
-    const member = await trx.selectFrom('team_members').select('account_id').where('team_id', '=', team.id).where('account_id', '=', requester.id).executeTakeFirst()
-    if (member) {
+    if (await isTeamMember(trx, team.id, requester.id)) {
       await decide(trx, row, 'cancelled', input.account.id, now)
       return { alreadyMember: true as const }
     }
