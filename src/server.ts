@@ -6,7 +6,7 @@ import cookie from '@fastify/cookie'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import secureJson from 'secure-json-parse'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import { cachedSerializerFactory, cachedValidatorCompiler } from './http/compiled-schemas.ts'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { accountRoutes, AccountView } from './accounts/routes.ts'
 import type { AppContext } from './context.ts'
@@ -64,6 +64,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     loggerInstance: ctx.log as FastifyBaseLogger,
     logController: new DebugRequestLog(),
     childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger, bindings, options),
+    schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } },
     trustProxy: ctx.config.trustProxy,
     bodyLimit: 64 * 1024,
     // A request id the client also sees (x-request-id), so a 500 can be found in the logs.
@@ -80,7 +81,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
       void (reply as unknown as FastifyReply).status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(body))
     },
   })
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  app.setValidatorCompiler(cachedValidatorCompiler)
   registerErrorHandling(app)
   app.decorateRequest('auth', null)
   app.addSchema(ErrorResponse)
