@@ -24,6 +24,7 @@ import { emailDomain } from './domains.ts'
 import { MAX_TEAMS_PER_PERSON, requireConfirmedEmail, requireRoomForAnotherTeam } from './joining.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, type TeamRole } from './roles.ts'
 import { currentSeatUsage, noSeatsError } from './seats.ts'
+import type { MemberView } from './teams.ts'
 
 export const JOIN_ANSWER_MAX_LENGTH = 1000
 
@@ -160,14 +161,8 @@ async function decide(trx: Queryable, row: Pick<JoinRequestRow, 'id'>, status: '
   if (Number(result.numUpdatedRows) !== 1) throw new AppError('not_found', { message: 'No such pending request in this team.' })
 }
 
-export interface ApprovedMember {
-  accountId: string
-  username: string
-  displayName: string
-  roles: TeamRole[]
-  supportMember: boolean
-  joinedAt: string
-}
+/** The new member as the team page lists members (without the avatar). */
+export type ApprovedMember = Omit<MemberView, 'avatarUrl'>
 
 /**
  * Adds the requester with `roles` (Developer unless chosen). Their 10-team limit and the
