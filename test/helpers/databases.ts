@@ -1,7 +1,7 @@
 /**
- * Every storage test runs on SQLite and on PostgreSQL, each test in a database of its own.
- * PostgreSQL databases are copied from a migrated template made once per run (fast), and
- * dropped when the test ends.
+ * Every storage test runs on SQLite and on PostgreSQL, each test in a database of its own,
+ * copied from a template made once per run (migrated, with the server secret and an OAuth
+ * signing key, as after a first start) and dropped when the test ends.
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -18,6 +18,13 @@ export function templateDb(): string {
   const name = process.env.LATCHKEY_TEST_TEMPLATE_DB
   if (!name) throw new Error('LATCHKEY_TEST_TEMPLATE_DB is not set: run the tests through vitest (see test/helpers/global-setup.ts)')
   return name
+}
+
+/** The SQLite template file, also made by the global setup. */
+function sqliteTemplate(): string {
+  const file = process.env.LATCHKEY_TEST_SQLITE_TEMPLATE
+  if (!file) throw new Error('LATCHKEY_TEST_SQLITE_TEMPLATE is not set: run the tests through vitest (see test/helpers/global-setup.ts)')
+  return file
 }
 
 export function postgresUrl(database: string): string {
@@ -45,7 +52,9 @@ export async function createTestDatabase(dialect: TestDialect): Promise<TestData
   const name = `lk_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-'))
-    return { url: `sqlite:${path.join(dir, `${name}.db`)}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) }
+    const file = path.join(dir, `${name}.db`)
+    fs.copyFileSync(sqliteTemplate(), file)
+    return { url: `sqlite:${file}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) }
   }
   await adminQuery(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`)
   return { url: postgresUrl(name), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
