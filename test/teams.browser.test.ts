@@ -51,6 +51,9 @@ async function expectAccessible(page: Page): Promise<void> {
   expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([])
 }
 
+// Each flow drives two or three browsers through many pages: generous on a busy 2-core machine.
+const BROWSER_FLOW = 180_000
+
 describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
   it('create, invite, accept, change roles, Developer and Billing limits, remove, leave, activity log pages', async () => {
     const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
@@ -229,7 +232,7 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.goto(`${t.base}/teams/${slug}`)
     await expect.poll(() => new URL(admin.url()).pathname).toBe(`/teams/${moved}`)
     await admin.getByRole('heading', { name: 'Analytical Engines 25', level: 1 }).waitFor()
-  })
+  }, BROWSER_FLOW)
 
   it('invite links (create, join from another browser, revoke), CSV invitations, team logo and avatar, an invitation through sign-up', async () => {
     const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
@@ -330,7 +333,7 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await fresh.goto(`${t.base}/invitations/accept`)
     await fresh.getByRole('button', { name: 'Accept invitation' }).click()
     await fresh.getByRole('heading', { name: 'Welcome to Difference Engines' }).waitFor()
-  })
+  }, BROWSER_FLOW)
 
   it('discovery: a verified domain (TXT record from the page), discovery with a question, a colleague asks to join, the Admin approves', async () => {
     const dns = await new DnsServer().start()
@@ -386,5 +389,5 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.locator('li.member', { hasText: `@${colleague.username}` }).locator('.pill', { hasText: 'Developer' }).waitFor()
     await other.goto(`${t.base}/teams`)
     await other.getByRole('link', { name: 'Acme Research' }).waitFor()
-  })
+  }, BROWSER_FLOW)
 })
