@@ -1,34 +1,16 @@
 /**
- * What the team pages know of the team API (src/teams/routes.ts): its shapes, and a copy of
- * the permission map in src/teams/roles.ts, used only to hide or disable what a person's roles
- * do not allow. The server decides; its refusals are still shown (see teamErrorMessage).
+ * What the team pages know of the team API (src/teams/routes.ts): its shapes, and the server's
+ * own permission map (src/teams/permission-map.ts), used only to hide or disable what a
+ * person's roles do not allow. The server decides; its refusals are still shown (see teamErrorMessage).
  */
 import type { TFunction } from 'i18next'
 import { ApiError } from '../../api.ts'
 
-export const TEAM_ROLES = ['admin', 'billing', 'developer', 'community_manager'] as const
-export type TeamRole = (typeof TEAM_ROLES)[number]
-
-const EVERY_ROLE: readonly TeamRole[] = TEAM_ROLES
-/** Mirror of TEAM_PERMISSIONS in src/teams/roles.ts (keep the two in step). */
-const PERMISSIONS = {
-  view_team: EVERY_ROLE,
-  leave_team: EVERY_ROLE,
-  change_settings: ['admin'],
-  manage_members: ['admin'],
-  manage_invitations: ['admin'],
-  invite_any_role: ['admin'],
-  invite_developers: ['admin', 'developer', 'community_manager'],
-  assign_billing_role: ['admin', 'billing'],
-  change_seats: ['admin', 'billing'],
-  read_activity: ['admin', 'community_manager'],
-  edit_public_profile: ['admin', 'community_manager'],
-} as const satisfies Record<string, readonly TeamRole[]>
-export type TeamAction = keyof typeof PERMISSIONS
+export { TEAM_ROLES, type TeamRole, type TeamAction } from '../../../teams/permission-map.ts'
+import { allows, TEAM_PERMISSIONS, type TeamAction, type TeamRole } from '../../../teams/permission-map.ts'
 
 export function can(roles: readonly TeamRole[] | undefined, action: TeamAction): boolean {
-  const granted: readonly TeamRole[] = PERMISSIONS[action]
-  return (roles ?? []).some((role) => granted.includes(role))
+  return allows(roles ?? [], action)
 }
 
 export interface TeamSummary { slug: string; name: string; roles: TeamRole[]; memberCount: number; joinedAt: string; logoUrl?: string | null }
@@ -103,8 +85,8 @@ export function teamErrorMessage(t: TFunction, error: ApiError): string {
     const text = t(key)
     if (text !== key) return text
   }
-  if (error.code === 'team_permission_denied' && typeof body.action === 'string' && body.action in PERMISSIONS) {
-    const roles: readonly TeamRole[] = PERMISSIONS[body.action as TeamAction]
+  if (error.code === 'team_permission_denied' && typeof body.action === 'string' && body.action in TEAM_PERMISSIONS) {
+    const roles: readonly TeamRole[] = TEAM_PERMISSIONS[body.action as TeamAction]
     return t('teams.errors.permissionRoles', { roles: roles.map((r) => t(`teams.roles.${r}`)).join(t('teams.orSeparator')) })
   }
   const seats = (body as { seats?: SeatUsage }).seats
