@@ -304,7 +304,8 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await expect.poll(() => admin.locator('button.avatar img').getAttribute('src')).toMatch(/^\/images\//)
     // Teammates see it beside the name.
     await admin.goto(`${t.base}/teams/${slug}`)
-    await expect.poll(() => admin.locator('li.member', { hasText: `@${alice.username}` }).locator('img.member-avatar').getAttribute('src')).toMatch(/^\/images\//)
+    // getAttribute waits for the element itself; the poll's default second was too short on a busy machine.
+    await expect.poll(() => admin.locator('li.member', { hasText: `@${alice.username}` }).locator('img.member-avatar').getAttribute('src'), { timeout: 15_000 }).toMatch(/^\/images\//)
     await admin.goto(`${t.base}/settings/profile`)
     await admin.getByRole('button', { name: 'Remove avatar' }).click()
     await admin.getByText('Avatar removed.').waitFor()
