@@ -37,13 +37,20 @@ export class CommonPasswordList {
     ;[this.#data, this.#offsets] = CommonPasswordList.#assemble(Buffer.concat(bytes, total), starts, ends, bytes.length)
   }
 
-  /** A newline-separated file, as bytes: ASCII lines (nearly all) never become strings. */
+  /**
+   * A newline-separated file, as bytes: ASCII lines (nearly all) never become strings. The
+   * buffer is lowercased in place (the caller hands over bytes it no longer needs) and the line
+   * table is typed arrays, so building the list at start-up leaves no garbage behind that would
+   * grow the server's resident memory.
+   */
   static fromFile(file: Buffer): CommonPasswordList {
-    const lowered = Buffer.allocUnsafe(file.length)
-    const starts: number[] = []
-    const ends: number[] = []
-    const others: Buffer[] = []
-    let othersLength = 0
+    let lineCount = 1
+    for (let at = file.indexOf(0x0a); at !== -1; at = file.indexOf(0x0a, at + 1)) lineCount++
+    const starts = new Uint32Array(lineCount)
+    const ends = new Uint32Array(lineCount)
+    let count = 0
+    const grown: Buffer[] = []
+    let grownLength = 0
     let lineStart = 0
     while (lineStart < file.length) {
       let lineEnd = file.indexOf(0x0a, lineStart)
@@ -59,29 +66,36 @@ export class CommonPasswordList {
           ascii = false
           break
         }
-        lowered[i] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c
+        if (c >= 0x41 && c <= 0x5a) file[i] = c + 0x20
       }
-      if (ascii) {
-        if (b - a >= MIN_LENGTH) {
-          starts.push(a)
-          ends.push(b)
-        }
-      } else {
-        // Rare: the same normalisation as the constructor, kept after the file's bytes.
+      let entryStart = a
+      let entryEnd = b
+      if (!ascii) {
+        // Rare: the same normalisation as the constructor, written back over the line when it
+        // fits, else kept after the file's bytes.
         const entry = file.toString('utf8', a, b).trim().normalize('NFC').toLowerCase()
-        if (entry.length >= MIN_LENGTH) {
-          const encoded = Buffer.from(entry)
-          starts.push(file.length + othersLength)
-          ends.push(file.length + othersLength + encoded.length)
-          others.push(encoded)
-          othersLength += encoded.length
+        const encoded = Buffer.from(entry)
+        if (encoded.length <= b - a) {
+          encoded.copy(file, a)
+          entryEnd = a + encoded.length
+        } else {
+          entryStart = file.length + grownLength
+          entryEnd = entryStart + encoded.length
+          grown.push(encoded)
+          grownLength += encoded.length
         }
+        if (entry.length < MIN_LENGTH) entryEnd = entryStart
+      }
+      if (entryEnd - entryStart >= MIN_LENGTH) {
+        starts[count] = entryStart
+        ends[count] = entryEnd
+        count++
       }
       lineStart = lineEnd + 1
     }
     const list = new CommonPasswordList([])
-    const all = others.length ? Buffer.concat([lowered, ...others]) : lowered
-    ;[list.#data, list.#offsets] = CommonPasswordList.#assemble(all, Uint32Array.from(starts), Uint32Array.from(ends), starts.length)
+    const all = grown.length ? Buffer.concat([file, ...grown]) : file
+    ;[list.#data, list.#offsets] = CommonPasswordList.#assemble(all, starts, ends, count)
     return list
   }
 
@@ -100,17 +114,18 @@ export class CommonPasswordList {
       return endX - i - (endY - j)
     }
     order.sort(compare)
-    const kept: number[] = []
-    for (let i = 0; i < count; i++) if (i === 0 || compare(order[i - 1], order[i]) !== 0) kept.push(order[i])
-    const offsets = new Uint32Array(kept.length + 1)
+    // Duplicates dropped in place: order[0..kept) are the entries that stay.
+    let kept = 0
+    for (let i = 0; i < count; i++) if (i === 0 || compare(order[kept - 1], order[i]) !== 0) order[kept++] = order[i]
+    const offsets = new Uint32Array(kept + 1)
     let total = 0
-    kept.forEach((e, i) => {
+    for (let i = 0; i < kept; i++) {
       offsets[i] = total
-      total += ends[e] - starts[e]
-    })
-    offsets[kept.length] = total
+      total += ends[order[i]] - starts[order[i]]
+    }
+    offsets[kept] = total
     const data = Buffer.alloc(total)
-    kept.forEach((e, i) => source.copy(data, offsets[i], starts[e], ends[e]))
+    for (let i = 0; i < kept; i++) source.copy(data, offsets[i], starts[order[i]], ends[order[i]])
     return [data, offsets]
   }
 

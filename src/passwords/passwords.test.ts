@@ -25,14 +25,17 @@ describe('the bundled common-password list', () => {
   })
 
   it('reads a file as bytes exactly as it reads lines: trimmed, lowercased, NFC, deduplicated', () => {
-    const lines = ['  Password1\r', 'password1', 'short', 'ÉTÉ-été-2024', 'e\u0301te\u0301-long', 'zz\tzzzzzz ', '']
+    const lines = ['  Password1\r', 'password1', 'short', 'ÉTÉ-été-2024', 'e\u0301te\u0301-long', 'zz\tzzzzzz ', '', 'İSTANBUL-İZMİR', 'ünïcode']
     const fromLines = new CommonPasswordList(lines)
     const fromFile = CommonPasswordList.fromFile(Buffer.from(lines.join('\n')))
     expect(fromFile.size).toBe(fromLines.size)
-    for (const probe of ['password1', 'PASSWORD1', 'été-été-2024', 'été-long', 'zz\tzzzzzz', 'short', 'missing1']) {
+    for (const probe of ['password1', 'PASSWORD1', 'été-été-2024', 'été-long', 'zz\tzzzzzz', 'short', 'missing1', 'i̇stanbul-i̇zmi̇r', 'ünïcode']) {
       expect(fromFile.has(probe)).toBe(fromLines.has(probe))
     }
     expect(fromFile.has('été-long')).toBe(true)
+    // Lowercasing İ takes more bytes than the line had: kept after the file's bytes.
+    expect(fromFile.has('İstanbul-İzmİr')).toBe(true)
+    expect(fromFile.has('ünïcode')).toBe(false) // 7 characters: shorter ones are refused anyway
   })
 })
 
