@@ -2,11 +2,12 @@
  * How Node/V8 flags change the server's resident size under sustained load: starts
  * `latchkey serve` (SQLite, production mode) once per flag set, loads GET /api/v1/me with
  * autocannon at 10 connections, and prints req/s, server CPU per request and RSS after the load.
- *   node bench/heap-flags.ts none --max-semi-space-size=2 --max-semi-space-size=2,--optimize-for-size
- * Env: SECS (load seconds, default 30), ROUNDS (default 1). The full benchmark (`npm run bench`)
+ *   node bench/heap-flags.ts none --max-semi-space-size=16 --max-semi-space-size=16,--heap-growing-percent=0
+ * `latchkey serve` sets --heap-growing-percent=50 itself unless the flags name it
+ * (`--heap-growing-percent=0` is V8's own heap growth). Env: SECS (load seconds, default 30), ROUNDS (default 1). The full benchmark (`npm run bench`)
  * stays the authority; this isolates one question on a quiet machine.
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -17,7 +18,7 @@ const PORT = Number(process.env.PORT ?? 3197)
 const SECS = Number(process.env.SECS ?? 30)
 const ROUNDS = Number(process.env.ROUNDS ?? 1)
 const flagSets = process.argv.slice(2).map((arg) => (arg === 'none' ? [] : arg.split(',')))
-if (!flagSets.length) throw new Error('name at least one flag set, e.g. none --max-semi-space-size=2')
+if (!flagSets.length) throw new Error('name at least one flag set, e.g. none --max-semi-space-size=16')
 const root = path.resolve(import.meta.dirname, '..')
 const base = `http://127.0.0.1:${PORT}`
 
@@ -36,10 +37,13 @@ function load(token: string, seconds: number): Promise<autocannon.Result> {
   })
 }
 
+// The server as `npm start` runs it: built (types stripped) into dist/server.
+execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'scripts/build-server.ts'], { cwd: root, stdio: 'ignore' })
+
 for (let round = 0; round < ROUNDS; round++) {
   for (const flags of flagSets) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-heap-flags-'))
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', ...flags, 'src/cli/main.ts', 'serve'], {
+    const child = spawn(process.execPath, [...flags, 'dist/server/cli/main.js', 'serve'], {
       cwd: root,
       stdio: 'ignore',
       env: { ...process.env, PORT: String(PORT), DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, NODE_ENV: 'production', RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR: '100000', RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '100000' },

@@ -22,13 +22,21 @@ export function area(frame: CallFrame): string {
   if (/node_modules\/kysely\b/.test(url)) return 'Kysely (query building)'
   if (/node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+|pgpass)\b/.test(url)) return 'pg driver'
   if (/node_modules\/(ioredis|rate-limiter-flexible)\b/.test(url)) return 'rate limits / redis'
-  if (/\/src\//.test(url) && !url.includes('node_modules')) return 'Latchkey (src/)'
+  if (isLatchkey(url)) return 'Latchkey (src/)'
   if (url.startsWith('node:') || url === '' || /^internal\//.test(url)) return 'Node core (http, net, streams, crypto, timers)'
   return 'other dependencies'
 }
 
+/** Latchkey's own code: src/ as tests run it, or dist/server/ as `npm start` runs it (same lines). */
+function isLatchkey(url: string): boolean {
+  return /\/(src|dist\/server)\//.test(url) && !url.includes('node_modules')
+}
+
 function key(frame: CallFrame): string {
-  const where = frame.url.replace(/.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench)\//, '$1/')
+  const where = frame.url
+    .replace(/.*node_modules\//, '')
+    .replace(/^file:\/\/.*?\/dist\/server\/(.*)\.js$/, 'src/$1.ts')
+    .replace(/^file:\/\/.*?\/(src|bench)\//, '$1/')
   return `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`
 }
 
@@ -59,7 +67,7 @@ export function summarizeProfile(file: string, windowSeconds = 8, rows = 25): st
     const seen = new Set<string>()
     for (let x: number | undefined = node.id; x !== undefined; x = parent.get(x)) {
       const frame = byId.get(x)!.callFrame
-      if (!/\/src\//.test(frame.url) || frame.url.includes('node_modules')) continue
+      if (!isLatchkey(frame.url)) continue
       const k = key(frame)
       if (seen.has(k)) continue
       seen.add(k)

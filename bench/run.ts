@@ -157,19 +157,23 @@ function serverEnv(databaseUrl: string, extra: Record<string, string> = {}): Nod
   return env
 }
 
-// The server runs with the same Node flags as `npm start` (the heap sizing there is part of
-// what is measured), read from package.json so the two cannot drift apart.
-const START_FLAGS: string[] = (() => {
-  const start: string = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.start
-  return start.split(/\s+/).filter((word) => word.startsWith('--'))
+// The server runs as `npm start` runs it: the same Node flags (the heap sizing there is part of
+// what is measured) and the same entry point (the built server), read from package.json so the
+// two cannot drift apart.
+const START: { flags: string[]; entry: string } = (() => {
+  const words: string[] = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.start.split(/\s+/)
+  const entry = words.find((word) => /\.[cm]?[jt]s$/.test(word))
+  if (!entry) throw new Error('no entry point in the start script of package.json')
+  return { flags: words.filter((word) => word.startsWith('--')), entry }
 })()
+const START_FLAGS = START.flags
 
 async function startLatchkey(databaseUrl: string, name: string, extra: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ChildProcess> {
   const out = fs.openSync(path.join(scratch, `server-${name}.log`), 'a')
-  const child = spawn(process.execPath, [...START_FLAGS, ...nodeArgs, 'src/cli/main.ts', 'serve'], { cwd: root, env: serverEnv(databaseUrl, extra), stdio: ['ignore', out, out] })
+  const child = spawn(process.execPath, [...START_FLAGS, ...nodeArgs, START.entry, 'serve'], { cwd: root, env: serverEnv(databaseUrl, extra), stdio: ['ignore', out, out] })
   started.add(child)
   await waitHttp(`http://127.0.0.1:${APP_PORT}/readyz`, child)
-  log(`latchkey serve (${name}) PID ${child.pid} (node ${START_FLAGS.join(' ')})${Object.keys(extra).length ? ` with ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`)
+  log(`latchkey serve (${name}) PID ${child.pid} (node ${START_FLAGS.join(' ')} ${START.entry})${Object.keys(extra).length ? ` with ${Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`)
   return child
 }
 
@@ -334,6 +338,8 @@ async function main(): Promise<void> {
   }
   fs.writeFileSync(path.join(results, 'env.json'), JSON.stringify(env, null, 2))
   log(`results in ${results}`)
+  // What `npm start` builds before it starts (the web app is not needed here).
+  execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'scripts/build-server.ts'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
 
   step('floor: bare node:http hello')
   const hello = spawn(process.execPath, ['bench/hello.ts'], { cwd: root, env: { ...process.env, PORT: String(HELLO_PORT) }, stdio: 'ignore' })

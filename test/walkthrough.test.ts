@@ -1,9 +1,13 @@
 /**
  * A scripted walk of every account-core flow against a real `latchkey serve` process over
  * real sockets, with the operator's CLI in a second process, on SQLite and on PostgreSQL.
+ * On PostgreSQL, the server and CLI are the build that `npm start` runs (scripts/build-server.ts,
+ * types stripped into plain JavaScript), so the production entry point is walked too.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
+import { PNG } from 'pngjs'
 import { solveChallenge, type Challenge } from 'altcha-lib'
 import { deriveKey } from 'altcha-lib/algorithms/sha'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,7 +16,8 @@ import { SmtpCatcher, tokenFrom } from './helpers/smtp.ts'
 import { freePort } from './helpers/web.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
-const cliMain = path.join(root, 'src/cli/main.ts')
+const sourceMain = path.join(root, 'src/cli/main.ts')
+let cliMain = sourceMain
 
 
 /** Runs the CLI asynchronously: a blocking spawn would starve this process's SMTP catcher. */
@@ -31,8 +36,15 @@ describe.each(DIALECTS)('walkthrough against a running server on %s', (dialect) 
   let base: string
   let env: Record<string, string>
   let output = ''
+  let builtDir: string | undefined
 
   beforeAll(async () => {
+    if (dialect === 'postgres') {
+      const built = path.join(root, 'dist', `server-walkthrough-${process.pid}`)
+      execFileSync(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(root, 'scripts/build-server.ts'), built], { stdio: 'ignore' })
+      builtDir = built
+      cliMain = path.join(built, 'cli/main.js')
+    } else cliMain = sourceMain
     database = await createTestDatabase(dialect)
     smtp = await new SmtpCatcher().start()
     const port = await freePort()
@@ -64,6 +76,7 @@ describe.each(DIALECTS)('walkthrough against a running server on %s', (dialect) 
     await new Promise((r) => server?.once('exit', r))
     await smtp?.stop()
     await database?.drop()
+    if (builtDir) fs.rmSync(builtDir, { recursive: true, force: true })
   })
 
   it('walks sign-up to deletion, including the operator CLI', async () => {
@@ -96,6 +109,11 @@ describe.each(DIALECTS)('walkthrough against a running server on %s', (dialect) 
     expect(sessions.body.sessions[0]).toMatchObject({ current: true, browser: 'Firefox 140', os: 'Linux', ip: '127.0.0.1' })
 
     expect((await call('PATCH', '/api/v1/me', { displayName: 'Walker', publicProfile: true })).status).toBe(200)
+    // The image worker is a module of its own (its URL must survive the build).
+    const avatar = await call('PUT', '/api/v1/me/avatar', { image: PNG.sync.write(new PNG({ width: 32, height: 32 })).toString('base64') })
+    expect(avatar.status).toBe(200)
+    const image = await fetch(`${base}${avatar.body.avatarUrl}`)
+    expect([image.status, image.headers.get('content-type')]).toEqual([200, 'image/png'])
     expect((await fetch(`${base}/api/v1/users/walker-${dialect}`)).status).toBe(200)
 
     // Operator: deactivation ends the session at once; reactivation lets the person back in.

@@ -8,7 +8,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fs from 'node:fs'
 import path from 'node:path'
 
-export const WEB_ROOT = path.resolve(import.meta.dirname, '../../dist/web')
+/** The project folder: the nearest one up holding package.json (src/http or dist/server/http). */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir
+    if (path.dirname(dir) === dir) return path.resolve(from, '../..')
+  }
+}
+
+export const WEB_ROOT = path.join(projectRoot(import.meta.dirname), 'dist', 'web')
 
 // Only this origin: no CDN, no inline scripts. Inline styles are needed by the captcha widget.
 const CONTENT_SECURITY_POLICY = [
