@@ -286,6 +286,8 @@ async function revocationUnderLoad(databaseUrl: string, tokens: string[], server
   checks.cliDeactivate = { statusBefore: cliBefore, cliExit: cli.status, cliOutput: cli.stdout.trim(), nextRequestStatus: cliAfter, passed: cliBefore === 200 && cli.status === 0 && cliAfter === 401 }
   log(`[revocation] CLI: /me before ${cliBefore}, \`latchkey accounts deactivate\` exit ${cli.status} (${cli.stdout.trim()}), very next /me ${cliAfter} -> ${cliAfter === 401 ? 'refused' : 'ACCEPTED (FAIL)'}`)
   const loaded = await load
+  // The sign-in profile that follows round-robins over every sign-in user, this one included.
+  spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/cli/main.ts', 'accounts', 'reactivate', deactivated], { cwd: root, env: serverEnv(databaseUrl, { LOG_LEVEL: 'warn' }), stdio: 'ignore' })
   checks.loadDuringChecks = { rps: loaded.median.rps, p99_ms: loaded.median.p99_ms, non2xx: loaded.runs_detail[0].non2xx }
   checks.serverPid = server.pid
   save('revocation', checks)
