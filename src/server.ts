@@ -62,7 +62,7 @@ function nulPath(value: unknown, path: string): string | null {
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
-    logController: new DebugRequestLog(),
+    logController: new DebugRequestLog(ctx.log as FastifyBaseLogger),
     childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger, bindings, options),
     schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory } },
     trustProxy: ctx.config.trustProxy,
@@ -134,11 +134,16 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     if (nul) return done(new AppError('invalid_request', { message: 'Text may not contain NUL characters.', fields: { [nul]: 'invalid_characters' } }))
     done(null, parsed)
   })
-  app.addHook('onRequest', async (request) => {
-    if (/%00/.test(request.url)) throw new AppError('invalid_request', { message: 'The URL may not contain NUL characters.' })
+  // The hooks every request runs are callback-style, not async: no promise and no microtask
+  // turn per hook on the session check.
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(request.url.includes('%00') ? new AppError('invalid_request', { message: 'The URL may not contain NUL characters.' }) : undefined)
   })
   app.addHook('onRequest', originCheck(ctx))
-  app.addHook('onSend', async (request, reply) => securityHeaders(request, reply))
+  app.addHook('onSend', (request, reply, payload, done) => {
+    securityHeaders(request, reply)
+    done(null, payload)
+  })
 
   accountRoutes(app, ctx)
   sessionRoutes(app, ctx)

@@ -107,11 +107,11 @@ export function usesBearer(request: FastifyRequest): boolean {
 /** onRequest: refuse cross-site unsafe requests before any work is done. */
 export function originCheck(ctx: AppContext) {
   const expected = ctx.config.publicUrl.origin
-  return async (request: FastifyRequest): Promise<void> => {
-    if (SAFE_METHODS.has(request.method)) return
+  return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+    if (SAFE_METHODS.has(request.method)) return done()
     const origin = request.headers.origin
     const fromBrowser = origin !== undefined || cookieToken(ctx, request) !== undefined
-    if (fromBrowser && origin !== expected) throw new AppError('forbidden_origin')
+    done(fromBrowser && origin !== expected ? new AppError('forbidden_origin') : undefined)
   }
 }
 

@@ -21,7 +21,7 @@ export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
   // Label lookups hash the label set on every call; the children for each (method, route,
   // status) are looked up once instead.
   const children = new Map<string, { duration: ReturnType<typeof duration.labels>; total: ReturnType<typeof total.labels> }>()
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, never the raw URL: no tokens or usernames in labels, bounded cardinality.
     const route = request.routeOptions.url ?? 'unmatched'
     const key = `${request.method} ${reply.statusCode} ${route}`
@@ -32,6 +32,7 @@ export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
     }
     child.duration.observe(reply.elapsedTime / 1000)
     child.total.inc()
+    done()
   })
 
   const hide = { schema: { hide: true } }
