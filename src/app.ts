@@ -3,7 +3,6 @@
  * captcha, HTTP server. Tests call this with an injected clock; the CLI calls it to serve.
  */
 import type { FastifyInstance } from 'fastify'
-import { Redis } from 'ioredis'
 import pino, { type Logger } from 'pino'
 import { systemClock, type Clock } from './clock.ts'
 import type { Config } from './config.ts'
@@ -55,7 +54,8 @@ export async function openContext(config: Config, options: { clock?: Clock; log?
   const log = options.log ?? createLogger(config)
   const clock = options.clock ?? systemClock
   const handle = connect(config.databaseUrl)
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined
+  // Loaded only when configured: a single instance never pays for the Redis client.
+  const redis = config.redisUrl ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
   try {
     const applied = await migrateToLatest(handle.db)

@@ -4,7 +4,7 @@
  * for a change that rolled back. Without SMTP_URL the outbox is where mail ends (read it with
  * `latchkey mail`); with SMTP_URL a delivery loop sends pending rows and retries failures.
  */
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
 import { MINUTE_MS, SECOND_MS } from '../clock.ts'
@@ -28,7 +28,9 @@ export class Mailer {
   readonly #clock: Clock
   readonly #log: Logger
   readonly #from: string
-  readonly #transport?: Transporter
+  readonly #smtpUrl?: string
+  /** Made at the first delivery: nodemailer stays unloaded where mail stays in the outbox. */
+  #transport?: Promise<Transporter>
   #timer?: NodeJS.Timeout
   #running?: Promise<void>
   #rerun = false
@@ -38,11 +40,15 @@ export class Mailer {
     this.#clock = options.clock
     this.#log = options.log
     this.#from = options.from
-    this.#transport = options.smtpUrl ? nodemailer.createTransport(options.smtpUrl) : undefined
+    this.#smtpUrl = options.smtpUrl
   }
 
   get delivers(): boolean {
-    return this.#transport !== undefined
+    return this.#smtpUrl !== undefined
+  }
+
+  #smtp(smtpUrl: string): Promise<Transporter> {
+    return (this.#transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport(smtpUrl)))
   }
 
   /** Writes the message into the outbox; call inside the transaction of the change it reports. */
@@ -59,7 +65,7 @@ export class Mailer {
         subject: rendered.subject,
         text_body: rendered.text,
         html_body: rendered.html,
-        status: this.#transport ? 'pending' : 'outbox',
+        status: this.delivers ? 'pending' : 'outbox',
         last_error: null,
         created_at: now,
         next_attempt_at: now,
@@ -70,7 +76,7 @@ export class Mailer {
 
   /** Ask the delivery loop to look now (after a commit) instead of at its next poll. */
   kick(): void {
-    if (!this.#transport) return
+    if (!this.delivers) return
     if (this.#running) {
       this.#rerun = true
       return
@@ -87,7 +93,7 @@ export class Mailer {
   }
 
   start(): void {
-    if (!this.#transport || this.#timer) return
+    if (!this.delivers || this.#timer) return
     this.#timer = setInterval(() => this.kick(), POLL_MS)
     this.#timer.unref()
     this.kick()
@@ -97,10 +103,12 @@ export class Mailer {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
     await this.#running
-    this.#transport?.close()
+    ;(await this.#transport)?.close()
   }
 
   async #deliverDue(): Promise<void> {
+    if (!this.#smtpUrl) return
+    const transport = await this.#smtp(this.#smtpUrl)
     const now = this.#clock.now()
     const due = await this.#db
       .selectFrom('mail_outbox')
@@ -121,7 +129,7 @@ export class Mailer {
         .executeTakeFirst()
       if (Number(claimed.numUpdatedRows) !== 1) continue
       try {
-        await this.#transport!.sendMail({
+        await transport.sendMail({
           from: this.#from,
           to: mail.to_address,
           subject: mail.subject,

@@ -13,7 +13,8 @@
  *   KEY_REFRESH_MS and rebuilds the provider when they changed (`latchkey keys rotate`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
+import type Provider from 'oidc-provider'
+import type { Configuration, interactionPolicy as InteractionPolicy, KoaContextWithOIDC } from 'oidc-provider'
 import { SECOND_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
 import { hashToken, constantTimeEqual } from '../crypto.ts'
@@ -55,8 +56,7 @@ export function interactionPath(uid: string): string {
   return `/app-signin/${encodeURIComponent(uid)}`
 }
 
-function policy() {
-  const { Check, base } = interactionPolicy
+function policy({ Check, base }: typeof InteractionPolicy) {
   const prompts = base()
   // Latchkey asks every time: an earlier sign-in in this browser never completes an app's
   // request silently. Once our page answered (ctx.oidc.result), no further prompt.
@@ -68,6 +68,9 @@ function policy() {
 }
 
 async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cookieKeys: string[]): Promise<Provider> {
+  // oidc-provider (with Koa and jose, ~10 MB of heap) loads when an app first signs in, not
+  // in every server that may never see one.
+  const { default: Provider, interactionPolicy } = await import('oidc-provider')
   const https = ctx.config.publicUrl.protocol === 'https:'
   const configuration: Configuration = {
     adapter: createAdapterClass(ctx),
@@ -145,7 +148,7 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
       Session: 24 * 3600,
     },
     interactions: {
-      policy: policy(),
+      policy: policy(interactionPolicy),
       async url(koa, interaction) {
         // Binds the JSON API for this request to the browser that started it (path-scoped,
         // so several requests in one browser do not overwrite each other).
@@ -194,40 +197,57 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
 }
 
 export interface OAuthService {
-  provider(): Provider
+  /** The provider, built at the first use (an app's first request after start). */
+  provider(): Promise<Provider>
   /** Re-reads the signing keys; rebuilds the provider if they changed. True if rebuilt. */
   refreshKeys(): Promise<boolean>
   close(): void
 }
 
 export async function createOAuthService(ctx: AppContext): Promise<OAuthService> {
+  // The signing key and cookie key exist from the first start (cheap when they already do);
+  // the provider itself is built on demand.
   await ensureSigningKey(ctx)
   const cookieKeys = [await serverSecret(ctx.db, 'oidc_cookie_key', ctx.clock.now())]
-  let { keys, fingerprint } = await loadJwks(ctx)
-  let current = await buildProvider(ctx, { keys }, cookieKeys)
+  let current: Provider | undefined
+  let fingerprint: string | undefined
+  let building: Promise<Provider> | null = null
   let refreshing: Promise<boolean> | null = null
+  let timer: NodeJS.Timeout | undefined
+  let closed = false
+
+  async function build(): Promise<Provider> {
+    const loaded = await loadJwks(ctx)
+    current = await buildProvider(ctx, { keys: loaded.keys }, cookieKeys)
+    fingerprint = loaded.fingerprint
+    if (!closed && !timer) {
+      timer = setInterval(() => void refreshKeys().catch((err) => ctx.log.warn({ err: err.message }, 'could not reload oauth signing keys')), KEY_REFRESH_MS)
+      timer.unref()
+    }
+    return current
+  }
 
   async function refresh(): Promise<boolean> {
     await pruneRetiredKeys(ctx)
+    // Not built yet: the first build reads whatever keys are current then.
+    if (!current) return false
     const latest = await keysFingerprint(ctx)
     if (latest === fingerprint) return false
     const loaded = await loadJwks(ctx)
     if (!loaded.keys.length) return false
     current = await buildProvider(ctx, { keys: loaded.keys }, cookieKeys)
-    keys = loaded.keys
     fingerprint = loaded.fingerprint
     ctx.log.info({ keys: fingerprint }, 'oauth signing keys reloaded')
     return true
   }
   const refreshKeys = () => (refreshing ??= refresh().finally(() => (refreshing = null)))
-  const timer = setInterval(() => void refreshKeys().catch((err) => ctx.log.warn({ err: err.message }, 'could not reload oauth signing keys')), KEY_REFRESH_MS)
   const sweeper = setInterval(() => void sweepOAuth(ctx).catch((err) => ctx.log.warn({ err: err.message }, 'oauth sweep failed')), SWEEP_MS)
-  timer.unref()
   sweeper.unref()
   return {
-    provider: () => current,
+    provider: () => (current ? Promise.resolve(current) : (building ??= build().finally(() => (building = null)))),
     refreshKeys,
     close() {
+      closed = true
       clearInterval(timer)
       clearInterval(sweeper)
     },
@@ -260,7 +280,7 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
     res.setHeader('Referrer-Policy', 'same-origin')
     res.setHeader('X-Content-Type-Options', 'nosniff')
     res.setHeader('X-Frame-Options', 'DENY')
-    await service.provider().callback()(raw, res)
+    await (await service.provider()).callback()(raw, res)
   }
 
   await app.register(async (scope) => {

@@ -67,7 +67,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promis
   }, async (request) => {
     assertBoundToBrowser(request, request.params.uid)
     const account = request.auth?.account ?? null
-    const view = await describeInteraction(ctx, service.provider(), request.params.uid, account)
+    const view = await describeInteraction(ctx, await service.provider(), request.params.uid, account)
     return { ...view, account: account ? { id: account.id, username: account.username, displayName: account.display_name, email: account.email } : null }
   })
 
@@ -86,7 +86,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promis
   }, async (request) => {
     assertBoundToBrowser(request, request.params.uid)
     const { account } = authOf(request)
-    return completeInteraction(ctx, service.provider(), { uid: request.params.uid, account, consent: request.body.consent === true, meta: requestMeta(request) })
+    return completeInteraction(ctx, await service.provider(), { uid: request.params.uid, account, consent: request.body.consent === true, meta: requestMeta(request) })
   })
 
   api.post('/api/v1/oauth/interactions/:uid/abort', {
@@ -100,7 +100,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promis
     },
   }, async (request) => {
     assertBoundToBrowser(request, request.params.uid)
-    return abortInteraction(ctx, service.provider(), request.params.uid)
+    return abortInteraction(ctx, await service.provider(), request.params.uid)
   })
 
   const AuthorizedApp = Type.Object({

@@ -15,7 +15,7 @@
  * emptied, and every request reads the database until the feed is back: an eviction lost
  * while disconnected can then do no harm.
  */
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { sql } from 'kysely'
 import pg from 'pg'
 import type { Logger } from 'pino'

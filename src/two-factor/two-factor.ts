@@ -3,7 +3,6 @@
  * revokes every session; each code works once; recovery codes are stored as SHA-256 hashes
  * (they are 50-bit random, so a slow hash adds nothing).
  */
-import QRCode from 'qrcode'
 import { randomInt } from 'node:crypto'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import { verifyPasswordOf } from '../accounts/reauth-password.ts'
@@ -75,6 +74,8 @@ export async function beginTwoFactorSetup(ctx: AppContext, auth: Authenticated, 
     await trx.insertInto('two_factor').values({ account_id: account.id, secret_encrypted: sealed, enabled_at: null, last_used_step: null, created_at: now }).execute()
   })
   const uri = otpauthUri(secret, account.email, ctx.config.publicUrl.hostname === 'localhost' ? 'Latchkey' : `Latchkey (${ctx.config.publicUrl.hostname})`)
+  // The QR code library is needed only here, by few people and rarely: loaded on first use.
+  const { default: QRCode } = await import('qrcode')
   return { secret, otpauthUri: uri, qrCode: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 1, width: 240 }) }
 }
 
