@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net'
 import * as oauth from 'oauth4webapi'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { launchChromium } from './helpers/browser.ts'
+import { BROWSER_FLOW, launchChromium } from './helpers/browser.ts'
 import { DIALECTS } from './helpers/databases.ts'
 import { signedUpUser } from './helpers/app.ts'
 import { listeningApp } from './helpers/web.ts'
@@ -115,7 +115,7 @@ describe.each(DIALECTS)('app sign-in in Chromium on %s', (dialect) => {
     // The app session shows in Settings → Active sessions under its device name.
     await page.goto(`${t.base}/settings/sessions`)
     await page.getByText('latchkey CLI on ada-box (Latchkey CLI)').waitFor()
-  })
+  }, BROWSER_FLOW)
 
   it('device flow in the browser: enter the code, confirm the device, continue; the app polls and gets tokens', async () => {
     const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
@@ -146,5 +146,5 @@ describe.each(DIALECTS)('app sign-in in Chromium on %s', (dialect) => {
 
     const tokens = await oauth.processDeviceCodeResponse(as, client, await oauth.deviceCodeGrantRequest(as, client, oauth.None(), started.device_code, opts))
     expect(oauth.getValidatedIdTokenClaims(tokens)!.sub).toBe(ada.accountId)
-  })
+  }, BROWSER_FLOW)
 })

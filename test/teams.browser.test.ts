@@ -7,7 +7,7 @@ import { AxeBuilder } from '@axe-core/playwright'
 import type { Page } from 'playwright-core'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { DIALECTS } from './helpers/databases.ts'
-import { chromiumForFile } from './helpers/browser.ts'
+import { BROWSER_FLOW, chromiumForFile } from './helpers/browser.ts'
 import { person, signedUpUser, type TestApp } from './helpers/app.ts'
 import { listeningApp } from './helpers/web.ts'
 import { tokenFrom } from './helpers/smtp.ts'
@@ -52,7 +52,6 @@ async function expectAccessible(page: Page): Promise<void> {
 }
 
 // Each flow drives two or three browsers through many pages: generous on a busy 2-core machine.
-const BROWSER_FLOW = 180_000
 
 describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
   it('create, invite, accept, change roles, Developer and Billing limits, remove, leave, activity log pages', async () => {

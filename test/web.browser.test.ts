@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { DIALECTS } from './helpers/databases.ts'
-import { launchChromium } from './helpers/browser.ts'
+import { BROWSER_FLOW, launchChromium } from './helpers/browser.ts'
 import { person } from './helpers/app.ts'
 import { tokenFrom } from './helpers/smtp.ts'
 import { independentTotp } from './helpers/totp.ts'
@@ -145,7 +145,7 @@ describe.each(DIALECTS)('the web app in Chromium on %s', (dialect) => {
     await page.goto(`${t.base}/settings/profile`)
     await page.getByRole('button', { name: 'Account menu' }).click()
     await page.getByRole('menu').getByText(other.email).waitFor()
-  })
+  }, BROWSER_FLOW)
 
   it('asks to confirm the password again for a sensitive action after five minutes', async () => {
     const t = await listeningApp(dialect)
@@ -161,7 +161,7 @@ describe.each(DIALECTS)('the web app in Chromium on %s', (dialect) => {
     await page.locator('.reauth input[type=password]').fill(who.password)
     await page.locator('.reauth').getByRole('button', { name: 'Confirm' }).click()
     await page.getByText('Password changed.').waitFor()
-  })
+  }, BROWSER_FLOW)
 
   it('shows field errors from the API next to their fields', async () => {
     const t = await listeningApp(dialect)
@@ -178,7 +178,7 @@ describe.each(DIALECTS)('the web app in Chromium on %s', (dialect) => {
     await page.getByRole('button', { name: 'Create account' }).click()
     const error = page.locator('#' + (await page.getByLabel('Password', { exact: true }).getAttribute('aria-describedby'))!.split(' ').pop()!)
     await expect.poll(() => error.textContent()).toContain('too common')
-  })
+  }, BROWSER_FLOW)
 
   it('recovers access with the captcha, the emailed link and a new password', async () => {
     const t = await listeningApp(dialect)
@@ -202,5 +202,5 @@ describe.each(DIALECTS)('the web app in Chromium on %s', (dialect) => {
     await page.getByLabel('New password').fill('another new passphrase')
     await page.getByRole('button', { name: 'Set password' }).click()
     await page.getByRole('heading', { name: 'This link is invalid or has expired' }).waitFor()
-  })
+  }, BROWSER_FLOW)
 })

@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './helpers/browser.ts'
+import { BROWSER_FLOW, launchChromium } from './helpers/browser.ts'
 import { person, type TestApp } from './helpers/app.ts'
 import { independentTotp } from './helpers/totp.ts'
 import { tokenFrom } from './helpers/smtp.ts'
@@ -158,5 +158,5 @@ describe.each(LANGUAGES)('every page in $code', (language) => {
         await context.close()
       }
     }
-  })
+  }, BROWSER_FLOW)
 })

@@ -2,6 +2,9 @@
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, onTestFinished } from 'vitest'
 
+/** Per-test timeout for a whole flow in the browser: minutes, not the suite's 30 s, on a busy two-core machine. */
+export const BROWSER_FLOW = 180_000
+
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 export async function launchChromium(): Promise<Browser> {
