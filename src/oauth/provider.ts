@@ -259,6 +259,8 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
   const service = await createOAuthService(ctx)
   app.addHook('onClose', async () => service.close())
   const forwardedProto = ctx.config.publicUrl.protocol.slice(0, -1)
+  // Koa composes its middleware on every callback() call: once per provider (keys rotated -> new provider).
+  const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>()
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     // Limits before oidc-provider sees the request (a refusal is Latchkey's JSON 429).
@@ -280,7 +282,10 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
     res.setHeader('Referrer-Policy', 'same-origin')
     res.setHeader('X-Content-Type-Options', 'nosniff')
     res.setHeader('X-Frame-Options', 'DENY')
-    await (await service.provider()).callback()(raw, res)
+    const provider = await service.provider()
+    let callback = callbacks.get(provider)
+    if (!callback) callbacks.set(provider, (callback = provider.callback()))
+    await callback(raw, res)
   }
 
   await app.register(async (scope) => {
