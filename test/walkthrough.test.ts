@@ -153,7 +153,7 @@ describe.each(DIALECTS)('walkthrough against a running server on %s', (dialect) 
     expect(output).not.toContain(password)
     expect(output).not.toContain(newPassword)
     expect(output).not.toContain(firstToken)
-  })
+  }, 120_000)
 
   it('migrates twice without harm', async () => {
     const first = await cli(env, 'migrate')
