@@ -330,7 +330,7 @@ export function NotificationSettings() {
                 <th scope="row">{t(`notifications.categories.${c}`)}</th>
                 {(['email', 'inApp'] as const).map((channel) => (
                   <td key={channel}>
-                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c][channel]} onChange={(e) => void save.run(c, channel, e.target.checked)} />
+                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c]?.[channel] ?? false} onChange={(e) => void save.run(c, channel, e.target.checked)} />
                   </td>
                 ))}
               </tr>
