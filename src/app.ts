@@ -14,6 +14,13 @@ import { bundledCommonPasswords } from './passwords/common-passwords.ts'
 import { PasswordHasher } from './passwords/hashing.ts'
 import { Captcha, serverSecret } from './recovery/captcha.ts'
 import { evictionFeed } from './sessions/evictions.ts'
+import { sessionsEnding } from './sessions/sessions.ts'
+import { nameSessionsWith } from './sessions/routes.ts'
+import { appSessionNames } from './oauth/interactions.ts'
+import { accountDeleting, emailChanged } from './accounts/lifecycle.ts'
+import { requireNoTeamsBeforeDeletion } from './teams/teams.ts'
+import { cancelJoinRequestsForEmailChange } from './teams/discovery/join-requests.ts'
+import { revokeAppSessionGrants } from './oauth/adapter.ts'
 import { SessionCache } from './sessions/session-cache.ts'
 import { buildServer } from './server.ts'
 
@@ -50,6 +57,22 @@ export interface OpenContext {
 }
 
 /** Everything but HTTP: what the CLI needs for operator actions, and what the server builds on. */
+/**
+ * What capabilities are told about each other's events, wired here so that the lower one never
+ * imports the higher (scripts/check-imports.ts keeps the folders free of cycles).
+ */
+function wireCapabilities(ctx: AppContext): void {
+  // An app's OAuth grant ends with its session, in the same transaction.
+  sessionsEnding.add(ctx, (db, ending) => revokeAppSessionGrants(db, ending))
+  // The active sessions list shows an app session's device name.
+  nameSessionsWith(ctx, appSessionNames)
+  // Teams refuse the deletion of an account still in one, and drop join requests its old address allowed.
+  accountDeleting.add(ctx, (db, accountId) => requireNoTeamsBeforeDeletion(db, accountId))
+  emailChanged.add(ctx, async (db, change) => {
+    await cancelJoinRequestsForEmailChange(db, change)
+  })
+}
+
 export async function openContext(config: Config, options: { clock?: Clock; log?: Logger } = {}): Promise<OpenContext> {
   const log = options.log ?? createLogger(config)
   const clock = options.clock ?? systemClock
@@ -77,6 +100,7 @@ export async function openContext(config: Config, options: { clock?: Clock; log?
       sessionCache,
       evictions,
     }
+    wireCapabilities(ctx)
     if (!config.encryptionKey && config.env === 'production') {
       log.warn('ENCRYPTION_KEY is not set: TOTP secrets are encrypted with a key kept in the database itself')
     }

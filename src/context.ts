@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { Transaction } from 'kysely'
-import type { Database, Db } from './db/schema.ts'
+import type { Database, Db, Queryable } from './db/schema.ts'
 import type { Mailer } from './mail/mailer.ts'
 import type { PasswordHasher } from './passwords/hashing.ts'
 import type { RateLimits } from './http/rate-limits.ts'
@@ -32,11 +32,66 @@ export interface AppContext {
   evictions: EvictionFeed
 }
 
-/** Runs `work` in one transaction, then lets the mailer send what the transaction queued. */
+type AfterCommit = () => Promise<void> | void
+
+/** Work waiting for the commit of each open `inTransaction`, keyed by the transaction object. */
+const afterCommitWork = new WeakMap<Transaction<Database>, Map<string, AfterCommit>>()
+
+/**
+ * Runs `work` in one transaction; once it has committed, runs the work registered on it with
+ * `afterCommit` (evicting cached sessions, ...) and lets the mailer send what it queued. If
+ * `work` throws, the transaction rolls back and none of that work runs.
+ */
 export async function inTransaction<T>(ctx: AppContext, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  const result = await ctx.db.transaction().execute(work)
+  const pending = new Map<string, AfterCommit>()
+  const result = await ctx.db.transaction().execute((trx) => {
+    afterCommitWork.set(trx, pending)
+    return work(trx)
+  })
+  for (const run of pending.values()) {
+    try {
+      await run()
+    } catch (err) {
+      // The change is committed; a failed follow-up must not turn it into an error answer.
+      ctx.log.error({ err }, 'work after a commit failed')
+    }
+  }
   ctx.mailer.kick()
   return result
+}
+
+/**
+ * Runs `run` once `db`'s transaction has committed, or at once when `db` is no transaction (the
+ * statement before it has committed by itself). Work with the same `key` runs once per
+ * transaction. A transaction not opened with `inTransaction` is refused: its commit could not
+ * be seen, and running the work early is the bug this exists to prevent.
+ */
+export async function afterCommit(db: Queryable, key: string, run: AfterCommit): Promise<void> {
+  if (!db.isTransaction) return run()
+  const pending = afterCommitWork.get(db as Transaction<Database>)
+  if (!pending) throw new Error('afterCommit: open the transaction with inTransaction(ctx, ...)')
+  if (!pending.has(key)) pending.set(key, run)
+}
+
+/**
+ * Listeners one capability offers another without importing it (sessions tell OAuth that
+ * sessions ended; accounts ask teams before a deletion). Registered per AppContext when the
+ * process is wired (src/app.ts), so two apps in one test process stay apart.
+ */
+export class Listeners<Args extends unknown[]> {
+  readonly #byContext = new WeakMap<AppContext, ((...args: Args) => Promise<void>)[]>()
+
+  add(ctx: AppContext, listener: (...args: Args) => Promise<void>): void {
+    const list = this.#byContext.get(ctx)
+    if (list) list.push(listener)
+    else this.#byContext.set(ctx, [listener])
+  }
+
+  /** Calls each listener in turn, in the caller's transaction when it passes one. */
+  async notify(ctx: AppContext, ...args: Args): Promise<void> {
+    const list = this.#byContext.get(ctx)
+    if (list) for (const listener of list) await listener(...args)
+  }
 }
 
 export function link(ctx: AppContext, pathname: string, fragment?: Record<string, string>): string {

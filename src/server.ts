@@ -24,10 +24,13 @@ import { signInRoutes } from './signin/routes.ts'
 import { twoFactorRoutes } from './two-factor/routes.ts'
 import { passkeyRoutes } from './passkeys/routes.ts'
 import { notificationRoutes } from './notifications/routes.ts'
+import { notificationPreferenceRoutes } from './accounts/notification-preferences-routes.ts'
 import { teamRoutes } from './teams/routes.ts'
 import { inviteLinkRoutes } from './teams/invitations/routes.ts'
 import { teamProfileRoutes } from './teams/profile/routes.ts'
 import { imageRoutes } from './images/routes.ts'
+import { avatarRoutes } from './accounts/avatar-routes.ts'
+import { teamLogoRoutes } from './teams/logo-routes.ts'
 import { teamDiscoveryRoutes } from './teams/discovery/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { oauthRoutes } from './oauth/routes.ts'
@@ -133,11 +136,14 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   recoveryRoutes(app, ctx)
   twoFactorRoutes(app, ctx)
   passkeyRoutes(app, ctx)
+  notificationPreferenceRoutes(app, ctx)
   notificationRoutes(app, ctx)
   teamRoutes(app, ctx)
   inviteLinkRoutes(app, ctx)
   teamProfileRoutes(app, ctx)
   imageRoutes(app, ctx)
+  avatarRoutes(app, ctx)
+  teamLogoRoutes(app, ctx)
   teamDiscoveryRoutes(app, ctx)
   auditRoutes(app, ctx)
   await oauthRoutes(app, ctx)

@@ -11,16 +11,15 @@ import { AppError } from '../errors.ts'
 import { pickLocale, type Locale } from '../mail/templates.ts'
 import { checkNewPassword } from '../passwords/policy.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
-import { evictCachedSessions, revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
+import { evictAfterCommit, markReauthenticated, revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
 import { type Account } from './queries.ts'
 import { newId } from '../crypto.ts'
-import { requireNoTeamsBeforeDeletion } from '../teams/teams.ts'
 import { imagePath } from '../images/images.ts'
 import { canonicalEmail, normalizeEmail } from './emails.ts'
 import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken, retireOutstandingLinks } from './tokens.ts'
 import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
-import { cancelJoinRequestsForEmailChange } from '../teams/discovery/join-requests.ts'
+import { accountDeleting, emailChanged } from './lifecycle.ts'
 
 export const JOB_ROLES = ['developer', 'qa', 'product', 'manager', 'student', 'other'] as const
 export type JobRole = (typeof JOB_ROLES)[number]
@@ -144,6 +143,7 @@ export async function confirmEmail(ctx: AppContext, token: string, meta: Request
     const account = await trx.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirst()
     if (!account) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
     const now = ctx.clock.now()
+    await evictAfterCommit(ctx, trx, account.id)
 
     if (row.purpose === 'email_confirm') {
       // A confirmation for an address the account no longer uses confirms nothing.
@@ -164,12 +164,11 @@ export async function confirmEmail(ctx: AppContext, token: string, meta: Request
       throw err
     }
     // SPEC §7: a request to join a team found through the old address's domain is cancelled.
-    await cancelJoinRequestsForEmailChange(trx, { accountId: account.id, newEmailNormalized: normalizeEmail(row.email), at: now })
+    await emailChanged.notify(ctx, trx, { accountId: account.id, newEmailNormalized: normalizeEmail(row.email), at: now })
     await notifySecurity(ctx, trx, account, 'email_changed', { username: account.username, newEmail: row.email })
     await recordAudit(trx, { accountId: account.id, type: 'account.email_changed', meta, at: now, details: { from: account.email, to: row.email } })
     return { email: row.email, accountId: account.id }
   })
-  await evictCachedSessions(ctx, confirmed.accountId)
   return { email: confirmed.email }
 }
 
@@ -220,12 +219,12 @@ export async function updateProfile(ctx: AppContext, auth: Authenticated, patch:
         if (owner) throw await usernameTakenError(trx, newUsername)
       }
       const updated = await trx.updateTable('accounts').set({ ...changes, updated_at: now }).where('id', '=', account.id).returningAll().executeTakeFirstOrThrow()
+      await evictAfterCommit(ctx, trx, account.id)
       if (newUsername) {
         await recordAudit(trx, { accountId: account.id, type: 'account.username_changed', meta, at: now, details: { from: account.username, to: newUsername } })
       }
       return updated
     })
-    await evictCachedSessions(ctx, account.id)
     return updated
   } catch (err) {
     if (newUsername && isUniqueViolation(err)) throw await usernameTakenError(ctx.db, newUsername)
@@ -288,14 +287,13 @@ export async function changePassword(ctx: AppContext, auth: Authenticated, input
   const result = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now()
     await trx.updateTable('accounts').set({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now }).where('id', '=', account.id).execute()
-    const revoked = await revokeAllSessions(trx, { accountId: account.id, exceptSessionId: session.id })
+    const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id, exceptSessionId: session.id })
     await retireOutstandingLinks(trx, account.id)
-    await trx.updateTable('sessions').set({ reauthenticated_at: now }).where('id', '=', session.id).execute()
+    await markReauthenticated(ctx, trx, session, now)
     await recordAudit(trx, { accountId: account.id, type: 'account.password_changed', meta, at: now, details: { otherSessionsRevoked: revoked } })
     await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
     return { otherSessionsRevoked: revoked }
   })
-  await evictCachedSessions(ctx, account.id)
   return result
 }
 
@@ -306,15 +304,14 @@ export async function deleteAccount(ctx: AppContext, auth: Authenticated, input:
   await verifyPasswordOf(ctx, account, input.password, 'password')
   await inTransaction(ctx, async (trx) => {
     // SPEC §6: only an account in no team can be deleted; the error lists the teams to leave.
-    await requireNoTeamsBeforeDeletion(trx, account.id)
+    await accountDeleting.notify(ctx, trx, account.id)
     await removeAccountData(ctx, trx, account, meta)
   }).catch(async (err) => {
     // An invitation accepted between the check and the delete: the membership's foreign key
     // refuses the delete, and the person gets the same clear error as above.
-    if (isForeignKeyViolation(err)) await requireNoTeamsBeforeDeletion(ctx.db, account.id)
+    if (isForeignKeyViolation(err)) await accountDeleting.notify(ctx, ctx.db, account.id)
     throw err
   })
-  await evictCachedSessions(ctx, account.id)
 }
 
 async function removeAccountData(ctx: AppContext, trx: Queryable, account: Account, meta: RequestMeta): Promise<void> {
@@ -324,6 +321,7 @@ async function removeAccountData(ctx: AppContext, trx: Queryable, account: Accou
   // leaving one record without personal data that the deletion happened.
   await trx.deleteFrom('audit_events').where('account_id', '=', account.id).execute()
   await trx.deleteFrom('accounts').where('id', '=', account.id).execute()
+  await evictAfterCommit(ctx, trx, account.id)
   await recordAudit(trx, { accountId: account.id, type: 'account.deleted', meta: { ip: meta.ip, userAgent: '' }, at: now })
 }
 
@@ -346,7 +344,9 @@ export async function setAccountActive(ctx: AppContext, login: string, active: b
     const account = await findAccount(trx, login)
     const now = ctx.clock.now()
     await trx.updateTable('accounts').set({ status: active ? 'active' : 'deactivated', updated_at: now }).where('id', '=', account.id).execute()
-    const sessionsRevoked = active ? 0 : await revokeAllSessions(trx, { accountId: account.id })
+    // Usually run from the CLI, a process of its own: the eviction is what tells the running servers.
+    await evictAfterCommit(ctx, trx, account.id)
+    const sessionsRevoked = active ? 0 : await revokeAllSessions(ctx, trx, { accountId: account.id })
     if (!active) await retireOutstandingLinks(trx, account.id)
     await recordAudit(trx, { accountId: account.id, type: active ? 'account.reactivated' : 'account.deactivated', meta, at: now, details: { sessionsRevoked } })
     if (!active && account.status === 'active') {
@@ -354,7 +354,5 @@ export async function setAccountActive(ctx: AppContext, login: string, active: b
     }
     return { account: { ...account, status: active ? ('active' as const) : ('deactivated' as const) }, sessionsRevoked }
   })
-  // Usually run from the CLI, a process of its own: this is what tells the running servers.
-  await evictCachedSessions(ctx, result.account.id)
   return result
 }

@@ -1,18 +1,12 @@
 /**
- * Avatars (SPEC §6) and team logos (SPEC §7): uploads are re-encoded (see process.ts) and
- * stored in the `images` table under a random 128-bit id; a new upload gets a new id, so a
+ * Images for avatars (SPEC §6, src/accounts/avatar.ts) and team logos (SPEC §7,
+ * src/teams/logo.ts): uploads are re-encoded (see process.ts) and stored in the `images` table under a random 128-bit id; a new upload gets a new id, so a
  * served image never changes and can be cached for good. An image belongs to its account or
  * team and is deleted with it, and when it is replaced or removed.
  */
 import { randomBytes } from 'node:crypto'
-import type { RequestMeta } from '../audit/audit.ts'
 import type { AppContext } from '../context.ts'
-import { inTransaction } from '../context.ts'
 import type { Queryable } from '../db/schema.ts'
-import { evictCachedSessions } from '../sessions/sessions.ts'
-import { type Account } from '../accounts/queries.ts'
-import { lockTeamFor } from '../teams/access.ts'
-import { actorOf, recordTeamActivity } from '../teams/activity.ts'
 import { reencodeOffThread, type Reencoded } from './reencode.ts'
 
 /** SPEC §6: avatars up to 500 KB. */
@@ -30,7 +24,9 @@ function newImageId(): string {
   return randomBytes(16).toString('base64url')
 }
 
-async function storeImage(ctx: AppContext, trx: Queryable, owner: { accountId: string } | { teamId: string }, image: Reencoded): Promise<string> {
+export type ImageOwner = { accountId: string } | { teamId: string }
+
+async function storeImage(ctx: AppContext, trx: Queryable, owner: ImageOwner, image: Reencoded): Promise<string> {
   const { png, width, height } = image
   const id = newImageId()
   await trx
@@ -49,55 +45,30 @@ async function storeImage(ctx: AppContext, trx: Queryable, owner: { accountId: s
   return id
 }
 
-// ---------------------------------------------------------------- avatars
-
-export async function setAvatar(ctx: AppContext, input: { account: Account; bytes: Buffer }): Promise<{ avatarUrl: string }> {
-  await ctx.limits.consume('image_uploads_account', input.account.id)
-  // Decoded before the transaction: the CPU work holds no database connection or lock.
-  const image = await reencodeOffThread(input.bytes, AVATAR_MAX_BYTES)
-  const id = await inTransaction(ctx, async (trx) => {
-    const id = await storeImage(ctx, trx, { accountId: input.account.id }, image)
-    await trx.updateTable('accounts').set({ avatar_image_id: id, updated_at: ctx.clock.now() }).where('id', '=', input.account.id).execute()
-    await trx.deleteFrom('images').where('account_id', '=', input.account.id).where('id', '!=', id).execute()
-    return id
-  })
-  await evictCachedSessions(ctx, input.account.id)
-  return { avatarUrl: imagePath(id)! }
+/**
+ * The checks every upload passes before any transaction: the uploader's hourly budget, then
+ * the re-encoding (CPU work in a worker thread, holding no database connection or lock).
+ */
+export async function prepareUpload(ctx: AppContext, uploaderId: string, bytes: Buffer, maxBytes: number): Promise<Reencoded> {
+  await ctx.limits.consume('image_uploads_account', uploaderId)
+  return reencodeOffThread(bytes, maxBytes)
 }
 
-export async function removeAvatar(ctx: AppContext, input: { account: Account }): Promise<void> {
-  await inTransaction(ctx, async (trx) => {
-    await trx.updateTable('accounts').set({ avatar_image_id: null, updated_at: ctx.clock.now() }).where('id', '=', input.account.id).execute()
-    await trx.deleteFrom('images').where('account_id', '=', input.account.id).execute()
-  })
-  await evictCachedSessions(ctx, input.account.id)
+/**
+ * Stores the owner's new image and deletes its others, in the caller's transaction (the owner
+ * points its row at the returned id in the same one).
+ */
+export async function replaceImage(ctx: AppContext, trx: Queryable, owner: ImageOwner, image: Reencoded): Promise<string> {
+  const id = await storeImage(ctx, trx, owner, image)
+  await deleteImages(trx, owner, id)
+  return id
 }
 
-// ---------------------------------------------------------------- team logos
-
-export async function setTeamLogo(ctx: AppContext, input: { account: Account; teamId: string; bytes: Buffer; meta: RequestMeta }): Promise<{ logoUrl: string }> {
-  await ctx.limits.consume('image_uploads_account', input.account.id)
-  const image = await reencodeOffThread(input.bytes, LOGO_MAX_BYTES)
-  return inTransaction(ctx, async (trx) => {
-    const { team } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'change_settings')
-    const id = await storeImage(ctx, trx, { teamId: team.id }, image)
-    const now = ctx.clock.now()
-    await trx.updateTable('teams').set({ logo_image_id: id, updated_at: now }).where('id', '=', team.id).execute()
-    await trx.deleteFrom('images').where('team_id', '=', team.id).where('id', '!=', id).execute()
-    await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'team.logo_changed', meta: input.meta, at: now, details: { imageId: id } })
-    return { logoUrl: imagePath(id)! }
-  })
-}
-
-export async function removeTeamLogo(ctx: AppContext, input: { account: Account; teamId: string; meta: RequestMeta }): Promise<void> {
-  await inTransaction(ctx, async (trx) => {
-    const { team } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'change_settings')
-    if (team.logo_image_id === null) return
-    const now = ctx.clock.now()
-    await trx.updateTable('teams').set({ logo_image_id: null, updated_at: now }).where('id', '=', team.id).execute()
-    await trx.deleteFrom('images').where('team_id', '=', team.id).execute()
-    await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'team.logo_removed', meta: input.meta, at: now })
-  })
+/** Deletes the owner's images, all or all but `keepId`. */
+export async function deleteImages(trx: Queryable, owner: ImageOwner, keepId?: string): Promise<void> {
+  let query = 'accountId' in owner ? trx.deleteFrom('images').where('account_id', '=', owner.accountId) : trx.deleteFrom('images').where('team_id', '=', owner.teamId)
+  if (keepId) query = query.where('id', '!=', keepId)
+  await query.execute()
 }
 
 // ---------------------------------------------------------------- serving

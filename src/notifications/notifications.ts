@@ -8,8 +8,7 @@ import { newId } from '../crypto.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { pickLocale, renderMail, type TemplateName, type TemplateVars } from '../mail/templates.ts'
-import { evictCachedSessions } from '../sessions/sessions.ts'
-import { type Account } from '../accounts/queries.ts'
+import type { Account } from '../accounts/queries.ts'
 
 export const CATEGORIES = ['security', 'usage', 'monitors', 'comments', 'team', 'billing'] as const
 // Slack joins when teams have a Slack integration.
@@ -34,16 +33,6 @@ export function preferencesOf(account: Pick<Account, 'notification_preferences'>
   for (const category of CATEGORIES) {
     grid[category] = { email: stored[category]?.email ?? true, inApp: stored[category]?.inApp ?? true }
   }
-  return grid
-}
-
-export async function updatePreferences(ctx: AppContext, account: Account, changes: Partial<Record<Category, Partial<Record<Channel, boolean>>>>): Promise<Preferences> {
-  const grid = preferencesOf(account)
-  for (const [category, channels] of Object.entries(changes) as [Category, Partial<Record<Channel, boolean>>][]) {
-    for (const [channel, on] of Object.entries(channels) as [Channel, boolean][]) grid[category][channel] = on
-  }
-  await ctx.db.updateTable('accounts').set({ notification_preferences: JSON.stringify(grid), updated_at: ctx.clock.now() }).where('id', '=', account.id).execute()
-  await evictCachedSessions(ctx, account.id)
   return grid
 }
 

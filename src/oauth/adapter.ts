@@ -21,7 +21,8 @@ import type { Queryable } from '../db/schema.ts'
 import { isUniqueViolation } from '../db/errors.ts'
 import { decryptSecret, encryptSecret, hashToken } from '../crypto.ts'
 import { clientMetadataFromRow } from './clients.ts'
-import { evictCachedSessions } from '../sessions/sessions.ts'
+import { inTransaction } from '../context.ts'
+import { endSession } from '../sessions/sessions.ts'
 
 const SEALED_JTI = '_jtiSealed'
 const SEALED_USER_CODE = '_userCodeSealed'
@@ -111,15 +112,13 @@ export function createAdapterClass(ctx: AppContext) {
      * refresh token or authorization code: the app session it belonged to ends with it.
      */
     async revokeByGrantId(grantId: string): Promise<void> {
-      const ended = await ctx.db.transaction().execute(async (trx) => {
+      await inTransaction(ctx, async (trx) => {
         await revokeGrant(trx, grantId)
         const link = await trx.selectFrom('oauth_app_sessions').select(['session_id', 'account_id']).where('grant_id', '=', grantId).executeTakeFirst()
-        if (!link) return null
-        await trx.deleteFrom('sessions').where('id', '=', link.session_id).execute()
-        await trx.deleteFrom('oauth_app_sessions').where('session_id', '=', link.session_id).execute()
-        return link.account_id
+        if (!link) return
+        // Ending the session ends its app-session link too (revokeAppSessionGrants listens).
+        await endSession(ctx, trx, { accountId: link.account_id, sessionId: link.session_id })
       })
-      if (ended) await evictCachedSessions(ctx, ended)
     }
 
     async #live(row: { payload: string; expires_at: number | null; consumed_at: number | null; grant_id: string | null } | undefined, id?: string): Promise<AdapterPayload | undefined> {
@@ -195,7 +194,7 @@ export async function sweepOAuth(ctx: AppContext): Promise<void> {
     .limit(500)
     .execute()
   for (const orphan of orphans) {
-    await ctx.db.transaction().execute(async (trx) => {
+    await inTransaction(ctx, async (trx) => {
       await revokeGrant(trx, orphan.grant_id)
       await trx.deleteFrom('oauth_app_sessions').where('session_id', '=', orphan.session_id).execute()
     })

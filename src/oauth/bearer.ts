@@ -4,8 +4,9 @@
  * any other. Only for app-session clients (latchkey-cli): a third-party client's token never
  * reaches the account API.
  */
+import { findAccountById } from '../accounts/queries.ts'
 import type { AppContext } from '../context.ts'
-import type { Authenticated, Session } from '../sessions/sessions.ts'
+import type { Authenticated } from '../sessions/sessions.ts'
 import { storedId } from './adapter.ts'
 import { isAppSessionClient } from './clients.ts'
 
@@ -23,14 +24,11 @@ export async function authenticateAppAccessToken(ctx: AppContext, token: string)
   const found = await ctx.db
     .selectFrom('oauth_app_sessions')
     .innerJoin('sessions', 'sessions.id', 'oauth_app_sessions.session_id')
-    .innerJoin('accounts', 'accounts.id', 'sessions.account_id')
     .selectAll('sessions')
-    .select('accounts.id as the_account_id')
     .where('oauth_app_sessions.grant_id', '=', row.grant_id)
     .executeTakeFirst()
   if (!found || found.expires_at <= now) return null
-  const { the_account_id: accountId, ...session } = found
-  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst()
+  const account = await findAccountById(ctx.db, found.account_id)
   if (!account || account.status !== 'active') return null
-  return { session: session as Session, account }
+  return { session: found, account }
 }

@@ -17,9 +17,9 @@ import { inTransaction, link } from '../context.ts'
 import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
-import { createSession, evictCachedSessions } from '../sessions/sessions.ts'
-import { type Account } from '../accounts/queries.ts'
-import { revokeGrant, storedId } from './adapter.ts'
+import { createSession, endSession } from '../sessions/sessions.ts'
+import { lockAccountRow, type Account } from '../accounts/queries.ts'
+import { storedId } from './adapter.ts'
 import { clientInfo, isAppSessionClient, SCOPES } from './clients.ts'
 
 export const APP_SIGNIN_WINDOW_MS = 5 * MINUTE_MS
@@ -178,7 +178,7 @@ async function startAppSession(
   const result = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now()
     // Serialises app sign-ins of one account, so two at once cannot both see room for a third.
-    if (ctx.dialect === 'postgres') await trx.selectFrom('accounts').select('id').where('id', '=', account.id).forUpdate().execute()
+    if (ctx.dialect === 'postgres') await lockAccountRow(trx, account.id)
     const live = await trx
       .selectFrom('oauth_app_sessions')
       .innerJoin('sessions', 'sessions.id', 'oauth_app_sessions.session_id')
@@ -190,9 +190,8 @@ async function startAppSession(
     const signedOut: SignedOutDevice[] = []
     while (live.length >= MAX_APP_SESSIONS) {
       const oldest = live.shift()!
-      await trx.deleteFrom('sessions').where('id', '=', oldest.session_id).execute()
-      await trx.deleteFrom('oauth_app_sessions').where('session_id', '=', oldest.session_id).execute()
-      await revokeGrant(trx, oldest.grant_id)
+      // Its grant and app-session link end with it (revokeAppSessionGrants listens).
+      await endSession(ctx, trx, { accountId: account.id, sessionId: oldest.session_id })
       await recordAudit(trx, { accountId: account.id, type: 'oauth.app_session_ended', meta: input.meta, at: now, details: { sessionId: oldest.session_id, deviceName: oldest.device_name, reason: 'app_session_limit' } })
       signedOut.push({ sessionId: oldest.session_id, deviceName: oldest.device_name, createdAt: new Date(oldest.created_at).toISOString() })
     }
@@ -221,7 +220,6 @@ async function startAppSession(
     }
     return signedOut
   })
-  if (result.length) await evictCachedSessions(ctx, account.id)
   return result
 }
 

@@ -15,6 +15,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import type { Configuration, interactionPolicy as InteractionPolicy, KoaContextWithOIDC } from 'oidc-provider'
+import { findAccountById } from '../accounts/queries.ts'
 import { SECOND_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
 import { hashToken, constantTimeEqual } from '../crypto.ts'
@@ -89,7 +90,7 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
       email: ['email', 'email_verified'],
     },
     async findAccount(_ctx, sub) {
-      const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', sub).executeTakeFirst()
+      const account = await findAccountById(ctx.db, sub)
       if (!account || account.status !== 'active') return undefined
       return {
         accountId: account.id,

@@ -61,6 +61,11 @@ export function passkeyView(p: { id: string; name: string; created_at: number; l
   }
 }
 
+/** Whether the account has a passkey (then it is offered as a second factor). */
+export async function hasPasskey(ctx: AppContext, accountId: string): Promise<boolean> {
+  return (await ctx.db.selectFrom('passkeys').select('id').where('account_id', '=', accountId).executeTakeFirst()) !== undefined
+}
+
 export async function listPasskeys(ctx: AppContext, accountId: string) {
   const rows = await ctx.db.selectFrom('passkeys').selectAll().where('account_id', '=', accountId).orderBy('created_at').execute()
   return rows.map(passkeyView)

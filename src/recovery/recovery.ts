@@ -12,8 +12,9 @@ import { inTransaction, link } from '../context.ts'
 import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { checkNewPassword } from '../passwords/policy.ts'
-import { evictCachedSessions, revokeAllSessions } from '../sessions/sessions.ts'
+import { revokeAllSessions } from '../sessions/sessions.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
+import { findAccountByEmail, resetPasswordHash } from '../accounts/queries.ts'
 
 export async function requestRecovery(ctx: AppContext, input: { email: string; captcha: string; meta: RequestMeta }): Promise<void> {
   await ctx.limits.consume('recovery_ip', input.meta.ip)
@@ -26,7 +27,7 @@ export async function requestRecovery(ctx: AppContext, input: { email: string; c
     return
   }
   await inTransaction(ctx, async (trx) => {
-    const account = await trx.selectFrom('accounts').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst()
+    const account = await findAccountByEmail(trx, normalizeEmail(email))
     if (!account || account.status !== 'active') return
     const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'password_reset' })
     await ctx.mailer.enqueue(trx, {
@@ -49,23 +50,15 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     .executeTakeFirst()
   const password = checkNewPassword(input.password, 'password', probe ? [probe.username, probe.email.split('@')[0]] : [])
   const passwordHash = await ctx.hasher.hash(password)
-  const accountId = await inTransaction(ctx, async (trx) => {
+  await inTransaction(ctx, async (trx) => {
     const row = await consumeToken(trx, ctx.clock, input.token, ['password_reset'])
     if (!row) throw new AppError('token_invalid', { fields: { token: 'invalid' } })
     const now = ctx.clock.now()
-    const account = await trx
-      .updateTable('accounts')
-      // Using the emailed link proves control of the address, so it counts as confirming it.
-      .set((eb) => ({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now, email_confirmed_at: eb.fn.coalesce('email_confirmed_at', eb.val(now)) }))
-      .where('id', '=', row.account_id)
-      .returningAll()
-      .executeTakeFirstOrThrow()
-    const revoked = await revokeAllSessions(trx, { accountId: account.id })
+    const account = await resetPasswordHash(ctx, trx, row.account_id, passwordHash, now)
+    const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
     // A pending email change or 2FA ticket started by whoever knew the old password dies here.
     await retireOutstandingLinks(trx, account.id)
     await recordAudit(trx, { accountId: account.id, type: 'account.password_reset', meta: input.meta, at: now, details: { sessionsRevoked: revoked } })
     await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
-    return account.id
   })
-  await evictCachedSessions(ctx, accountId)
 }

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
+import { inTransaction } from '../context.ts'
 import { requestMeta } from '../http/request-meta.ts'
 import { errors } from '../http/schemas.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { AppError } from '../errors.ts'
-import { appSessionNames } from '../oauth/interactions.ts'
 import { pruneSessionCookie } from './cookie.ts'
 import { authOf, requireAuth } from './guard.ts'
-import { evictCachedSessions, listSessions, revokeAllSessions, revokeSession, type Session } from './sessions.ts'
+import { listSessions, revokeAllSessions, revokeSession, type Session } from './sessions.ts'
 
 export const SessionView = Type.Object(
   {
@@ -43,6 +43,16 @@ export function sessionView(session: Session, currentId: string) {
   }
 }
 
+/** Names some sessions carry beyond browser and OS: session id → name (an app's `device_name`). */
+export type SessionNames = (ctx: AppContext, accountId: string) => Promise<Map<string, string>>
+
+const sessionNamers = new WeakMap<AppContext, SessionNames>()
+
+/** Lets OAuth name its app sessions in the list without this folder knowing OAuth (wired in src/app.ts). */
+export function nameSessionsWith(ctx: AppContext, namer: SessionNames): void {
+  sessionNamers.set(ctx, namer)
+}
+
 export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
   const signedIn = requireAuth(ctx)
@@ -64,7 +74,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     preHandler: [signedIn],
   }, async (request) => {
     const { session, account } = authOf(request)
-    const names = await appSessionNames(ctx, account.id)
+    const names = (await sessionNamers.get(ctx)?.(ctx, account.id)) ?? new Map<string, string>()
     return { sessions: (await listSessions(ctx, account.id)).map((s) => ({ ...sessionView(s, session.id), ...(names.has(s.id) ? { deviceName: names.get(s.id) } : {}) })) }
   })
 
@@ -97,12 +107,11 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async (request, reply) => {
     const { session, account } = authOf(request)
     const keepCurrent = request.query.keepCurrent === true
-    const revoked = await ctx.db.transaction().execute(async (trx) => {
-      const count = await revokeAllSessions(trx, { accountId: account.id, exceptSessionId: keepCurrent ? session.id : undefined })
+    const revoked = await inTransaction(ctx, async (trx) => {
+      const count = await revokeAllSessions(ctx, trx, { accountId: account.id, exceptSessionId: keepCurrent ? session.id : undefined })
       await recordAudit(trx, { accountId: account.id, type: 'sessions.revoked_all', meta: requestMeta(request), at: ctx.clock.now(), details: { count, keepCurrent } })
       return count
     })
-    await evictCachedSessions(ctx, account.id)
     if (!keepCurrent) await pruneSessionCookie(ctx, request, reply)
     return { revoked }
   })

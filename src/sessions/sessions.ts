@@ -8,11 +8,11 @@ import type { AuditEventType, RequestMeta } from '../audit/audit.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
+import { afterCommit, inTransaction, Listeners } from '../context.ts'
 import { hashToken, newId, newToken } from '../crypto.ts'
 import type { Account } from '../accounts/queries.ts'
 import type { Queryable, SessionsTable } from '../db/schema.ts'
 import type { Selectable } from 'kysely'
-import { revokeAppSessionGrants } from '../oauth/adapter.ts'
 
 export const STAY_SIGNED_IN_MS = 30 * DAY_MS
 export const IDLE_TIMEOUT_MS = 30 * MINUTE_MS
@@ -194,15 +194,36 @@ export async function authenticate(ctx: AppContext, token: string, options: { to
 }
 
 /**
- * Call after a commit that deleted or changed an account's sessions, or changed the account
- * row (`/me` answers from the cached copy): this process and every other one drop what they
- * cached for it, so the very next request reads the database. After the commit, not before:
- * a request between the eviction and the commit would cache the old row again.
+ * Drops what this process and every other one cached for the account, so the very next request
+ * reads the database. Only ever after the commit: a request between the eviction and the commit
+ * would cache the old row again. Callers register it with `evictAfterCommit`.
  */
-export async function evictCachedSessions(ctx: AppContext, accountId: string): Promise<void> {
+async function evictCachedSessions(ctx: AppContext, accountId: string): Promise<void> {
   ctx.sessionCache.evictAccounts([accountId])
   await ctx.evictions.publish([accountId])
 }
+
+/**
+ * For every change to an account's sessions or to its account row (`/me` answers from the
+ * cached copy): the cached copies go once `db`'s transaction has committed, or at once when
+ * `db` is no transaction. The session and account owners call it themselves.
+ */
+export function evictAfterCommit(ctx: AppContext, db: Queryable, accountId: string): Promise<void> {
+  return afterCommit(db, `evict-sessions:${accountId}`, () => evictCachedSessions(ctx, accountId))
+}
+
+/** Which sessions are ending: one, all of an account's, or all but one. */
+export interface EndingSessions {
+  accountId: string
+  sessionId?: string
+  exceptSessionId?: string
+}
+
+/**
+ * Told inside the revoking transaction which sessions end, before their rows go, so work tied
+ * to them ends in the same commit (OAuth revokes the grants of app sessions: src/app.ts wires it).
+ */
+export const sessionsEnding = new Listeners<[db: Queryable, ending: EndingSessions]>()
 
 export async function listSessions(ctx: AppContext, accountId: string) {
   const now = ctx.clock.now()
@@ -216,36 +237,51 @@ export async function listSessions(ctx: AppContext, accountId: string) {
 }
 
 export async function revokeSession(ctx: AppContext, input: { accountId: string; sessionId: string; meta: RequestMeta; type?: AuditEventType }): Promise<boolean> {
-  const revoked = await ctx.db.transaction().execute(async (trx) => {
-    const result = await trx
-      .deleteFrom('sessions')
-      .where('id', '=', input.sessionId)
-      .where('account_id', '=', input.accountId)
-      .executeTakeFirst()
-    const revoked = Number(result.numDeletedRows) === 1
-    if (revoked) {
-      await revokeAppSessionGrants(trx, { accountId: input.accountId, sessionId: input.sessionId })
-      await recordAudit(trx, { accountId: input.accountId, type: input.type ?? 'session.revoked', meta: input.meta, at: ctx.clock.now(), details: { sessionId: input.sessionId } })
-    }
+  return inTransaction(ctx, async (trx) => {
+    const revoked = await endSession(ctx, trx, { accountId: input.accountId, sessionId: input.sessionId })
+    if (revoked) await recordAudit(trx, { accountId: input.accountId, type: input.type ?? 'session.revoked', meta: input.meta, at: ctx.clock.now(), details: { sessionId: input.sessionId } })
     return revoked
   })
-  if (revoked) await evictCachedSessions(ctx, input.accountId)
-  return revoked
 }
 
-/**
- * Revokes every session of the account, or every one but `exceptSessionId`. Runs inside the
- * caller's transaction: the caller calls `evictCachedSessions` once it has committed.
- */
-export async function revokeAllSessions(
-  db: Queryable,
-  input: { accountId: string; exceptSessionId?: string },
-): Promise<number> {
-  // An app's OAuth grant ends with its session (src/oauth).
-  await revokeAppSessionGrants(db, input)
+/** Ends one session of the account (false when there was none), in the caller's transaction. */
+export async function endSession(ctx: AppContext, db: Queryable, input: { accountId: string; sessionId: string }): Promise<boolean> {
+  await sessionsEnding.notify(ctx, db, input)
+  const result = await db.deleteFrom('sessions').where('id', '=', input.sessionId).where('account_id', '=', input.accountId).executeTakeFirst()
+  await evictAfterCommit(ctx, db, input.accountId)
+  return Number(result.numDeletedRows) === 1
+}
+
+/** Revokes every session of the account, or every one but `exceptSessionId`, in the caller's transaction. */
+export async function revokeAllSessions(ctx: AppContext, db: Queryable, input: { accountId: string; exceptSessionId?: string }): Promise<number> {
+  await sessionsEnding.notify(ctx, db, input)
   let query = db.deleteFrom('sessions').where('account_id', '=', input.accountId)
   if (input.exceptSessionId) query = query.where('id', '!=', input.exceptSessionId)
   const result = await query.executeTakeFirst()
+  await evictAfterCommit(ctx, db, input.accountId)
   return Number(result.numDeletedRows)
 }
 
+/** Ends the sessions of these tokens (a browser's earlier session of an account signing in again). */
+export async function endSessionsByToken(ctx: AppContext, db: Queryable, accountId: string, tokens: string[]): Promise<void> {
+  if (tokens.length === 0) return
+  await db.deleteFrom('sessions').where('account_id', '=', accountId).where('token_hash', 'in', tokens.map(hashToken)).execute()
+  await evictAfterCommit(ctx, db, accountId)
+}
+
+/**
+ * Re-authentication: the session gets a new token (no fixation across privilege changes) and a
+ * fresh `reauthenticated_at`; the old token fails at once.
+ */
+export async function rotateSessionToken(ctx: AppContext, db: Queryable, session: Session, now: number): Promise<string> {
+  const token = newToken()
+  await db.updateTable('sessions').set({ token_hash: hashToken(token), reauthenticated_at: now }).where('id', '=', session.id).execute()
+  await evictAfterCommit(ctx, db, session.account_id)
+  return token
+}
+
+/** Proving the password again (changing it) counts as re-authenticating this session. */
+export async function markReauthenticated(ctx: AppContext, db: Queryable, session: Session, now: number): Promise<void> {
+  await db.updateTable('sessions').set({ reauthenticated_at: now }).where('id', '=', session.id).execute()
+  await evictAfterCommit(ctx, db, session.account_id)
+}

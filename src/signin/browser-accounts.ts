@@ -6,10 +6,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../context.ts'
-import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { cookieTokens, liveCookieSessions, MAX_BROWSER_ACCOUNTS, persistentCookie, writeSessionCookie } from '../sessions/cookie.ts'
-import { evictCachedSessions, type Authenticated } from '../sessions/sessions.ts'
+import { endSessionsByToken, type Authenticated } from '../sessions/sessions.ts'
 
 /** Refuses an added sign-in when the browser already holds the maximum; checked before any work. */
 export async function assertRoomForAccount(ctx: AppContext, request: FastifyRequest): Promise<void> {
@@ -26,9 +25,8 @@ export async function assertRoomForAccount(ctx: AppContext, request: FastifyRequ
 export async function addSessionToCookie(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, token: string, accountId: string, staySignedIn: boolean): Promise<void> {
   const live = (await liveCookieSessions(ctx, request)).filter((l) => l.token !== token)
   const replaced = live.filter((l) => l.auth.account.id === accountId)
-  for (const old of replaced) await ctx.db.deleteFrom('sessions').where('token_hash', '=', hashToken(old.token)).execute()
-  // Ended sessions must fail at once on every instance, not when a cached copy expires.
-  if (replaced.length) await evictCachedSessions(ctx, accountId)
+  // Ended sessions fail at once on every instance, not when a cached copy expires.
+  await endSessionsByToken(ctx, ctx.db, accountId, replaced.map((l) => l.token))
   const others = live.filter((l) => l.auth.account.id !== accountId).slice(0, MAX_BROWSER_ACCOUNTS - 1)
   writeSessionCookie(ctx, reply, [token, ...others.map((l) => l.token)], staySignedIn || persistentCookie(others))
 }

@@ -1,6 +1,6 @@
 /** Passwordless sign-in with a discoverable passkey (SPEC §3). */
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
-import type { Account } from '../accounts/queries.ts'
+import { findAccountById, type Account } from '../accounts/queries.ts'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
@@ -15,7 +15,8 @@ export async function signInWithPasskey(
 ): Promise<{ token: string; session: Session; account: Account }> {
   await ctx.limits.consume('signin_ip', input.meta.ip)
   const { accountId } = await verifyPasskeyAssertion(ctx, { challengeId: input.challengeId, response: input.response, purpose: 'signin', accountId: null })
-  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirstOrThrow()
+  const account = await findAccountById(ctx.db, accountId)
+  if (!account) throw new AppError('invalid_credentials')
   if (account.status !== 'active') throw new AppError('account_deactivated')
   return completeSignIn(ctx, account, { ...input, method: 'passkey' })
 }

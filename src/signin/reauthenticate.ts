@@ -7,11 +7,11 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import { verifyPasswordOf } from '../accounts/reauth-password.ts'
 import type { AppContext } from '../context.ts'
-import { hashToken, newToken } from '../crypto.ts'
+import { inTransaction } from '../context.ts'
 import { verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
 import { verifySecondFactor } from '../two-factor/two-factor.ts'
 import { REAUTH_WINDOW_MS } from '../sessions/recent-auth.ts'
-import { evictCachedSessions, type Authenticated } from '../sessions/sessions.ts'
+import { rotateSessionToken, type Authenticated } from '../sessions/sessions.ts'
 
 export type ReauthProof =
   | { password: string }
@@ -36,13 +36,12 @@ export async function reauthenticate(ctx: AppContext, auth: Authenticated, proof
     await verifyPasskeyAssertion(ctx, { ...proof.passkey, purpose: 'reauthenticate', accountId: account.id })
     method = 'passkey'
   }
-  const token = newToken()
   const now = ctx.clock.now()
-  await ctx.db.transaction().execute(async (trx) => {
-    await trx.updateTable('sessions').set({ token_hash: hashToken(token), reauthenticated_at: now }).where('id', '=', session.id).execute()
+  // The old token fails at once, on every instance.
+  const token = await inTransaction(ctx, async (trx) => {
+    const token = await rotateSessionToken(ctx, trx, session, now)
     await recordAudit(trx, { accountId: account.id, type: 'session.reauthenticated', meta, at: now, details: { sessionId: session.id, method } })
+    return token
   })
-  // The old token must fail at once, and the cached reauthenticated_at is stale.
-  await evictCachedSessions(ctx, account.id)
   return { token, until: now + REAUTH_WINDOW_MS }
 }

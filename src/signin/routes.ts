@@ -6,6 +6,7 @@ import { Type } from 'typebox'
 import { accountView } from '../accounts/accounts.ts'
 import type { Account } from '../accounts/queries.ts'
 import type { AppContext } from '../context.ts'
+import { newToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { requestMeta } from '../http/request-meta.ts'
 import { errors } from '../http/schemas.ts'
@@ -16,11 +17,33 @@ import { authOf, requireAuth, usesBearer } from '../sessions/guard.ts'
 import { sessionView } from '../sessions/routes.ts'
 import type { Session } from '../sessions/sessions.ts'
 import { addSessionToCookie, assertRoomForAccount, switchAccount } from './browser-accounts.ts'
-import { deviceKey, disavowSignIn } from './new-device.ts'
+import { disavowSignIn } from './new-device.ts'
 import { signInWithPasskey } from './passkey.ts'
 import { signIn } from './password.ts'
 import { reauthenticate } from './reauthenticate.ts'
 import { openTicketAccount, signInSecondFactor } from './second-factor.ts'
+
+const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600
+
+function deviceCookieName(ctx: AppContext): string {
+  return ctx.config.publicUrl.protocol === 'https:' ? '__Host-latchkey_device' : 'latchkey_device'
+}
+
+/**
+ * What "the same device" means for new-device notices: a long-lived random cookie in a
+ * browser; for apps and scripts (no cookie jar) the user agent and IP address.
+ */
+export function deviceKey(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): string {
+  const existing = request.cookies[deviceCookieName(ctx)]
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return `cookie:${existing}`
+  if (request.headers.origin) {
+    const fresh = newToken()
+    reply.setCookie(deviceCookieName(ctx), fresh, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.publicUrl.protocol === 'https:', maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS })
+    return `cookie:${fresh}`
+  }
+  const meta = requestMeta(request)
+  return `agent:${meta.userAgent}|${meta.ip}`
+}
 
 const SignedIn = Type.Object({ account: Type.Ref('Account'), session: Type.Ref('Session'), token: Type.Optional(Type.String()) })
 

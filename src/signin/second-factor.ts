@@ -5,12 +5,12 @@
  */
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
-import type { Account } from '../accounts/queries.ts'
+import { findAccountById, type Account } from '../accounts/queries.ts'
 import { MINUTE_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
 import { hashToken, newId, newToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
-import { verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
+import { hasPasskey, verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
 import type { Session } from '../sessions/sessions.ts'
 import { verifySecondFactor, type SecondFactor } from '../two-factor/two-factor.ts'
 import { completeSignIn } from './complete.ts'
@@ -26,8 +26,7 @@ export async function issueSignInTicket(ctx: AppContext, account: Account, input
     .insertInto('signin_tickets')
     .values({ id: newId(), token_hash: hashToken(ticket), account_id: account.id, stay_signed_in: input.staySignedIn ? 1 : 0, device_hash: hashToken(input.deviceKey), created_at: now, expires_at: now + TICKET_LIFETIME_MS, used_at: null })
     .execute()
-  const hasPasskey = await ctx.db.selectFrom('passkeys').select('id').where('account_id', '=', account.id).executeTakeFirst()
-  return { ticket, expiresAt: now + TICKET_LIFETIME_MS, methods: hasPasskey ? ['totp', 'recovery_code', 'passkey'] : ['totp', 'recovery_code'] }
+  return { ticket, expiresAt: now + TICKET_LIFETIME_MS, methods: (await hasPasskey(ctx, account.id)) ? ['totp', 'recovery_code', 'passkey'] : ['totp', 'recovery_code'] }
 }
 
 /** The account an open ticket is for (to offer a passkey challenge as its second factor), or undefined. */
@@ -62,7 +61,7 @@ export async function signInSecondFactor(
     .returning(['id', 'account_id', 'stay_signed_in'])
     .executeTakeFirst()
   if (!ticket) throw new AppError('ticket_invalid', { fields: { ticket: 'invalid' } })
-  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', ticket.account_id).executeTakeFirst()
+  const account = await findAccountById(ctx.db, ticket.account_id)
   if (!account || account.status !== 'active') throw new AppError('ticket_invalid', { fields: { ticket: 'invalid' } })
   // Spent up front for the same reason; a success gives it back.
   const limitKey = `2fa:${account.id}`

@@ -17,6 +17,7 @@ import type { Database, Queryable, TeamsTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { allows, deniedMessage, rolesOf, type TeamAction, type TeamRole } from './roles.ts'
 import { movedTeamSlug } from './profile/slug-history.ts'
+import { lockAccountRow } from '../accounts/queries.ts'
 
 export type Team = Selectable<TeamsTable>
 
@@ -119,7 +120,7 @@ export async function lockTeam(ctx: AppContext, trx: Transaction<Database>, team
  */
 export async function lockPerson(ctx: AppContext, trx: Transaction<Database>, accountId: string): Promise<void> {
   if (ctx.dialect !== 'postgres') return
-  await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().executeTakeFirst()
+  await lockAccountRow(trx, accountId)
 }
 
 /** For handlers behind `teamAccess`. */

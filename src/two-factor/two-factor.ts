@@ -13,7 +13,7 @@ import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { retireOutstandingLinks } from '../accounts/tokens.ts'
-import { evictCachedSessions, revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
+import { revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
 import { type Account } from '../accounts/queries.ts'
 import { matchingStep, newTotpSecret, otpauthUri } from './totp.ts'
 
@@ -70,7 +70,7 @@ export async function beginTwoFactorSetup(ctx: AppContext, auth: Authenticated, 
   const secret = newTotpSecret()
   const sealed = encryptSecret(ctx.secretsKey, secret)
   const now = ctx.clock.now()
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx, async (trx) => {
     await trx.deleteFrom('two_factor').where('account_id', '=', account.id).execute()
     await trx.insertInto('two_factor').values({ account_id: account.id, secret_encrypted: sealed, enabled_at: null, last_used_step: null, created_at: now }).execute()
   })
@@ -99,13 +99,12 @@ export async function confirmTwoFactorSetup(ctx: AppContext, auth: Authenticated
     if (Number(turnedOn.numUpdatedRows) !== 1) throw new AppError('two_factor_already_enabled')
     const recoveryCodes = await storeNewRecoveryCodes(trx, account.id, now)
     // SPEC §4/§5: enabling 2FA revokes every session, this one included.
-    const sessionsRevoked = await revokeAllSessions(trx, { accountId: account.id })
+    const sessionsRevoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
     await retireOutstandingLinks(trx, account.id)
     await recordAudit(trx, { accountId: account.id, type: 'two_factor.enabled', meta, at: now, details: { sessionsRevoked } })
     await notifySecurity(ctx, trx, account, 'two_factor_enabled', { username: account.username })
     return { recoveryCodes, sessionsRevoked }
   })
-  await evictCachedSessions(ctx, account.id)
   return result
 }
 

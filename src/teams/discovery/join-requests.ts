@@ -25,6 +25,7 @@ import { MAX_TEAMS_PER_PERSON, requireConfirmedEmail, requireRoomForAnotherTeam 
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, type TeamRole } from '../roles.ts'
 import { currentSeatUsage, noSeatsError } from '../seats.ts'
 import type { MemberView } from '../teams.ts'
+import { findAccountById } from '../../accounts/queries.ts'
 
 export const JOIN_ANSWER_MAX_LENGTH = 1000
 
@@ -178,7 +179,7 @@ export async function approveJoinRequest(ctx: AppContext, input: { account: Acco
     const { team, roles: actorRoles } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'manage_join_requests')
     const row = await pendingRequest(trx, team.id, input.requestId)
     const now = ctx.clock.now()
-    const requester = await trx.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirstOrThrow()
+    const requester = await accountOf(trx, row.account_id)
     if (await isTeamMember(trx, team.id, requester.id)) {
       await decide(trx, row, 'cancelled', input.account.id, now)
       return { alreadyMember: true as const }
@@ -224,7 +225,7 @@ export async function denyJoinRequest(ctx: AppContext, input: { account: Account
     const row = await pendingRequest(trx, team.id, input.requestId)
     const now = ctx.clock.now()
     await decide(trx, row, 'denied', input.account.id, now)
-    const requester = await trx.selectFrom('accounts').selectAll().where('id', '=', row.account_id).executeTakeFirstOrThrow()
+    const requester = await accountOf(trx, row.account_id)
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'join_request.denied', meta: input.meta, at: now, details: { requestId: row.id, accountId: requester.id, username: requester.username } })
     await notifyByCategory(ctx, trx, [requester], 'team', 'team_join_denied', { teamName: team.name })
   })
@@ -243,4 +244,11 @@ export async function cancelJoinRequestsForEmailChange(db: Queryable, input: { a
     .where('domain', '!=', emailDomain(input.newEmailNormalized))
     .executeTakeFirst()
   return Number(result.numUpdatedRows)
+}
+
+/** The requester's account; it cannot be gone while its request is pending (deleting cancels requests). */
+async function accountOf(db: Queryable, accountId: string): Promise<Account> {
+  const account = await findAccountById(db, accountId)
+  if (!account) throw new Error(`join request of a missing account ${accountId}`)
+  return account
 }

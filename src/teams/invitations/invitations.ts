@@ -22,6 +22,7 @@ import { notifyByCategory, teamAdmins } from '../../notifications/notify.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from '../roles.ts'
 import { currentSeatUsage, noSeatsError } from '../seats.ts'
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
+import { findAccountById, usernameOf } from '../../accounts/queries.ts'
 
 /** One request invites at most this many addresses (a CSV upload, later, can batch more). */
 export const MAX_INVITATIONS_PER_REQUEST = 50
@@ -260,7 +261,7 @@ export async function approveSuggestion(ctx: AppContext, input: { account: Accou
     await trx.updateTable('team_invitations').set({ status: 'pending' }).where('id', '=', row.id).execute()
     await requireSeatsFor(trx, team, actorRoles)
     // Sent in the suggesting member's name: they asked for it.
-    const suggester = row.invited_by ? await trx.selectFrom('accounts').selectAll().where('id', '=', row.invited_by).executeTakeFirst() : undefined
+    const suggester = row.invited_by ? await findAccountById(trx, row.invited_by) : undefined
     await sendInvitationEmail(ctx, trx, team, { ...row, roles: rolesOf(row) }, suggester ?? input.account)
     const now = ctx.clock.now()
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'suggestion.approved', meta: input.meta, at: now, details: { invitationId: row.id, email: row.email, roles: rolesOf(row) } })
@@ -289,7 +290,7 @@ async function closeInvitation(
 
 async function inviterName(db: Queryable, accountId: string | null): Promise<string | null> {
   if (!accountId) return null
-  return (await db.selectFrom('accounts').select('username').where('id', '=', accountId).executeTakeFirst())?.username ?? null
+  return usernameOf(db, accountId)
 }
 
 export async function openInvitations(db: Queryable, teamId: string): Promise<InvitationView[]> {

@@ -1,0 +1,13 @@
+/**
+ * What other capabilities are told about an account's life, without this folder importing them
+ * (src/app.ts wires the listeners): teams refuse a deletion while the person is in one, and
+ * cancel requests to join that the old email address's domain allowed.
+ */
+import { Listeners } from '../context.ts'
+import type { Queryable } from '../db/schema.ts'
+
+/** Before the account row goes, in the deleting transaction; a listener throws to refuse. */
+export const accountDeleting = new Listeners<[db: Queryable, accountId: string]>()
+
+/** After the new address is stored, in the same transaction. */
+export const emailChanged = new Listeners<[db: Queryable, change: { accountId: string; newEmailNormalized: string; at: number }]>()
