@@ -184,6 +184,41 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     await expect(oauth.processDeviceCodeResponse(as, cliClient(), await poll())).rejects.toMatchObject({ error: 'invalid_grant' })
   })
 
+  it('device pages: a form posted without its cookie, or a resume link with no session, answers a 400 page that starts again', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const started = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid' }, options(t)))
+    const form = { 'content-type': 'application/x-www-form-urlencoded' }
+    const stale = t.client()
+    stale.jar.set('latchkey_oidc', 'no-such-session')
+    stale.jar.set('latchkey_oidc.sig', 'not-a-signature')
+    const answers = [
+      await t.client().request('POST', '/oauth/device', `xsrf=abc&user_code=${started.user_code}`, form),
+      await t.client().request('POST', '/oauth/device', '', form),
+      await t.client().request('POST', '/oauth/device', `user_code=${started.user_code}&confirm=yes`, form),
+      await stale.request('POST', '/oauth/device', `xsrf=abc&user_code=${started.user_code}`, form),
+      await t.client().get('/oauth/device/no-such-interaction'),
+      // GET on the device authorization endpoint's path is read as a resume link for uid "auth".
+      await stale.get('/oauth/device/auth'),
+    ]
+    for (const res of answers) {
+      expect(res.status).toBe(400)
+      expect(res.headers['content-type']).toContain('text/html')
+      expect(res.body).toContain('This page expired, or your browser did not send back the cookie it was given.')
+      expect(res.body).toContain('href="http://latchkey.test/oauth/device"')
+      expect(res.body).not.toContain('<form')
+    }
+    const chinese = await t.client().request('POST', '/oauth/device', 'xsrf=abc', { ...form, 'accept-language': 'zh-CN,zh;q=0.9' })
+    expect(chinese.status).toBe(400)
+    expect(chinese.body).toContain('此页面已过期')
+    // The code was not spent: following the link, the same browser signs the device in.
+    const { uid } = await enterUserCode(ada.client, started.user_code)
+    await approveDevice(ada.client, uid)
+    const tokens = await oauth.processDeviceCodeResponse(as, cliClient(), await oauth.deviceCodeGrantRequest(as, cliClient(), oauth.None(), started.device_code, options(t)))
+    expect(oauth.getValidatedIdTokenClaims(tokens)!.sub).toBe(ada.accountId)
+  })
+
   it('device flow: a wrong code is refused on the page, and approval after 5 minutes is refused', async () => {
     const t = await testApp(dialect)
     const as = await discover(t)

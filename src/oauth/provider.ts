@@ -186,6 +186,19 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
     return typeof this.clientSecret === 'string' && typeof actual === 'string' && constantTimeEqual(this.clientSecret, hashToken(actual))
   }
 
+  // The device pages' error handler puts a fresh form token on the browser's oidc-provider
+  // session after the session step has finished; when the request brought no session (no
+  // cookie, or one that expired), that session was never saved, and oidc-provider's final
+  // persist() threw, turning a cookie-less POST /oauth/device into a plain-text 500. A
+  // session no cookie refers to has nothing worth keeping: skip it, and the page says to
+  // start again (pages.ts).
+  const session = provider.Session.prototype as unknown as { persist(this: { exp?: number }): Promise<unknown> }
+  const persist = session.persist
+  session.persist = async function (this: { exp?: number }) {
+    if (typeof this.exp !== 'number') return undefined
+    return persist.call(this)
+  }
+
   // Errors are logged by kind only: never a token, code or secret.
   for (const event of ['server_error', 'grant.error', 'authorization.error', 'backchannel.error', 'jwks.error', 'userinfo.error', 'revocation.error', 'end_session.error', 'code_verification.error', 'device_authorization.error']) {
     ;(provider as unknown as { on(e: string, f: (...args: any[]) => void): void }).on(event, (koa: KoaContextWithOIDC, err: Error & { error?: string; error_description?: string; status?: number }) => {
