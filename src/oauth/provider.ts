@@ -20,6 +20,7 @@ import type { AppContext } from '../context.ts'
 import { hashToken, constantTimeEqual } from '../crypto.ts'
 import { serverSecret } from '../recovery/captcha.ts'
 import { createAdapterClass, sweepOAuth } from './adapter.ts'
+import { devicePollPacing } from './device-polling.ts'
 import { CLI_CLIENT_ID, cliClientMetadata, isAppSessionClient, isLoopbackRedirect, SCOPES } from './clients.ts'
 import { ensureSigningKey, ID_TOKEN_TTL_SECONDS, keysFingerprint, loadJwks, pruneRetiredKeys } from './keys.ts'
 import { logoutSource, postLogoutSuccessSource, renderError, successSource, userCodeConfirmSource, userCodeInputSource } from './pages.ts'
@@ -170,6 +171,7 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
   const provider = new Provider(ctx.config.publicUrl.origin, configuration)
   // Requests reach Koa through Fastify, which already decided the client's address and scheme.
   provider.proxy = true
+  provider.use(devicePollPacing(ctx) as Parameters<Provider['use']>[0])
 
   // RFC 8252 §7.3: the CLI's loopback redirect may use any port and any path.
   const client = provider.Client.prototype as unknown as {
