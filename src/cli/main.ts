@@ -151,6 +151,31 @@ program
     }
   })
 
+program
+  .command('sessions')
+  .description('operator actions on sessions')
+  .command('end [emailOrUsername]')
+  .description('sign one account out everywhere, app sign-ins too, or every account with --all; nobody is kept from signing in again')
+  .option('--all', 'end the sessions of every account')
+  .action(async (login: string | undefined, options: { all?: boolean }) => {
+    if (Boolean(login) === Boolean(options.all)) throw new CliError('usage', 'Name one account (email or username), or give --all for every account.')
+    const cfg = config()
+    const { createLogger, openContext } = await import('../app.ts')
+    const { endEverySession, endSessionsOf } = await import('../sessions/operator.ts')
+    const opened = await openContext(cfg, { log: createLogger({ ...cfg, logLevel: 'warn' }) })
+    try {
+      if (login) {
+        const { account, sessionsEnded } = await endSessionsOf(opened.ctx, login, OPERATOR)
+        console.log(`${account.username} <${account.email}> is signed out everywhere: ${sessionsEnded} session(s) ended.`)
+      } else {
+        const { accounts, sessionsEnded } = await endEverySession(opened.ctx, OPERATOR)
+        console.log(`Every account is signed out: ${sessionsEnded} session(s) of ${accounts} account(s) ended.`)
+      }
+    } finally {
+      await opened.close()
+    }
+  })
+
 program.exitOverride()
 try {
   await program.parseAsync(process.argv)
