@@ -56,7 +56,7 @@ export function connect(databaseUrl: string, options: { poolSize?: number } = {}
     connectionTimeoutMillis: 5000,
     // int8 columns hold epoch milliseconds, well inside Number's exact range.
     types: {
-      getTypeParser: (oid: number, format?: any) =>
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
         oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
     },
   })
