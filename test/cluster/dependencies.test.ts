@@ -113,7 +113,7 @@ describe('losing a dependency behind HAProxy', () => {
     const during = await load.stop()
 
     // Afterwards, nothing fails at all.
-    const after = await new Load({ base: cluster.base, accounts, connections: 4, checksPerSignin: 4, maxRequests: 5000, maxDurationMs: 3000 }).start()
+    const after = new Load({ base: cluster.base, accounts, connections: 4, checksPerSignin: 4, maxRequests: 5000, maxDurationMs: 3000 }).start()
     await sleep(2000)
     const afterFigures = await after.stop()
     console.log(`postgres restart: ${JSON.stringify({ during, outageSoFar: outage.byStatus, recoveredMs, probes: seen.length, after: afterFigures })}`)
