@@ -2,13 +2,15 @@
  * Two `latchkey serve` processes behind HAProxy (round-robin, no stickiness), one PostgreSQL
  * database and one Redis: whatever instance a request lands on, the person sees one service.
  * Consecutive requests of one client alternate between the instances, so every flow below has
- * its steps served by both; the tests check that they were.
+ * its steps served by both; the tests check that they were. Last, a rolling restart under load
+ * drops nothing: each instance in turn gets SIGTERM, drains (its /readyz turns 503 and the
+ * balancer stops sending to it), finishes what it was serving, exits, and is started again.
  */
 import * as oauth from 'oauth4webapi'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { tokenFrom } from '../helpers/smtp.ts'
-import { Cluster } from './harness.ts'
-import { freshIp, HttpClient, person } from './client.ts'
+import { Cluster, DRAIN_SECONDS } from './harness.ts'
+import { freshIp, HttpClient, Load, makeAccounts, person } from './client.ts'
 
 const SIGNIN_PER_IP_PER_MINUTE = 20
 const SIGNIN_FAILURES_PER_ACCOUNT = 10
@@ -247,6 +249,32 @@ describe('two instances behind HAProxy', () => {
       await expect(oauth.processDeviceCodeResponse(as, client, await poll())).rejects.toMatchObject({ error: 'invalid_grant' })
       await expect(oauth.processDeviceCodeResponse(as, client, await poll())).rejects.toMatchObject({ error: 'invalid_grant' })
       expect(new Set(served)).toEqual(new Set(['a', 'b']))
+    })
+  })
+
+  // Last: it replaces both processes.
+  describe('rolling restart', () => {
+    it('restarts each instance in turn under load (sign-ins and session checks) with zero failed requests', async () => {
+      const accounts = await makeAccounts(cluster.base, 8)
+      const load = new Load({ base: cluster.base, accounts, connections: 6, checksPerSignin: 4, maxRequests: 200_000, maxDurationMs: 90_000 }).start()
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      const restarts = []
+      for (const instance of cluster.instances) {
+        const pidBefore = instance.pid
+        const restart = await cluster.restart(instance.name)
+        expect(restart.code, cluster.logs()).toBe(0)
+        // It drained for SHUTDOWN_DRAIN_SECONDS before it stopped accepting.
+        expect(restart.stopMs).toBeGreaterThanOrEqual(DRAIN_SECONDS * 1000)
+        expect(instance.pid).not.toBe(pidBefore)
+        restarts.push(restart)
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+      }
+      const figures = await load.stop()
+      console.log(`rolling restart: ${JSON.stringify({ ...figures, restarts })}`)
+      expect(figures.failed).toEqual([])
+      expect(figures.failures).toBe(0)
+      expect(figures.requests).toBeGreaterThan(500)
+      expect(Object.keys(figures.byInstance).sort()).toEqual(['a', 'b'])
     })
   })
 })
