@@ -187,6 +187,7 @@ const HOSTILE = '<script>alert("x")</script>'
 const HOSTILE_URL = `${PUBLIC_URL}/x?a=1&b="><script>alert(1)</script>`
 const SAMPLE_VALUES: Record<string, string | number | boolean> = {
   username: HOSTILE,
+  previousUsername: HOSTILE,
   link: HOSTILE_URL,
   signinUrl: HOSTILE_URL,
   recoveryUrl: HOSTILE_URL,
