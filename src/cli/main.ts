@@ -53,15 +53,26 @@ program
     app.ctx.log.info({ address, publicUrl: cfg.publicUrl.origin, database: app.ctx.dialect, mail: cfg.smtpUrl ? 'smtp' : 'outbox' }, 'Latchkey is listening')
     if (!cfg.smtpUrl) app.ctx.log.info('SMTP_URL is not set: emails stay in the outbox; read them with `npm run latchkey -- mail list`')
     let closing = false
-    const shutdown = async (signal: string) => {
-      if (closing) return
+    // SIGTERM (an orchestrator, a rolling restart) drains first so the load balancer stops
+    // sending requests here; Ctrl-C (SIGINT) on a developer's terminal does not wait. A second
+    // signal stops at once.
+    const shutdown = (signal: 'SIGINT' | 'SIGTERM') => {
+      if (closing) {
+        app.ctx.log.warn({ signal }, 'second signal: exiting without waiting')
+        process.exit(1)
+      }
       closing = true
       app.ctx.log.info({ signal }, 'shutting down')
-      await app.close()
-      process.exit(0)
+      app.shutdown({ drainMs: signal === 'SIGTERM' ? cfg.shutdownDrainSeconds * 1000 : 0 }).then(
+        () => process.exit(0),
+        (err) => {
+          app.ctx.log.error({ err }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
     }
-    process.on('SIGINT', () => void shutdown('SIGINT'))
-    process.on('SIGTERM', () => void shutdown('SIGTERM'))
+    process.on('SIGINT', () => shutdown('SIGINT'))
+    process.on('SIGTERM', () => shutdown('SIGTERM'))
   })
 
 program
