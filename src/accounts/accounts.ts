@@ -221,6 +221,8 @@ export async function updateProfile(ctx: AppContext, auth: Authenticated, patch:
       const updated = await trx.updateTable('accounts').set({ ...changes, updated_at: now }).where('id', '=', account.id).returningAll().executeTakeFirstOrThrow()
       if (newUsername) {
         await recordAudit(trx, { accountId: account.id, type: 'account.username_changed', meta, at: now, details: { from: account.username, to: newUsername } })
+        // A login identifier changed: the owner hears of it, as of a password or email change (ASVS 5.0 V6.3.7).
+        await notifySecurity(ctx, trx, updated, 'username_changed', { username: newUsername, previousUsername: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
       }
       return updated
     })
