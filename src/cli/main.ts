@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `latchkey` command: serve, migrate, read the mail outbox, deactivate/reactivate accounts;
+ * The `latchkey` command: serve, migrate, back up, read the mail outbox, deactivate/reactivate accounts;
  * and, for people on their own computer, login/accounts/switch/logout/whoami (user-commands.ts).
  */
 import { Command, CommanderError } from 'commander'
@@ -90,6 +90,21 @@ program
       console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Nothing to migrate: the database is up to date.')
     } finally {
       await handle.close()
+    }
+  })
+
+program
+  .command('backup <file>')
+  .description('copy the SQLite database to <file>: a consistent snapshot, safe while the server runs and writes (on PostgreSQL: says how to use pg_dump)')
+  .option('--force', 'replace <file> if it already exists')
+  .action(async (file: string, options: { force?: boolean }) => {
+    const { backupSqlite, BackupError } = await import('../db/backup.ts')
+    try {
+      const done = backupSqlite(config().databaseUrl, file, { overwrite: options.force === true })
+      console.log(`Backed up ${done.source} to ${done.target} (${done.bytes} bytes; integrity checked).`)
+    } catch (err) {
+      if (err instanceof BackupError) throw new CliError('usage', err.message)
+      throw err
     }
   })
 
