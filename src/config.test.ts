@@ -36,6 +36,8 @@ describe('configuration', () => {
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
     [{ METRICS_TOKEN: 'a token with spaces in it, long enough to pass' }, 'METRICS_TOKEN'],
     [{ ARGON2_MEMORY_KIB: '8' }, 'ARGON2_MEMORY_KIB'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+    [{ SHUTDOWN_DRAIN_SECONDS: 'soon' }, 'SHUTDOWN_DRAIN_SECONDS'],
   ])('names the bad variable in %j', (env, variable) => {
     const err = errorOf(env)
     expect(err.variable).toBe(variable)

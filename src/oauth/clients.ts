@@ -9,6 +9,7 @@
 import type { Selectable } from 'kysely'
 import type { ClientMetadata } from 'oidc-provider'
 import type { AppContext } from '../context.ts'
+import { inTransaction } from '../context.ts'
 import { hashToken, newToken } from '../crypto.ts'
 import type { OauthClientsTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
@@ -117,7 +118,7 @@ export async function listClients(ctx: AppContext): Promise<RegisteredClient[]> 
 
 /** Removes a client and revokes every grant and token it holds. */
 export async function removeClient(ctx: AppContext, clientId: string): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx, async (trx) => {
     const deleted = await trx.deleteFrom('oauth_clients').where('client_id', '=', clientId).executeTakeFirst()
     if (Number(deleted.numDeletedRows) !== 1) throw new AppError('not_found', { message: `No client ${clientId}.` })
     const grants = await trx.selectFrom('oauth_models').select('grant_id').where('model', '=', 'Grant').where('client_id', '=', clientId).execute()

@@ -7,6 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import type { JWK } from 'oidc-provider'
 import type { AppContext } from '../context.ts'
+import { inTransaction } from '../context.ts'
 import { decryptSecret, encryptSecret, newToken } from '../crypto.ts'
 import { isUniqueViolation } from '../db/errors.ts'
 import { MINUTE_MS, SECOND_MS } from '../clock.ts'
@@ -47,7 +48,7 @@ export async function ensureSigningKey(ctx: AppContext): Promise<void> {
 export async function rotateSigningKey(ctx: AppContext): Promise<{ kid: string; retired: string[]; pruned: string[] }> {
   const now = ctx.clock.now()
   const key = newKey(ctx, now)
-  const retired = await ctx.db.transaction().execute(async (trx) => {
+  const retired = await inTransaction(ctx, async (trx) => {
     const active = await trx.selectFrom('oauth_signing_keys').select('kid').where('retired_at', 'is', null).execute()
     await trx.updateTable('oauth_signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute()
     await trx.insertInto('oauth_signing_keys').values(key).execute()

@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { recordAudit } from '../audit/audit.ts'
 import type { AppContext } from '../context.ts'
+import { inTransaction } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { authOf, optionalAuth, requireAuth } from '../sessions/guard.ts'
 import { requestMeta } from '../http/request-meta.ts'
@@ -145,7 +146,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promis
   }, async (request, reply) => {
     const { account } = authOf(request)
     const clientId = request.params.clientId
-    const revoked = await ctx.db.transaction().execute(async (trx) => {
+    const revoked = await inTransaction(ctx, async (trx) => {
       const deleted = await trx.deleteFrom('oauth_consents').where('account_id', '=', account.id).where('client_id', '=', clientId).executeTakeFirst()
       if (Number(deleted.numDeletedRows) !== 1) return false
       const grants = await trx.selectFrom('oauth_models').select('grant_id').where('model', '=', 'Grant').where('account_id', '=', account.id).where('client_id', '=', clientId).execute()

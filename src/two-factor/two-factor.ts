@@ -14,7 +14,7 @@ import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { retireOutstandingLinks } from '../accounts/tokens.ts'
 import { revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
-import { type Account } from '../accounts/queries.ts'
+import type { Account } from '../accounts/queries.ts'
 import { matchingStep, newTotpSecret, otpauthUri } from './totp.ts'
 
 export const RECOVERY_CODE_COUNT = 10
