@@ -13,7 +13,7 @@ import { AppError } from '../errors.ts'
 import { listOutbox, showOutboxMessage } from '../mail/outbox.ts'
 import { CliError } from './errors.ts'
 import { registerUserCommands } from './user-commands.ts'
-import { registerOAuthCommands } from '../oauth/cli.ts'
+import { registerOAuthCommands } from './oauth-commands.ts'
 
 function config(): Config {
   return loadConfig(process.env)
