@@ -5,7 +5,7 @@ import { addMember, newSlug, teamWithAdmin } from './test-teams.ts'
 
 describe.each(DIALECTS)('teams on %s', (dialect) => {
   describe('creating a team', () => {
-    it('makes the creator its Admin and Billing member, on one free seat', async () => {
+    it('makes the creator its Admin and Billing member, a support member taking none of the TEAM_DEFAULT_SEATS', async () => {
       const t = await testApp(dialect)
       const ada = await signedUpUser(t)
       const slug = newSlug('acme')
@@ -14,7 +14,22 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       expect(res.body).toMatchObject({ slug, name: 'Acme Tools', roles: ['admin', 'billing'], memberCount: 1 })
       const page = await ada.client.get(`/api/v1/teams/${slug}`)
       expect(page.body.members).toEqual([expect.objectContaining({ accountId: ada.accountId, roles: ['admin', 'billing'], supportMember: true })])
-      expect(page.body.seats).toEqual({ bought: 1, takenByMembers: 0, heldByInvitations: 0, available: 1, supportMembers: 1, freeSupportMembers: 2 })
+      expect(page.body.seats).toEqual({ bought: 25, takenByMembers: 0, heldByInvitations: 0, available: 25, supportMembers: 1, freeSupportMembers: 2 })
+    })
+
+    it('lets a new team take in three people without anyone adding seats', async () => {
+      const t = await testApp(dialect)
+      const { admin, slug } = await teamWithAdmin(t)
+      for (let i = 0; i < 3; i += 1) await addMember(t, admin, slug, ['developer'])
+      expect((await admin.client.get(`/api/v1/teams/${slug}`)).body.seats).toMatchObject({ bought: 25, takenByMembers: 3, available: 22 })
+    })
+
+    it('starts new teams with the seats the operator set in TEAM_DEFAULT_SEATS', async () => {
+      const t = await testApp(dialect, { TEAM_DEFAULT_SEATS: '3' })
+      const ada = await signedUpUser(t)
+      const slug = newSlug()
+      await ada.client.post('/api/v1/teams', { name: 'Small', slug })
+      expect((await ada.client.get(`/api/v1/teams/${slug}`)).body.seats).toMatchObject({ bought: 3, available: 3 })
     })
 
     it('needs a confirmed email', async () => {
