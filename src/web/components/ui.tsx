@@ -1,6 +1,7 @@
 import { useId, useState, type InputHTMLAttributes, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { ApiError } from '../api.ts'
+import { formatDateTime } from '../dates.ts'
 
 /** A labelled input whose error is announced and tied to it (aria-describedby). */
 export function Field(props: InputHTMLAttributes<HTMLInputElement> & { label: string; error?: string; hint?: ReactNode; multiline?: boolean }) {
@@ -33,8 +34,10 @@ export function Checkbox({ label, checked, onChange, name }: { label: string; ch
 }
 
 export function FormError({ error }: { error: ApiError | null }) {
+  const { i18n } = useTranslation()
   if (!error) return null
-  const retry = error.body.retryAt ? ` (${new Date(error.body.retryAt).toLocaleTimeString()})` : ''
+  // A retry time may be tomorrow (a daily limit): the day is part of it.
+  const retry = error.body.retryAt ? ` (${formatDateTime(error.body.retryAt, i18n.language)})` : ''
   return <p className="form-error" role="alert">{error.message}{retry}</p>
 }
 

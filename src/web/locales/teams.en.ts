@@ -85,6 +85,8 @@ export const teamsEn = {
     create: 'Create invite link', created: 'Your new invite link. Copy it now: it is shown only once.', url: 'Invite link', copy: 'Copy link', copied: 'Copied.',
     none: 'No invite links yet.', meta: 'Created by {{name}} on {{created}} · expires {{expires}}', uses: '{{uses}} of {{max}} joins',
     revoke: 'Revoke', revokeOf: 'Revoke the invite link created on {{created}}', revoked: 'The link was revoked; people who joined with it stay.',
+    revokeConfirm: 'Revoke this link? Nobody can join with it any more; people who already joined stay.', revokeYes: 'Revoke link',
+    noFreeSeat: 'Nobody can join with this link now: no paid seat is free.', noFreeSeatAdd: 'Add seats on this page, or free one.',
     states: { active: 'Active', expired: 'Expired', revoked: 'Revoked', used_up: 'Used up' },
   },
   join: {
@@ -153,7 +155,7 @@ export const teamsEn = {
     last_admin: 'A team always keeps at least one Admin. Make another member an Admin first.',
     permissionRoles: 'Refused by the server: only a member with the {{roles}} role can do this.',
     team_permission_denied: 'Refused by the server: your role in this team does not allow this.',
-    no_seats_available: 'No seat is free in this team ({{bought}} bought, {{taken}} taken by members, {{held}} held by pending invitations). An Admin or a Billing member can add seats.',
+    no_seats_available: 'Not enough free seats: this needs {{requested}}, and {{free}} of {{bought}} are free ({{taken}} in use by members, {{held}} held by pending invitations). An Admin or a Billing member can add seats.',
     seats_in_use: 'Members take {{taken}} paid seats: the team needs at least that many. Remove members or change their roles first.',
     team_slug_taken: 'This team URL is taken. Choose another.',
     team_moved: 'This team has a new URL.',

@@ -86,6 +86,8 @@ export const teamsZhCN: typeof teamsEn = {
     create: '创建邀请链接', created: '新的邀请链接。请立即复制：它只显示这一次。', url: '邀请链接', copy: '复制链接', copied: '已复制。',
     none: '还没有邀请链接。', meta: '由 {{name}} 于 {{created}} 创建 · {{expires}} 过期', uses: '已加入 {{uses}} / {{max}} 人',
     revoke: '撤销', revokeOf: '撤销 {{created}} 创建的邀请链接', revoked: '链接已撤销；已通过它加入的成员不受影响。',
+    revokeConfirm: '撤销此链接？之后无人能再用它加入；已加入的成员不受影响。', revokeYes: '撤销链接',
+    noFreeSeat: '目前无人能通过此链接加入：没有空闲的付费席位。', noFreeSeatAdd: '请在本页增加席位，或空出一个席位。',
     states: { active: '有效', expired: '已过期', revoked: '已撤销', used_up: '已用完' },
   },
   join: {
@@ -154,7 +156,7 @@ export const teamsZhCN: typeof teamsEn = {
     last_admin: '团队必须至少保留一名管理员。请先让另一名成员成为管理员。',
     permissionRoles: '服务器拒绝了此操作：只有拥有{{roles}}角色的成员才能执行。',
     team_permission_denied: '服务器拒绝了此操作：你在该团队中的角色不允许执行此操作。',
-    no_seats_available: '该团队没有空闲席位（共 {{bought}} 个，成员占用 {{taken}} 个，待处理邀请预留 {{held}} 个）。管理员或账单管理员可以增加席位。',
+    no_seats_available: '空闲席位不足：此操作需要 {{requested}} 个，而 {{bought}} 个席位中只有 {{free}} 个空闲（成员占用 {{taken}} 个，待处理邀请预留 {{held}} 个）。管理员或账单管理员可以增加席位。',
     seats_in_use: '成员占用了 {{taken}} 个付费席位：席位数不能少于此数。请先移除成员或修改其角色。',
     team_slug_taken: '此团队网址已被占用，请换一个。',
     team_moved: '此团队的网址已更改。',

@@ -6,6 +6,7 @@ import { useSession } from '../components/session.tsx'
 import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAction } from '../components/ui.tsx'
 import { webauthnCreate } from '../webauthn.ts'
 import { AvatarCard } from './avatar.tsx'
+import { formatDate, formatDateTime } from '../dates.ts'
 
 export function SettingsLayout() {
   const { t } = useTranslation()
@@ -234,7 +235,7 @@ export function SecuritySettings() {
     await api('DELETE', `/me/passkeys/${id}`)
     await load()
   })
-  const date = (iso: string) => new Date(iso).toLocaleDateString(i18n.language)
+  const date = (iso: string) => formatDate(iso, i18n.language)
 
   if (codes) {
     const download = URL.createObjectURL(new Blob([`Latchkey recovery codes\n\n${codes.join('\n')}\n`], { type: 'text/plain' }))
@@ -351,7 +352,7 @@ export function SessionSettings() {
     await api('DELETE', id ? `/me/sessions/${id}` : '/me/sessions?keepCurrent=true')
     await load()
   })
-  const when = (iso: string) => new Date(iso).toLocaleString(i18n.language)
+  const when = (iso: string) => formatDateTime(iso, i18n.language)
   return (
     <Card title={t('sessions.title')}>
       {sessions === null ? <p role="status">{t('app.loading')}</p> : (

@@ -7,7 +7,8 @@ import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { can, roleList, TEAM_ROLES, type TeamPageData, type TeamRole } from './model.ts'
 import { Section } from './team.tsx'
-import { formatDate, RolePills, TeamError, TeamLogo } from './widgets.tsx'
+import { formatDate } from '../../dates.ts'
+import { focusOnMount, RolePills, TeamError, TeamLogo } from './widgets.tsx'
 import './teams.css'
 
 interface InviteLink {
@@ -22,6 +23,8 @@ interface InviteLink {
   usesLeft: number
   revokedAt: string | null
   revokedBy: string | null
+  /** Active, but nobody can join through it now: a join needs a paid seat and none is free. */
+  noFreeSeat: boolean
 }
 
 /** Invite links of the team page: create (roles), list with creator, dates and uses, revoke. */
@@ -31,7 +34,8 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
   const admin = can(data.myRoles, 'invite_any_role')
   const [links, setLinks] = useState<InviteLink[] | null>(null)
   const [roles, setRoles] = useState<TeamRole[]>(['developer'])
-  const [fresh, setFresh] = useState<string | null>(null)
+  const [fresh, setFresh] = useState<{ url: string; noFreeSeat: boolean } | null>(null)
+  const [revoking, setRevoking] = useState<string | null>(null)
   const [copied, setCopied] = useState(false)
   const [done, setDone] = useState<string | null>(null)
   const id = useId()
@@ -39,15 +43,16 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
   useEffect(() => {
     void load.run()
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [data.slug])
+  }, [data.slug, data.seats.available])
   const create = useAction(async () => {
     const link = await api<InviteLink & { url: string }>('POST', `/teams/${data.slug}/invite-links`, { roles: admin ? roles : ['developer'] })
-    setFresh(link.url)
+    setFresh({ url: link.url, noFreeSeat: link.noFreeSeat })
     setCopied(false)
     await load.run()
   })
   const revoke = useAction(async (link: InviteLink) => {
     await api('DELETE', `/teams/${data.slug}/invite-links/${link.id}`)
+    setRevoking(null)
     setDone(t('teams.links.revoked'))
     await load.run()
     await reload()
@@ -77,11 +82,14 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
           <p className="notice-title">{t('teams.links.created')}</p>
           <div className="copy-row">
             <label className="visually-hidden" htmlFor={`${id}-url`}>{t('teams.links.url')}</label>
-            <input id={`${id}-url`} name="inviteLinkUrl" readOnly value={fresh} onFocus={(e) => e.target.select()} />
-            <Button type="button" variant="secondary" onClick={async () => { await navigator.clipboard?.writeText(fresh).catch(() => {}); setCopied(true) }}>{t('teams.links.copy')}</Button>
+            <input id={`${id}-url`} name="inviteLinkUrl" readOnly value={fresh.url} onFocus={(e) => e.target.select()} />
+            <Button type="button" variant="secondary" onClick={async () => { await navigator.clipboard?.writeText(fresh.url).catch(() => {}); setCopied(true) }}>{t('teams.links.copy')}</Button>
           </div>
           {copied ? <p className="hint">{t('teams.links.copied')}</p> : null}
         </Notice>
+      ) : null}
+      {fresh?.noFreeSeat ? (
+        <Notice tone="warning"><span className="no-free-seat">{t('teams.links.noFreeSeat')} {t(can(data.myRoles, 'change_seats') ? 'teams.links.noFreeSeatAdd' : 'teams.seats.whoAdds')}</span></Notice>
       ) : null}
       {done ? <Notice tone="success">{done}</Notice> : null}
       <TeamError error={load.error ?? revoke.error} />
@@ -93,10 +101,18 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
                 <RolePills roles={link.roles} /> <span className={`pill ${link.state === 'active' ? 'pill-on' : 'pill-off'}`}>{t(`teams.links.states.${link.state}`)}</span>
                 <p className="hint">{t('teams.links.meta', { name: link.createdBy ?? '—', created: date(link.createdAt), expires: date(link.expiresAt) })}</p>
                 <p className="hint">{t('teams.links.uses', { uses: link.uses, max: link.maxUses })}</p>
+                {link.noFreeSeat ? <p className="field-error no-free-seat">{t('teams.links.noFreeSeat')}</p> : null}
               </div>
-              {link.state === 'active' && (admin || link.createdBy === me?.username) ? (
+              {link.state === 'active' && (admin || link.createdBy === me?.username) && revoking !== link.id ? (
                 <div className="actions">
-                  <Button variant="danger" busy={revoke.busy} aria-label={t('teams.links.revokeOf', { created: date(link.createdAt) })} onClick={() => void revoke.run(link)}>{t('teams.links.revoke')}</Button>
+                  <Button variant="danger" aria-label={t('teams.links.revokeOf', { created: date(link.createdAt) })} onClick={() => setRevoking(link.id)}>{t('teams.links.revoke')}</Button>
+                </div>
+              ) : null}
+              {revoking === link.id ? (
+                <div className="confirm" role="group" aria-label={t('teams.links.revokeOf', { created: date(link.createdAt) })} tabIndex={-1} ref={focusOnMount}>
+                  <p>{t('teams.links.revokeConfirm')}</p>
+                  <Button variant="danger" busy={revoke.busy} onClick={() => void revoke.run(link)}>{t('teams.links.revokeYes')}</Button>{' '}
+                  <Button variant="secondary" onClick={() => setRevoking(null)}>{t('app.cancel')}</Button>
                 </div>
               ) : null}
             </li>

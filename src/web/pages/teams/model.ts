@@ -89,9 +89,9 @@ export function teamErrorMessage(t: TFunction, error: ApiError): string {
     const roles: readonly TeamRole[] = TEAM_PERMISSIONS[body.action as TeamAction]
     return t('teams.errors.permissionRoles', { roles: roles.map((r) => t(`teams.roles.${r}`)).join(t('teams.orSeparator')) })
   }
-  const seats = (body as { seats?: SeatUsage }).seats
+  const { seats, requested } = body as { seats?: SeatUsage; requested?: number }
   const key = `teams.errors.${error.code}`
-  const text = t(key, seats ? { bought: seats.bought, taken: seats.takenByMembers, held: seats.heldByInvitations } : {})
+  const text = t(key, seats ? { bought: seats.bought, taken: seats.takenByMembers, held: seats.heldByInvitations, free: seats.available, requested: requested ?? 1 } : {})
   return text === key ? error.message : text
 }
 

@@ -5,7 +5,8 @@ import { api, ApiError } from '../../api.ts'
 import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { can, emailsIn, TEAM_ROLES, type Invitation, type Member, type TeamPageData, type TeamRole } from './model.ts'
-import { formatDate, RolePills, TeamError, TeamLogo } from './widgets.tsx'
+import { formatDate } from '../../dates.ts'
+import { focusOnMount, RolePills, TeamError, TeamLogo } from './widgets.tsx'
 import { TeamExtras } from './extras.tsx'
 import './teams.css'
 
@@ -111,11 +112,6 @@ export function TeamPage() {
 }
 
 interface SectionProps { data: TeamPageData; reload: () => Promise<void> }
-
-/** A panel that opens in place (a confirmation) takes the focus, so keyboard and screen-reader users land in it. */
-function focusOnMount(element: HTMLElement | null): void {
-  element?.focus()
-}
 
 /** The member's avatar, or their initial; decorative beside their name. */
 function MemberAvatar({ member }: { member: Member }) {
