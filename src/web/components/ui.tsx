@@ -33,6 +33,23 @@ export function Checkbox({ label, checked, onChange, name }: { label: string; ch
   )
 }
 
+/**
+ * Free usernames offered when the one typed is taken: each is a button that fills the field,
+ * so nobody retypes a suggestion (and mistypes it).
+ */
+export function UsernameSuggestions({ suggestions, onPick }: { suggestions: readonly string[]; onPick: (username: string) => void }) {
+  const { t } = useTranslation()
+  if (!suggestions.length) return null
+  return (
+    <p className="username-suggestions">
+      {t('signup.try')}{' '}
+      {suggestions.map((name) => (
+        <Button key={name} type="button" variant="link" aria-label={t('signup.useSuggestion', { username: name })} onClick={() => onPick(name)}>{name}</Button>
+      ))}
+    </p>
+  )
+}
+
 export function FormError({ error }: { error: ApiError | null }) {
   const { i18n } = useTranslation()
   if (!error) return null

@@ -9,8 +9,8 @@ export const teamsEn = {
   roles: { admin: 'Admin', billing: 'Billing', developer: 'Developer', community_manager: 'Community Manager' },
   roleHints: {
     admin: 'Invites and removes members, assigns roles, changes team settings.',
-    billing: 'Seats, plan and invoices. Admin and Billing alone take no paid seat (up to 2 such members).',
-    developer: 'Uses team collections, sees members, invites Developers.',
+    billing: 'Sets the number of seats. Admin and Billing alone take no paid seat (up to 2 such members).',
+    developer: 'Sees the members, invites Developers.',
     community_manager: 'Edits the public profile, reads the activity log, invites Developers.',
   },
   list: {
@@ -117,7 +117,8 @@ export const teamsEn = {
     add: 'Domain', addHint: 'For example example.com: no “@”, “http://” or path.', addButton: 'Add domain', none: 'No domains yet.',
     pending: 'Waiting for verification', verified: 'Verified', verifiedOn: 'Verified on {{date}}',
     record: 'Add this DNS record at your DNS provider, then select Verify:', recordType: 'Type', recordName: 'Name', recordValue: 'Value',
-    verify: 'Verify', verifyOf: 'Verify {{domain}}', remove: 'Remove', removeOf: 'Remove {{domain}}', removed: '{{domain}} was removed.', discoveryOff: 'Discovery was turned off: no verified domain is left.',
+    verify: 'Verify', verifyOf: 'Verify {{domain}}', remove: 'Remove', removeOf: 'Remove {{domain}}', removed: '{{domain}} was removed.',
+    removeConfirm: 'Remove {{domain}}? People with an address there will no longer find the team. To use it again, add it and verify it again.', removeYes: 'Remove domain', discoveryOff: 'Discovery was turned off: no verified domain is left.',
     lastCheck: 'Last check {{date}}: {{outcome}}', found: 'Found at that name: {{values}}',
     outcomes: { verified: 'verified. People with an address at this domain can now find the team when discovery is on.', record_not_found: 'no TXT record was found at that name yet. DNS changes can take a while to spread; try again later.', wrong_value: 'a TXT record was found, but not with the expected value.', dns_error: 'the DNS lookup failed. Try again later.' },
   },
@@ -147,7 +148,7 @@ export const teamsEn = {
     seatsTitle: 'No seat is free in this team', goTeams: 'Go to your teams',
   },
   onboarding: {
-    title: 'Join or create a team', body: 'Teams share collections and settings. You can also do this later from the Teams page.', create: 'Create a team', skip: 'Go to settings',
+    title: 'Join or create a team', body: 'In a team you see who else is in it, invite colleagues and give them roles. You can also do this later from the Teams page.', create: 'Create a team', skip: 'Go to settings',
     created: 'Team {{name}} created.', openTeam: 'Open the team',
     invited: 'You opened a team invitation before signing up.', invitedLink: 'Go back to the invitation',
   },

@@ -10,8 +10,8 @@ export const teamsZhCN: typeof teamsEn = {
   roles: { admin: '管理员', billing: '账单管理员', developer: '开发者', community_manager: '社区经理' },
   roleHints: {
     admin: '邀请和移除成员、分配角色、修改团队设置。',
-    billing: '席位、套餐和发票。只有管理员和/或账单管理员角色的成员不占付费席位（每个团队最多 2 名）。',
-    developer: '使用团队集合、查看成员、邀请开发者。',
+    billing: '设置席位数量。只有管理员和/或账单管理员角色的成员不占付费席位（每个团队最多 2 名）。',
+    developer: '查看成员、邀请开发者。',
     community_manager: '编辑团队公开资料、查看活动日志、邀请开发者。',
   },
   list: {
@@ -118,7 +118,7 @@ export const teamsZhCN: typeof teamsEn = {
     add: '域名', addHint: '例如 example.com：不要包含“@”、“http://”或路径。', addButton: '添加域名', none: '还没有域名。',
     pending: '等待验证', verified: '已验证', verifiedOn: '{{date}} 验证',
     record: '请在你的 DNS 服务商处添加以下 DNS 记录，然后点击“验证”：', recordType: '类型', recordName: '名称', recordValue: '值',
-    verify: '验证', verifyOf: '验证 {{domain}}', remove: '移除', removeOf: '移除 {{domain}}', removed: '{{domain}} 已移除。', discoveryOff: '团队发现已关闭：没有剩余的已验证域名。',
+    verify: '验证', verifyOf: '验证 {{domain}}', remove: '移除', removeOf: '移除 {{domain}}', removed: '{{domain}} 已移除。', removeConfirm: '要移除 {{domain}} 吗？使用该域名邮箱的人将无法再找到此团队。若要再次使用，需要重新添加并验证。', removeYes: '移除域名', discoveryOff: '团队发现已关闭：没有剩余的已验证域名。',
     lastCheck: '上次检查 {{date}}：{{outcome}}', found: '在该名称下找到：{{values}}',
     outcomes: { verified: '已验证。开启团队发现后，使用该域名邮箱的人可以找到团队。', record_not_found: '尚未在该名称下找到 TXT 记录。DNS 更改可能需要一段时间生效，请稍后再试。', wrong_value: '找到了 TXT 记录，但值与预期不符。', dns_error: 'DNS 查询失败，请稍后再试。' },
   },
@@ -148,7 +148,7 @@ export const teamsZhCN: typeof teamsEn = {
     seatsTitle: '该团队没有空闲席位', goTeams: '前往我的团队',
   },
   onboarding: {
-    title: '加入或创建团队', body: '团队成员共享集合和设置。你也可以稍后在“团队”页面中操作。', create: '创建团队', skip: '前往设置',
+    title: '加入或创建团队', body: '在团队中，你可以看到有哪些成员、邀请同事并为他们分配角色。你也可以稍后在“团队”页面中操作。', create: '创建团队', skip: '前往设置',
     created: '团队 {{name}} 已创建。', openTeam: '打开团队',
     invited: '你在注册前打开过一个团队邀请。', invitedLink: '返回该邀请',
   },

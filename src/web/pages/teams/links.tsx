@@ -128,8 +128,9 @@ interface Preview {
   roles: TeamRole[]
   expiresAt: string
   usesLeft: number
-  alreadyMember: boolean
-  emailConfirmed: boolean
+  /** Null when signed out. */
+  alreadyMember: boolean | null
+  emailConfirmed: boolean | null
 }
 
 /** The page an invite link opens (/join/<token>). */
@@ -147,15 +148,22 @@ export function JoinPage() {
       setProblem(err instanceof ApiError ? err : new ApiError(0, { code: 'client_error', message: String(err) }))
     }
   }, [token])
+  // Signed in or not: a signed-out visitor sees which team the link joins, as on the emailed invitation's page.
   useEffect(() => {
-    if (me) void open()
-  }, [me, open])
+    if (!loading) void open()
+  }, [me, loading, open])
   const join = useAction(async () => setJoined(await api('POST', `/invite-links/${encodeURIComponent(token)}/join`, {})))
   const refusal = join.error?.code === 'invite_link_invalid' ? join.error : problem
   if (loading) return <CenteredPage title={t('teams.accept.title')}><p role="status">{t('app.loading')}</p></CenteredPage>
-  if (!me) {
+  if (!me && !problem) {
     return (
-      <CenteredPage title={t('teams.accept.title')}>
+      <CenteredPage title={preview ? t('teams.join.title', { name: preview.team.name }) : t('teams.accept.title')}>
+        {preview ? (
+          <>
+            <div className="team-title"><TeamLogo name={preview.team.name} url={preview.team.logoUrl} size={56} /><span className="hint">/{preview.team.slug}</span></div>
+            <p>{t('teams.join.roles', { roles: roleList(t, preview.roles) })}</p>
+          </>
+        ) : null}
         <p>{t('teams.join.signIn')}</p>
         <Link className="btn btn-primary" to={`/signin?next=${encodeURIComponent(`/join/${token}`)}`}>{t('teams.accept.signIn')}</Link>{' '}
         <Link className="btn btn-secondary" to="/signup">{t('teams.accept.signUp')}</Link>
@@ -180,7 +188,7 @@ export function JoinPage() {
       </CenteredPage>
     )
   }
-  if (!preview) return <CenteredPage title={t('teams.accept.title')}><p role="status">{t('app.loading')}</p></CenteredPage>
+  if (!preview || !me) return <CenteredPage title={t('teams.accept.title')}><p role="status">{t('app.loading')}</p></CenteredPage>
   return (
     <CenteredPage title={t('teams.join.title', { name: preview.team.name })}>
       <div className="team-title"><TeamLogo name={preview.team.name} url={preview.team.logoUrl} size={56} /><span className="hint">/{preview.team.slug}</span></div>
