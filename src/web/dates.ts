@@ -12,8 +12,9 @@ const TIME: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit' }
 
 /** The browser's first language with the same primary subtag as the app's (`en` → `en-GB`), else the app's. */
 export function readerLocale(appLanguage: string, browserLanguages: readonly string[] = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]): string {
-  const primary = appLanguage.split('-')[0].toLowerCase()
-  const match = browserLanguages.find((tag) => tag.split('-')[0].toLowerCase() === primary && tag.includes('-'))
+  const primaryOf = (tag: string) => tag.split('-', 1)[0]?.toLowerCase() ?? ''
+  const primary = primaryOf(appLanguage)
+  const match = browserLanguages.find((tag) => primaryOf(tag) === primary && tag.includes('-'))
   // A zh-TW or zh-HK reader of the Simplified Chinese app keeps zh-CN's script for the dates.
   if (!match || primary === 'zh') return appLanguage
   return Intl.DateTimeFormat.supportedLocalesOf([match]).length ? match : appLanguage

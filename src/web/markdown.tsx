@@ -53,9 +53,9 @@ export function renderInline(text: string, depth = 0): ReactNode[] {
   }
   let i = 0
   while (i < text.length) {
-    const c = text[i]
-    if (c === '\\' && i + 1 < text.length && ESCAPABLE.test(text[i + 1])) {
-      plain += text[i + 1]
+    const c = text.charAt(i)
+    if (c === '\\' && i + 1 < text.length && ESCAPABLE.test(text.charAt(i + 1))) {
+      plain += text.charAt(i + 1)
       i += 2
       continue
     }
@@ -69,14 +69,15 @@ export function renderInline(text: string, depth = 0): ReactNode[] {
       }
     }
     if (depth < MAX_DEPTH && (c === '*' || c === '_')) {
-      const double = text[i + 1] === c
+      const double = text.charAt(i + 1) === c
       const marker = double ? c + c : c
-      const before = text[i - 1] ?? ' '
+      const before = i > 0 ? text.charAt(i - 1) : ' '
       // `snake_case_names` stay as they are: an underscore inside a word is not emphasis.
-      const opens = text[i + marker.length] !== undefined && !/\s/.test(text[i + marker.length]) && !(c === '_' && /[\p{L}\p{N}]/u.test(before))
+      const first = text.charAt(i + marker.length)
+      const opens = first !== '' && !/\s/.test(first) && !(c === '_' && /[\p{L}\p{N}]/u.test(before))
       if (opens) {
         let end = text.indexOf(marker, i + marker.length + 1)
-        while (end !== -1 && (/\s/.test(text[end - 1]) || (!double && text[end + 1] === c) || (c === '_' && /[\p{L}\p{N}]/u.test(text[end + marker.length] ?? ' ')))) {
+        while (end !== -1 && (/\s/.test(text.charAt(end - 1)) || (!double && text.charAt(end + 1) === c) || (c === '_' && /[\p{L}\p{N}]/u.test(text.charAt(end + marker.length))))) {
           end = text.indexOf(marker, end + 1)
         }
         if (end !== -1) {
@@ -130,49 +131,50 @@ type Block =
 const LIST_ITEM = /^\s{0,3}([-*+]|\d{1,9}[.)])\s+(.*)$/
 
 export function parseBlocks(source: string): Block[] {
-  const lines = source.replace(/\r\n?/g, '\n').split('\n')
+  const all = source.replace(/\r\n?/g, '\n').split('\n')
+  const line = (n: number): string => all[n] ?? ''
   const blocks: Block[] = []
   let i = 0
-  while (i < lines.length) {
-    const line = lines[i]
-    if (!line.trim()) {
+  while (i < all.length) {
+    const current = line(i)
+    if (!current.trim()) {
       i += 1
       continue
     }
-    const fence = /^\s{0,3}(```|~~~)/.exec(line)
+    const fence = /^\s{0,3}(```|~~~)/.exec(current)
     if (fence) {
       const body: string[] = []
       i += 1
-      while (i < lines.length && !lines[i].trimStart().startsWith(fence[1])) body.push(lines[i++])
+      while (i < all.length && !line(i).trimStart().startsWith(fence[1] ?? '```')) body.push(line(i++))
       i += 1
       blocks.push({ kind: 'code', text: body.join('\n') })
       continue
     }
-    const heading = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line)
+    const heading = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/.exec(current)
     if (heading) {
-      blocks.push({ kind: 'heading', level: heading[1].length, text: heading[2] })
+      blocks.push({ kind: 'heading', level: (heading[1] ?? '#').length, text: heading[2] ?? '' })
       i += 1
       continue
     }
-    if (/^\s{0,3}([-*_])(\s*\1){2,}\s*$/.test(line)) {
+    if (/^\s{0,3}([-*_])(\s*\1){2,}\s*$/.test(current)) {
       blocks.push({ kind: 'rule' })
       i += 1
       continue
     }
-    if (/^\s{0,3}>/.test(line)) {
+    if (/^\s{0,3}>/.test(current)) {
       const body: string[] = []
-      while (i < lines.length && /^\s{0,3}>/.test(lines[i])) body.push(lines[i++].replace(/^\s{0,3}>\s?/, ''))
+      while (i < all.length && /^\s{0,3}>/.test(line(i))) body.push(line(i++).replace(/^\s{0,3}>\s?/, ''))
       blocks.push({ kind: 'quote', text: body.join(' ') })
       continue
     }
-    const item = LIST_ITEM.exec(line)
+    const item = LIST_ITEM.exec(current)
     if (item) {
-      const ordered = /\d/.test(item[1])
+      const ordered = /\d/.test(item[1] ?? '')
       const items: string[] = []
-      while (i < lines.length) {
-        const next = LIST_ITEM.exec(lines[i])
-        if (next && /\d/.test(next[1]) === ordered) items.push(next[2])
-        else if (lines[i].trim() && /^\s{2,}/.test(lines[i]) && items.length) items[items.length - 1] += ` ${lines[i].trim()}`
+      while (i < all.length) {
+        const next = LIST_ITEM.exec(line(i))
+        if (next && /\d/.test(next[1] ?? '') === ordered) items.push(next[2] ?? '')
+        else if (line(i).trim() && /^\s{2,}/.test(line(i)) && items.length) items[items.length - 1] += ` ${line(i).trim()}`
         else break
         i += 1
       }
@@ -180,7 +182,7 @@ export function parseBlocks(source: string): Block[] {
       continue
     }
     const body: string[] = []
-    while (i < lines.length && lines[i].trim() && !/^\s{0,3}(#{1,6}\s|>|```|~~~)/.test(lines[i]) && !LIST_ITEM.test(lines[i])) body.push(lines[i++].trim())
+    while (i < all.length && line(i).trim() && !/^\s{0,3}(#{1,6}\s|>|```|~~~)/.test(line(i)) && !LIST_ITEM.test(line(i))) body.push(line(i++).trim())
     blocks.push({ kind: 'paragraph', text: body.join(' ') })
   }
   return blocks
