@@ -28,6 +28,7 @@ import { requireConfirmedEmail, requireRoomForAnotherTeam } from './joining.ts'
 import { allows, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from './roles.ts'
 import { countSeats, currentSeatUsage, noSeatForOneMore, requireSeatsForChange } from './seats.ts'
 import { imagePath } from '../images/images.ts'
+import { currentUsernames } from '../accounts/usernames.ts'
 
 export const INVITE_LINK_TTL_MS = 7 * 24 * 3600 * 1000
 export const INVITE_LINK_MAX_USES = 30
@@ -184,7 +185,10 @@ export async function listInviteLinks(ctx: AppContext, teamId: string): Promise<
   const rows = await ctx.db
     .selectFrom('team_invite_links as l')
     .leftJoin('team_members as m', (join) => join.onRef('m.team_id', '=', 'l.team_id').onRef('m.account_id', '=', 'l.created_by'))
+    // The creator's name now: the one stored is the name at creation, stale after a rename.
+    .leftJoin('accounts as a', 'a.id', 'l.created_by')
     .selectAll('l')
+    .select('a.username as creator_username')
     .select(['m.role_admin as creator_admin', 'm.role_billing as creator_billing', 'm.role_developer as creator_developer', 'm.role_community_manager as creator_community_manager'])
     .where('l.team_id', '=', teamId)
     .orderBy('l.created_at', 'desc')
@@ -194,9 +198,9 @@ export async function listInviteLinks(ctx: AppContext, teamId: string): Promise<
   const now = ctx.clock.now()
   const seats = await teamSeats(ctx.db, teamId)
   return {
-    links: rows.map(({ creator_admin, creator_billing, creator_developer, creator_community_manager, ...row }) => {
+    links: rows.map(({ creator_admin, creator_billing, creator_developer, creator_community_manager, creator_username, ...row }) => {
       const creator = creator_admin === null ? null : rolesOf({ role_admin: creator_admin, role_billing: creator_billing ?? 0, role_developer: creator_developer ?? 0, role_community_manager: creator_community_manager ?? 0 })
-      return linkView(row, now, seats, creatorMayStill(rolesOf(row), creator))
+      return linkView({ ...row, created_by_username: creator_username ?? row.created_by_username }, now, seats, creatorMayStill(rolesOf(row), creator))
     }),
   }
 }
@@ -205,8 +209,10 @@ export async function listInviteLinks(ctx: AppContext, teamId: string): Promise<
 export async function revokeInviteLink(ctx: AppContext, input: { account: Account; teamId: string; linkId: string; meta: RequestMeta }): Promise<InviteLinkView> {
   return inTransaction(ctx, async (trx) => {
     const { team, roles: actorRoles } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'invite_developers')
-    const row = await trx.selectFrom('team_invite_links').selectAll().where('id', '=', input.linkId).where('team_id', '=', team.id).executeTakeFirst()
-    if (!row) throw new AppError('not_found', { message: 'No such invite link in this team.' })
+    const stored = await trx.selectFrom('team_invite_links').selectAll().where('id', '=', input.linkId).where('team_id', '=', team.id).executeTakeFirst()
+    if (!stored) throw new AppError('not_found', { message: 'No such invite link in this team.' })
+    const creatorNow = stored.created_by === null ? undefined : (await currentUsernames(trx, [stored.created_by])).get(stored.created_by)
+    const row = { ...stored, created_by_username: creatorNow ?? stored.created_by_username }
     if (!allows(actorRoles, 'manage_invitations') && row.created_by !== input.account.id) {
       throw new AppError('team_permission_denied', { message: 'Only an Admin or the member who created this link can revoke it.', details: { action: 'manage_invitations' } })
     }

@@ -301,6 +301,27 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       expect(last.nextCursor).toBeNull()
       expect((await admin.client.get(`/api/v1/teams/${slug}/activity?cursor=nonsense`)).body.error).toMatchObject({ code: 'invalid_request', fields: { cursor: 'invalid' } })
     })
+
+    it('shows people renamed since by their current name, with the name they had then', async () => {
+      const t = await testApp(dialect)
+      const { admin, slug } = await teamWithAdmin(t)
+      const dev = await addMember(t, admin, slug, ['developer'])
+      expect((await admin.client.post(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })).status).toBe(201)
+      const [adminThen, devThen] = [admin.username, dev.username]
+      expect((await admin.client.patch('/api/v1/me', { username: `${adminThen}-new` })).status).toBe(200)
+      expect((await dev.client.patch('/api/v1/me', { username: `${devThen}-new` })).status).toBe(200)
+      const events = (await admin.client.get(`/api/v1/teams/${slug}/activity`)).body.events as { type: string; actor: unknown; details: Record<string, unknown> }[]
+      const joined = events.find((e) => e.type === 'member.joined')!
+      expect(joined.actor).toEqual({ accountId: dev.accountId, username: `${devThen}-new`, formerUsername: devThen })
+      expect(joined.details).toMatchObject({ accountId: dev.accountId, username: `${devThen}-new`, formerUsername: devThen })
+      expect(events.find((e) => e.type === 'team.created')!.actor).toEqual({ accountId: admin.accountId, username: `${adminThen}-new`, formerUsername: adminThen })
+      // Invite links name their creator by the current name too.
+      const links = (await admin.client.get(`/api/v1/teams/${slug}/invite-links`)).body.links as { createdBy: string }[]
+      expect(links.map((l) => l.createdBy)).toEqual([`${adminThen}-new`])
+      // Someone not renamed has no former name.
+      const other = await teamWithAdmin(t)
+      expect((await other.admin.client.get(`/api/v1/teams/${other.slug}/activity`)).body.events[0].actor).toEqual({ accountId: other.admin.accountId, username: other.admin.username })
+    })
   })
 
   describe('deleting an account', () => {

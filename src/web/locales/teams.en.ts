@@ -67,7 +67,7 @@ export const teamsEn = {
     lastAdmin: 'You are the team’s only Admin: make another member an Admin before you leave.', button: 'Leave team', confirm: 'Leave {{name}}?', yes: 'Yes, leave', left: 'You left {{name}}.', deleted: 'You left {{name}}; it had no other member and was deleted.',
   },
   activity: {
-    title: 'Activity log', none: 'Nothing happened yet.', more: 'Load older events', by: 'by {{actor}}', from: 'from {{ip}}', system: 'the system',
+    title: 'Activity log', none: 'Nothing happened yet.', more: 'Load older events', by: 'by {{actor}}', from: 'from {{ip}}', system: 'the system', renamed: '{{name}} (then {{former}})',
     types: {
       'team.created': 'Team created', 'team.renamed': 'Team renamed from “{{from}}” to “{{to}}”', 'team.seats_changed': 'Seats changed from {{from}} to {{to}}',
       'member.joined': '{{username}} joined', 'member.left': '{{username}} left', 'member.removed': '{{username}} was removed', 'member.roles_changed': 'Roles of {{username}} changed to {{roles}}',

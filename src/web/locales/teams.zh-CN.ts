@@ -68,7 +68,7 @@ export const teamsZhCN: typeof teamsEn = {
     lastAdmin: '你是团队唯一的管理员：请先让另一名成员成为管理员，然后再退出。', button: '退出团队', confirm: '要退出 {{name}} 吗？', yes: '确定退出', left: '你已退出 {{name}}。', deleted: '你已退出 {{name}}；团队没有其他成员，已被删除。',
   },
   activity: {
-    title: '活动日志', none: '暂无活动。', more: '加载更早的记录', by: '操作人：{{actor}}', from: '来自 {{ip}}', system: '系统',
+    title: '活动日志', none: '暂无活动。', more: '加载更早的记录', by: '操作人：{{actor}}', from: '来自 {{ip}}', system: '系统', renamed: '{{name}}（当时为 {{former}}）',
     types: {
       'team.created': '创建了团队', 'team.renamed': '团队名称从“{{from}}”改为“{{to}}”', 'team.seats_changed': '席位数从 {{from}} 改为 {{to}}',
       'member.joined': '{{username}} 加入了团队', 'member.left': '{{username}} 退出了团队', 'member.removed': '{{username}} 被移出团队', 'member.roles_changed': '{{username}} 的角色改为 {{roles}}',

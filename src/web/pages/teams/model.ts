@@ -28,7 +28,7 @@ export interface TeamPageData {
   suggestions: Invitation[]
   logoUrl?: string | null
 }
-export interface ActivityEvent { id: string; type: string; actor: { accountId: string; username: string } | null; ip: string | null; at: string; details: Record<string, unknown> }
+export interface ActivityEvent { id: string; type: string; actor: { accountId: string; username: string; formerUsername?: string } | null; ip: string | null; at: string; details: Record<string, unknown> }
 
 /** Same rule as src/teams/slugs.ts: 3–48 lowercase letters, digits, hyphens; not at either end; not reserved. */
 export const SLUG_RE = /^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$/
