@@ -1,11 +1,15 @@
-/** Schemas shared across capabilities; each one drives validation, types and the OpenAPI doc. */
-import { Type } from 'typebox'
+/**
+ * Schemas shared across capabilities; each one drives validation, types and the OpenAPI doc.
+ * The web app imports this module's types, so it imports nothing but typebox and the error catalog.
+ */
+import { Type, type Static } from 'typebox'
+import { ERROR_CATALOG, type ErrorCode } from '../errors.ts'
 
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object(
       {
-        code: Type.String({ description: 'Stable machine-readable code; see the README for the catalog.' }),
+        code: Type.Enum(Object.keys(ERROR_CATALOG) as ErrorCode[], { description: 'Stable machine-readable code; see the README for the catalog.' }),
         message: Type.String({ description: 'Human-readable, safe to show.' }),
         fields: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Per-field reasons, keyed by field path.' })),
         retryAt: Type.Optional(Type.String({ format: 'date-time' })),
@@ -18,6 +22,8 @@ export const ErrorResponse = Type.Object(
   },
   { $id: 'ErrorResponse' },
 )
+
+export type ErrorBody = Static<typeof ErrorResponse>['error']
 
 export const errorRef = Type.Ref('ErrorResponse')
 

@@ -3,11 +3,12 @@ import { useTranslation } from 'react-i18next'
 import { useLocation, useParams } from 'react-router'
 import { api } from '../../api.ts'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
-import { can, roleList, type ActivityEvent, type TeamRole } from './model.ts'
-import { Section, TeamHeader, TeamMissing, useTeam } from './team.tsx'
+import { can, roleList, type ActivityEvent, type TeamPageData, type TeamRole } from './model.ts'
+import { Section, TeamHeader, TeamMissing, useTeam } from './frame.tsx'
 import { formatDateTime } from '../../dates.ts'
-import { TeamError } from './widgets.tsx'
-import { TeamSettingsExtras } from './extras-settings.tsx'
+import { TeamError, TeamLogo } from './widgets.tsx'
+import { ImageUpload } from './images.tsx'
+import { DomainsAndDiscovery } from './discovery.tsx'
 import { PublicProfileSection, TeamUrlSection } from './profile.tsx'
 import './teams.css'
 
@@ -30,8 +31,22 @@ export function TeamSettingsPage() {
       <RenameSection slug={data.slug} name={data.name} disabled={!admin} reload={load} />
       <TeamUrlSection key={data.slug} data={data} />
       <PublicProfileSection data={data} />
-      <TeamSettingsExtras data={data} reload={load} />
+      <LogoSection data={data} reload={load} />
+      {admin ? <DomainsAndDiscovery data={data} /> : null}
     </div>
+  )
+}
+
+function LogoSection({ data, reload }: { data: TeamPageData; reload: () => Promise<void> }) {
+  const { t } = useTranslation()
+  return (
+    <Section title={t('teams.logo.title')}>
+      <ImageUpload
+        label={t('teams.logo.file')} endpoint={`/teams/${data.slug}/logo`} field="logoUrl" disabled={!can(data.myRoles, 'change_settings')} hasImage={!!data.logoUrl}
+        preview={<><TeamLogo name={data.name} url={data.logoUrl} size={96} /><span className="hint">{data.logoUrl ? t('teams.logo.current') : t('teams.logo.none')}</span></>}
+        removeLabel={t('teams.logo.remove')} savedText={t('teams.logo.saved')} removedText={t('teams.logo.removed')} onChange={reload}
+      />
+    </Section>
   )
 }
 
