@@ -39,6 +39,8 @@ describe('configuration', () => {
     [{ ARGON2_MEMORY_KIB: '8' }, 'ARGON2_MEMORY_KIB'],
     [{ TEAM_DEFAULT_SEATS: '0' }, 'TEAM_DEFAULT_SEATS'],
     [{ TEAM_DEFAULT_SEATS: '10001' }, 'TEAM_DEFAULT_SEATS'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+    [{ SHUTDOWN_DRAIN_SECONDS: 'soon' }, 'SHUTDOWN_DRAIN_SECONDS'],
   ])('names the bad variable in %j', (env, variable) => {
     const err = errorOf(env)
     expect(err.variable).toBe(variable)

@@ -10,7 +10,7 @@ import { BROWSER_FLOW, chromiumForFile } from './helpers/browser.ts'
 import { DIALECTS } from './helpers/databases.ts'
 import { person, signedUpUser } from './helpers/app.ts'
 import { listeningApp } from './helpers/web.ts'
-import { addMember } from '../src/teams/test-teams.ts'
+import { addMember } from './helpers/teams.ts'
 
 const { newPage } = chromiumForFile({ screenshotLabel: 'newcomer' })
 

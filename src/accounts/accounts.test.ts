@@ -226,6 +226,21 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       expect((await t.client().post('/api/v1/signin', { login: `${user.username}-new`, password: STRONG_PASSWORD })).status).toBe(200)
     })
 
+    it('tells the owner by email and in-app when the username changes, naming the old and the new one', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const renamed = `${user.username}-new`
+      expect((await user.client.patch('/api/v1/me', { username: renamed })).status).toBe(200)
+      const mail = await t.smtp.waitFor(user.email, /Your username was changed/)
+      expect(mail.text).toContain(`changed from ${user.username} to ${renamed}`)
+      const inbox = await user.client.get('/api/v1/me/notifications')
+      expect(inbox.body.notifications.map((n: { kind: string }) => n.kind)).toContain('username_changed')
+      // Nothing is sent when the username stays as it was.
+      expect((await user.client.patch('/api/v1/me', { username: renamed, displayName: 'Ada' })).status).toBe(200)
+      const after = await user.client.get('/api/v1/me/notifications')
+      expect(after.body.notifications.filter((n: { kind: string }) => n.kind === 'username_changed')).toHaveLength(1)
+    })
+
     it('lets a person change only the letter case of their own username', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
