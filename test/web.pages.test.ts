@@ -43,7 +43,10 @@ beforeAll(async () => {
   await client.post('/api/v1/signup', { ...who, acceptTerms: true })
   await client.post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(who.email, /Confirm/)) })
   await client.post('/api/v1/signin', { login: who.email, password: who.password })
-  await client.patch('/api/v1/me', { displayName: 'Ada Lovelace', bio: 'Analytical engines', publicProfile: true, links: ['https://example.com/ada'] })
+  await client.patch('/api/v1/me', {
+    displayName: 'Ada Lovelace', bio: 'Analytical engines', publicProfile: true, links: ['https://example.com/ada'], jobRole: 'developer',
+    aboutMe: '## Notes\n\nI wrote the **first program** for the *Analytical Engine*. More on [my site](https://example.com/ada).\n\n- Bernoulli numbers\n- `Note G`',
+  })
   // Something in the inbox: a password change notice.
   await client.post('/api/v1/me/password', { currentPassword: who.password, newPassword: `${who.password}!` })
   await client.post('/api/v1/me/password', { currentPassword: `${who.password}!`, newPassword: who.password })
@@ -86,7 +89,7 @@ const PAGES: PageCase[] = [
   { name: 'settings-profile', path: '/settings/profile', signedIn: true, ready: { en: /Display name/, 'zh-CN': /显示名称/ }, phone: true },
   { name: 'settings-account', path: '/settings/account', signedIn: true, ready: { en: /Delete account/, 'zh-CN': /删除账户/ } },
   { name: 'settings-security', path: '/settings/security', signedIn: true, ready: { en: /No passkeys yet/, 'zh-CN': /还没有通行密钥/ } },
-  { name: 'settings-notifications', path: '/settings/notifications', signedIn: true, ready: { en: /Monitors/, 'zh-CN': /监控/ } },
+  { name: 'settings-notifications', path: '/settings/notifications', signedIn: true, ready: { en: /In-app/, 'zh-CN': /站内/ } },
   { name: 'settings-sessions', path: '/settings/sessions', signedIn: true, ready: { en: /This device/, 'zh-CN': /本设备/ } },
   { name: 'inbox', path: '/inbox', signedIn: true, ready: { en: /Mark all read/, 'zh-CN': /全部标为已读/ } },
   {
