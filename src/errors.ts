@@ -13,6 +13,7 @@ export const ERROR_CATALOG = {
   unauthenticated: { status: 401, message: 'Sign in to continue.' },
   session_expired: { status: 401, message: 'Your session has expired. Please sign in again.' },
   forbidden_origin: { status: 403, message: 'This request did not come from a trusted origin.' },
+  wrong_host: { status: 421, message: 'This server answers at its PUBLIC_URL only.' },
   invalid_credentials: { status: 401, message: 'The sign-in details are not correct.' },
   account_deactivated: { status: 403, message: 'This account has been deactivated. Contact the operator of this service.' },
   signin_locked: { status: 423, message: 'Password sign-in is locked after too many failed attempts. Reset your password to unlock it.' },

@@ -15,6 +15,7 @@ import { originCheck } from './http/auth.ts'
 import { registerErrorHandling } from './http/errors.ts'
 import { DebugRequestLog, lazyChildLogger } from './http/request-log.ts'
 import { opsRoutes } from './http/ops.ts'
+import { publicHostCheck } from './http/public-host.ts'
 import { isPageRequest, registerWebApp } from './http/web-app.ts'
 import { ErrorResponse } from './http/schemas.ts'
 import { recoveryRoutes } from './recovery/routes.ts'
@@ -139,6 +140,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   app.addHook('onRequest', (request, _reply, done) => {
     done(request.url.includes('%00') ? new AppError('invalid_request', { message: 'The URL may not contain NUL characters.' }) : undefined)
   })
+  app.addHook('onRequest', publicHostCheck(ctx.config.publicUrl))
   app.addHook('onRequest', originCheck(ctx))
   app.addHook('onSend', (request, reply, payload, done) => {
     securityHeaders(request, reply)

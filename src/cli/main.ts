@@ -29,6 +29,14 @@ async function withDb<T>(work: (db: ReturnType<typeof connect>['db']) => Promise
   }
 }
 
+/** One line a person can act on, instead of a listen() stack trace. */
+function listenProblem(code: string, cfg: Config): string {
+  const where = `${cfg.host}:${cfg.port}`
+  if (code === 'EADDRINUSE') return `Cannot start: port ${cfg.port} on ${cfg.host} is already in use (another Latchkey, or another program). Stop it, or pick another port with PORT (and change PUBLIC_URL to match if you set it).`
+  if (code === 'EACCES') return `Cannot start: this user may not listen on ${where} (ports below 1024 need privileges). Pick another port with PORT.`
+  return `Cannot start: ${cfg.host} is not an address of this machine (HOST). Use 127.0.0.1, or 0.0.0.0 for every interface.`
+}
+
 const program = new Command()
 program.name('latchkey').description('Latchkey: accounts, sessions and recovery for API tools.').version('0.1.0')
 
@@ -49,8 +57,20 @@ program
     // Loaded on demand: `migrate` and `mail` should not pay for the HTTP server's modules.
     const { createApp } = await import('../app.ts')
     const app = await createApp(cfg)
-    const address = await app.server.listen({ port: cfg.port, host: cfg.host })
-    app.ctx.log.info({ address, publicUrl: cfg.publicUrl.origin, database: app.ctx.dialect, mail: cfg.smtpUrl ? 'smtp' : 'outbox' }, 'Latchkey is listening')
+    const publicUrl = cfg.publicUrl.origin
+    let address: string
+    try {
+      // Fastify's own line names the socket, which is not where people should go: it says so.
+      address = await app.server.listen({ port: cfg.port, host: cfg.host, listenTextResolver: (bound) => `Bound to ${bound}; the app answers at PUBLIC_URL ${publicUrl} only` })
+    } catch (err) {
+      await app.close()
+      const code = (err as { code?: string }).code
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new CliError('failure', listenProblem(code, cfg))
+      throw err
+    }
+    app.ctx.log.info({ publicUrl, address, database: app.ctx.dialect, mail: cfg.smtpUrl ? 'smtp' : 'outbox' }, `Latchkey is running: open ${publicUrl}`)
+    // A person at a terminal gets one plain line to click; log collectors get the JSON above.
+    if (process.stdout.isTTY) process.stdout.write(`\nLatchkey is running: open ${publicUrl}\n\n`)
     if (!cfg.smtpUrl) app.ctx.log.info('SMTP_URL is not set: emails stay in the outbox; read them with `npm run latchkey -- mail list`')
     let closing = false
     const shutdown = async (signal: string) => {

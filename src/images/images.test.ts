@@ -196,7 +196,7 @@ function interlacedRawLength(width: number, height: number): number {
 }
 
 async function fetchImage(t: TestApp, url: string) {
-  const res = await t.app.server.inject({ method: 'GET', url })
+  const res = await t.app.server.inject({ method: 'GET', url, headers: { host: t.app.ctx.config.publicUrl.host } })
   return { status: res.statusCode, headers: res.headers, bytes: res.rawPayload }
 }
 

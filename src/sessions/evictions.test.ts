@@ -15,6 +15,9 @@ import { createTestDatabase, type TestDialect } from '../../test/helpers/databas
 import { PUBLIC_URL, signedUpUser, TestClient, type TestApp } from '../../test/helpers/app.ts'
 import { SmtpCatcher } from '../../test/helpers/smtp.ts'
 
+/** Requests go to PUBLIC_URL's host: the server answers nowhere else. */
+const PUBLIC_HOST = new URL(PUBLIC_URL).host
+
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 /** Several instances of one deployment: one database, one clock, one mail catcher. */
@@ -50,7 +53,7 @@ function freshIp(): string {
 }
 
 async function me(t: TestApp, token: string) {
-  const res = await t.app.server.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })
+  const res = await t.app.server.inject({ method: 'GET', url: '/api/v1/me', headers: { host: PUBLIC_HOST, authorization: `Bearer ${token}` } })
   return { status: res.statusCode, body: res.json() }
 }
 
@@ -78,9 +81,9 @@ describe('session cache across instances', () => {
     it('refuses a session revoked on another instance', async () => {
       const { instances: [a, b] } = await deployment(dialect, env)
       const user = await signedInEverywhere([a, b])
-      const sessions = await a.app.server.inject({ method: 'GET', url: '/api/v1/me/sessions', headers: { authorization: `Bearer ${user.token}` } })
+      const sessions = await a.app.server.inject({ method: 'GET', url: '/api/v1/me/sessions', headers: { host: PUBLIC_HOST, authorization: `Bearer ${user.token}` } })
       const current = sessions.json().sessions.find((s: { current: boolean }) => s.current).id
-      const revoke = await a.app.server.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${current}`, headers: { authorization: `Bearer ${user.token}` } })
+      const revoke = await a.app.server.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${current}`, headers: { host: PUBLIC_HOST, authorization: `Bearer ${user.token}` } })
       expect(revoke.statusCode).toBe(204)
       expect((await me(a, user.token)).status).toBe(401)
       await eventually(async () => expect((await me(b, user.token)).status).toBe(401))
@@ -89,7 +92,7 @@ describe('session cache across instances', () => {
     it('shows a profile change made on another instance', async () => {
       const { instances: [a, b] } = await deployment(dialect, env)
       const user = await signedInEverywhere([a, b])
-      const patch = await a.app.server.inject({ method: 'PATCH', url: '/api/v1/me', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, payload: { displayName: 'Renamed' } })
+      const patch = await a.app.server.inject({ method: 'PATCH', url: '/api/v1/me', headers: { host: PUBLIC_HOST, authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, payload: { displayName: 'Renamed' } })
       expect(patch.statusCode).toBe(200)
       await eventually(async () => expect((await me(b, user.token)).body.displayName).toBe('Renamed'))
     })
