@@ -22,7 +22,7 @@ interface Started {
 
 /** Starts `latchkey serve` on a fresh SQLite file, bound to 127.0.0.1 with PUBLIC_URL at localhost. */
 async function serve(dir: string, port: number): Promise<Started> {
-  const env = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${path.join(dir, 'serve.db')}` }
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${path.join(dir, 'serve.db')}` }
   delete env.PUBLIC_URL
   delete env.SMTP_URL
   const child = spawn(process.execPath, NODE_ARGS, { env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -90,7 +90,7 @@ describe('latchkey serve, started as the README says', () => {
     const port = await freePort()
     // util-linux `script` gives the server a pseudo-terminal; the group is ended once the line shows.
     const command = [process.execPath, ...NODE_ARGS].map((arg) => `'${arg}'`).join(' ')
-    const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: `sqlite:${path.join(dir, 'tty.db')}` }
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: `sqlite:${path.join(dir, 'tty.db')}` }
     delete env.PUBLIC_URL
     delete env.SMTP_URL
     const terminal = spawn('script', ['-qefc', command, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })

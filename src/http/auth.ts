@@ -8,6 +8,7 @@ import type { RequestMeta } from '../audit/audit.ts'
 import type { AppContext } from '../context.ts'
 import { newToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
+import { markSessionGuard } from './openapi-security.ts'
 import { authenticate, STAY_SIGNED_IN_MS, type Authenticated } from '../sessions/sessions.ts'
 
 declare module 'fastify' {
@@ -140,11 +141,12 @@ async function resolve(ctx: AppContext, request: FastifyRequest, reply: FastifyR
 }
 
 export function requireAuth(ctx: AppContext): preHandlerAsyncHookHandler {
-  return async function requireSession(request, reply) {
+  // Marked so the OpenAPI document knows which routes need a session (http/openapi-security.ts).
+  return markSessionGuard(async function requireSession(request: FastifyRequest, reply: FastifyReply) {
     const auth = await resolve(ctx, request, reply)
     if (!auth) throw new AppError('unauthenticated')
     request.auth = auth
-  }
+  })
 }
 
 export function optionalAuth(ctx: AppContext): preHandlerAsyncHookHandler {
