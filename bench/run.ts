@@ -114,7 +114,7 @@ async function startPostgres(): Promise<{ pid: number; url: string }> {
   pgData = fs.mkdtempSync('/tmp/latchkey-bench-pg-')
   if (process.getuid?.() === 0) {
     // initdb and postgres refuse to run as root: an unprivileged OS user, like the peer harness.
-    spawnSync('id', ['postgres']).status === 0 || execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'])
+    if (spawnSync('id', ['postgres']).status !== 0) execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'])
     execFileSync('chown', ['postgres', pgData])
     pgRunAs = ['runuser', '-u', 'postgres', '--']
   }

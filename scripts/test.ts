@@ -1,5 +1,5 @@
 /**
- * The whole test suite, as the README's test command runs it: typecheck, then every Vitest
+ * The whole test suite, as the README's test command runs it: typecheck, lint, then every Vitest
  * suite (SQLite and PostgreSQL, real SMTP, real sockets), then one plain closing line
  * "N passed, N failed" so a run that ran nothing cannot pass unnoticed.
  */
@@ -43,6 +43,7 @@ function step(title: string, args: string[]): void {
 if (!extraArgs.length) {
   step('typecheck (server)', [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root])
   step('typecheck (web app)', [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'src/web/tsconfig.json')])
+  step('lint', [path.join(root, 'node_modules/eslint/bin/eslint.js'), '--max-warnings', '0', '.'])
 }
 // The browser suites drive the built web app, so build it first (about two seconds).
 step('build the web app', [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', path.join(root, 'src/web/vite.config.ts'), '--logLevel', 'warn'])

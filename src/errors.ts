@@ -6,6 +6,7 @@
 export const ERROR_CATALOG = {
   invalid_request: { status: 400, message: 'The request is not valid.' },
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
+  json_too_deep: { status: 400, message: 'The JSON body is nested more than 32 levels deep.' },
   unsupported_media_type: { status: 415, message: 'Send the request body as application/json.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   uri_too_long: { status: 414, message: 'The URL is too long.' },

@@ -5,7 +5,6 @@
 import cookie from '@fastify/cookie'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import secureJson from 'secure-json-parse'
 import { cachedSerializerFactory, cachedValidatorCompiler } from './http/compiled-schemas.ts'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { accountRoutes, AccountView } from './accounts/routes.ts'
@@ -13,6 +12,7 @@ import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
 import { originCheck } from './http/auth.ts'
 import { registerErrorHandling } from './http/errors.ts'
+import { parseJsonBody } from './http/json-body.ts'
 import { DebugRequestLog, lazyChildLogger } from './http/request-log.ts'
 import { opsRoutes } from './http/ops.ts'
 import { publicHostCheck } from './http/public-host.ts'
@@ -40,25 +40,6 @@ function securityHeaders(request: FastifyRequest, reply: FastifyReply): void {
   reply.header('X-Content-Type-Options', 'nosniff')
   reply.header('X-Frame-Options', 'DENY')
   if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store')
-}
-
-/** Finds the first string holding a NUL: PostgreSQL cannot store one, and no field needs it. */
-function nulPath(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || 'body' : null
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = nulPath(value[i], path ? `${path}.${i}` : String(i))
-      if (found) return found
-    }
-    return null
-  }
-  if (value && typeof value === 'object') {
-    for (const [key, inner] of Object.entries(value)) {
-      const found = key.includes('\u0000') ? (path ? `${path}.${key}` : key) : nulPath(inner, path ? `${path}.${key}` : key)
-      if (found) return found
-    }
-  }
-  return null
 }
 
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
@@ -131,14 +112,10 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     let parsed: unknown
     try {
-      // secure-json-parse refuses __proto__ and constructor.prototype keys (prototype pollution).
-      parsed = body === '' ? undefined : secureJson.parse(body as string, undefined, { protoAction: 'error', constructorAction: 'error' })
-    } catch {
-      return done(new AppError('invalid_json'))
+      parsed = parseJsonBody(body as string)
+    } catch (err) {
+      return done(err as AppError)
     }
-    if (parsed === undefined) return done(new AppError('invalid_json', { message: 'The request body is empty; send a JSON object.' }))
-    const nul = nulPath(parsed, '')
-    if (nul) return done(new AppError('invalid_request', { message: 'Text may not contain NUL characters.', fields: { [nul]: 'invalid_characters' } }))
     done(null, parsed)
   })
   // The hooks every request runs are callback-style, not async: no promise and no microtask

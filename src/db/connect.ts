@@ -54,7 +54,7 @@ export function connect(databaseUrl: string, options: { poolSize?: number } = {}
     max: options.poolSize ?? 10,
     // int8 columns hold epoch milliseconds, well inside Number's exact range.
     types: {
-      getTypeParser: (oid: number, format?: any) =>
+      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
         oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
     },
   })

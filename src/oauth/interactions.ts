@@ -45,7 +45,7 @@ export interface InteractionView {
 /** `device_name` as sent by the app: printable, trimmed, at most 100 characters. */
 export function cleanDeviceName(value: unknown): string | null {
   if (typeof value !== 'string') return null
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point of this pattern
   const clean = value.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, DEVICE_NAME_MAX)
   return clean || null
 }

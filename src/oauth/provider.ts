@@ -188,7 +188,7 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
 
   // Errors are logged by kind only: never a token, code or secret.
   for (const event of ['server_error', 'grant.error', 'authorization.error', 'backchannel.error', 'jwks.error', 'userinfo.error', 'revocation.error', 'end_session.error', 'code_verification.error', 'device_authorization.error']) {
-    ;(provider as unknown as { on(e: string, f: (...args: any[]) => void): void }).on(event, (koa: KoaContextWithOIDC, err: Error & { error?: string; error_description?: string; status?: number }) => {
+    ;(provider as unknown as { on(e: string, f: (...args: never[]) => void): void }).on(event, (koa: KoaContextWithOIDC, err: Error & { error?: string; error_description?: string; status?: number }) => {
       const level = event === 'server_error' || (err.status ?? 500) >= 500 ? 'error' : 'info'
       ctx.log[level]({ event, route: koa?.oidc?.route, client: koa?.oidc?.client?.clientId, error: err.error ?? err.name, description: err.error_description, ...(level === 'error' ? { stack: err.stack } : {}) }, 'oauth request failed')
     })

@@ -62,7 +62,7 @@ export class Captcha {
       throw fail()
     }
     if (!parsed?.challenge?.parameters || !parsed.solution) throw fail()
-    let verified = false
+    let verified: boolean
     try {
       const result = await verifySolution({
         challenge: parsed.challenge,

@@ -33,6 +33,7 @@ export function checkQuestion(raw: string | null | undefined): string | null {
   if ([...question].length > DISCOVERY_QUESTION_MAX_LENGTH) {
     throw new AppError('invalid_request', { message: `The question can have at most ${DISCOVERY_QUESTION_MAX_LENGTH} characters.`, fields: { question: 'too_long' } })
   }
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point of this pattern
   if (/[\u0000-\u001f\u007f]/.test(question)) throw new AppError('invalid_request', { message: 'The question cannot contain control characters or line breaks.', fields: { question: 'invalid' } })
   return question
 }

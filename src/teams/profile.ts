@@ -108,7 +108,7 @@ export function profileOf(team: Pick<Team, 'description' | 'website' | 'profile_
 /** Plain text: line breaks kept (CRLF → LF), other control characters refused, at most 500 characters. */
 export function checkDescription(text: string): string {
   const value = text.replace(/\r\n?/g, '\n').trim()
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point of this pattern
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(value)) throw new AppError('invalid_request', { message: 'The description cannot contain control characters.', fields: { description: 'invalid_characters' } })
   if ([...value].length > DESCRIPTION_MAX_LENGTH) throw new AppError('invalid_request', { message: `A description has at most ${DESCRIPTION_MAX_LENGTH} characters.`, fields: { description: 'too_long' } })
   return value

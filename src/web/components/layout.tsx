@@ -8,17 +8,17 @@ import { useSession } from './session.tsx'
 function LanguagePicker() {
   const { t, i18n } = useTranslation()
   const { me, setMe } = useSession()
+  async function choose(code: 'en' | 'zh-CN') {
+    rememberLanguage(code)
+    // Saved on the account so emails and other browsers follow.
+    if (me) setMe(await api('PATCH', '/me', { locale: code }))
+  }
   return (
     <label className="language">
       <span className="visually-hidden">{t('app.language')}</span>
       <select
         value={i18n.language}
-        onChange={async (e) => {
-          const code = e.target.value as 'en' | 'zh-CN'
-          rememberLanguage(code)
-          // Saved on the account so emails and other browsers follow.
-          if (me) setMe(await api('PATCH', '/me', { locale: code }))
-        }}
+        onChange={(e) => void choose(e.target.value as 'en' | 'zh-CN')}
       >
         {LANGUAGES.map((l) => (
           <option key={l.code} value={l.code}>{l.label}</option>
@@ -46,6 +46,18 @@ function AccountMenu() {
       document.removeEventListener('mousedown', close)
     }
   }, [open])
+  async function switchTo(accountId: string) {
+    await api('POST', '/browser/accounts/switch', { accountId })
+    setOpen(false)
+    await refresh()
+    await navigate('/settings/profile')
+  }
+  async function signOut() {
+    await api('POST', '/signout')
+    setOpen(false)
+    const next = await refresh()
+    await navigate(next ? '/settings/profile' : '/signin')
+  }
   if (!me) return null
   const initial = (me.displayName || me.username).slice(0, 1).toUpperCase()
   return (
@@ -63,12 +75,7 @@ function AccountMenu() {
             <button
               key={a.accountId}
               role="menuitem"
-              onClick={async () => {
-                await api('POST', '/browser/accounts/switch', { accountId: a.accountId })
-                setOpen(false)
-                await refresh()
-                navigate('/settings/profile')
-              }}
+              onClick={() => void switchTo(a.accountId)}
             >
               {t('nav.switchTo', { name: a.displayName || a.username })}
             </button>
@@ -80,12 +87,7 @@ function AccountMenu() {
           <Link role="menuitem" to="/settings/profile" onClick={() => setOpen(false)}>{t('nav.settings')}</Link>
           <button
             role="menuitem"
-            onClick={async () => {
-              await api('POST', '/signout')
-              setOpen(false)
-              const next = await refresh()
-              navigate(next ? '/settings/profile' : '/signin')
-            }}
+            onClick={() => void signOut()}
           >
             {t('nav.signOut')}
           </button>

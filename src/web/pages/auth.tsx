@@ -24,7 +24,7 @@ export function SignUpPage() {
     try {
       await api('POST', '/signin', { login: form.email, password: form.password, staySignedIn: false })
       await refresh()
-      navigate('/onboarding')
+      void navigate('/onboarding')
     } catch {
       /* the address already had an account: stay on the "check your inbox" screen */
     }
@@ -93,7 +93,7 @@ export function SignInPage() {
     await refresh()
     // Only a path on this site: never an absolute or protocol-relative URL.
     const next = params.get('next')
-    navigate(next && /^\/(?![/\\])/.test(next) ? next : '/settings/profile')
+    void navigate(next && /^\/(?![/\\])/.test(next) ? next : '/settings/profile')
   }
   const password = useAction(async () => {
     const res = await api<{ twoFactorRequired?: boolean; ticket?: string; methods?: string[] }>('POST', '/signin', form)
@@ -113,7 +113,7 @@ export function SignInPage() {
   })
   useEffect(() => {
     const code = password.error?.code
-    if (code === 'account_deactivated') navigate('/account-deactivated')
+    if (code === 'account_deactivated') void navigate('/account-deactivated')
   }, [password.error, navigate])
 
   if (twoFactor) {
@@ -293,14 +293,14 @@ export function ResetPasswordPage() {
   const [done, setDone] = useState(false)
   useEffect(() => {
     history.replaceState(null, '', window.location.pathname)
-    if (!token) navigate('/link-invalid', { replace: true })
+    if (!token) void navigate('/link-invalid', { replace: true })
   }, [token, navigate])
   const action = useAction(async () => {
     try {
       await api('POST', '/password/reset', { token, password })
       setDone(true)
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'token_invalid') navigate('/link-invalid', { replace: true })
+      if (err instanceof ApiError && err.code === 'token_invalid') void navigate('/link-invalid', { replace: true })
       throw err
     }
   })

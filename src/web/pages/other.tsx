@@ -78,14 +78,14 @@ export function PublicProfilePage() {
 export function MessagePage({ kind }: { kind: 'link' | 'expired' | 'deactivated' | 'notFound' }) {
   const { t } = useTranslation()
   const text = {
-    link: [t('errors.linkTitle'), t('errors.linkBody')],
-    expired: [t('errors.expiredTitle'), t('errors.expiredBody')],
-    deactivated: [t('errors.deactivatedTitle'), t('errors.deactivatedBody')],
-    notFound: [t('errors.notFoundTitle'), ''],
+    link: { title: t('errors.linkTitle'), body: t('errors.linkBody') },
+    expired: { title: t('errors.expiredTitle'), body: t('errors.expiredBody') },
+    deactivated: { title: t('errors.deactivatedTitle'), body: t('errors.deactivatedBody') },
+    notFound: { title: t('errors.notFoundTitle'), body: '' },
   }[kind]
   return (
-    <CenteredPage title={text[0]}>
-      {text[1] ? <p>{text[1]}</p> : null}
+    <CenteredPage title={text.title}>
+      {text.body ? <p>{text.body}</p> : null}
       <Link className="btn btn-primary" to="/signin">{t('errors.goHome')}</Link>
     </CenteredPage>
   )

@@ -22,7 +22,7 @@ export function SettingsLayout() {
         <Notice tone="warning">
           {t('confirm.banner', { email: me.email })}{' '}
           {resent ? t('confirm.resent') : (
-            <Button variant="link" busy={resend.busy} onClick={async () => { if ((await resend.run()) !== undefined) setResent(true); await refresh() }}>{t('confirm.resend')}</Button>
+            <Button variant="link" busy={resend.busy} onClick={() => void resend.run().then(async (sent) => { if (sent !== undefined) setResent(true); await refresh() })}>{t('confirm.resend')}</Button>
           )}
           <FormError error={resend.error} />
         </Notice>
@@ -140,7 +140,7 @@ export function AccountSettings() {
   const remove = useSensitive(async () => {
     await api('DELETE', '/me', { password: deletePassword })
     await refresh()
-    navigate('/signin')
+    void navigate('/signin')
   })
   const suggestions = rename.error?.body.suggestions?.length ? ` ${rename.error.body.suggestions.join(', ')}` : ''
   return (
@@ -236,6 +236,12 @@ export function SecuritySettings() {
   })
   const date = (iso: string) => new Date(iso).toLocaleDateString(i18n.language)
 
+  async function signInAgain() {
+    const next = await refresh()
+    void navigate(next ? '/settings/security' : '/signin')
+    setCodes(null)
+  }
+
   if (codes) {
     const download = URL.createObjectURL(new Blob([`Latchkey recovery codes\n\n${codes.join('\n')}\n`], { type: 'text/plain' }))
     return (
@@ -243,7 +249,7 @@ export function SecuritySettings() {
         <p>{t('security.codesBody')}</p>
         <ul className="codes">{codes.map((c) => <li key={c}><code>{c}</code></li>)}</ul>
         <a className="btn btn-secondary" href={download} download="latchkey-recovery-codes.txt">{t('security.download')}</a>{' '}
-        <Button onClick={async () => { const next = await refresh(); navigate(next ? '/settings/security' : '/signin') ; setCodes(null) }}>{t('security.signInAgain')}</Button>
+        <Button onClick={() => void signInAgain()}>{t('security.signInAgain')}</Button>
       </Card>
     )
   }
@@ -324,7 +330,7 @@ export function NotificationSettings() {
                 <th scope="row">{t(`notifications.categories.${c}`)}</th>
                 {(['email', 'inApp'] as const).map((channel) => (
                   <td key={channel}>
-                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c][channel]} onChange={(e) => void save.run(c, channel, e.target.checked)} />
+                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c]?.[channel] ?? false} onChange={(e) => void save.run(c, channel, e.target.checked)} />
                   </td>
                 ))}
               </tr>

@@ -122,7 +122,7 @@ export function DomainsAndDiscovery({ data }: { data: TeamPageData }) {
   })
   useEffect(() => {
     void load.run()
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- useAction's run is a new function each render; this loads once per team, as its key changes
   }, [base])
   const add = useAction(async () => {
     await api('POST', `${base}/domains`, { domain: domain.trim() })
@@ -230,7 +230,7 @@ export function JoinRequestsSection({ data, reload }: { data: TeamPageData; relo
   const load = useAction(async () => setRequests((await api<{ requests: JoinRequest[] }>('GET', `/teams/${data.slug}/join-requests`)).requests))
   useEffect(() => {
     void load.run()
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- useAction's run is a new function each render; this loads once per team, as its key changes
   }, [data.slug])
   const approve = useAction(async (r: JoinRequest) => {
     const member = await api<Member>('POST', `/teams/${data.slug}/join-requests/${r.id}/approve`, { roles: roles[r.id] ?? ['developer'] })

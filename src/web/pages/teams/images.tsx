@@ -33,7 +33,7 @@ export function ImageUpload({ label, endpoint, field, preview, hasImage, removeL
   const [done, setDone] = useState<string | null>(null)
   const upload = useAction(async (file: File) => {
     const res = await api<Record<string, string>>('PUT', endpoint, { image: await readAsDataUrl(file) })
-    await onChange(res[field])
+    await onChange(res[field] ?? null)
     setDone(savedText)
   })
   const remove = useAction(async () => {

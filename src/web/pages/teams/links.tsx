@@ -33,12 +33,16 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
   const [roles, setRoles] = useState<TeamRole[]>(['developer'])
   const [fresh, setFresh] = useState<string | null>(null)
   const [copied, setCopied] = useState(false)
+  async function copy(url: string) {
+    await navigator.clipboard?.writeText(url).catch(() => {})
+    setCopied(true)
+  }
   const [done, setDone] = useState<string | null>(null)
   const id = useId()
   const load = useAction(async () => setLinks((await api<{ links: InviteLink[] }>('GET', `/teams/${data.slug}/invite-links`)).links))
   useEffect(() => {
     void load.run()
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- useAction's run is a new function each render; this loads once per team, as its key changes
   }, [data.slug])
   const create = useAction(async () => {
     const link = await api<InviteLink & { url: string }>('POST', `/teams/${data.slug}/invite-links`, { roles: admin ? roles : ['developer'] })
@@ -78,7 +82,7 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
           <div className="copy-row">
             <label className="visually-hidden" htmlFor={`${id}-url`}>{t('teams.links.url')}</label>
             <input id={`${id}-url`} name="inviteLinkUrl" readOnly value={fresh} onFocus={(e) => e.target.select()} />
-            <Button type="button" variant="secondary" onClick={async () => { await navigator.clipboard?.writeText(fresh).catch(() => {}); setCopied(true) }}>{t('teams.links.copy')}</Button>
+            <Button type="button" variant="secondary" onClick={() => void copy(fresh)}>{t('teams.links.copy')}</Button>
           </div>
           {copied ? <p className="hint">{t('teams.links.copied')}</p> : null}
         </Notice>

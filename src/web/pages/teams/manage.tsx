@@ -84,7 +84,7 @@ export function TeamActivityPage() {
   }, [t])
   useEffect(() => {
     void more.run()
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- useAction's run is a new function each render; this loads once per team, as its key changes
   }, [slug])
   if (error && !data) return <TeamMissing error={error} />
   if (!data) return <p role="status" className="page">{t('teams.team.loading')}</p>

@@ -31,7 +31,7 @@ export function OnboardingTeamsStep() {
           <CreateTeamForm onCreated={setCreated} />
         </>
       )}
-      <p className="aside"><Button variant="secondary" onClick={() => navigate('/settings/profile')}>{t('teams.onboarding.skip')}</Button></p>
+      <p className="aside"><Button variant="secondary" onClick={() => void navigate('/settings/profile')}>{t('teams.onboarding.skip')}</Button></p>
     </CenteredPage>
   )
 }

@@ -73,7 +73,7 @@ export function TeamUrlSection({ data }: { data: TeamPageData }) {
   const problem = slug ? slugProblem(slug) : 'too_short'
   const save = useAction(async () => {
     const res = await api<{ slug: string; previousSlug: string | null }>('PUT', `/teams/${encodeURIComponent(data.slug)}/slug`, { slug })
-    navigate(`/teams/${res.slug}/settings`, { replace: true, state: { notice: t('teams.url.changed', { url: `/teams/${res.slug}` }) } })
+    void navigate(`/teams/${res.slug}/settings`, { replace: true, state: { notice: t('teams.url.changed', { url: `/teams/${res.slug}` }) } })
   })
   const live = slugCheckText(t, check)
   const serverError = save.error?.body.fields?.slug ? (save.error.code === 'team_slug_taken' ? t('teams.slugCheck.taken') : t('teams.create.slugProblems.invalid_characters')) : undefined
@@ -115,7 +115,7 @@ export function PublicProfileSection({ data }: { data: TeamPageData }) {
   const load = useAction(async () => apply(await api<Profile>('GET', `/teams/${encodeURIComponent(data.slug)}/profile`)))
   useEffect(() => {
     void load.run()
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- useAction's run is a new function each render; this loads once per team, as its key changes
   }, [data.slug])
   const save = useAction(async () => {
     apply(await api<Profile>('PUT', `/teams/${encodeURIComponent(data.slug)}/profile`, { description, website, public: isPublic }))
@@ -165,7 +165,7 @@ export function PublicTeamPage() {
     setTeam(null)
     api<PublicTeam>('GET', `/public/teams/${encodeURIComponent(slug)}`).then((res) => {
       // An old URL: show the team under its current one.
-      if (res.slug !== slug) navigate(`/t/${res.slug}`, { replace: true })
+      if (res.slug !== slug) void navigate(`/t/${res.slug}`, { replace: true })
       setTeam(res)
     }, () => setTeam('missing'))
   }, [slug, navigate])

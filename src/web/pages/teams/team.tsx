@@ -24,7 +24,7 @@ export function useTeam(slug: string) {
       // An old URL of the member's team (team_moved names the new one): go there.
       const moved = err instanceof ApiError && err.code === 'team_moved' ? (err.body as { slug?: string }).slug : undefined
       if (moved) {
-        navigate(window.location.pathname.replace(`/teams/${slug}`, `/teams/${moved}`), { replace: true })
+        void navigate(window.location.pathname.replace(`/teams/${slug}`, `/teams/${moved}`), { replace: true })
         return
       }
       setError(err instanceof ApiError ? err : new ApiError(0, { code: 'client_error', message: String(err) }))
@@ -350,6 +350,11 @@ function CsvInvite({ slug, roles, reload }: { slug: string; roles: TeamRole[]; r
   const [file, setFile] = useState<{ name: string; text: string } | null>(null)
   const [result, setResult] = useState<{ sent: number; suggested: number } | null>(null)
   const id = useId()
+  async function choose(f: File | undefined) {
+    send.setError(null)
+    setResult(null)
+    setFile(f ? { name: f.name, text: await f.text() } : null)
+  }
   const send = useAction(async () => {
     const res = await api<{ invitations: Invitation[]; suggestions: Invitation[] }>('POST', `/teams/${slug}/invitations/csv`, { csv: file!.text, ...(roles.length ? { defaultRoles: roles } : {}) })
     setResult({ sent: res.invitations.length, suggested: res.suggestions.length })
@@ -375,7 +380,7 @@ function CsvInvite({ slug, roles, reload }: { slug: string; roles: TeamRole[]; r
         <label htmlFor={`${id}-csv`}>{t('teams.csv.file')}</label>
         <input
           id={`${id}-csv`} type="file" name="inviteCsv" accept=".csv,text/csv,text/plain" aria-describedby={`${id}-csv-hint`}
-          onChange={async (e) => { const f = e.target.files?.[0]; send.setError(null); setResult(null); setFile(f ? { name: f.name, text: await f.text() } : null) }}
+          onChange={(e) => void choose(e.target.files?.[0])}
         />
         <p className="hint" id={`${id}-csv-hint`}>{file ? t('teams.csv.ready', { file: file.name, count: lines }) : t('teams.csv.hint')}</p>
       </div>
@@ -489,7 +494,7 @@ function LeaveSection({ data }: { data: TeamPageData }) {
   const [confirming, setConfirming] = useState(false)
   const leave = useAction(async () => {
     const res = await api<{ teamDeleted: boolean }>('POST', `/teams/${data.slug}/leave`)
-    navigate('/teams', { state: { notice: res.teamDeleted ? t('teams.leave.deleted', { name: data.name }) : t('teams.leave.left', { name: data.name }) } })
+    void navigate('/teams', { state: { notice: res.teamDeleted ? t('teams.leave.deleted', { name: data.name }) : t('teams.leave.left', { name: data.name }) } })
   })
   const lastMember = data.members.length === 1
   const onlyAdmin = !lastMember && data.myRoles.includes('admin') && data.members.filter((m) => m.roles.includes('admin')).length === 1
