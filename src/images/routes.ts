@@ -15,11 +15,11 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
-import { AppError } from '../errors.ts'
+import { AppError, describeBytes } from '../errors.ts'
 import { authOf, requestMeta, requireAuth } from '../http/auth.ts'
 import { errors } from '../http/schemas.ts'
 import { teamAccess, teamAccessOf } from '../teams/access.ts'
-import { readImage, removeAvatar, removeTeamLogo, setAvatar, setTeamLogo } from './images.ts'
+import { AVATAR_MAX_BYTES, LOGO_MAX_BYTES, readImage, removeAvatar, removeTeamLogo, setAvatar, setTeamLogo } from './images.ts'
 import { decodeBase64Upload } from './process.ts'
 
 const UPLOAD_BODY_LIMIT = 2 * 1024 * 1024
@@ -68,6 +68,7 @@ export function imageRoutes(app: FastifyInstance, ctx: AppContext): void {
       response: { 200: Type.Object({ avatarUrl: Type.String() }), ...errors(400, 401, 413, 415, 429) },
     },
     bodyLimit: UPLOAD_BODY_LIMIT,
+    config: { tooLargeMessage: `The upload is over the request limit of ${describeBytes(UPLOAD_BODY_LIMIT)}; an avatar may be at most ${describeBytes(AVATAR_MAX_BYTES)}.` },
     preHandler: [signedIn],
   }, async (request) => setAvatar(ctx, { account: authOf(request).account, bytes: decodeBase64Upload(request.body.image) }))
 
@@ -89,6 +90,7 @@ export function imageRoutes(app: FastifyInstance, ctx: AppContext): void {
       response: { 200: Type.Object({ logoUrl: Type.String() }), ...errors(400, 401, 403, 404, 413, 415, 429) },
     },
     bodyLimit: UPLOAD_BODY_LIMIT,
+    config: { tooLargeMessage: `The upload is over the request limit of ${describeBytes(UPLOAD_BODY_LIMIT)}; a team logo may be at most ${describeBytes(LOGO_MAX_BYTES)}.` },
     preHandler: [signedIn, teamAccess(ctx, 'change_settings')],
   }, async (request) => setTeamLogo(ctx, { account: authOf(request).account, teamId: teamAccessOf(request).team.id, bytes: decodeBase64Upload(request.body.image), meta: requestMeta(request) }))
 

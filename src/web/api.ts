@@ -5,6 +5,8 @@ export interface ApiErrorBody {
   fields?: Record<string, string>
   retryAt?: string
   suggestions?: string[]
+  /** The size limit a 413 (`payload_too_large`, `image_too_large`) was over. */
+  maxBytes?: number
 }
 
 export class ApiError extends Error {
