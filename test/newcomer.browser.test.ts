@@ -21,6 +21,33 @@ function consoleErrors(page: Page): string[] {
   return errors
 }
 
+/**
+ * Run in the page (the test's TypeScript has no DOM types): a real JPEG from Chromium's own
+ * encoder, 4032×3024 like a 12-megapixel phone camera, noisy enough to weigh what a photo weighs.
+ */
+const PHONE_PHOTO_BASE64 = `(async () => {
+  const canvas = document.createElement('canvas')
+  canvas.width = 4032
+  canvas.height = 3024
+  const context = canvas.getContext('2d')
+  const pixels = context.createImageData(canvas.width, canvas.height)
+  let seed = 7
+  for (let i = 0; i < pixels.data.length; i += 4) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    const x = (i / 4) % canvas.width
+    pixels.data[i] = (x * 255) / canvas.width + (seed % 48)
+    pixels.data[i + 1] = (seed >> 8) % 256
+    pixels.data[i + 2] = 128 + (seed % 64)
+    pixels.data[i + 3] = 255
+  }
+  context.putImageData(pixels, 0, 0)
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.92))
+  const bytes = new Uint8Array(await blob.arrayBuffer())
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(binary)
+})()`
+
 async function signInThroughPage(page: Page, base: string, login: string, password: string) {
   await page.goto(`${base}/signin`)
   await page.getByLabel('Email or username').fill(login)
@@ -77,30 +104,7 @@ describe.each(['sqlite', 'postgres'] as const)('on %s', (dialect) => {
     const ada = await signedUpUser(t)
     const page = await newPage({ timeoutMs: 60_000 })
     await signInThroughPage(page, t.base, ada.email, ada.password)
-    // A real JPEG from Chromium's own encoder: 4032×3024 (a 12 MP phone camera), noisy enough
-    // to weigh what a photo weighs.
-    const base64 = await page.evaluate(async () => {
-      const canvas = document.createElement('canvas')
-      canvas.width = 4032
-      canvas.height = 3024
-      const context = canvas.getContext('2d')!
-      const pixels = context.createImageData(canvas.width, canvas.height)
-      let seed = 7
-      for (let i = 0; i < pixels.data.length; i += 4) {
-        seed = (seed * 1103515245 + 12345) & 0x7fffffff
-        const x = (i / 4) % canvas.width
-        pixels.data[i] = (x * 255) / canvas.width + (seed % 48)
-        pixels.data[i + 1] = (seed >> 8) % 256
-        pixels.data[i + 2] = 128 + (seed % 64)
-        pixels.data[i + 3] = 255
-      }
-      context.putImageData(pixels, 0, 0)
-      const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/jpeg', 0.92))
-      const bytes = new Uint8Array(await blob.arrayBuffer())
-      let binary = ''
-      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-      return btoa(binary)
-    })
+    const base64 = await page.evaluate<string>(PHONE_PHOTO_BASE64)
     const photo = Buffer.from(base64, 'base64')
     expect(photo.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]))
     expect(photo.length).toBeGreaterThan(5_000_000)

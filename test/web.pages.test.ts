@@ -160,3 +160,57 @@ describe.each(LANGUAGES)('every page in $code', (language) => {
     }
   }, BROWSER_FLOW)
 })
+
+interface InputField {
+  name: string
+  type: string
+  autocomplete: string
+  /** False when a paste handler cancelled the paste (dispatchEvent returns false). */
+  pasteAllowed: boolean
+}
+
+// Runs in the page (this project compiles without DOM types, so it is a string).
+const INPUT_FIELDS = `[...document.querySelectorAll('input')].map((input) => ({
+  name: input.name,
+  type: input.type,
+  autocomplete: input.getAttribute('autocomplete') ?? '',
+  pasteAllowed: input.dispatchEvent(new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: new DataTransfer() })),
+}))`
+
+describe('passwords and signing out in every page', () => {
+  it('masks every password field, names it for password managers and lets a password be pasted', async () => {
+    const withPasswords = ['signup', 'signin', 'reset-password', 'settings-account', 'settings-security']
+    for (const pageCase of PAGES.filter((p) => withPasswords.includes(p.name))) {
+      const { context, page } = await contextFor(LANGUAGES[0], pageCase.signedIn ?? false, { width: 1280, height: 800 })
+      try {
+        await page.goto(`${t.base}${pageCase.path}`)
+        await page.getByText(pageCase.ready.en).first().waitFor()
+        const fields = await page.evaluate<InputField[]>(INPUT_FIELDS)
+        const passwords = fields.filter((f) => f.type === 'password' || /password/i.test(`${f.name} ${f.autocomplete}`))
+        expect(passwords.length, pageCase.name).toBeGreaterThan(0)
+        for (const field of passwords) {
+          expect(field, pageCase.name).toMatchObject({ type: 'password', pasteAllowed: true })
+          expect(['current-password', 'new-password'], `${pageCase.name} ${field.name}`).toContain(field.autocomplete)
+        }
+      } finally {
+        await context.close()
+      }
+    }
+  }, BROWSER_FLOW)
+
+  it('offers "Sign out" in the account menu of every signed-in page', async () => {
+    for (const pageCase of PAGES.filter((p) => p.signedIn && !p.before)) {
+      const { context, page } = await contextFor(LANGUAGES[0], true, { width: 1280, height: 800 })
+      try {
+        await page.goto(`${t.base}${pageCase.path}`)
+        await page.getByText(pageCase.ready.en).first().waitFor()
+        await page.locator('button.avatar').click()
+        await page.getByRole('menuitem', { name: 'Sign out' }).waitFor()
+      } catch (err) {
+        throw new Error(`${pageCase.name} (${pageCase.path}) offers no "Sign out"`, { cause: err })
+      } finally {
+        await context.close()
+      }
+    }
+  }, BROWSER_FLOW)
+})

@@ -150,6 +150,20 @@ async function approveInBrowser(page: Page, url: string, who: { email: string; p
 const SLOW = { timeout: 120_000 }
 const SERVER_ENV = { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' }
 
+/**
+ * The CLI sleeps in real time between device-code polls, and the server paces them (RFC 8628
+ * §3.5 slow_down) with its clock: in these tests that clock keeps pace with real time.
+ */
+function clockFollowsRealTime(t: TestApp): void {
+  let last = Date.now()
+  const timer = setInterval(() => {
+    const now = Date.now()
+    t.clock.advance(now - last)
+    last = now
+  }, 20)
+  onTestFinished(() => clearInterval(timer))
+}
+
 /** Refresh tokens the server has issued so far (each refresh issues one). */
 async function refreshTokenCount(t: TestApp): Promise<number> {
   const row = await t.app.ctx.db.selectFrom('oauth_models').select((eb) => eb.fn.countAll<number>().as('n')).where('model', '=', 'RefreshToken').executeTakeFirstOrThrow()
@@ -273,6 +287,7 @@ describe.each(DIALECTS)('the latchkey CLI against a real server on %s', (dialect
 
   it('signs in with the device flow: code typed on the verification page, approved in the browser', SLOW, async () => {
     const t = await listeningApp(dialect, SERVER_ENV)
+    clockFollowsRealTime(t)
     const alice = await signedUpUser(t)
     const term = new Terminal()
     const login = term.start(['login', '--server', t.base, '--device'])
@@ -301,6 +316,7 @@ describe.each(DIALECTS)('the latchkey CLI against a real server on %s', (dialect
 
   it('reports a device sign-in cancelled on the "Is this your device?" page', SLOW, async () => {
     const t = await listeningApp(dialect, SERVER_ENV)
+    clockFollowsRealTime(t)
     const term = new Terminal()
     const login = term.start(['login', '--server', t.base, '--device'])
     const [, complete] = await login.waitForStderr(/which has the code in it already:\s+(\S+)/)
@@ -316,6 +332,7 @@ describe.each(DIALECTS)('the latchkey CLI against a real server on %s', (dialect
 
   it('prints the server\'s reason when a device sign-in is approved after 5 minutes', SLOW, async () => {
     const t = await listeningApp(dialect, SERVER_ENV)
+    clockFollowsRealTime(t)
     const alice = await signedUpUser(t)
     const term = new Terminal()
     const login = term.start(['login', '--server', t.base, '--device'])

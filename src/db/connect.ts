@@ -12,6 +12,7 @@ import * as m0004 from './migrations/0004_team_invite_links_and_images.ts'
 import * as m0005 from './migrations/0005_team_domains_and_join_requests.ts'
 import * as m0006 from './migrations/0006_oauth.ts'
 import * as m0007 from './migrations/0007_team_profiles.ts'
+import * as m0008 from './migrations/0008_device_code_polls.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_team_domains_and_join_requests': m0005,
   '0006_oauth': m0006,
   '0007_team_profiles': m0007,
+  '0008_device_code_polls': m0008,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

@@ -316,6 +316,8 @@ export interface OauthModelsTable {
   created_at: number
   expires_at: number | null
   consumed_at: number | null
+  /** Device codes: the last poll answered other than `slow_down` (RFC 8628 §3.5). */
+  polled_at: number | null
 }
 
 export interface OauthSigningKeysTable {

@@ -9,7 +9,8 @@ import { signedUpUser, testApp, type TestClient } from '../../test/helpers/app.t
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { CLI, cliClient, discover, followToApp, injectFetch, options, signInApp, startAuthorization } from './test-oauth.ts'
 
-const MINUTE = 60_000
+const SECOND = 1000
+const MINUTE = 60 * SECOND
 
 describe.each(DIALECTS)('app sessions on %s', (dialect) => {
   it('a request not answered within 5 minutes expires: the page says so and the app gets access_denied with the reason', async () => {
@@ -167,6 +168,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     expect(started.verification_uri).toBe('http://latchkey.test/oauth/device')
     expect(started.user_code).toMatch(/^[A-Z]{4}-[A-Z]{4}$/)
     expect(started.expires_in).toBe(300)
+    expect(started.interval).toBe(5)
     const poll = () => oauth.deviceCodeGrantRequest(as, cliClient(), oauth.None(), started.device_code, options(t))
     await expect(oauth.processDeviceCodeResponse(as, cliClient(), await poll())).rejects.toMatchObject({ error: 'authorization_pending' })
 
@@ -182,6 +184,72 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     expect(apps).toEqual([expect.objectContaining({ deviceName: 'latchkey CLI on headless-box', os: 'Unknown' })])
     // The device code is spent.
     await expect(oauth.processDeviceCodeResponse(as, cliClient(), await poll())).rejects.toMatchObject({ error: 'invalid_grant' })
+  })
+
+  it('device grant: a poll sooner than the interval after the last one is answered slow_down (RFC 8628 §3.5), even when two race', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const started = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid' }, options(t)))
+    const poll = async () => {
+      const res = await oauth.deviceCodeGrantRequest(as, cliClient(), oauth.None(), started.device_code, options(t))
+      try {
+        return await oauth.processDeviceCodeResponse(as, cliClient(), res)
+      } catch (err) {
+        return { error: (err as { error?: string }).error, status: res.status }
+      }
+    }
+    expect(await poll()).toEqual({ error: 'authorization_pending', status: 400 })
+    expect(await poll()).toEqual({ error: 'slow_down', status: 400 })
+    t.clock.advance(4 * SECOND)
+    // Measured from the last poll that was not refused: 4 s after it is still too soon.
+    expect(await poll()).toEqual({ error: 'slow_down', status: 400 })
+    t.clock.advance(1 * SECOND)
+    expect(await poll()).toEqual({ error: 'authorization_pending', status: 400 })
+    t.clock.advance(5 * SECOND)
+    const raced = (await Promise.all([poll(), poll(), poll()])).map((r) => (r as { error: string }).error).sort()
+    expect(raced).toEqual(['authorization_pending', 'slow_down', 'slow_down'])
+
+    // Once approved, the app gets its tokens on its next poll, however soon.
+    const { uid } = await enterUserCode(ada.client, started.user_code)
+    await approveDevice(ada.client, uid)
+    const tokens = await poll()
+    expect(oauth.getValidatedIdTokenClaims(tokens as oauth.TokenEndpointResponse)!.sub).toBe(ada.accountId)
+  })
+
+  it('device pages: a form posted without its cookie, or a resume link with no session, answers a 400 page that starts again', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const started = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid' }, options(t)))
+    const form = { 'content-type': 'application/x-www-form-urlencoded' }
+    const stale = t.client()
+    stale.jar.set('latchkey_oidc', 'no-such-session')
+    stale.jar.set('latchkey_oidc.sig', 'not-a-signature')
+    const answers = [
+      await t.client().request('POST', '/oauth/device', `xsrf=abc&user_code=${started.user_code}`, form),
+      await t.client().request('POST', '/oauth/device', '', form),
+      await t.client().request('POST', '/oauth/device', `user_code=${started.user_code}&confirm=yes`, form),
+      await stale.request('POST', '/oauth/device', `xsrf=abc&user_code=${started.user_code}`, form),
+      await t.client().get('/oauth/device/no-such-interaction'),
+      // GET on the device authorization endpoint's path is read as a resume link for uid "auth".
+      await stale.get('/oauth/device/auth'),
+    ]
+    for (const res of answers) {
+      expect(res.status).toBe(400)
+      expect(res.headers['content-type']).toContain('text/html')
+      expect(res.body).toContain('This page expired, or your browser did not send back the cookie it was given.')
+      expect(res.body).toContain('href="http://latchkey.test/oauth/device"')
+      expect(res.body).not.toContain('<form')
+    }
+    const chinese = await t.client().request('POST', '/oauth/device', 'xsrf=abc', { ...form, 'accept-language': 'zh-CN,zh;q=0.9' })
+    expect(chinese.status).toBe(400)
+    expect(chinese.body).toContain('此页面已过期')
+    // The code was not spent: following the link, the same browser signs the device in.
+    const { uid } = await enterUserCode(ada.client, started.user_code)
+    await approveDevice(ada.client, uid)
+    const tokens = await oauth.processDeviceCodeResponse(as, cliClient(), await oauth.deviceCodeGrantRequest(as, cliClient(), oauth.None(), started.device_code, options(t)))
+    expect(oauth.getValidatedIdTokenClaims(tokens)!.sub).toBe(ada.accountId)
   })
 
   it('device flow: a wrong code is refused on the page, and approval after 5 minutes is refused', async () => {

@@ -16,6 +16,8 @@ const TEXT = {
     continue: 'Continue',
     codeWrong: 'That code is not valid or has expired. Check it and try again.',
     interrupted: 'The sign-in request was interrupted. Start again from your device.',
+    formExpired: 'This page expired, or your browser did not send back the cookie it was given. Open the code page again and enter the code from your device.',
+    startAgain: 'Enter the code again',
     error: 'Something went wrong with this request. Start again from your device.',
     confirmTitle: 'Is this your device?',
     confirmIntro: (app: string) => `${app} wants to sign in to your Latchkey account.`,
@@ -39,6 +41,8 @@ const TEXT = {
     continue: '继续',
     codeWrong: '该代码无效或已过期，请检查后重试。',
     interrupted: '登录请求已中断，请在设备上重新开始。',
+    formExpired: '此页面已过期，或你的浏览器没有发回之前收到的 Cookie。请重新打开代码页面，输入设备上显示的代码。',
+    startAgain: '重新输入代码',
     error: '处理此请求时出错，请在设备上重新开始。',
     confirmTitle: '这是你的设备吗？',
     confirmIntro: (app: string) => `${app} 请求登录你的 Latchkey 账户。`,
@@ -73,7 +77,7 @@ main{display:flex;justify-content:center;padding:24px 16px 48px}.card{width:100%
 h1{margin-top:0;font-size:1.5rem}label{font-weight:600;display:block;margin-bottom:4px}
 input[type=text]{font:inherit;font-size:1.3rem;letter-spacing:.1em;text-transform:uppercase;text-align:center;padding:9px 10px;border:1px solid #8a93a0;border-radius:6px;width:100%;margin-bottom:14px}
 .btn{font:inherit;display:inline-block;padding:9px 16px;border-radius:6px;border:1px solid transparent;cursor:pointer;margin:4px 8px 4px 0}
-.btn-primary{background:var(--accent);color:#fff}.btn-secondary{background:#fff;color:var(--accent);border-color:var(--accent)}
+.btn-primary{background:var(--accent);color:#fff}a.btn{text-decoration:none}.btn-secondary{background:#fff;color:var(--accent);border-color:var(--accent)}
 .error{color:var(--danger);font-weight:600}.hint{color:var(--muted)}code{font-size:1.6rem;letter-spacing:.1em}
 :focus-visible{outline:3px solid #ffb020;outline-offset:2px}`
 
@@ -94,6 +98,13 @@ function formParts(form: string): { action: string; xsrf: string } {
 export async function userCodeInputSource(ctx: KoaContextWithOIDC, form: string, _out: unknown, err?: Error & { userCode?: string }): Promise<void> {
   const t = TEXT[langOf(ctx)]
   const { action, xsrf } = formParts(form)
+  // An error on a request that brought no oidc-provider session (no cookie, or an expired
+  // one): a form here could never be accepted, so the page sends the person back to a fresh one.
+  if (err && typeof (ctx.oidc.session as { exp?: number } | undefined)?.exp !== 'number') {
+    page(ctx, t.deviceTitle, `<h1>${escapeHtml(t.deviceTitle)}</h1><p class="error" role="alert">${escapeHtml(t.formExpired)}</p>
+<p><a class="btn btn-primary" href="${escapeHtml(action)}">${escapeHtml(t.startAgain)}</a></p>`)
+    return
+  }
   let message = `<p class="hint">${escapeHtml(t.deviceIntro)}</p>`
   if (err && (err.userCode || err.name === 'NoCodeError')) message = `<p class="error" role="alert">${escapeHtml(t.codeWrong)}</p>`
   else if (err && err.name === 'AbortedError') message = `<p class="error" role="alert">${escapeHtml(t.interrupted)}</p>`

@@ -20,6 +20,7 @@ import type { AppContext } from '../context.ts'
 import { hashToken, constantTimeEqual } from '../crypto.ts'
 import { serverSecret } from '../recovery/captcha.ts'
 import { createAdapterClass, sweepOAuth } from './adapter.ts'
+import { devicePollPacing } from './device-polling.ts'
 import { CLI_CLIENT_ID, cliClientMetadata, isAppSessionClient, isLoopbackRedirect, SCOPES } from './clients.ts'
 import { ensureSigningKey, ID_TOKEN_TTL_SECONDS, keysFingerprint, loadJwks, pruneRetiredKeys } from './keys.ts'
 import { logoutSource, postLogoutSuccessSource, renderError, successSource, userCodeConfirmSource, userCodeInputSource } from './pages.ts'
@@ -170,6 +171,7 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
   const provider = new Provider(ctx.config.publicUrl.origin, configuration)
   // Requests reach Koa through Fastify, which already decided the client's address and scheme.
   provider.proxy = true
+  provider.use(devicePollPacing(ctx) as Parameters<Provider['use']>[0])
 
   // RFC 8252 §7.3: the CLI's loopback redirect may use any port and any path.
   const client = provider.Client.prototype as unknown as {
@@ -184,6 +186,19 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
   // Registered clients' secrets are stored as SHA-256 hashes (see clients.ts).
   client.compareClientSecret = function (this: { clientSecret?: string }, actual: string) {
     return typeof this.clientSecret === 'string' && typeof actual === 'string' && constantTimeEqual(this.clientSecret, hashToken(actual))
+  }
+
+  // The device pages' error handler puts a fresh form token on the browser's oidc-provider
+  // session after the session step has finished; when the request brought no session (no
+  // cookie, or one that expired), that session was never saved, and oidc-provider's final
+  // persist() threw, turning a cookie-less POST /oauth/device into a plain-text 500. A
+  // session no cookie refers to has nothing worth keeping: skip it, and the page says to
+  // start again (pages.ts).
+  const session = provider.Session.prototype as unknown as { persist(this: { exp?: number }): Promise<unknown> }
+  const persist = session.persist
+  session.persist = async function (this: { exp?: number }) {
+    if (typeof this.exp !== 'number') return undefined
+    return persist.call(this)
   }
 
   // Errors are logged by kind only: never a token, code or secret.

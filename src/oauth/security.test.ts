@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
 import { signedUpUser, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
+import { DAY_MS, MINUTE_MS } from '../clock.ts'
+import { addClient } from './clients.ts'
 import { approve, CLI, cliClient, discover, injectFetch, options, signInApp, startAuthorization } from './test-oauth.ts'
 
 async function tokenRequest(t: Parameters<typeof injectFetch>[0], body: Record<string, string>) {
@@ -76,6 +78,67 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
     // The app session that sign-in made is gone too.
     const sessions = await ada.client.get('/api/v1/me/sessions')
     expect(sessions.body.sessions.filter((s: { kind: string }) => s.kind === 'api')).toEqual([])
+  })
+
+  it('an authorization code expires 60 seconds after it was issued', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const exchange = async (wait: number) => {
+      const pending = await startAuthorization(t, as, ada.client)
+      const { redirect } = await approve(ada.client, pending.uid)
+      const params = oauth.validateAuthResponse(as, cliClient(), redirect, pending.state)
+      t.clock.advance(wait)
+      return oauth.processAuthorizationCodeResponse(as, cliClient(), await oauth.authorizationCodeGrantRequest(as, cliClient(), oauth.None(), params, pending.redirectUri, pending.verifier, options(t)), { expectedNonce: pending.nonce, requireIdToken: true })
+    }
+    expect((await exchange(59_000)).access_token).toBeTruthy()
+    await expect(exchange(60_000)).rejects.toMatchObject({ error: 'invalid_grant' })
+  })
+
+  it('refresh tokens end 30 days after the sign-in, however often they were rotated', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const { tokens } = await signInApp(t, as, ada.client)
+    const refresh = async (token: string) => oauth.processRefreshTokenResponse(as, cliClient(), await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), token, options(t)))
+    let current = tokens.refresh_token!
+    // Rotated every 9 days, each new token would last 30 days on its own: the sign-in's end still holds.
+    for (let i = 0; i < 3; i++) {
+      t.clock.advance(9 * DAY_MS)
+      current = (await refresh(current)).refresh_token!
+    }
+    t.clock.advance(3 * DAY_MS - MINUTE_MS)
+    current = (await refresh(current)).refresh_token!
+    t.clock.advance(MINUTE_MS)
+    await expect(refresh(current)).rejects.toMatchObject({ error: 'invalid_grant' })
+  })
+
+  it('lets a registered client use only the code and refresh grants: device and client credentials are refused', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const acme = await addClient(t.app.ctx, { name: 'Acme Dashboard', redirectUris: ['https://acme.example/callback'], firstParty: false })
+    const client: oauth.Client = { client_id: acme.clientId }
+    const auth = oauth.ClientSecretBasic(acme.clientSecret)
+    const device = await oauth.deviceAuthorizationRequest(as, client, auth, { scope: 'openid' }, options(t))
+    await expect(oauth.processDeviceAuthorizationResponse(as, client, device)).rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/not allowed for this client/) })
+    const credentials = await oauth.clientCredentialsGrantRequest(as, client, auth, { scope: 'openid' }, options(t))
+    await expect(oauth.processClientCredentialsResponse(as, client, credentials)).rejects.toMatchObject({ error: 'unsupported_grant_type' })
+  })
+
+  it('asks before ending anything at the logout endpoint, and never ends Latchkey sessions or app sign-ins there', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const { tokens } = await signInApp(t, as, ada.client)
+    const page = await ada.client.get('/oauth/logout')
+    expect(page.status).toBe(200)
+    const form = /<form method="post" action="([^"]+)"><input type="hidden" name="xsrf" value="[^"]+">/.exec(String(page.body))
+    expect(form).not.toBeNull()
+    // A forged form post (no xsrf value from the page) is refused.
+    const forged = await ada.client.request('POST', new URL(form![1].replaceAll('&amp;', '&'), 'http://latchkey.test').pathname, 'logout=yes', { 'content-type': 'application/x-www-form-urlencoded' })
+    expect(forged.status).toBe(400)
+    expect((await ada.client.get('/api/v1/me')).status).toBe(200)
+    expect(await userinfoStatus(t, tokens.access_token)).toBe(200)
   })
 
   it('rotates the refresh token on every use; presenting a rotated one revokes the whole sign-in', async () => {

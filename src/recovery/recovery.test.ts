@@ -5,6 +5,8 @@ import { HOUR_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
+import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
+import { independentTotp } from '../../test/helpers/totp.ts'
 
 /** Solves the server's challenge the way the ALTCHA widget does, and encodes the payload. */
 async function solvedCaptcha(t: TestApp): Promise<string> {
@@ -92,6 +94,22 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(401)
       expect((await t.client().post('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)
       await t.smtp.waitFor(user.email, /password was changed/)
+    })
+
+    it('does not bypass two-factor authentication: the next sign-in still asks for the second step', async () => {
+      const t = await testApp(dialect)
+      const user = await userWithTwoFactor(t)
+      const token = await recoveryLink(t, user.email)
+      expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
+      const client = t.client()
+      const first = await client.post('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })
+      expect(first.status).toBe(200)
+      expect(first.body.twoFactorRequired).toBe(true)
+      expect(first.cookies.find((c) => c.name === 'latchkey_session')).toBeUndefined()
+      expect((await client.get('/api/v1/me')).status).toBe(401)
+      const second = await client.post('/api/v1/signin/two-factor', { ticket: first.body.ticket, code: independentTotp(user.secret, t.clock.now()) })
+      expect(second.status).toBe(200)
+      expect((await client.get('/api/v1/me')).body.username).toBe(user.username)
     })
 
     it('works once', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DAY_MS, MINUTE_MS } from '../clock.ts'
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../clock.ts'
 import { setAccountActive } from '../accounts/accounts.ts'
 import { OPERATOR } from '../audit/audit.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
@@ -76,6 +76,40 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       expect(me.body.username).toBe(who.username)
     })
 
+    it('checks the password exactly as typed: another letter case, a truncation or an added space is refused', async () => {
+      const t = await testApp(dialect)
+      const who = { ...person(), password: 'Correct Horse Battery Staple, a longer passphrase than seventy-two bytes of bcrypt' }
+      expect((await t.client().post('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+      for (const variant of [who.password.toLowerCase(), who.password.toUpperCase(), who.password.slice(0, 72), who.password.slice(0, -1), `${who.password} `, ` ${who.password}`]) {
+        const res = await t.client().post('/api/v1/signin', { login: who.email, password: variant })
+        expect(res.status, JSON.stringify(variant)).toBe(401)
+        expect(res.body.error.code).toBe('invalid_credentials')
+      }
+      expect((await t.client().post('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
+    })
+
+    it('never asks for a periodic password change: a password set 400 days ago still signs in', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      t.clock.advance(400 * DAY_MS)
+      const res = await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
+      expect(res.status).toBe(200)
+      expect(res.body.account.username).toBe(user.username)
+    })
+
+    it('starts with no accounts at all: no default admin, root or sa can sign in', async () => {
+      const t = await testApp(dialect)
+      const rows = await t.app.ctx.db.selectFrom('accounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()
+      expect(Number(rows.n)).toBe(0)
+      for (const login of ['admin', 'root', 'sa', 'administrator', 'latchkey']) {
+        for (const password of ['admin', 'password', 'changeme', login]) {
+          const res = await t.client().post('/api/v1/signin', { login, password })
+          expect(res.status).toBe(401)
+          expect(res.body.error.code).toBe('invalid_credentials')
+        }
+      }
+    })
+
     it('lets an unconfirmed account sign in and says it is unconfirmed', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t, { confirm: false })
@@ -104,6 +138,22 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
         expect((await user.client.get('/api/v1/me')).status).toBe(200)
       }
       t.clock.advance(30 * MINUTE_MS)
+      const expired = await user.client.get('/api/v1/me')
+      expect(expired.status).toBe(401)
+      expect(expired.body.error.code).toBe('session_expired')
+    })
+
+    it('ends a session without "stay signed in" 24 hours after sign-in, however active it stays', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      // Active every 20 minutes: the idle limit never bites, the absolute one does.
+      for (let elapsed = 20 * MINUTE_MS; elapsed < 24 * HOUR_MS; elapsed += 20 * MINUTE_MS) {
+        t.clock.advance(20 * MINUTE_MS)
+        expect((await user.client.get('/api/v1/me')).status).toBe(200)
+      }
+      t.clock.advance(20 * MINUTE_MS - 1)
+      expect((await user.client.get('/api/v1/me')).status).toBe(200)
+      t.clock.advance(1)
       const expired = await user.client.get('/api/v1/me')
       expect(expired.status).toBe(401)
       expect(expired.body.error.code).toBe('session_expired')

@@ -1,13 +1,14 @@
 /** The one way the web app talks to the API: JSON, same-origin cookie, errors as ApiError. */
-export interface ApiErrorBody {
-  code: string
-  message: string
-  fields?: Record<string, string>
-  retryAt?: string
-  suggestions?: string[]
-  /** The size limit a 413 (`payload_too_large`, `image_too_large`) was over. */
-  maxBytes?: number
-}
+import type { ErrorCode } from '../errors.ts'
+import type { ErrorBody } from '../http/schemas.ts'
+
+/**
+ * The server's codes, and the two the web app gives a failure that is not an answer of the API:
+ * the server could not be reached, or the page's own code threw.
+ */
+export type ApiErrorCode = ErrorCode | 'network_error' | 'client_error'
+
+export type ApiErrorBody = Omit<ErrorBody, 'code'> & { code: ApiErrorCode }
 
 export class ApiError extends Error {
   readonly status: number
@@ -17,7 +18,7 @@ export class ApiError extends Error {
     this.status = status
     this.body = body
   }
-  get code(): string {
+  get code(): ApiErrorCode {
     return this.body.code
   }
 }

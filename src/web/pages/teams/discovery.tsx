@@ -4,7 +4,7 @@ import { api } from '../../api.ts'
 import { useSession } from '../../components/session.tsx'
 import { Button, Checkbox, Notice, useAction } from '../../components/ui.tsx'
 import { TEAM_ROLES, type Member, type TeamPageData, type TeamRole } from './model.ts'
-import { Section } from './team.tsx'
+import { Section } from './frame.tsx'
 import { formatDate, formatDateTime, TeamError, TeamLogo } from './widgets.tsx'
 
 interface DiscoverableTeam { slug: string; name: string; logoUrl: string | null; memberCount: number; question: string | null; requestPending: boolean; requestId: string | null }

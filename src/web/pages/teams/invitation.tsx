@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link } from 'react-router'
-import { api, ApiError, tokenFromFragment } from '../../api.ts'
+import { api, ApiError, tokenFromFragment, type ApiErrorCode } from '../../api.ts'
 import { CenteredPage } from '../../components/layout.tsx'
 import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
@@ -81,14 +81,15 @@ export function InvitationAcceptPage() {
 function InvitationRefused({ error, email, next }: { error: ApiError; email: string; next: string }) {
   const { t } = useTranslation()
   const reason = (error.body as { reason?: string }).reason
-  const title = {
+  const titles: Partial<Record<ApiErrorCode, string>> = {
     invitation_invalid: reason === 'cancelled' ? t('teams.accept.cancelledTitle') : reason === 'declined' ? t('teams.accept.declinedTitle') : reason === 'used' ? t('teams.accept.usedTitle') : t('teams.accept.invalidTitle'),
     invitation_email_mismatch: t('teams.accept.wrongAccountTitle'),
     email_not_confirmed: t('teams.accept.unconfirmedTitle'),
     already_team_member: t('teams.accept.alreadyTitle'),
     team_limit_reached: t('teams.accept.limitTitle'),
     no_seats_available: t('teams.accept.seatsTitle'),
-  }[error.code] ?? t('errors.generic')
+  }
+  const title = titles[error.code] ?? t('errors.generic')
   const wrongAccount = error.code === 'invitation_email_mismatch'
   // The link will not work later either: forget it, except for the person who must switch accounts.
   useEffect(() => {

@@ -6,7 +6,7 @@ import { CenteredPage } from '../../components/layout.tsx'
 import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { can, roleList, TEAM_ROLES, type TeamPageData, type TeamRole } from './model.ts'
-import { Section } from './team.tsx'
+import { Section } from './frame.tsx'
 import { formatDate, RolePills, TeamError, TeamLogo } from './widgets.tsx'
 import './teams.css'
 

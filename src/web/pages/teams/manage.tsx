@@ -3,10 +3,11 @@ import { useTranslation } from 'react-i18next'
 import { useLocation, useParams } from 'react-router'
 import { api } from '../../api.ts'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
-import { can, roleList, type ActivityEvent, type TeamRole } from './model.ts'
-import { Section, TeamHeader, TeamMissing, useTeam } from './team.tsx'
-import { formatDateTime, TeamError } from './widgets.tsx'
-import { TeamSettingsExtras } from './extras-settings.tsx'
+import { can, roleList, type ActivityEvent, type TeamPageData, type TeamRole } from './model.ts'
+import { Section, TeamHeader, TeamMissing, useTeam } from './frame.tsx'
+import { formatDateTime, TeamError, TeamLogo } from './widgets.tsx'
+import { ImageUpload } from './images.tsx'
+import { DomainsAndDiscovery } from './discovery.tsx'
 import { PublicProfileSection, TeamUrlSection } from './profile.tsx'
 import './teams.css'
 
@@ -29,8 +30,25 @@ export function TeamSettingsPage() {
       <RenameSection slug={data.slug} name={data.name} disabled={!admin} reload={load} />
       <TeamUrlSection key={data.slug} data={data} />
       <PublicProfileSection data={data} />
-      <TeamSettingsExtras data={data} reload={load} />
+      <LogoSection data={data} reload={load} />
+      {admin ? <DomainsAndDiscovery data={data} /> : null}
     </div>
+  )
+}
+
+/** The server's logo limit (src/images/images.ts LOGO_MAX_BYTES): larger pictures are shrunk first. */
+const LOGO_MAX_BYTES = 1_000_000
+
+function LogoSection({ data, reload }: { data: TeamPageData; reload: () => Promise<void> }) {
+  const { t } = useTranslation()
+  return (
+    <Section title={t('teams.logo.title')}>
+      <ImageUpload
+        label={t('teams.logo.file')} endpoint={`/teams/${data.slug}/logo`} field="logoUrl" maxBytes={LOGO_MAX_BYTES} disabled={!can(data.myRoles, 'change_settings')} hasImage={!!data.logoUrl}
+        preview={<><TeamLogo name={data.name} url={data.logoUrl} size={96} /><span className="hint">{data.logoUrl ? t('teams.logo.current') : t('teams.logo.none')}</span></>}
+        removeLabel={t('teams.logo.remove')} savedText={t('teams.logo.saved')} removedText={t('teams.logo.removed')} onChange={reload}
+      />
+    </Section>
   )
 }
 

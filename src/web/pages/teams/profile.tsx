@@ -11,7 +11,7 @@ import { api, ApiError } from '../../api.ts'
 import { CenteredPage } from '../../components/layout.tsx'
 import { Button, Checkbox, Field, Notice, useAction } from '../../components/ui.tsx'
 import { can, roleList, slugProblem, type TeamPageData, type TeamRole } from './model.ts'
-import { Section } from './team.tsx'
+import { Section } from './frame.tsx'
 import { TeamError, TeamLogo } from './widgets.tsx'
 import './teams.css'
 
