@@ -20,12 +20,16 @@ interface Started {
   port: number
 }
 
+/** Every server started, so a start-up that times out still leaves no process behind. */
+const started: ChildProcess[] = []
+
 /** Starts `latchkey serve` on a fresh SQLite file, bound to 127.0.0.1 with PUBLIC_URL at localhost. */
 async function serve(dir: string, port: number): Promise<Started> {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${path.join(dir, 'serve.db')}` }
   delete env.PUBLIC_URL
   delete env.SMTP_URL
   const child = spawn(process.execPath, NODE_ARGS, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  started.push(child)
   let output = ''
   child.stdout!.on('data', (d) => (output += d))
   child.stderr!.on('data', (d) => (output += d))
@@ -54,8 +58,11 @@ describe('latchkey serve, started as the README says', () => {
   })
 
   afterAll(async () => {
-    server?.child.kill('SIGTERM')
-    if (server && server.child.exitCode === null) await new Promise((r) => server.child.once('exit', r))
+    for (const child of started) {
+      if (child.exitCode !== null || child.signalCode !== null) continue
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+    }
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
