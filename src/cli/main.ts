@@ -10,7 +10,7 @@ import { OPERATOR } from '../audit/audit.ts'
 import { ConfigError, loadConfig, type Config } from '../config.ts'
 import { connect, listMigrations, migrateToLatest } from '../db/connect.ts'
 import { AppError } from '../errors.ts'
-import { listOutbox, showOutboxMessage } from '../mail/outbox.ts'
+import { findOutboxMessage, listOutbox, MIN_ID_PREFIX } from '../mail/outbox.ts'
 import { CliError } from './errors.ts'
 import { registerUserCommands } from './user-commands.ts'
 import { registerOAuthCommands } from '../oauth/cli.ts'
@@ -117,13 +117,16 @@ mail
   })
 mail
   .command('show <id>')
-  .description('print one message (text part, or --html)')
+  .description('print one message (text part, or --html); the id or a unique start of it')
   .option('--html', 'print the HTML part')
   .action(async (id: string, options: { html?: boolean }) => {
     await withDb(async (db) => {
-      const message = await showOutboxMessage(db, id)
-      if (!message) throw new AppError('not_found', { message: `No message ${id} in the outbox.` })
-      console.log(`To: ${message.to_address}\nSubject: ${message.subject}\nStatus: ${message.status}\nDate: ${new Date(message.created_at).toISOString()}\n`)
+      const { message, matches } = await findOutboxMessage(db, id)
+      if (!message && matches.length > 1) {
+        throw new CliError('usage', `${id} is the start of several message ids (${matches.join(', ')}${matches.length === 5 ? ', …' : ''}): give more of it.`)
+      }
+      if (!message) throw new AppError('not_found', { message: `No message ${id} in the outbox${id.length < MIN_ID_PREFIX ? ` (give at least ${MIN_ID_PREFIX} characters of its id)` : ''}.` })
+      console.log(`Id: ${message.id}\nTo: ${message.to_address}\nSubject: ${message.subject}\nStatus: ${message.status}\nDate: ${new Date(message.created_at).toISOString()}\n`)
       console.log((options.html ? message.html_body : message.text_body) ?? '(body removed after delivery)')
     })
   })
