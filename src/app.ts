@@ -3,25 +3,38 @@
  * captcha, HTTP server. Tests call this with an injected clock; the CLI calls it to serve.
  */
 import type { FastifyInstance } from 'fastify'
+import type { Redis } from 'ioredis'
 import pino, { type Logger } from 'pino'
 import { systemClock, type Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { AppContext } from './context.ts'
 import { connect, migrateToLatest } from './db/connect.ts'
+import { startDraining } from './http/ops.ts'
 import { RateLimits } from './http/rate-limits.ts'
 import { Mailer } from './mail/mailer.ts'
 import { bundledCommonPasswords } from './passwords/common-passwords.ts'
 import { PasswordHasher } from './passwords/hashing.ts'
 import { Captcha, serverSecret } from './recovery/captcha.ts'
-import { evictionFeed } from './sessions/evictions.ts'
+import { evictionFeed, REDIS_RECONNECT_MAX_DELAY_MS } from './sessions/evictions.ts'
 import { SessionCache } from './sessions/session-cache.ts'
 import { buildServer } from './server.ts'
 
 export interface App {
   ctx: AppContext
   server: FastifyInstance
+  /** Stops at once: for tests and one-off processes. A serving process uses `shutdown`. */
   close(): Promise<void>
+  /**
+   * Leaves without dropping a request (SIGTERM): `/readyz` turns 503 and requests are still
+   * served for `drainMs`, so the load balancer takes the instance out; then the server stops
+   * accepting, closes idle keep-alive connections, finishes the requests in flight, and closes
+   * its database, Redis and mail connections.
+   */
+  shutdown(options: { drainMs: number }): Promise<void>
 }
+
+/** How long requests in flight may take to finish once the server stops accepting. */
+const IN_FLIGHT_GRACE_MS = 10_000
 
 /** Secrets never reach the logs: credentials in headers and any password-like body field. */
 export const LOG_REDACT_PATHS = [
@@ -44,6 +57,20 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } })
 }
 
+/** Resolves once the client is ready, or after `timeoutMs` (Redis down at start-up: serve anyway). */
+function connected(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      redis.off('ready', done)
+      resolve()
+    }
+    const timer = setTimeout(done, timeoutMs)
+    redis.once('ready', done)
+  })
+}
+
 export interface OpenContext {
   ctx: AppContext
   close(): Promise<void>
@@ -53,11 +80,18 @@ export interface OpenContext {
 export async function openContext(config: Config, options: { clock?: Clock; log?: Logger } = {}): Promise<OpenContext> {
   const log = options.log ?? createLogger(config)
   const clock = options.clock ?? systemClock
-  const handle = connect(config.databaseUrl)
-  // Loaded only when configured: a single instance never pays for the Redis client.
-  const redis = config.redisUrl ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined
+  const handle = connect(config.databaseUrl, { poolSize: config.databasePoolSize })
+  // Loaded only when configured: a single instance never pays for the Redis client. Its
+  // reconnect delay is capped: the eviction feed waits longer than that before trusting its
+  // cache again after Redis returns (see evictions.ts).
+  const redis = config.redisUrl
+    ? new (await import('ioredis')).Redis(config.redisUrl, { maxRetriesPerRequest: 2, retryStrategy: (attempt) => Math.min(attempt * 50, REDIS_RECONNECT_MAX_DELAY_MS) })
+    : undefined
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis error'))
   try {
+    // Rate limits count in this process's memory while the client is not connected (see
+    // http/rate-limits.ts): wait for it, a little, so the first requests count in Redis.
+    if (redis) await connected(redis, 5000)
     const applied = await migrateToLatest(handle.db)
     if (applied.length) log.info({ migrations: applied }, 'database migrated')
     const mailer = new Mailer({ db: handle.db, clock, log, from: config.mailFrom, smtpUrl: config.smtpUrl })
@@ -111,6 +145,25 @@ export async function createApp(config: Config, options: { clock?: Clock; log?: 
       async close() {
         await server.close()
         await opened.close()
+      },
+      async shutdown({ drainMs }) {
+        const log = opened.ctx.log
+        startDraining(opened.ctx)
+        if (drainMs > 0) {
+          log.info({ drainMs }, 'draining: /readyz answers 503 while requests are still served')
+          await new Promise((resolve) => setTimeout(resolve, drainMs))
+        }
+        // Fastify stops accepting, closes idle keep-alive connections and waits for the
+        // requests in flight (each answered with Connection: close while draining).
+        const closed = server.close()
+        const deadline = setTimeout(() => {
+          log.warn('requests still in flight after the grace period: closing their connections')
+          server.server.closeAllConnections()
+        }, IN_FLIGHT_GRACE_MS)
+        await closed
+        clearTimeout(deadline)
+        await opened.close()
+        log.info('shut down')
       },
     }
   } catch (err) {

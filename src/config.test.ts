@@ -38,6 +38,8 @@ describe('configuration', () => {
     [{ ARGON2_MEMORY_KIB: '8' }, 'ARGON2_MEMORY_KIB'],
     [{ TERMS_URL: 'terms.html' }, 'TERMS_URL'],
     [{ PRIVACY_URL: 'javascript:alert(1)' }, 'PRIVACY_URL'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+    [{ SHUTDOWN_DRAIN_SECONDS: 'soon' }, 'SHUTDOWN_DRAIN_SECONDS'],
   ])('names the bad variable in %j', (env, variable) => {
     const err = errorOf(env)
     expect(err.variable).toBe(variable)

@@ -41,6 +41,16 @@ export interface Config {
   publicUrl: URL
   /** `sqlite:<path>` or `postgres://...` */
   databaseUrl: string
+  /**
+   * PostgreSQL connections this process's query pool may open. Each instance opens at most this
+   * many, plus one LISTEN connection when REDIS_URL is not set (the README's scale-out budget).
+   */
+  databasePoolSize: number
+  /**
+   * On SIGTERM, how long `/readyz` answers 503 while requests are still served, so a load
+   * balancer's health check takes the instance out before it stops accepting connections.
+   */
+  shutdownDrainSeconds: number
   smtpUrl?: string
   mailFrom: string
   redisUrl?: string
@@ -175,6 +185,8 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     publicUrl,
     databaseUrl,
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    shutdownDrainSeconds: integer(env, 'SHUTDOWN_DRAIN_SECONDS', 5, 0, 300),
     smtpUrl: smtp?.toString(),
     mailFrom,
     redisUrl: redis?.toString(),

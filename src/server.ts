@@ -11,6 +11,7 @@ import { accountRoutes, AccountView } from './accounts/routes.ts'
 import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
 import { originCheck } from './http/auth.ts'
+import { clientErrorHandler, hostHeaderRequired } from './http/client-errors.ts'
 import { registerErrorHandling } from './http/errors.ts'
 import { parseJsonBody } from './http/json-body.ts'
 import { DebugRequestLog, lazyChildLogger } from './http/request-log.ts'
@@ -54,6 +55,10 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Malformed HTTP is answered in the API's error shape (http/client-errors.ts), a missing
+    // Host header included, which Node would otherwise answer with an empty 400 itself.
+    http: { requireHostHeader: false },
+    clientErrorHandler: clientErrorHandler(ctx.log as FastifyBaseLogger),
     // Errors raised before routing (a malformed or over-long URL) get the same JSON shape.
     frameworkErrors: (error, request, reply) => {
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400
@@ -120,6 +125,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   })
   // The hooks every request runs are callback-style, not async: no promise and no microtask
   // turn per hook on the session check.
+  app.addHook('onRequest', hostHeaderRequired)
   app.addHook('onRequest', (request, _reply, done) => {
     done(request.url.includes('%00') ? new AppError('invalid_request', { message: 'The URL may not contain NUL characters.' }) : undefined)
   })

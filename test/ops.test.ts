@@ -5,6 +5,7 @@
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { LOG_REDACT_PATHS } from '../src/app.ts'
+import { startDraining } from '../src/http/ops.ts'
 import { person, PUBLIC_URL, testApp } from './helpers/app.ts'
 import { DIALECTS, type TestDialect } from './helpers/databases.ts'
 import { tokenFrom } from './helpers/smtp.ts'
@@ -163,6 +164,21 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       const res = await t.client().get('/readyz')
       expect(res.status).toBe(200)
       expect(res.body).toEqual({ status: 'ready', database: dialect })
+    })
+
+    it('answers /readyz 503 once shutdown begins, still serves, and closes each connection after its answer', async () => {
+      const t = await testApp(dialect)
+      expect((await t.client().get('/healthz')).headers.connection).not.toBe('close')
+      startDraining(t.app.ctx)
+      const ready = await t.client().get('/readyz')
+      expect(ready.status).toBe(503)
+      expect(ready.body.error.code).toBe('service_unavailable')
+      const alive = await t.client().get('/healthz')
+      expect(alive.status).toBe(200)
+      expect(alive.headers.connection).toBe('close')
+      const signup = await t.client().post('/api/v1/signup', { ...person(), acceptTerms: true })
+      expect(signup.status).toBe(202)
+      expect(signup.headers.connection).toBe('close')
     })
   })
 

@@ -59,6 +59,8 @@ describe.each(DIALECTS)('walkthrough against a running server on %s', (dialect) 
       MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
       CAPTCHA_MAX_COUNTER: '200',
       LOG_LEVEL: 'info',
+      // No load balancer to drain from: SIGTERM at the end stops at once.
+      SHUTDOWN_DRAIN_SECONDS: '0',
     }
     server = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', cliMain, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     server.stdout!.on('data', (d) => (output += d))

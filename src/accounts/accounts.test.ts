@@ -143,6 +143,23 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       expect(res.body.error).toMatchObject({ code: 'password_common', fields: { password: 'common' } })
     })
 
+    it('refuses a password that is little more than the product name, the host name, the username or the email, at sign-up and on change', async () => {
+      const t = await testApp(dialect, { PUBLIC_URL: 'https://accounts.example.com' })
+      const browser = () => t.client({ origin: 'https://accounts.example.com' })
+      const who = person()
+      for (const password of ['Latchkey2026!', 'example-2024', `${who.username.toUpperCase()}-2024`, `${who.email.split('@')[0]}1234`]) {
+        const res = await browser().post('/api/v1/signup', { ...who, password, acceptTerms: true })
+        expect(res.body.error, password).toMatchObject({ code: 'password_common', fields: { password: 'common' } })
+      }
+      expect(await count(t, 'accounts')).toBe(0)
+      const client = browser()
+      expect((await client.post('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+      expect((await client.post('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
+      const change = await client.post('/api/v1/me/password', { currentPassword: who.password, newPassword: 'accounts-2026' })
+      expect(change.body.error).toMatchObject({ code: 'password_common', fields: { newPassword: 'common' } })
+      expect((await client.post('/api/v1/me/password', { currentPassword: who.password, newPassword: 'latchkey is my favourite app' })).status).toBe(200)
+    })
+
     it('accepts 128-character and Unicode passwords, normalised to NFC', async () => {
       const t = await testApp(dialect)
       const long = person()
@@ -207,6 +224,21 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const renamed = await user.client.patch('/api/v1/me', { username: `${user.username}-new` })
       expect(renamed.body.username).toBe(`${user.username}-new`)
       expect((await t.client().post('/api/v1/signin', { login: `${user.username}-new`, password: STRONG_PASSWORD })).status).toBe(200)
+    })
+
+    it('tells the owner by email and in-app when the username changes, naming the old and the new one', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const renamed = `${user.username}-new`
+      expect((await user.client.patch('/api/v1/me', { username: renamed })).status).toBe(200)
+      const mail = await t.smtp.waitFor(user.email, /Your username was changed/)
+      expect(mail.text).toContain(`changed from ${user.username} to ${renamed}`)
+      const inbox = await user.client.get('/api/v1/me/notifications')
+      expect(inbox.body.notifications.map((n: { kind: string }) => n.kind)).toContain('username_changed')
+      // Nothing is sent when the username stays as it was.
+      expect((await user.client.patch('/api/v1/me', { username: renamed, displayName: 'Ada' })).status).toBe(200)
+      const after = await user.client.get('/api/v1/me/notifications')
+      expect(after.body.notifications.filter((n: { kind: string }) => n.kind === 'username_changed')).toHaveLength(1)
     })
 
     it('lets a person change only the letter case of their own username', async () => {

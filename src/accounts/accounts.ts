@@ -9,7 +9,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { pickLocale, type Locale } from '../mail/templates.ts'
-import { checkNewPassword } from '../passwords/policy.ts'
+import { checkNewPassword, passwordContextWords } from '../passwords/policy.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { evictCachedSessions, revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
 import { newId } from '../crypto.ts'
@@ -79,7 +79,7 @@ export async function signUp(ctx: AppContext, input: SignUpInput): Promise<{ ema
   if (input.acceptTerms !== true) throw new AppError('terms_not_accepted', { fields: { acceptTerms: 'required' } })
   const email = canonicalEmail(input.email)
   const username = checkUsername(input.username)
-  const password = checkNewPassword(input.password, 'password', [username, email.split('@')[0]])
+  const password = checkNewPassword(input.password, 'password', passwordContextWords(ctx.config.publicUrl, { username, email }))
   const locale = pickLocale(input.locale)
   // Hashed before looking anything up, so both outcomes take the same time.
   const passwordHash = await ctx.hasher.hash(password)
@@ -221,6 +221,8 @@ export async function updateProfile(ctx: AppContext, auth: Authenticated, patch:
       const updated = await trx.updateTable('accounts').set({ ...changes, updated_at: now }).where('id', '=', account.id).returningAll().executeTakeFirstOrThrow()
       if (newUsername) {
         await recordAudit(trx, { accountId: account.id, type: 'account.username_changed', meta, at: now, details: { from: account.username, to: newUsername } })
+        // A login identifier changed: the owner hears of it, as of a password or email change (ASVS 5.0 V6.3.7).
+        await notifySecurity(ctx, trx, updated, 'username_changed', { username: newUsername, previousUsername: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
       }
       return updated
     })
@@ -282,7 +284,7 @@ export async function requestEmailChange(ctx: AppContext, auth: Authenticated, i
 export async function changePassword(ctx: AppContext, auth: Authenticated, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<{ otherSessionsRevoked: number }> {
   const { account, session } = auth
   await verifyPasswordOf(ctx, account, input.currentPassword, 'currentPassword')
-  const password = checkNewPassword(input.newPassword, 'newPassword', [account.username, account.email.split('@')[0]])
+  const password = checkNewPassword(input.newPassword, 'newPassword', passwordContextWords(ctx.config.publicUrl, account))
   const passwordHash = await ctx.hasher.hash(password)
   const result = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now()

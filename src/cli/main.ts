@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `latchkey` command: serve, migrate, read the mail outbox, deactivate/reactivate accounts;
+ * The `latchkey` command: serve, migrate, back up, read the mail outbox, deactivate/reactivate accounts;
  * and, for people on their own computer, login/accounts/switch/logout/whoami (user-commands.ts).
  */
 import { Command, CommanderError } from 'commander'
@@ -73,15 +73,26 @@ program
     if (process.stdout.isTTY) process.stdout.write(`\nLatchkey is running: open ${publicUrl}\n\n`)
     if (!cfg.smtpUrl) app.ctx.log.info('SMTP_URL is not set: emails stay in the outbox; read them with `npm run latchkey -- mail list`')
     let closing = false
-    const shutdown = async (signal: string) => {
-      if (closing) return
+    // SIGTERM (an orchestrator, a rolling restart) drains first so the load balancer stops
+    // sending requests here; Ctrl-C (SIGINT) on a developer's terminal does not wait. A second
+    // signal stops at once.
+    const shutdown = (signal: 'SIGINT' | 'SIGTERM') => {
+      if (closing) {
+        app.ctx.log.warn({ signal }, 'second signal: exiting without waiting')
+        process.exit(1)
+      }
       closing = true
       app.ctx.log.info({ signal }, 'shutting down')
-      await app.close()
-      process.exit(0)
+      app.shutdown({ drainMs: signal === 'SIGTERM' ? cfg.shutdownDrainSeconds * 1000 : 0 }).then(
+        () => process.exit(0),
+        (err) => {
+          app.ctx.log.error({ err }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
     }
-    process.on('SIGINT', () => void shutdown('SIGINT'))
-    process.on('SIGTERM', () => void shutdown('SIGTERM'))
+    process.on('SIGINT', () => shutdown('SIGINT'))
+    process.on('SIGTERM', () => shutdown('SIGTERM'))
   })
 
 program
@@ -99,6 +110,21 @@ program
       console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Nothing to migrate: the database is up to date.')
     } finally {
       await handle.close()
+    }
+  })
+
+program
+  .command('backup <file>')
+  .description('copy the SQLite database to <file>: a consistent snapshot, safe while the server runs and writes (on PostgreSQL: says how to use pg_dump)')
+  .option('--force', 'replace <file> if it already exists')
+  .action(async (file: string, options: { force?: boolean }) => {
+    const { backupSqlite, BackupError } = await import('../db/backup.ts')
+    try {
+      const done = backupSqlite(config().databaseUrl, file, { overwrite: options.force === true })
+      console.log(`Backed up ${done.source} to ${done.target} (${done.bytes} bytes; integrity checked).`)
+    } catch (err) {
+      if (err instanceof BackupError) throw new CliError('usage', err.message)
+      throw err
     }
   })
 
@@ -169,6 +195,31 @@ program
       const account = await findAccount(opened.ctx.db, login)
       const wasOn = await resetTwoFactorByOperator(opened.ctx, account, OPERATOR)
       console.log(wasOn ? `Two-factor authentication is now off for ${account.username} <${account.email}>; they were emailed.` : `${account.username} did not have two-factor authentication on; nothing changed.`)
+    } finally {
+      await opened.close()
+    }
+  })
+
+program
+  .command('sessions')
+  .description('operator actions on sessions')
+  .command('end [emailOrUsername]')
+  .description('sign one account out everywhere, app sign-ins too, or every account with --all; nobody is kept from signing in again')
+  .option('--all', 'end the sessions of every account')
+  .action(async (login: string | undefined, options: { all?: boolean }) => {
+    if (Boolean(login) === Boolean(options.all)) throw new CliError('usage', 'Name one account (email or username), or give --all for every account.')
+    const cfg = config()
+    const { createLogger, openContext } = await import('../app.ts')
+    const { endEverySession, endSessionsOf } = await import('../sessions/operator.ts')
+    const opened = await openContext(cfg, { log: createLogger({ ...cfg, logLevel: 'warn' }) })
+    try {
+      if (login) {
+        const { account, sessionsEnded } = await endSessionsOf(opened.ctx, login, OPERATOR)
+        console.log(`${account.username} <${account.email}> is signed out everywhere: ${sessionsEnded} session(s) ended.`)
+      } else {
+        const { accounts, sessionsEnded } = await endEverySession(opened.ctx, OPERATOR)
+        console.log(`Every account is signed out: ${sessionsEnded} session(s) of ${accounts} account(s) ended.`)
+      }
     } finally {
       await opened.close()
     }

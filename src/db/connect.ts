@@ -54,6 +54,8 @@ export function connect(databaseUrl: string, options: { poolSize?: number } = {}
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
+    // A database that does not answer fails the request (503) instead of holding it forever.
+    connectionTimeoutMillis: 5000,
     // int8 columns hold epoch milliseconds, well inside Number's exact range.
     types: {
       getTypeParser: (oid: number, format?: 'text' | 'binary') =>
@@ -62,6 +64,11 @@ export function connect(databaseUrl: string, options: { poolSize?: number } = {}
   })
   // An idle client's network error must not crash the process; the pool replaces the client.
   pool.on('error', () => {})
+  // Nor may a checked-out one's: pg-pool listens only while a client is idle, and a connection
+  // held between two statements of a transaction when the server goes away (57P01 on a
+  // restart) emits 'error' with no listener, which ended the process. The statement that next
+  // uses it fails instead (answered 503), and the pool drops it when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return { db, dialect: 'postgres', close: () => db.destroy() }
 }

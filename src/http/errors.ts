@@ -3,6 +3,7 @@
  * 4xx with a stable code; only a real bug is a 500, logged with the request id the client sees.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { isDatabaseUnavailable } from '../db/errors.ts'
 import { AppError, describeBytes, type FieldErrors } from '../errors.ts'
 
 interface ValidationIssue {
@@ -88,6 +89,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
         reply.header('Retry-After', String(known.details.retryAfterSeconds))
       }
       return reply.status(known.status).send(known.toJSON())
+    }
+    if (isDatabaseUnavailable(err)) {
+      // Not a bug and not the client's fault: the pool reconnects once the database is back.
+      request.log.warn({ err: (err as Error).message }, 'database unreachable')
+      return reply.status(503).header('Retry-After', '1').send(new AppError('service_unavailable', { message: 'The database is not reachable right now. Try again shortly.' }).toJSON())
     }
     request.log.error({ err }, 'unhandled error')
     const body = new AppError('internal_error').toJSON()

@@ -6,7 +6,23 @@ import type { AppContext } from '../context.ts'
 import { constantTimeEqual } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 
+/** Processes whose shutdown has begun (see `startDraining`). */
+const draining = new WeakSet<AppContext>()
+
+/**
+ * Shutdown has begun: `/readyz` answers 503 from now on, so a load balancer's health check
+ * takes this instance out of rotation while it still serves what arrives, and every response
+ * says `Connection: close`, so no keep-alive connection outlives its request in flight.
+ */
+export function startDraining(ctx: AppContext): void {
+  draining.add(ctx)
+}
+
 export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (draining.has(ctx)) reply.header('connection', 'close')
+    done()
+  })
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'latchkey_' })
   const duration = new Histogram({
@@ -38,6 +54,7 @@ export function opsRoutes(app: FastifyInstance, ctx: AppContext): void {
   const hide = { schema: { hide: true } }
   app.get('/healthz', hide, async () => ({ status: 'ok' }))
   app.get('/readyz', hide, async () => {
+    if (draining.has(ctx)) throw new AppError('service_unavailable', { message: 'This instance is shutting down.' })
     try {
       await sql`select 1`.execute(ctx.db)
     } catch (err) {

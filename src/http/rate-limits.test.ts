@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import net from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { RateLimits } from './rate-limits.ts'
 import { loadConfig } from '../config.ts'
@@ -22,6 +23,8 @@ describe('rate limits', () => {
       first.disconnect()
       second.disconnect()
     })
+    // As a serving process does before its first request (app.ts).
+    await Promise.all([first, second].map((client) => new Promise((resolve) => client.once('ready', resolve))))
     const config = { ...loadConfig({}).rateLimits, signinPerIpPerMinute: 3 }
     const instanceA = new RateLimits(config, first)
     const instanceB = new RateLimits(config, second)
@@ -31,5 +34,21 @@ describe('rate limits', () => {
     await expect(instanceB.consume('signin_ip', prefix)).rejects.toMatchObject({ code: 'too_many_requests' })
     await instanceA.reset('signin_ip', prefix)
     await instanceB.consume('signin_ip', prefix)
+  })
+
+  it('counts in memory at once, without waiting for a reconnect, while Redis is unreachable', async () => {
+    const closed = net.createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const { port } = closed.address() as net.AddressInfo
+    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const unreachable = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 2, retryStrategy: () => 500 })
+    unreachable.on('error', () => {})
+    onTestFinished(() => unreachable.disconnect())
+    const limits = new RateLimits({ ...loadConfig({}).rateLimits, signinPerIpPerMinute: 3 }, unreachable)
+    const started = Date.now()
+    for (let i = 0; i < 3; i++) await limits.consume('signin_ip', '192.0.2.9')
+    await expect(limits.consume('signin_ip', '192.0.2.9')).rejects.toMatchObject({ code: 'too_many_requests' })
+    // Not a reconnect cycle per request (ioredis would queue each command for 3 attempts).
+    expect(Date.now() - started).toBeLessThan(1000)
   })
 })

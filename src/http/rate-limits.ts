@@ -42,7 +42,9 @@ export class RateLimits {
     const entries = Object.entries(rules(config)).map(([name, rule]) => {
       const options = { keyPrefix: `lk:rl:${name}`, points: rule.points, duration: rule.durationSeconds }
       const limiter = redis
-        ? new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false, insuranceLimiter: new RateLimiterMemory(options) })
+        ? // While Redis is unreachable each process counts in memory at once (budgets per
+          // process until it is back) instead of holding the request for a reconnect.
+          new RateLimiterRedis({ ...options, storeClient: redis, useRedisPackage: false, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(options) })
         : new RateLimiterMemory(options)
       return [name, limiter]
     })

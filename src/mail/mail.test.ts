@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { SECOND_MS } from '../clock.ts'
+import { HOUR_MS, SECOND_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { person, PUBLIC_URL, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { SmtpCatcher } from '../../test/helpers/smtp.ts'
@@ -175,11 +175,49 @@ describe.each(DIALECTS)('mail over SMTP on %s', (dialect) => {
   })
 })
 
+describe.each(DIALECTS)('an SMTP outage on %s', (dialect) => {
+  it('keeps every message through an hour without SMTP, retrying, and delivers them all when it returns', async () => {
+    const port = await closedPort()
+    const t = await testApp(dialect, { SMTP_URL: `smtp://127.0.0.1:${port}` })
+    const started = t.clock.now()
+    const people = [await signUp(t), await signUp(t), await signUp(t)]
+    const pending = () => t.app.ctx.db.selectFrom('mail_outbox').selectAll().where('to_address', 'in', people.map((p) => p.email)).execute()
+
+    // An hour of simulated time: each step jumps to the next retry that is due and runs it.
+    let passes = 0
+    for (; passes < 40 && t.clock.now() - started < HOUR_MS; passes++) {
+      await t.app.ctx.mailer.deliverNow()
+      const rows = await pending()
+      expect(rows.map((r) => r.status)).toEqual(['pending', 'pending', 'pending'])
+      t.clock.advance(Math.max(SECOND_MS, Math.min(...rows.map((r) => r.next_attempt_at)) - t.clock.now()))
+    }
+    const waited = await pending()
+    expect(t.clock.now() - started).toBeGreaterThanOrEqual(HOUR_MS)
+    for (const row of waited) {
+      expect(row).toMatchObject({ status: 'pending', sent_at: null })
+      expect(row.last_error).toMatch(/ECONNREFUSED|connect/i)
+      expect(row.text_body).toMatch(CONFIRM_LINK)
+      // Back-off: about nine attempts in the hour, not one every few seconds.
+      expect(row.attempts).toBeGreaterThanOrEqual(8)
+      expect(row.attempts).toBeLessThanOrEqual(12)
+    }
+
+    const catcher = await new SmtpCatcher().start(port)
+    onTestFinished(() => catcher.stop())
+    t.clock.advance(Math.max(...waited.map((r) => r.next_attempt_at)) - t.clock.now())
+    await t.app.ctx.mailer.deliverNow()
+    for (const who of people) expect((await catcher.waitFor(who.email, /confirm/i)).text).toMatch(CONFIRM_LINK)
+    expect(catcher.messages).toHaveLength(3)
+    expect((await pending()).map((r) => r.status)).toEqual(['sent', 'sent', 'sent'])
+  })
+})
+
 /** Every value a template takes holds markup, so escaping shows wherever a value lands. */
 const HOSTILE = '<script>alert("x")</script>'
 const HOSTILE_URL = `${PUBLIC_URL}/x?a=1&b="><script>alert(1)</script>`
 const SAMPLE_VALUES: Record<string, string | number | boolean> = {
   username: HOSTILE,
+  previousUsername: HOSTILE,
   link: HOSTILE_URL,
   signinUrl: HOSTILE_URL,
   recoveryUrl: HOSTILE_URL,

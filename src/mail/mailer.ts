@@ -7,12 +7,17 @@
 import type { Transporter } from 'nodemailer'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.ts'
-import { MINUTE_MS, SECOND_MS } from '../clock.ts'
+import { HOUR_MS, MINUTE_MS, SECOND_MS } from '../clock.ts'
 import { newId } from '../crypto.ts'
 import type { Db, Queryable } from '../db/schema.ts'
 import { renderMail, type Locale, type TemplateName, type TemplateVars } from './templates.ts'
 
-const MAX_ATTEMPTS = 8
+/**
+ * A message is retried until it is this old, not for a number of attempts: an SMTP server down
+ * for an hour (or a night) must not cost any mail. Retries back off from 10 s to every 30 min.
+ */
+export const MAIL_GIVE_UP_AFTER_MS = 24 * HOUR_MS
+const MAX_RETRY_DELAY_MS = 30 * MINUTE_MS
 const LEASE_MS = MINUTE_MS
 const POLL_MS = 5 * SECOND_MS
 
@@ -92,6 +97,12 @@ export class Mailer {
       })
   }
 
+  /** Runs a delivery pass now and resolves once no pass is running (tests with a frozen clock). */
+  async deliverNow(): Promise<void> {
+    this.kick()
+    while (this.#running) await this.#running
+  }
+
   start(): void {
     if (!this.delivers || this.#timer) return
     this.#timer = setInterval(() => this.kick(), POLL_MS)
@@ -112,7 +123,7 @@ export class Mailer {
     const now = this.#clock.now()
     const due = await this.#db
       .selectFrom('mail_outbox')
-      .select(['id', 'to_address', 'subject', 'text_body', 'html_body', 'attempts', 'next_attempt_at'])
+      .select(['id', 'to_address', 'subject', 'text_body', 'html_body', 'attempts', 'next_attempt_at', 'created_at'])
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now)
       .orderBy('created_at')
@@ -144,14 +155,14 @@ export class Mailer {
           .execute()
       } catch (err) {
         const attempts = mail.attempts + 1
-        const failed = attempts >= MAX_ATTEMPTS
+        const failed = this.#clock.now() - mail.created_at >= MAIL_GIVE_UP_AFTER_MS
         this.#log.warn({ mailId: mail.id, attempts, err: (err as Error).message }, failed ? 'mail delivery gave up' : 'mail delivery failed, will retry')
         await this.#db
           .updateTable('mail_outbox')
           .set({
             status: failed ? 'failed' : 'pending',
             last_error: String((err as Error).message).slice(0, 500),
-            next_attempt_at: this.#clock.now() + Math.min(2 ** attempts * 5 * SECOND_MS, 30 * MINUTE_MS),
+            next_attempt_at: this.#clock.now() + Math.min(2 ** Math.min(attempts, 20) * 5 * SECOND_MS, MAX_RETRY_DELAY_MS),
           })
           .where('id', '=', mail.id)
           .execute()

@@ -62,6 +62,11 @@ export const TEMPLATES = {
       ? { subject: '你的密码已更改', lines: [`${username}，你好：`, '你的 Latchkey 账户密码刚刚被更改，其他设备上的登录已被退出。', `如果不是你本人操作，请立即重置密码：${recoveryUrl}`] }
       : { subject: 'Your password was changed', lines: [`Hi ${username},`, 'The password of your Latchkey account was just changed, and your other devices were signed out.', `If this was not you, reset your password now: ${recoveryUrl}`] },
   ),
+  username_changed: t<{ username: string; previousUsername: string; recoveryUrl: string }>(({ username, previousUsername, recoveryUrl }, l) =>
+    l === 'zh-CN'
+      ? { subject: '你的用户名已更改', lines: [`${username}，你好：`, `你的 Latchkey 用户名已从 ${previousUsername} 改为 ${username}。登录时请使用新用户名或你的邮箱地址。`, `如果不是你本人操作，请立即重置密码：${recoveryUrl}`] }
+      : { subject: 'Your username was changed', lines: [`Hi ${username},`, `The username of your Latchkey account changed from ${previousUsername} to ${username}. Sign in with the new one or with your email address.`, `If this was not you, reset your password now: ${recoveryUrl}`] },
+  ),
   recovery: t<{ username: string; link: string }>(({ username, link }, l) =>
     l === 'zh-CN'
       ? { subject: '你的用户名和密码重置链接', lines: [`你的 Latchkey 用户名是：${username}`, '如需重置密码，请点击下面的链接。链接 1 小时内有效，只能使用一次。', '如果不是你本人请求的，可以忽略这封邮件，你的密码不会改变。'], link: { label: '重置密码', url: link } }

@@ -20,6 +20,7 @@ export type Preferences = Record<Category, Record<Channel, boolean>>
 /** SPEC §6: these go out whatever the grid says, because they may be the only sign of a takeover. */
 export const ALWAYS_EMAILED: readonly TemplateName[] = [
   'password_changed',
+  'username_changed',
   'email_changed',
   'email_change_requested',
   'two_factor_disabled',

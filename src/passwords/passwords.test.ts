@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { bundledCommonPasswords, CommonPasswordList } from './common-passwords.ts'
 import { PasswordHasher } from './hashing.ts'
-import { checkNewPassword } from './policy.ts'
+import { checkNewPassword, passwordContextWords } from './policy.ts'
 
 describe('the bundled common-password list', () => {
   it('holds at least 100 000 entries of 8 or more characters', () => {
@@ -44,6 +44,20 @@ describe('the password policy (NIST 800-63B-4)', () => {
     expect(() => checkNewPassword('🔑🔑🔑🔑🔑🔑🔑')).toThrow(expect.objectContaining({ code: 'password_too_short' }))
     expect(checkNewPassword('🔑🔑🔑🔑🔑🔑🔑🔐')).toBe('🔑🔑🔑🔑🔑🔑🔑🔐')
     expect(checkNewPassword('x'.repeat(127) + '🔑')).toHaveLength(129)
+  })
+
+  it('refuses passwords that are little more than words of their context: product, host name, username, email', () => {
+    const words = passwordContextWords(new URL('https://accounts.example.com'), { username: 'ada_lovelace', email: 'ada.l@analytical.org' })
+    expect(words).toEqual(['latchkey', 'accounts', 'example', 'ada_lovelace', 'ada.l'])
+    for (const password of ['latchkey2026', 'LatchKey!LatchKey', 'accounts-1234', 'example2024!', 'Ada_Lovelace!', 'ada.l1234', 'latchkey@example']) {
+      expect(() => checkNewPassword(password, 'password', words), password).toThrow(expect.objectContaining({ code: 'password_common', fields: { password: 'common' } }))
+    }
+    for (const password of ['latchkey is my favourite app', 'ada.l + 8 more chars', 'correct horse battery staple']) {
+      expect(checkNewPassword(password, 'password', words)).toBe(password)
+    }
+    // An address names nothing; a single-label host is a word of its own.
+    expect(passwordContextWords(new URL('http://127.0.0.1:3000'))).toEqual(['latchkey'])
+    expect(passwordContextWords(new URL('http://localhost:3000'))).toEqual(['latchkey', 'localhost'])
   })
 
   it('has no composition rules', () => {

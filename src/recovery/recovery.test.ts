@@ -136,6 +136,8 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const token = await recoveryLink(t, user.email)
       const weak = await t.client().post('/api/v1/password/reset', { token, password: 'password' })
       expect(weak.body.error.code).toBe('password_common')
+      const productName = await t.client().post('/api/v1/password/reset', { token, password: 'latchkey2026' })
+      expect(productName.body.error.code).toBe('password_common')
       expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
     })
 

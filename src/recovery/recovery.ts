@@ -11,7 +11,7 @@ import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
 import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
-import { checkNewPassword } from '../passwords/policy.ts'
+import { checkNewPassword, passwordContextWords } from '../passwords/policy.ts'
 import { evictCachedSessions, revokeAllSessions } from '../sessions/sessions.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 
@@ -47,7 +47,7 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     .select(['accounts.username', 'accounts.email'])
     .where('account_tokens.token_hash', '=', hashToken(input.token))
     .executeTakeFirst()
-  const password = checkNewPassword(input.password, 'password', probe ? [probe.username, probe.email.split('@')[0]] : [])
+  const password = checkNewPassword(input.password, 'password', passwordContextWords(ctx.config.publicUrl, probe))
   const passwordHash = await ctx.hasher.hash(password)
   const accountId = await inTransaction(ctx, async (trx) => {
     const row = await consumeToken(trx, ctx.clock, input.token, ['password_reset'])

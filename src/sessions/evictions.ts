@@ -26,6 +26,17 @@ import type { SessionCache } from './session-cache.ts'
 /** Redis channel and PostgreSQL notification channel alike. */
 export const EVICTION_CHANNEL = 'latchkey_session_evictions'
 const RECONNECT_DELAY_MS = 1000
+/** The longest the shared Redis client waits between reconnect attempts (app.ts sets it). */
+export const REDIS_RECONNECT_MAX_DELAY_MS = 500
+/**
+ * After Redis returns, how long a resubscribed instance still reads every session from the
+ * database. Each connection reconnects on its own schedule: this instance may hear the channel
+ * again while another instance's publishing connection is still waiting for its next attempt
+ * (up to REDIS_RECONNECT_MAX_DELAY_MS). A revocation made there in that gap reaches this
+ * instance only when that connection is back, so trusting the cache at once could accept a
+ * revoked session for that long. Waiting out every other connection's reconnect closes the gap.
+ */
+export const REDIS_RESUBSCRIBE_SETTLE_MS = 4 * REDIS_RECONNECT_MAX_DELAY_MS
 
 interface EvictionMessage {
   /** The sending process, which has already evicted locally. */
@@ -103,6 +114,7 @@ abstract class MessageFeed implements EvictionFeed {
 class RedisFeed extends MessageFeed {
   readonly #publisher: Redis
   #subscriber?: Redis
+  #settling?: NodeJS.Timeout
 
   constructor(redis: Redis, cache: SessionCache, log: Logger) {
     super(cache, log)
@@ -118,12 +130,25 @@ class RedisFeed extends MessageFeed {
     this.#subscriber = subscriber
     subscriber.on('error', (err) => this.log.warn({ err: err.message }, 'redis subscriber error'))
     subscriber.on('message', (_channel: string, payload: string) => this.receive(payload))
-    subscriber.on('close', () => this.down('redis connection closed'))
+    subscriber.on('close', () => {
+      clearTimeout(this.#settling)
+      this.down('redis connection closed')
+    })
     // ioredis subscribes again by itself after a reconnect, without telling when it is done;
-    // subscribing here too (idempotent) gives a reply to wait for.
+    // subscribing here too (idempotent) gives a reply to wait for. Then the cache stays unused
+    // until every other instance's publisher has had time to reconnect too (see
+    // REDIS_RESUBSCRIBE_SETTLE_MS); up() empties it again at the end of that wait.
     subscriber.on('ready', () => {
       if (this.live || this.closed) return
-      subscriber.subscribe(EVICTION_CHANNEL).then(() => this.up(), (err) => this.log.warn({ err: err.message }, 'redis subscribe failed'))
+      subscriber.subscribe(EVICTION_CHANNEL).then(
+        () => {
+          clearTimeout(this.#settling)
+          this.#settling = setTimeout(() => {
+            if (!this.closed && subscriber.status === 'ready') this.up()
+          }, REDIS_RESUBSCRIBE_SETTLE_MS)
+        },
+        (err) => this.log.warn({ err: err.message }, 'redis subscribe failed'),
+      )
     })
     try {
       await subscriber.subscribe(EVICTION_CHANNEL)
@@ -137,6 +162,7 @@ class RedisFeed extends MessageFeed {
   async close(): Promise<void> {
     this.closed = true
     this.live = false
+    clearTimeout(this.#settling)
     this.#subscriber?.disconnect()
   }
 }

@@ -1,0 +1,130 @@
+/**
+ * Losing a dependency under load, behind HAProxy, with a private Redis and a private
+ * PostgreSQL cluster that the tests stop and start:
+ * - Redis killed (SIGKILL) and started again: every request keeps working (rate limits count in
+ *   each process, sessions are read from the database), and no revocation is missed, during
+ *   the outage or after Redis returns.
+ * - PostgreSQL stopped and started: requests that need it answer `503 service_unavailable`
+ *   (never a 500, never a dropped connection) and succeed again by themselves once it is back,
+ *   on the same Latchkey processes.
+ * (Mail survives an SMTP outage in the outbox: src/mail/mail.test.ts, on simulated time.)
+ */
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { REDIS_RESUBSCRIBE_SETTLE_MS } from '../../src/sessions/evictions.ts'
+import { Cluster, waitUntil } from './harness.ts'
+import { HttpClient, Load, makeAccounts } from './client.ts'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('losing a dependency behind HAProxy', () => {
+  let cluster: Cluster
+  let accounts: { login: string; password: string }[]
+
+  beforeAll(async () => {
+    cluster = await Cluster.start({ privatePostgres: true })
+    accounts = await makeAccounts(cluster.base, 6)
+  })
+  afterAll(async () => {
+    await cluster?.close()
+  })
+  // What the instances and HAProxy said lately, when a test fails.
+  beforeEach(({ onTestFailed }) => onTestFailed(() => console.log(cluster?.logs())))
+
+  async function me(base: string, token: string) {
+    const res = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })
+    return { status: res.status, body: await res.json().catch(() => null) }
+  }
+
+  /**
+   * One revocation round: sign in, let both instances cache the session, sign out on one,
+   * then ask the other at once. Returns whether the other still accepted it (a miss).
+   */
+  async function revocationMissed(round: number): Promise<boolean> {
+    const account = accounts[round % accounts.length]
+    const signin = await new HttpClient(cluster.base, { origin: null }).post('/api/v1/signin', { login: account.login, password: account.password, returnToken: true })
+    expect(signin.status, JSON.stringify(signin.body)).toBe(200)
+    const token = signin.body.token as string
+    const [here, there] = round % 2 === 0 ? cluster.instances : [...cluster.instances].reverse()
+    for (const instance of cluster.instances) for (let i = 0; i < 2; i++) expect((await me(instance.url, token)).status).toBe(200)
+    const signout = await fetch(`${here.url}/api/v1/signout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    expect(signout.status).toBe(204)
+    return (await me(there.url, token)).status !== 401
+  }
+
+  it('keeps serving while Redis is killed, and misses no revocation during the outage or after Redis returns', async () => {
+    const load = new Load({ base: cluster.base, accounts, connections: 4, checksPerSignin: 4, maxRequests: 100_000, maxDurationMs: 60_000 }).start()
+    await sleep(500)
+    let rounds = 0
+    let misses = 0
+
+    await cluster.redis.kill()
+    const outageEnds = Date.now() + 3000
+    while (Date.now() < outageEnds && rounds < 200) if (await revocationMissed(rounds++)) misses++
+    const roundsInOutage = rounds
+
+    await cluster.redis.start()
+    // Through the reconnects, the settling wait, and well after the caches are trusted again.
+    const watchEnds = Date.now() + REDIS_RESUBSCRIBE_SETTLE_MS + 4000
+    while (Date.now() < watchEnds && rounds < 600) if (await revocationMissed(rounds++)) misses++
+    const figures = await load.stop()
+    console.log(`redis outage: ${JSON.stringify({ ...figures, revocationRounds: rounds, roundsInOutage, misses })}`)
+
+    expect(misses).toBe(0)
+    expect(roundsInOutage).toBeGreaterThan(0)
+    expect(rounds).toBeGreaterThan(roundsInOutage)
+    expect(figures.failed, cluster.logs()).toEqual([])
+    expect(figures.requests).toBeGreaterThan(100)
+    expect(cluster.instances.every((i) => i.alive)).toBe(true)
+    // Redis is in use again: the rate limits count there.
+    expect(await cluster.redis.ping()).toBe('+PONG')
+  })
+
+  it('answers 503 service_unavailable (never 500) while PostgreSQL is down, and recovers by itself', async () => {
+    const pids = cluster.instances.map((i) => i.pid)
+    const unavailable = (status: number, body: unknown) => status === 503 && (body as { error?: { code?: string } })?.error?.code === 'service_unavailable'
+    const load = new Load({ base: cluster.base, accounts, connections: 4, checksPerSignin: 4, maxRequests: 100_000, maxDurationMs: 90_000, failed: (status, body) => status !== 200 && !unavailable(status, body) }).start()
+    await sleep(500)
+
+    await cluster.postgres!.stop()
+    // Straight to each instance (the balancer soon takes them out, as /readyz fails): a
+    // sign-in and a session the cache never saw both need the database.
+    const seen: string[] = []
+    const probeEnds = Date.now() + 2000
+    while (Date.now() < probeEnds) {
+      for (const instance of cluster.instances) {
+        const signin = await fetch(`${instance.url}/api/v1/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: accounts[0].login, password: accounts[0].password, returnToken: true }) })
+        const check = await fetch(`${instance.url}/api/v1/me`, { headers: { authorization: `Bearer ${randomBytes(32).toString('base64url')}` } })
+        const ready = await fetch(`${instance.url}/readyz`)
+        for (const res of [signin, check, ready]) {
+          const body = (await res.json()) as { error?: { code?: string } }
+          seen.push(`${res.status} ${body?.error?.code}`)
+          expect(unavailable(res.status, body), `${res.url} → ${res.status} ${JSON.stringify(body)}`).toBe(true)
+        }
+      }
+    }
+    const outage = { ...load.figures, byStatus: { ...load.figures.byStatus } }
+
+    await cluster.postgres!.start()
+    const recoveryStarted = Date.now()
+    await waitUntil('a sign-in to succeed through the balancer', async () => (await new HttpClient(cluster.base, { origin: null }).post('/api/v1/signin', { login: accounts[1].login, password: accounts[1].password, returnToken: true })).status === 200, 60_000)
+    const recoveredMs = Date.now() - recoveryStarted
+    const during = await load.stop()
+
+    // Afterwards, nothing fails at all.
+    const after = new Load({ base: cluster.base, accounts, connections: 4, checksPerSignin: 4, maxRequests: 5000, maxDurationMs: 3000 }).start()
+    await sleep(2000)
+    const afterFigures = await after.stop()
+    console.log(`postgres restart: ${JSON.stringify({ during, outageSoFar: outage.byStatus, recoveredMs, probes: seen.length, after: afterFigures })}`)
+
+    expect(seen.length).toBeGreaterThan(0)
+    expect(during.failed, cluster.logs()).toEqual([])
+    expect(during.byStatus['503']).toBeGreaterThan(0)
+    expect(during.byStatus['500']).toBeUndefined()
+    expect(afterFigures.failed, cluster.logs()).toEqual([])
+    expect(afterFigures.requests).toBeGreaterThan(20)
+    // The same processes: nothing was restarted.
+    expect(cluster.instances.map((i) => i.pid)).toEqual(pids)
+    expect(cluster.instances.every((i) => i.alive)).toBe(true)
+  })
+})
