@@ -10,7 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { accountRoutes, AccountView } from './accounts/routes.ts'
 import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
-import { originCheck } from './http/auth.ts'
+import { originCheck } from './http/origin-check.ts'
 import { clientErrorHandler, hostHeaderRequired } from './http/client-errors.ts'
 import { registerErrorHandling } from './http/errors.ts'
 import { parseJsonBody } from './http/json-body.ts'
@@ -21,17 +21,20 @@ import { documentRouteSecurity } from './http/openapi-security.ts'
 import { isPageRequest, registerWebApp } from './http/web-app.ts'
 import { ErrorResponse } from './http/schemas.ts'
 import { recoveryRoutes } from './recovery/routes.ts'
+import { acceptBearerTokens, carriesSessionCookie } from './sessions/guard.ts'
 import { sessionRoutes } from './sessions/routes.ts'
+import { signInRoutes } from './signin/routes.ts'
 import { twoFactorRoutes } from './two-factor/routes.ts'
 import { passkeyRoutes } from './passkeys/routes.ts'
 import { notificationRoutes } from './notifications/routes.ts'
 import { teamRoutes } from './teams/routes.ts'
-import { inviteLinkRoutes } from './teams/invite-link-routes.ts'
-import { teamProfileRoutes } from './teams/profile-routes.ts'
+import { inviteLinkRoutes } from './teams/invitations/routes.ts'
+import { teamProfileRoutes } from './teams/profile/routes.ts'
 import { imageRoutes } from './images/routes.ts'
-import { teamDiscoveryRoutes } from './teams/discovery-routes.ts'
+import { teamDiscoveryRoutes } from './teams/discovery/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { oauthRoutes } from './oauth/routes.ts'
+import { authenticateAppAccessToken } from './oauth/bearer.ts'
 
 const VERSION = '0.1.0'
 
@@ -130,14 +133,17 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     done(request.url.includes('%00') ? new AppError('invalid_request', { message: 'The URL may not contain NUL characters.' }) : undefined)
   })
   app.addHook('onRequest', publicHostCheck(ctx.config.publicUrl))
-  app.addHook('onRequest', originCheck(ctx))
+  app.addHook('onRequest', originCheck(ctx.config.publicUrl.origin, (request) => carriesSessionCookie(ctx, request)))
   app.addHook('onSend', (request, reply, payload, done) => {
     securityHeaders(request, reply)
     done(null, payload)
   })
 
+  // The CLI's OAuth access token also works on the account API (src/oauth/bearer.ts).
+  acceptBearerTokens(ctx, authenticateAppAccessToken)
   accountRoutes(app, ctx)
   sessionRoutes(app, ctx)
+  signInRoutes(app, ctx)
   recoveryRoutes(app, ctx)
   twoFactorRoutes(app, ctx)
   passkeyRoutes(app, ctx)

@@ -12,7 +12,7 @@ import { person, signedUpUser, type TestApp } from './helpers/app.ts'
 import { listeningApp } from './helpers/web.ts'
 import { tokenFrom } from './helpers/smtp.ts'
 import { DnsServer } from './helpers/dns.ts'
-import { personAt } from '../src/teams/discovery-helpers.ts'
+import { personAt } from './helpers/discovery.ts'
 
 const { newPage } = chromiumForFile({ viewport: { width: 1100, height: 900 }, screenshotLabel: 'teams', textOf: 'main' })
 

@@ -11,7 +11,8 @@ import { AppError } from '../errors.ts'
 import { pickLocale, type Locale } from '../mail/templates.ts'
 import { checkNewPassword, passwordContextWords } from '../passwords/policy.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
-import { evictCachedSessions, revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
+import { evictCachedSessions, revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
+import { type Account } from './queries.ts'
 import { newId } from '../crypto.ts'
 import { requireNoTeamsBeforeDeletion } from '../teams/teams.ts'
 import { imagePath } from '../images/images.ts'
@@ -19,7 +20,7 @@ import { canonicalEmail, normalizeEmail } from './emails.ts'
 import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken, retireOutstandingLinks } from './tokens.ts'
 import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
-import { cancelJoinRequestsForEmailChange } from '../teams/join-requests.ts'
+import { cancelJoinRequestsForEmailChange } from '../teams/discovery/join-requests.ts'
 
 export const JOB_ROLES = ['developer', 'qa', 'product', 'manager', 'student', 'other'] as const
 export type JobRole = (typeof JOB_ROLES)[number]

@@ -2,7 +2,7 @@
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { normalizePassword } from '../passwords/policy.ts'
-import type { Account } from '../sessions/sessions.ts'
+import type { Account } from './queries.ts'
 
 export async function verifyPasswordOf(ctx: AppContext, account: Pick<Account, 'id' | 'password_hash'>, password: string, field = 'password'): Promise<void> {
   // The same bucket as sign-in's for this account; spent before the hash so parallel guesses

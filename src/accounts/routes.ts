@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
-import { authOf, requestMeta, requireAuth } from '../http/auth.ts'
-import { pruneSessionCookie } from '../sessions/browser-accounts.ts'
+import { authOf, requireAuth } from '../sessions/guard.ts'
+import { requestMeta } from '../http/request-meta.ts'
+import { pruneSessionCookie } from '../sessions/cookie.ts'
 import { errors } from '../http/schemas.ts'
 import { LOCALES } from '../mail/templates.ts'
 import { PASSWORD_MAX_LENGTH } from '../passwords/policy.ts'
-import { requireRecentAuth } from '../sessions/reauth.ts'
+import { requireRecentAuth } from '../sessions/recent-auth.ts'
 import {
   accountView, changePassword, confirmEmail, deleteAccount, JOB_ROLES, publicProfile,
   requestEmailChange, resendConfirmation, signUp, updateProfile,

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
-import { authOf, requireAuth } from '../http/auth.ts'
+import { authOf, requireAuth } from '../sessions/guard.ts'
 import { errors } from '../http/schemas.ts'
 
 /** SPEC §11: the person can read their own security log (sign-ins, failures, changes), newest first. */

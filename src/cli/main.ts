@@ -13,7 +13,7 @@ import { AppError } from '../errors.ts'
 import { findOutboxMessage, listOutbox, MIN_ID_PREFIX } from '../mail/outbox.ts'
 import { CliError } from './errors.ts'
 import { registerUserCommands } from './user-commands.ts'
-import { registerOAuthCommands } from '../oauth/cli.ts'
+import { registerOAuthCommands } from './oauth-commands.ts'
 
 function config(): Config {
   return loadConfig(process.env)
@@ -176,6 +176,23 @@ for (const [name, active] of [['deactivate', false], ['reactivate', true]] as co
       }
     })
 }
+
+accounts
+  .command('send-reset <emailOrUsername>')
+  .description("email the owner a password reset link (single use, 1 hour): you never see the link or choose the password")
+  .action(async (login: string) => {
+    const cfg = config()
+    const { createLogger, openContext } = await import('../app.ts')
+    const { sendResetLinkByOperator } = await import('../recovery/recovery.ts')
+    const opened = await openContext(cfg, { log: createLogger({ ...cfg, logLevel: 'warn' }) })
+    try {
+      const { username, email } = await sendResetLinkByOperator(opened.ctx, login, OPERATOR)
+      console.log(`A password reset link went to ${username} <${email}>; it works once, for 1 hour.`)
+    } finally {
+      // Waits for the email to leave when SMTP is configured; the server retries otherwise.
+      await opened.close()
+    }
+  })
 
 registerUserCommands(program, accounts)
 registerOAuthCommands(program)

@@ -8,7 +8,8 @@ import { newId } from '../crypto.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { pickLocale, renderMail, type TemplateName, type TemplateVars } from '../mail/templates.ts'
-import { evictCachedSessions, type Account } from '../sessions/sessions.ts'
+import { evictCachedSessions } from '../sessions/sessions.ts'
+import { type Account } from '../accounts/queries.ts'
 
 export const CATEGORIES = ['security', 'usage', 'monitors', 'comments', 'team', 'billing'] as const
 // Slack joins when teams have a Slack integration.

@@ -8,7 +8,7 @@ import type { AppContext } from '../context.ts'
 import { newId } from '../crypto.ts'
 import type { Queryable } from '../db/schema.ts'
 import { pickLocale, renderMail, type Locale, type TemplateName, type TemplateVars } from '../mail/templates.ts'
-import type { Account } from '../sessions/sessions.ts'
+import type { Account } from '../accounts/queries.ts'
 import { preferencesOf, type Category, type Channel } from './notifications.ts'
 
 export type Recipient = Pick<Account, 'id' | 'email' | 'locale' | 'notification_preferences'>

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
-import { authOf, requireAuth } from '../http/auth.ts'
+import { authOf, requireAuth } from '../sessions/guard.ts'
 import { errors } from '../http/schemas.ts'
 import { ALWAYS_EMAILED, CATEGORIES, CHANNELS, listNotifications, markAllRead, markRead, preferencesOf, updatePreferences } from './notifications.ts'
 

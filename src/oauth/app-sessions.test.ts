@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
 import { signedUpUser, testApp, type TestClient } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { CLI, cliClient, discover, followToApp, injectFetch, options, signInApp, startAuthorization } from './test-oauth.ts'
+import { CLI, cliClient, discover, followToApp, injectFetch, options, signInApp, startAuthorization } from '../../test/helpers/oauth.ts'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND

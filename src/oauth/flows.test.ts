@@ -5,7 +5,7 @@ import { LOG_REDACT_PATHS } from '../app.ts'
 import { PUBLIC_URL, signedUpUser, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { addClient } from './clients.ts'
-import { cliClient, discover, injectFetch, options, signInApp, startAuthorization, verifyWithJwks } from './test-oauth.ts'
+import { cliClient, discover, injectFetch, options, signInApp, startAuthorization, verifyWithJwks } from '../../test/helpers/oauth.ts'
 
 describe.each(DIALECTS)('OAuth 2.0 / OpenID Connect on %s', (dialect) => {
   it('publishes discovery for PUBLIC_URL with code + PKCE S256 only', async () => {

@@ -8,7 +8,7 @@ import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { addClient, removeClient } from './clients.ts'
 import { RETIRED_KEY_KEEP_MS, rotateSigningKey } from './keys.ts'
-import { approve, discover, followToApp, injectFetch, options, signInApp, startAuthorization, verifyWithJwks } from './test-oauth.ts'
+import { approve, discover, followToApp, injectFetch, options, signInApp, startAuthorization, verifyWithJwks } from '../../test/helpers/oauth.ts'
 
 async function jwksKids(t: TestApp): Promise<string[]> {
   const res = await injectFetch(t)('http://latchkey.test/oauth/jwks')

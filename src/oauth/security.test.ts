@@ -10,7 +10,7 @@ import { signedUpUser, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { DAY_MS, MINUTE_MS } from '../clock.ts'
 import { addClient } from './clients.ts'
-import { approve, CLI, cliClient, discover, injectFetch, options, signInApp, startAuthorization } from './test-oauth.ts'
+import { approve, CLI, cliClient, discover, injectFetch, options, signInApp, startAuthorization } from '../../test/helpers/oauth.ts'
 
 async function tokenRequest(t: Parameters<typeof injectFetch>[0], body: Record<string, string>) {
   const res = await injectFetch(t)('http://latchkey.test/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() })

@@ -2,6 +2,9 @@ import { solveChallenge, type Challenge } from 'altcha-lib'
 import { deriveKey } from 'altcha-lib/algorithms/sha'
 import { describe, expect, it } from 'vitest'
 import { HOUR_MS } from '../clock.ts'
+import { OPERATOR } from '../audit/audit.ts'
+import { setAccountActive } from '../accounts/accounts.ts'
+import { sendResetLinkByOperator } from './recovery.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
@@ -149,6 +152,28 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const token = await recoveryLink(t, user.email)
       await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })
       expect((await t.client().post('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)
+    })
+  })
+
+  describe('a reset started by the operator', () => {
+    it('emails the owner the usual one-hour link; the operator sees no link and chooses no password', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const sent = await sendResetLinkByOperator(t.app.ctx, user.username, OPERATOR)
+      expect(sent).toEqual({ username: user.username, email: user.email })
+      const token = tokenFrom(await t.smtp.waitFor(user.email, /password reset/))
+      expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
+      expect((await t.client().post('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)
+      const log = await t.app.ctx.db.selectFrom('audit_events').select('details').where('account_id', '=', user.accountId).where('type', '=', 'account.recovery_requested').execute()
+      expect(log.map((row) => JSON.parse(String(row.details)))).toEqual([{ byOperator: true }])
+    })
+
+    it('refuses a deactivated or unknown account', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      await setAccountActive(t.app.ctx, user.email, false, OPERATOR)
+      await expect(sendResetLinkByOperator(t.app.ctx, user.email, OPERATOR)).rejects.toMatchObject({ code: 'account_deactivated' })
+      await expect(sendResetLinkByOperator(t.app.ctx, 'nobody@example.com', OPERATOR)).rejects.toMatchObject({ code: 'not_found' })
     })
   })
 })

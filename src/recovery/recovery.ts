@@ -5,7 +5,7 @@
  */
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import { canonicalEmail, normalizeEmail } from '../accounts/emails.ts'
-import { localeOf } from '../accounts/accounts.ts'
+import { findAccount, localeOf } from '../accounts/accounts.ts'
 import { consumeToken, issueToken, retireOutstandingLinks } from '../accounts/tokens.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
@@ -14,6 +14,22 @@ import { AppError } from '../errors.ts'
 import { checkNewPassword, passwordContextWords } from '../passwords/policy.ts'
 import { evictCachedSessions, revokeAllSessions } from '../sessions/sessions.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
+
+/**
+ * The operator starts a reset for someone (`latchkey accounts send-reset`, ASVS 5.0 V6.4.6): the
+ * same one-hour link goes to the account's own address, and the operator neither sees it nor
+ * chooses the password.
+ */
+export async function sendResetLinkByOperator(ctx: AppContext, login: string, meta: RequestMeta): Promise<{ username: string; email: string }> {
+  return inTransaction(ctx, async (trx) => {
+    const account = await findAccount(trx, login)
+    if (account.status !== 'active') throw new AppError('account_deactivated', { message: `${account.username} is deactivated: reactivate the account first.` })
+    const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'password_reset' })
+    await ctx.mailer.enqueue(trx, { to: account.email, template: 'recovery', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/reset-password', { token }) } })
+    await recordAudit(trx, { accountId: account.id, type: 'account.recovery_requested', meta, at: ctx.clock.now(), details: { byOperator: true } })
+    return { username: account.username, email: account.email }
+  })
+}
 
 export async function requestRecovery(ctx: AppContext, input: { email: string; captcha: string; meta: RequestMeta }): Promise<void> {
   await ctx.limits.consume('recovery_ip', input.meta.ip)

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
-import { requestMeta } from '../http/auth.ts'
+import { requestMeta } from '../http/request-meta.ts'
 import { errors } from '../http/schemas.ts'
 import { requestRecovery, resetPassword } from './recovery.ts'
 

@@ -5,6 +5,8 @@
  * out: when another instance stops accepting a session, the eviction is what did it.
  */
 import { randomInt } from 'node:crypto'
+import { Redis } from 'ioredis'
+import pino from 'pino'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { setAccountActive } from '../accounts/accounts.ts'
 import { createApp, openContext, type App } from '../app.ts'
@@ -14,6 +16,9 @@ import { loadConfig, type Config } from '../config.ts'
 import { createTestDatabase, type TestDialect } from '../../test/helpers/databases.ts'
 import { PUBLIC_URL, signedUpUser, TestClient, type TestApp } from '../../test/helpers/app.ts'
 import { SmtpCatcher } from '../../test/helpers/smtp.ts'
+import { PrivateRedis } from '../../test/cluster/harness.ts'
+import { evictionFeed, REDIS_RECONNECT_MAX_DELAY_MS, REDIS_RESUBSCRIBE_SETTLE_MS } from './evictions.ts'
+import { SessionCache } from './session-cache.ts'
 
 /** Requests go to PUBLIC_URL's host: the server answers nowhere else. */
 const PUBLIC_HOST = new URL(PUBLIC_URL).host
@@ -142,5 +147,31 @@ describe.each(['sqlite', 'postgres'] as const)('session cache on %s', (dialect) 
     await t.app.ctx.evictions.close()
     await t.app.ctx.db.deleteFrom('sessions').execute()
     expect((await me(t, user.token)).status).toBe(401)
+  })
+})
+
+describe('session cache when Redis comes back', () => {
+  it('reads the database until every other instance has had time to reconnect, then trusts its cache again', async () => {
+    const redis = await PrivateRedis.start()
+    onTestFinished(() => redis.stop())
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 2, retryStrategy: (attempt) => Math.min(attempt * 50, REDIS_RECONNECT_MAX_DELAY_MS) })
+    client.on('error', () => {})
+    const feed = evictionFeed({ cache: new SessionCache({ ttlMs: 5000, maxEntries: 10 }), log: pino({ level: 'silent' }), db: undefined as never, databaseUrl: '', redis: client })
+    onTestFinished(async () => {
+      await feed.close()
+      client.disconnect()
+    })
+    await feed.start()
+    expect(feed.canServeFromCache()).toBe(true)
+
+    await redis.kill()
+    await vi.waitFor(() => expect(feed.canServeFromCache()).toBe(false), { timeout: 5000, interval: 10 })
+    const restarted = Date.now()
+    await redis.start()
+    await vi.waitFor(() => expect(feed.canServeFromCache()).toBe(true), { timeout: 15_000, interval: 10 })
+    // Another instance's publishing connection may still be waiting up to
+    // REDIS_RECONNECT_MAX_DELAY_MS for its next attempt: a revocation it makes then would be
+    // missed by a cache trusted at once.
+    expect(Date.now() - restarted).toBeGreaterThanOrEqual(REDIS_RESUBSCRIBE_SETTLE_MS)
   })
 })

@@ -8,7 +8,7 @@ import { openContext } from '../app.ts'
 import { OPERATOR } from '../audit/audit.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
-import { discover, signInApp } from '../oauth/test-oauth.ts'
+import { discover, signInApp } from '../../test/helpers/oauth.ts'
 import { endEverySession, endSessionsOf } from './operator.ts'
 
 async function status(t: TestApp, token: string): Promise<number> {

@@ -8,7 +8,8 @@ import { findAccount } from '../accounts/accounts.ts'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction } from '../context.ts'
-import { evictCachedSessions, revokeAllSessions, type Account } from './sessions.ts'
+import type { Account } from '../accounts/queries.ts'
+import { evictCachedSessions, revokeAllSessions } from './sessions.ts'
 
 /** Accounts whose sessions are ended per round when ending everyone's. */
 const ACCOUNTS_PER_ROUND = 500

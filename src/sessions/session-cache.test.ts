@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { SessionCache, type CachedSession } from './session-cache.ts'
-import type { Account, Session } from './sessions.ts'
+import type { Account } from '../accounts/queries.ts'
+import type { Session } from './sessions.ts'
 
 const T0 = Date.UTC(2026, 5, 1, 12)
 

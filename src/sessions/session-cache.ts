@@ -9,7 +9,8 @@
  * revoked session until the TTL ran out. So every eviction bumps a generation number, and
  * `set` only stores a row loaded under the current generation.
  */
-import type { Account, Session } from './sessions.ts'
+import type { Account } from '../accounts/queries.ts'
+import type { Session } from './sessions.ts'
 
 export interface CachedSession {
   /** As loaded, plus the last activity this instance wrote (kept in step by the hot path). */

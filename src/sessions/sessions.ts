@@ -9,7 +9,8 @@ import { recordAudit } from '../audit/audit.ts'
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
 import { hashToken, newId, newToken } from '../crypto.ts'
-import type { AccountsTable, Queryable, SessionsTable } from '../db/schema.ts'
+import type { Account } from '../accounts/queries.ts'
+import type { Queryable, SessionsTable } from '../db/schema.ts'
 import type { Selectable } from 'kysely'
 import { revokeAppSessionGrants } from '../oauth/adapter.ts'
 
@@ -50,7 +51,6 @@ function activityOf(ctx: AppContext): SessionActivity {
 }
 
 export type Session = Selectable<SessionsTable>
-export type Account = Selectable<AccountsTable>
 
 export interface Authenticated {
   session: Session

@@ -16,7 +16,7 @@ import { isUniqueViolation } from '../db/errors.ts'
 import type { Database, Queryable, TeamsTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { allows, deniedMessage, rolesOf, type TeamAction, type TeamRole } from './roles.ts'
-import { movedTeamSlug } from './slug-history.ts'
+import { movedTeamSlug } from './profile/slug-history.ts'
 
 export type Team = Selectable<TeamsTable>
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
-import { addMember, invitationToken, teamWithAdmin } from './test-teams.ts'
+import { addMember, invitationToken, teamWithAdmin } from '../../test/helpers/teams.ts'
 
 async function admins(t: TestApp, slug: string): Promise<number> {
   const team = await t.app.ctx.db.selectFrom('teams').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()

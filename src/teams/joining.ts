@@ -1,7 +1,7 @@
 /** Who may join a team at all (SPEC §2, §7), checked when creating one and when accepting. */
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
-import type { Account } from '../sessions/sessions.ts'
+import type { Account } from '../accounts/queries.ts'
 
 /** SPEC §7: a person belongs to at most this many teams. */
 export const MAX_TEAMS_PER_PERSON = 10

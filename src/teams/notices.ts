@@ -6,7 +6,7 @@
 import type { AppContext } from '../context.ts'
 import type { Queryable } from '../db/schema.ts'
 import { notifyByCategory } from '../notifications/notify.ts'
-import type { Account } from '../sessions/sessions.ts'
+import type { Account } from '../accounts/queries.ts'
 import { describeRoles, type TeamRole } from './roles.ts'
 
 /**

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import type { TeamRole } from './roles.ts'
-import { addMember, invitationToken, newSlug, teamWithAdmin, type Person } from './test-teams.ts'
+import { addMember, invitationToken, newSlug, teamWithAdmin, type Person } from '../../test/helpers/teams.ts'
 import { DnsServer } from '../../test/helpers/dns.ts'
-import { newDomain, personAt } from './discovery-helpers.ts'
+import { newDomain, personAt } from '../../test/helpers/discovery.ts'
 
 const ROLES: TeamRole[] = ['admin', 'billing', 'developer', 'community_manager']
 type Caller = TeamRole | 'non-member' | 'signed-out'

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
-import { authOf, requestMeta, requireAuth } from '../http/auth.ts'
+import { authOf, requireAuth } from '../sessions/guard.ts'
+import { requestMeta } from '../http/request-meta.ts'
 import { errors } from '../http/schemas.ts'
 import { EMAIL_MAX_LENGTH } from '../accounts/emails.ts'
 import { teamAccess, teamAccessOf } from './access.ts'
@@ -15,10 +16,10 @@ import { listTeamActivity } from './activity.ts'
 import {
   acceptInvitation, approveSuggestion, cancelInvitation, declineSuggestion, inviteToTeam,
   listInvitations, MAX_INVITATIONS_PER_REQUEST, resendInvitation,
-} from './invitations.ts'
+} from './invitations/invitations.ts'
 import { TEAM_ROLES } from './roles.ts'
 import { MAX_SEATS } from './seats.ts'
-import { TEAM_NAME_MAX_LENGTH } from './slugs.ts'
+import { TEAM_NAME_MAX_LENGTH } from './profile/slugs.ts'
 import { changeMemberRoles, changeSeats, createTeam, leaveTeam, listMyTeams, removeMember, renameTeam, teamPage } from './teams.ts'
 
 const Role = Type.Enum([...TEAM_ROLES])

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
-import { addMember, newSlug, teamWithAdmin } from './test-teams.ts'
+import { addMember, newSlug, teamWithAdmin } from '../../test/helpers/teams.ts'
 
 describe.each(DIALECTS)('teams on %s', (dialect) => {
   describe('creating a team', () => {

@@ -13,7 +13,8 @@ import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { retireOutstandingLinks } from '../accounts/tokens.ts'
-import { evictCachedSessions, revokeAllSessions, type Account, type Authenticated } from '../sessions/sessions.ts'
+import { evictCachedSessions, revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
+import { type Account } from '../accounts/queries.ts'
 import { matchingStep, newTotpSecret, otpauthUri } from './totp.ts'
 
 export const RECOVERY_CODE_COUNT = 10

@@ -12,7 +12,7 @@ import './teams.css'
 
 /**
  * Name and URL with live checks: the URL follows the name until the person edits it, and the
- * same rules as the server (src/teams/slugs.ts) are shown as they type, then the server says
+ * same rules as the server (src/teams/profile/slugs.ts) are shown as they type, then the server says
  * whether it is free (GET /team-slugs/:slug, with suggestions when taken).
  */
 export function CreateTeamForm({ onCreated }: { onCreated: (team: TeamSummary) => void }) {

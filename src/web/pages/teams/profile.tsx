@@ -1,5 +1,5 @@
 /**
- * A team's URL and public profile (src/teams/profile-routes.ts): the live slug check used by
+ * A team's URL and public profile (src/teams/profile/routes.ts): the live slug check used by
  * the create form and the settings field, the settings sections (URL for Admins, public profile
  * for Admins and Community Managers), the public team page /t/<slug>, and the invitation
  * preview on /invitations/accept.

@@ -1,0 +1,23 @@
+/** WebAuthn request and answer shapes, shared by passkey registration, sign-in and re-authentication. */
+import { Type } from 'typebox'
+
+/** What a browser's `PublicKeyCredential.toJSON()` sends. */
+export const WebAuthnResponse = Type.Object(
+  {
+    id: Type.String({ maxLength: 1024 }),
+    rawId: Type.String({ maxLength: 1024 }),
+    type: Type.Literal('public-key'),
+    response: Type.Record(Type.String(), Type.Unknown()),
+    authenticatorAttachment: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    clientExtensionResults: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+)
+
+export const PasskeyAssertion = Type.Object({ challengeId: Type.String({ maxLength: 64 }), response: WebAuthnResponse }, { additionalProperties: false })
+
+export const PasskeyOptions = Type.Object({
+  challengeId: Type.String(),
+  options: Type.Record(Type.String(), Type.Unknown(), { description: 'Pass to `navigator.credentials.get()` (PublicKeyCredentialRequestOptionsJSON).' }),
+})
+
