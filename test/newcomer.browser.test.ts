@@ -1,143 +1,169 @@
 /**
- * What a newcomer's browser meets: pages that load without a console error (the API
- * reference at /docs, a signed-out visit), the terms links on sign-up, sign-out that lands on
- * a plain /signin, and a phone photo as an avatar.
+ * The places a new person tripped over (issue: a fresh walk through the product), in real
+ * Chromium on SQLite and PostgreSQL: the public profile's Markdown and avatar, onboarding's skip
+ * and the job role in Settings, clickable username suggestions, dates in the reader's locale,
+ * and the team pages' seat numbers, warnings and confirmations.
  */
-import type { ConsoleMessage, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { signedUpUser } from './helpers/app.ts'
 import { BROWSER_FLOW, chromiumForFile } from './helpers/browser.ts'
+import { DIALECTS } from './helpers/databases.ts'
+import { person, signedUpUser } from './helpers/app.ts'
 import { listeningApp } from './helpers/web.ts'
+import { addMember } from './helpers/teams.ts'
 
 const { newPage } = chromiumForFile({ screenshotLabel: 'newcomer' })
 
-/** Every console error and uncaught exception of the page, from now on. */
-function consoleErrors(page: Page): string[] {
-  const errors: string[] = []
-  page.on('console', (message: ConsoleMessage) => {
-    if (message.type() === 'error') errors.push(`${message.text()} (${message.location().url})`)
-  })
-  page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`))
-  return errors
-}
+/** A 2×2 PNG: re-encoded by the server into the 256×256 avatar. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAYAAABytg0kAAAAEUlEQVR4nGM4oaHxH4QZYAwASgQIXRyHR0QAAAAASUVORK5CYII=', 'base64')
 
-/**
- * Run in the page (the test's TypeScript has no DOM types): a real JPEG from Chromium's own
- * encoder, 4032×3024 like a 12-megapixel phone camera, noisy enough to weigh what a photo weighs.
- */
-const PHONE_PHOTO_BASE64 = `(async () => {
-  const canvas = document.createElement('canvas')
-  canvas.width = 4032
-  canvas.height = 3024
-  const context = canvas.getContext('2d')
-  const pixels = context.createImageData(canvas.width, canvas.height)
-  let seed = 7
-  for (let i = 0; i < pixels.data.length; i += 4) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff
-    const x = (i / 4) % canvas.width
-    pixels.data[i] = (x * 255) / canvas.width + (seed % 48)
-    pixels.data[i + 1] = (seed >> 8) % 256
-    pixels.data[i + 2] = 128 + (seed % 64)
-    pixels.data[i + 3] = 255
-  }
-  context.putImageData(pixels, 0, 0)
-  const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.92))
-  const bytes = new Uint8Array(await blob.arrayBuffer())
-  let binary = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return btoa(binary)
-})()`
+const HOSTILE_ABOUT_ME = [
+  '# Hello',
+  '',
+  'I build **APIs** and *tests*. [My site](https://example.com/ada) · [click](javascript:window.__pwned=1)',
+  '',
+  '<script>window.__pwned = 2</script>',
+  '<img src="x" onerror="window.__pwned = 3">',
+  '',
+  '- one',
+  '- two',
+].join('\n')
 
-async function signInThroughPage(page: Page, base: string, login: string, password: string) {
-  await page.goto(`${base}/signin`)
+async function signIn(page: Page, base: string, login: string, password: string, next = '/settings') {
+  await page.goto(`${base}/signin?next=${encodeURIComponent(next)}`)
   await page.getByLabel('Email or username').fill(login)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-  await page.waitForURL(`${base}/settings/profile`)
+  await expect.poll(() => new URL(page.url()).pathname).toBe(next.split('?')[0])
 }
 
-describe('the API reference at /docs', () => {
-  it('renders the operations without a console error (no CSP violation)', async () => {
-    const t = await listeningApp('sqlite')
-    // Swagger UI is a 1.5 MB script: its first render takes a while on a busy machine.
-    const page = await newPage({ timeoutMs: 60_000 })
-    const errors = consoleErrors(page)
-    await page.goto(`${t.base}/docs`)
-    await page.getByText('/api/v1/signup').first().waitFor()
-    await page.waitForLoadState('networkidle')
-    expect(errors).toEqual([])
-  }, BROWSER_FLOW)
-})
-
-describe('a signed-out visit', () => {
-  it('loads /signin without a console error (the session probe answers 200 signed out)', async () => {
-    const t = await listeningApp('sqlite')
-    const page = await newPage()
-    const errors = consoleErrors(page)
-    const failed: string[] = []
-    page.on('response', (res) => {
-      if (res.status() >= 400) failed.push(`${res.status()} ${res.url()}`)
-    })
-    await page.goto(`${t.base}/signin`)
-    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
-    await page.waitForLoadState('networkidle')
-    expect(failed).toEqual([])
-    expect(errors).toEqual([])
-  }, BROWSER_FLOW)
-})
-
-describe.each(['sqlite', 'postgres'] as const)('on %s', (dialect) => {
-  it('signing out lands on /signin, not on /signin?next=<the page left>', async () => {
+describe.each(DIALECTS)('what a newcomer meets, in Chromium on %s', (dialect) => {
+  it('the public profile renders about-me as sanitised Markdown and shows the avatar; dates follow the reader\'s locale', async () => {
     const t = await listeningApp(dialect)
     const ada = await signedUpUser(t)
-    const page = await newPage()
-    await signInThroughPage(page, t.base, ada.email, ada.password)
-    await page.goto(`${t.base}/settings/account`)
-    await page.getByRole('button', { name: 'Account menu' }).click()
-    await page.getByRole('menuitem', { name: 'Sign out' }).click()
-    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor()
-    expect(page.url()).toBe(`${t.base}/signin`)
+    expect((await ada.client.patch('/api/v1/me', { displayName: 'Ada Lovelace', aboutMe: HOSTILE_ABOUT_ME, publicProfile: true })).status).toBe(200)
+    const avatar = await ada.client.put('/api/v1/me/avatar', { image: PNG.toString('base64') })
+    expect(avatar.status, JSON.stringify(avatar.body)).toBe(200)
+
+    const page = await newPage({ locale: 'en-GB' })
+    await page.goto(`${t.base}/u/${ada.username}`)
+    const about = page.locator('.about')
+    await about.getByRole('heading', { name: 'Hello', level: 2 }).waitFor()
+    expect(await about.locator('strong').innerText()).toBe('APIs')
+    expect(await about.locator('em').innerText()).toBe('tests')
+    expect(await about.locator('li').allInnerTexts()).toEqual(['one', 'two'])
+    const site = about.getByRole('link', { name: 'My site' })
+    expect(await site.getAttribute('href')).toBe('https://example.com/ada')
+    expect(await site.getAttribute('rel')).toContain('nofollow')
+    expect(await site.getAttribute('rel')).toContain('noopener')
+    // The javascript: link keeps its words and loses the link; raw HTML is shown as typed.
+    expect(await about.getByRole('link', { name: 'click' }).count()).toBe(0)
+    await about.getByText('<script>window.__pwned = 2</script>').waitFor()
+    expect(await about.locator('script, img').count()).toBe(0)
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined()
+
+    // The avatar the API returns, loaded and decoded (256×256 after re-encoding).
+    const img = page.getByRole('img', { name: 'Avatar of Ada Lovelace' })
+    expect(await img.getAttribute('src')).toBe(avatar.body.avatarUrl)
+    await expect.poll(() => img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBe(256)
+
+    // One date format in the reader's locale: en-GB day-month order; Chinese in the Chinese app.
+    await page.getByText('Member since 1 Jun 2026').waitFor()
+    const zh = await newPage({ locale: 'zh-CN' })
+    await zh.goto(`${t.base}/u/${ada.username}`)
+    await zh.getByText('加入于 2026年6月1日').waitFor()
   }, BROWSER_FLOW)
 
-  it('takes a 12-megapixel phone photo (over 5 MB) as the avatar: shrunk in the browser, shown', async () => {
+  it('onboarding: "Skip for now" still offers the team step; the job role is changed later in Settings; taken usernames offer clickable names', async () => {
     const t = await listeningApp(dialect)
-    const ada = await signedUpUser(t)
-    const page = await newPage({ timeoutMs: 60_000 })
-    await signInThroughPage(page, t.base, ada.email, ada.password)
-    const base64 = await page.evaluate<string>(PHONE_PHOTO_BASE64)
-    const photo = Buffer.from(base64, 'base64')
-    expect(photo.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]))
-    expect(photo.length).toBeGreaterThan(5_000_000)
-    const uploads: number[] = []
-    page.on('request', (req) => {
-      if (req.url().endsWith('/api/v1/me/avatar') && req.method() === 'PUT') uploads.push(req.postDataBuffer()?.length ?? 0)
-    })
-    await page.getByLabel('Upload an avatar').setInputFiles({ name: 'IMG_0001.jpg', mimeType: 'image/jpeg', buffer: photo })
-    await page.getByText('Avatar updated.').waitFor()
-    await expect.poll(() => page.locator('button.avatar img').getAttribute('src')).toMatch(/^\/images\/[A-Za-z0-9_-]{22}\.png$/)
-    // What travelled is the shrunk picture, within the server's 500 KB (base64 is 4/3 of it).
-    expect(uploads).toHaveLength(1)
-    expect(uploads[0]).toBeLessThan((500_000 * 4) / 3 + 100)
-  }, BROWSER_FLOW)
-
-  it('links the sign-up checkbox to TERMS_URL and shows PRIVACY_URL when the operator set them', async () => {
-    const t = await listeningApp(dialect, { TERMS_URL: 'https://example.com/terms', PRIVACY_URL: 'https://example.com/privacy' })
+    const taken = await signedUpUser(t)
+    const who = person('newcomer')
     const page = await newPage()
     await page.goto(`${t.base}/signup`)
-    await page.getByRole('link', { name: 'terms of use' }).waitFor()
-    expect(await page.getByRole('link', { name: 'terms of use' }).getAttribute('href')).toBe('https://example.com/terms')
-    expect(await page.getByRole('link', { name: 'privacy policy' }).getAttribute('href')).toBe('https://example.com/privacy')
-    // The checkbox keeps its name, and the link opens elsewhere without ticking it.
-    await expect.poll(() => page.getByLabel('I accept the terms of use').isChecked()).toBe(false)
+    await page.getByLabel('Email').fill(who.email)
+    await page.getByLabel('Username').fill(taken.username)
+    // The suggestions are buttons that fill the field, which is then free.
+    const suggestion = page.locator('.username-suggestions button').first()
+    await suggestion.waitFor()
+    const picked = await suggestion.innerText()
+    expect(await suggestion.getAttribute('aria-label')).toBe(`Use ${picked}`)
+    await suggestion.click()
+    expect(await page.getByLabel('Username').inputValue()).toBe(picked)
+    await page.getByText('Available').waitFor()
+    await page.getByLabel('Password', { exact: true }).fill(who.password)
+    await page.getByLabel('I accept the terms of use').check()
+    await page.getByRole('button', { name: 'Create account' }).click()
+
+    await page.getByRole('heading', { name: 'Tell us about you' }).waitFor()
+    await page.getByText('You can change it later in Settings → Profile.').waitFor()
+    await page.getByRole('button', { name: 'Skip for now' }).click()
+    await page.getByRole('heading', { name: 'Join or create a team' }).waitFor()
+    await page.getByRole('button', { name: 'Create team' }).waitFor()
+
+    await page.goto(`${t.base}/settings/profile`)
+    const role = page.getByLabel('Your role')
+    expect(await role.inputValue()).toBe('')
+    await role.selectOption('qa')
+    await page.getByRole('button', { name: 'Save' }).first().click()
+    await page.getByText('Saved.').waitFor()
+    await page.reload()
+    await expect.poll(() => page.getByLabel('Your role').inputValue()).toBe('qa')
   }, BROWSER_FLOW)
 
-  it('shows the terms as plain words, and no privacy link, when they are not set', async () => {
-    const t = await listeningApp(dialect)
-    const page = await newPage()
-    await page.goto(`${t.base}/signup`)
-    await page.getByLabel('I accept the terms of use').waitFor()
-    await page.waitForLoadState('networkidle')
-    expect(await page.getByRole('link', { name: 'terms of use' }).count()).toBe(0)
-    expect(await page.getByRole('link', { name: 'privacy policy' }).count()).toBe(0)
+  it('team pages: the seat error counts the request apart, a link without a free seat warns, revoking and removing a domain ask first, the signed-out join page names the team, renamed people show their current name', async () => {
+    const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
+    const alice = await signedUpUser(t)
+    const slug = `newcomer-${Math.random().toString(36).slice(2, 7)}`
+    expect((await alice.client.post('/api/v1/teams', { name: 'Jacquard Looms', slug })).status).toBe(201)
+    expect((await alice.client.put(`/api/v1/teams/${slug}/seats`, { seats: 1 })).status).toBe(200)
+    const dev = await addMember(t, alice, slug, ['developer'])
+    expect((await alice.client.post(`/api/v1/teams/${slug}/domains`, { domain: `${slug}.example` })).status).toBe(201)
+
+    const admin = await newPage()
+    await signIn(admin, t.base, alice.email, alice.password, `/teams/${slug}`)
+
+    // Two addresses into a full team with no pending invitation: nothing is "held" by them.
+    const invite = admin.locator('section.invite')
+    await invite.getByLabel('Email addresses').fill('one@example.org, two@example.org')
+    await invite.getByRole('button', { name: 'Send invitations', exact: true }).click()
+    await invite.getByText('Not enough free seats: this needs 2, and 0 of 1 are free (1 in use by members, 0 held by pending invitations).', { exact: false }).waitFor()
+
+    // A link made with no free seat says nobody can use it yet, on creation and in the list.
+    const links = admin.locator('section.invite-links')
+    await links.getByRole('button', { name: 'Create invite link' }).click()
+    await links.getByText('Nobody can join with this link now: no paid seat is free. Add seats on this page, or free one.').waitFor()
+    await links.locator('li.invite-link .no-free-seat').waitFor()
+    const url = await links.getByRole('textbox', { name: 'Invite link' }).inputValue()
+
+    // Signed out, the link's page names the team and its roles before anyone signs in.
+    const visitor = await newPage()
+    await visitor.goto(url)
+    await visitor.getByRole('heading', { name: 'Join Jacquard Looms' }).waitFor()
+    await visitor.getByText('You will join as Developer.').waitFor()
+    await visitor.getByRole('main').getByRole('link', { name: 'Sign in' }).waitFor()
+
+    // Revoking asks first.
+    await links.getByRole('button', { name: /^Revoke the invite link/ }).click()
+    await links.getByRole('button', { name: 'Cancel' }).click()
+    await links.locator('.pill', { hasText: 'Active' }).waitFor()
+    await links.getByRole('button', { name: /^Revoke the invite link/ }).click()
+    await links.getByRole('button', { name: 'Revoke link' }).click()
+    await links.locator('.pill', { hasText: 'Revoked' }).waitFor()
+
+    // Removing a domain asks first.
+    await admin.goto(`${t.base}/teams/${slug}/settings`)
+    const domains = admin.locator('section.domains')
+    await domains.getByRole('button', { name: `Remove ${slug}.example` }).click()
+    await domains.getByText(`Remove ${slug}.example? People with an address there will no longer find the team.`, { exact: false }).waitFor()
+    await domains.getByRole('button', { name: 'Cancel' }).click()
+    await domains.getByText(`${slug}.example`, { exact: true }).waitFor()
+    await domains.getByRole('button', { name: `Remove ${slug}.example` }).click()
+    await domains.getByRole('button', { name: 'Remove domain' }).click()
+    await domains.getByText(`${slug}.example was removed.`).waitFor()
+
+    // After a rename the activity log names the member as they are now, and as they were.
+    expect((await dev.client.patch('/api/v1/me', { username: `${dev.username}-now` })).status).toBe(200)
+    await admin.goto(`${t.base}/teams/${slug}/activity`)
+    await admin.getByText(`${dev.username}-now (then ${dev.username}) joined`).waitFor()
   }, BROWSER_FLOW)
 })
