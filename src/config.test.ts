@@ -18,6 +18,7 @@ describe('configuration', () => {
     expect(config.smtpUrl).toBeUndefined()
     expect(config.publicUrl.origin).toBe('http://localhost:3000')
     expect(config.argon2).toEqual({ memoryKiB: 19456, iterations: 2, parallelism: 1 })
+    expect(config.teamDefaultSeats).toBe(25)
   })
 
   it.each([
@@ -36,6 +37,8 @@ describe('configuration', () => {
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
     [{ METRICS_TOKEN: 'a token with spaces in it, long enough to pass' }, 'METRICS_TOKEN'],
     [{ ARGON2_MEMORY_KIB: '8' }, 'ARGON2_MEMORY_KIB'],
+    [{ TEAM_DEFAULT_SEATS: '0' }, 'TEAM_DEFAULT_SEATS'],
+    [{ TEAM_DEFAULT_SEATS: '10001' }, 'TEAM_DEFAULT_SEATS'],
     [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
     [{ SHUTDOWN_DRAIN_SECONDS: 'soon' }, 'SHUTDOWN_DRAIN_SECONDS'],
   ])('names the bad variable in %j', (env, variable) => {

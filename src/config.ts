@@ -67,6 +67,11 @@ export interface Config {
   encryptionKey?: Buffer
   /** The in-process cache of live sessions (sessions/session-cache.ts); ttlSeconds 0 turns it off. */
   sessionCache: { ttlSeconds: number; maxEntries: number }
+  /**
+   * Paid seats a new team starts with. Seats belong to billing (SPEC §9), which does not exist
+   * yet: until it does, an Admin or Billing member sets them, and this is where they start.
+   */
+  teamDefaultSeats: number
   /** The DNS resolver that checks team domains' TXT records: the system's unless servers are given. */
   dns: { servers: string[]; timeoutMs: number }
 }
@@ -192,6 +197,11 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: metricsToken(env),
     termsVersion: env.TERMS_VERSION || '2026-01',
     captchaMaxCounter: integer(env, 'CAPTCHA_MAX_COUNTER', 50_000, 1, 10_000_000),
+    // 25: on a self-hosted install nobody sells seats, so the old 1 (the Free plan's one
+    // member) stopped the third person joining. 25 seats a small company's team without anyone
+    // having to find the seats setting, and still bounds what a leaked invite link (30 joins)
+    // can add before an Admin notices. 10,000 is the most a team may have (teams/seats.ts).
+    teamDefaultSeats: integer(env, 'TEAM_DEFAULT_SEATS', 25, 1, 10_000),
     rateLimits: {
       signinPerIpPerMinute: integer(env, 'RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE', 60, 1, 1_000_000),
       signinFailuresPerAccountPer15Minutes: integer(env, 'RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT', 10, 1, 1000),

@@ -117,7 +117,7 @@ describe.each(DIALECTS)('app sign-in in Chromium on %s', (dialect) => {
     await page.getByText('latchkey CLI on ada-box (Latchkey CLI)').waitFor()
   }, BROWSER_FLOW)
 
-  it('device flow in the browser: enter the code, confirm the device, continue; the app polls and gets tokens', async () => {
+  it('device flow in the browser: a typed code goes straight to "Continue as"; the app polls and gets tokens', async () => {
     const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
     const ada = await signedUpUser(t)
     const opts = { [oauth.allowInsecureRequests]: true }
@@ -131,20 +131,44 @@ describe.each(DIALECTS)('app sign-in in Chromium on %s', (dialect) => {
     await page.getByLabel('Email or username').fill(ada.email)
     await page.getByLabel('Password').fill(ada.password)
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-    await expect.poll(() => page.url()).toContain('/settings')
+    await page.waitForURL(/\/settings/)
     await page.goto(started.verification_uri)
     await expectAccessible(page)
     await page.getByLabel('Code').fill(started.user_code)
     await page.getByRole('button', { name: 'Continue' }).click()
-    await page.getByText('Is this your device?').waitFor()
-    await page.getByText('Device: latchkey CLI on headless').waitFor()
-    await expectAccessible(page)
-    await page.getByRole('button', { name: 'Continue' }).click()
+    // Two confirmations for a typed code: the code, then "Continue as" with the app and device.
     await page.getByText('You entered a code from another device.').waitFor()
+    expect(await page.getByText('Is this your device?').count()).toBe(0)
+    await page.getByText('latchkey CLI on headless').waitFor()
     await page.getByRole('button', { name: `Continue as ${ada.username}` }).click()
     await page.getByText('Latchkey CLI is now signed in.').waitFor()
 
     const tokens = await oauth.processDeviceCodeResponse(as, client, await oauth.deviceCodeGrantRequest(as, client, oauth.None(), started.device_code, opts))
     expect(oauth.getValidatedIdTokenClaims(tokens)!.sub).toBe(ada.accountId)
+  }, BROWSER_FLOW)
+
+  it('device flow in the browser: a code that came in a link still asks "Is this your device?" first', async () => {
+    const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
+    const ada = await signedUpUser(t)
+    const opts = { [oauth.allowInsecureRequests]: true }
+    const issuer = new URL(t.base)
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...opts, algorithm: 'oidc' }))
+    const client: oauth.Client = { client_id: 'latchkey-cli' }
+    const started = await oauth.processDeviceAuthorizationResponse(as, client, await oauth.deviceAuthorizationRequest(as, client, oauth.None(), { scope: 'openid', device_name: 'latchkey CLI on somewhere' }, opts))
+
+    const page = await newPage()
+    await page.goto(`${t.base}/signin`)
+    await page.getByLabel('Email or username').fill(ada.email)
+    await page.getByLabel('Password').fill(ada.password)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.waitForURL(/\/settings/)
+    await page.goto(started.verification_uri_complete!)
+    await page.getByText('Is this your device?').waitFor()
+    await page.getByText('Device: latchkey CLI on somewhere').waitFor()
+    await page.getByText(started.user_code, { exact: true }).waitFor()
+    await expectAccessible(page)
+    await page.getByRole('button', { name: 'Continue' }).click()
+    await page.getByRole('button', { name: `Continue as ${ada.username}` }).click()
+    await page.getByText('Latchkey CLI is now signed in.').waitFor()
   }, BROWSER_FLOW)
 })

@@ -268,6 +268,12 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await links.getByText('1 of 30 joins').waitFor()
     await links.getByText(`Created by ${alice.username}`).waitFor()
     await links.getByRole('button', { name: /^Revoke the invite link/ }).click()
+    // Revoking asks first; cancelling keeps the link.
+    await links.getByText('Revoke this link? Nobody can join with it any more; people who already joined stay.').waitFor()
+    await links.getByRole('button', { name: 'Cancel' }).click()
+    await links.locator('.pill', { hasText: 'Active' }).waitFor()
+    await links.getByRole('button', { name: /^Revoke the invite link/ }).click()
+    await links.getByRole('button', { name: 'Revoke link' }).click()
     await links.getByText('The link was revoked').waitFor()
     await links.locator('.pill', { hasText: 'Revoked' }).waitFor()
     await signIn(other, t.base, late.email, late.password, `/signin?add=1&next=${encodeURIComponent(new URL(url).pathname)}`)

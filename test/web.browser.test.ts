@@ -170,7 +170,7 @@ describe.each(DIALECTS)('the web app in Chromium on %s', (dialect) => {
     await t.client().post('/api/v1/signup', { ...taken, acceptTerms: true })
     await page.goto(`${t.base}/signup`)
     await page.getByLabel('Username').fill(taken.username)
-    await page.getByText(/Taken\. Try:/).waitFor()
+    await page.getByText('Free names you can pick:').waitFor()
     await page.getByLabel('Email').fill('someone@example.com')
     await page.getByLabel('Username').fill('fresh-name-42')
     await page.getByLabel('Password', { exact: true }).fill('password123')

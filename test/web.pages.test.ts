@@ -86,7 +86,7 @@ const PAGES: PageCase[] = [
   { name: 'settings-profile', path: '/settings/profile', signedIn: true, ready: { en: /Display name/, 'zh-CN': /显示名称/ }, phone: true },
   { name: 'settings-account', path: '/settings/account', signedIn: true, ready: { en: /Delete account/, 'zh-CN': /删除账户/ } },
   { name: 'settings-security', path: '/settings/security', signedIn: true, ready: { en: /No passkeys yet/, 'zh-CN': /还没有通行密钥/ } },
-  { name: 'settings-notifications', path: '/settings/notifications', signedIn: true, ready: { en: /Monitors/, 'zh-CN': /监控/ } },
+  { name: 'settings-notifications', path: '/settings/notifications', signedIn: true, ready: { en: /In-app/, 'zh-CN': /站内/ } },
   { name: 'settings-sessions', path: '/settings/sessions', signedIn: true, ready: { en: /This device/, 'zh-CN': /本设备/ } },
   { name: 'inbox', path: '/inbox', signedIn: true, ready: { en: /Mark all read/, 'zh-CN': /全部标为已读/ } },
   {

@@ -73,3 +73,15 @@ export async function usernameAvailability(db: Queryable, username: string): Pro
   if (!taken) return { available: true, suggestions: [] }
   return { available: false, reason: 'taken', message: 'This username is taken.', suggestions: await suggestUsernames(db, username) }
 }
+
+/**
+ * The current username of each account id given (deleted accounts are absent). Logs and lists
+ * keep the name an account had at the time; they show this one beside it, so a rename does not
+ * leave a stranger's name in them.
+ */
+export async function currentUsernames(db: Queryable, accountIds: Iterable<string>): Promise<Map<string, string>> {
+  const ids = [...new Set(accountIds)]
+  if (!ids.length) return new Map()
+  const rows = await db.selectFrom('accounts').select(['id', 'username']).where('id', 'in', ids).execute()
+  return new Map(rows.map((row) => [row.id, row.username]))
+}

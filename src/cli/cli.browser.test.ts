@@ -300,7 +300,7 @@ describe.each(DIALECTS)('the latchkey CLI against a real server on %s', (dialect
     const page = await newPage()
     await page.goto(verificationUri)
     await page.locator('#user_code').fill(userCode)
-    await page.getByRole('button', { name: 'Continue' }).click()
+    // A typed code needs no "Is this your device?" step: on to sign-in and "Continue as".
     await page.getByRole('button', { name: 'Continue' }).click()
     await page.getByLabel('Email or username').fill(alice.email)
     await page.getByLabel('Password').fill(alice.password)

@@ -186,6 +186,28 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     await expect(oauth.processDeviceCodeResponse(as, cliClient(), await poll())).rejects.toMatchObject({ error: 'invalid_grant' })
   })
 
+  it('device flow: a code arriving in the link (not typed) still asks "Is this your device?" with the code to compare', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t)
+    const started = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid', device_name: 'sent by someone' }, options(t)))
+    const link = new URL(started.verification_uri_complete!)
+    // The link's page posts the code itself (oidc-provider's form_post), without `confirm`.
+    const autoPost = await ada.client.get(`${link.pathname}${link.search}`)
+    const fields = formFields(autoPost.body)
+    expect(fields.get('user_code')).toBe(started.user_code)
+    expect(fields.has('confirm')).toBe(false)
+    const asked = await ada.client.request('POST', '/oauth/device', fields.toString(), { 'content-type': 'application/x-www-form-urlencoded' })
+    expect(asked.status).toBe(200)
+    expect(asked.body).toContain('Is this your device?')
+    expect(asked.body).toContain(`<code>${started.user_code}</code>`)
+    expect(asked.body).toContain('Device: sent by someone')
+    // Only its own Continue goes on.
+    const go = await ada.client.request('POST', '/oauth/device', formFields(asked.body).toString(), { 'content-type': 'application/x-www-form-urlencoded' })
+    expect(go.status).toBe(303)
+    expect(String(go.headers.location)).toMatch(/^\/app-signin\//)
+  })
+
   it('device grant: a poll sooner than the interval after the last one is answered slow_down (RFC 8628 §3.5), even when two race', async () => {
     const t = await testApp(dialect)
     const as = await discover(t)
@@ -272,19 +294,24 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
   })
 })
 
-/** The person opens the verification page, types the code and confirms: lands on our page. */
+/** The hidden fields and the action of the first form on an HTML page, as a browser would submit them. */
+function formFields(html: string): URLSearchParams {
+  const fields = new URLSearchParams()
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields.append(name, value)
+  return fields
+}
+
+/**
+ * The person opens the verification page and types the code: the form alone takes them on to
+ * our page (no "Is this your device?" step for a typed code).
+ */
 async function enterUserCode(browser: TestClient, userCode: string): Promise<{ uid: string }> {
   const form = await browser.get('/oauth/device')
   expect(form.status).toBe(200)
   expect(form.headers['content-type']).toContain('text/html')
-  const xsrf = /name="xsrf" value="([^"]+)"/.exec(form.body)![1]
-  const typed = userCode.toLowerCase().replace('-', ' ')
-  const confirm = await browser.request('POST', '/oauth/device', new URLSearchParams({ xsrf, user_code: typed }).toString(), { 'content-type': 'application/x-www-form-urlencoded' })
-  expect(confirm.status).toBe(200)
-  expect(confirm.body).toContain('Is this your device?')
-  const confirmXsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)![1]
-  const code = /name="user_code" value="([^"]+)"/.exec(confirm.body)![1]
-  const go = await browser.request('POST', '/oauth/device', new URLSearchParams({ xsrf: confirmXsrf, user_code: code, confirm: 'yes' }).toString(), { 'content-type': 'application/x-www-form-urlencoded' })
+  const fields = formFields(form.body)
+  fields.set('user_code', userCode.toLowerCase().replace('-', ' '))
+  const go = await browser.request('POST', '/oauth/device', fields.toString(), { 'content-type': 'application/x-www-form-urlencoded' })
   expect(go.status, String(go.body).slice(0, 300)).toBe(303)
   const match = /^\/app-signin\/([A-Za-z0-9_-]+)$/.exec(String(go.headers.location))
   expect(match).not.toBeNull()

@@ -95,6 +95,18 @@ function formParts(form: string): { action: string; xsrf: string } {
   return { action, xsrf }
 }
 
+/**
+ * The code entry page. Its form carries `confirm=yes`, so a code typed here by hand goes
+ * straight on to Latchkey's "Continue as" page (app, device name and a device-flow warning),
+ * without oidc-provider's "Is this your device?" step: two confirmations, not three. A person
+ * who read the code off their own screen and typed it has already matched it.
+ *
+ * The verification link with the code in it (`verification_uri_complete`, `?user_code=`) does
+ * not come through this form: oidc-provider posts the code without `confirm`, so that link
+ * still shows "Is this your device?" with the code to compare (userCodeConfirmSource). That is
+ * the phishing case: an attacker starts a device sign-in and sends the victim the complete
+ * link, and the code shown beside "does this match your device?" is the one check left.
+ */
 export async function userCodeInputSource(ctx: KoaContextWithOIDC, form: string, _out: unknown, err?: Error & { userCode?: string }): Promise<void> {
   const t = TEXT[langOf(ctx)]
   const { action, xsrf } = formParts(form)
@@ -111,7 +123,7 @@ export async function userCodeInputSource(ctx: KoaContextWithOIDC, form: string,
   else if (err) message = `<p class="error" role="alert">${escapeHtml(t.error)}</p>`
   page(ctx, t.deviceTitle, `<h1>${escapeHtml(t.deviceTitle)}</h1>${message}
 <form method="post" action="${escapeHtml(action)}" novalidate>
-<input type="hidden" name="xsrf" value="${escapeHtml(xsrf)}">
+<input type="hidden" name="xsrf" value="${escapeHtml(xsrf)}"><input type="hidden" name="confirm" value="yes">
 <label for="user_code">${escapeHtml(t.codeLabel)}</label>
 <input type="text" id="user_code" name="user_code" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus placeholder="XXXX-XXXX">
 <button class="btn btn-primary" type="submit">${escapeHtml(t.continue)}</button>

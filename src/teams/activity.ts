@@ -7,6 +7,7 @@ import type { RequestMeta } from '../audit/audit.ts'
 import { randomBytes } from 'node:crypto'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
+import { currentUsernames } from '../accounts/usernames.ts'
 
 export type TeamActivityType =
   | 'team.created'
@@ -75,8 +76,9 @@ export async function recordTeamActivity(
     .execute()
 }
 
+/** `formerUsername`: the name at the time of the event, when the account has been renamed since. */
 export interface TeamActivityPage {
-  events: { id: string; type: string; actor: { accountId: string; username: string } | null; ip: string | null; at: string; details: Record<string, unknown> }[]
+  events: { id: string; type: string; actor: { accountId: string; username: string; formerUsername?: string } | null; ip: string | null; at: string; details: Record<string, unknown> }[]
   nextCursor: string | null
 }
 
@@ -92,14 +94,22 @@ export async function listTeamActivity(db: Queryable, input: { teamId: string; l
   const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(input.limit + 1).execute()
   const page = rows.slice(0, input.limit)
   const last = page.at(-1)
+  const events = page.map((e) => ({ row: e, details: JSON.parse(e.details) as Record<string, unknown> }))
+  // Names are written as they were; a person renamed since is shown by their current name, with
+  // the old one beside it (the actor, and the member an event is about: `details.accountId`).
+  const current = await currentUsernames(db, events.flatMap(({ row, details }) => [row.actor_id, details.accountId].filter((id): id is string => typeof id === 'string')))
+  const renamed = (accountId: string, then: string) => {
+    const now = current.get(accountId)
+    return now && now !== then ? { username: now, formerUsername: then } : { username: then }
+  }
   return {
-    events: page.map((e) => ({
+    events: events.map(({ row: e, details }) => ({
       id: e.id,
       type: e.type,
-      actor: e.actor_id && e.actor_username ? { accountId: e.actor_id, username: e.actor_username } : null,
+      actor: e.actor_id && e.actor_username ? { accountId: e.actor_id, ...renamed(e.actor_id, e.actor_username) } : null,
       ip: e.ip,
       at: new Date(e.at).toISOString(),
-      details: JSON.parse(e.details) as Record<string, unknown>,
+      details: typeof details.accountId === 'string' && typeof details.username === 'string' ? { ...details, ...renamed(details.accountId, details.username) } : details,
     })),
     nextCursor: rows.length > input.limit && last ? `${last.at}|${last.id}` : null,
   }

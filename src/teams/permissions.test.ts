@@ -198,12 +198,12 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
     })
   }
 
-  it('asks for a session on the routes outside a team: create, list, accept, discovery, join requests and invite links', async () => {
+  it('asks for a session on the routes outside a team: create, list, accept, discovery, join requests and joining by invite link (its preview is public)', async () => {
     const anonymous = t.client()
     for (const [method, url, body] of [
       ['POST', '/api/v1/teams', { name: 'x', slug: 'xyz' }], ['GET', '/api/v1/teams', undefined], ['POST', '/api/v1/invitations/accept', { token: 'A'.repeat(43) }],
       ['GET', '/api/v1/me/discoverable-teams', undefined], ['GET', '/api/v1/me/join-requests', undefined], ['POST', '/api/v1/me/join-requests', { team: 'xyz' }], ['DELETE', '/api/v1/me/join-requests/abc', undefined],
-      ['GET', `/api/v1/invite-links/${'A'.repeat(43)}`, undefined], ['POST', `/api/v1/invite-links/${'A'.repeat(43)}/join`, {}],
+      ['POST', `/api/v1/invite-links/${'A'.repeat(43)}/join`, {}],
       ['GET', '/api/v1/team-slugs/some-team', undefined],
     ] as const) {
       const res = await anonymous.request(method, url, body)

@@ -68,7 +68,11 @@ const ActivityPage = Type.Object({
   events: Type.Array(Type.Object({
     id: Type.String(),
     type: Type.String(),
-    actor: Type.Union([Type.Object({ accountId: Type.String(), username: Type.String() }), Type.Null()]),
+    actor: Type.Union([Type.Object({
+      accountId: Type.String(),
+      username: Type.String({ description: 'The current username (at the time, when the account has been deleted).' }),
+      formerUsername: Type.Optional(Type.String({ description: 'The username at the time of the event, when the account has been renamed since. `details.username` and `details.formerUsername` follow the same rule for the member the event is about (`details.accountId`).' })),
+    }), Type.Null()]),
     ip: Type.Union([Type.String(), Type.Null()]),
     at: Timestamp,
     details: Type.Record(Type.String(), Type.Unknown()),

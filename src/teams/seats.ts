@@ -8,8 +8,6 @@ import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 
 export const FREE_SUPPORT_MEMBERS = 2
-/** The Free plan's one member (SPEC §9) until billing sets seats. */
-export const FREE_PLAN_SEATS = 1
 export const MAX_SEATS = 10_000
 
 export interface SeatUsage {
@@ -67,13 +65,44 @@ export async function currentSeatUsage(db: Queryable, team: { id: string; seats:
   return seatUsage(team.seats, await countSeats(db, team.id))
 }
 
-/** The error names who can add seats, and tells an inviter who can add them to do so. */
-export function noSeatsError(usage: SeatUsage, actorCanAddSeats: boolean): AppError {
+/**
+ * Whether one more person with `supportOnly` roles would need a paid seat that is not there:
+ * a non-support member always takes one; a support member only once the free support places
+ * are taken by members and pending invitations (the order seatUsage counts them in).
+ */
+export function noSeatForOneMore(counts: Counts, bought: number, supportOnly: boolean): boolean {
+  const usage = seatUsage(bought, counts)
+  const freeSupportLeft = FREE_SUPPORT_MEMBERS - counts.members.support - counts.invitations.support
+  const needsPaidSeat = !supportOnly || freeSupportLeft <= 0
+  return needsPaidSeat && usage.available === 0
+}
+
+/**
+ * The seat rule for a change already written in the transaction (invitations added, a member
+ * added or given a paid role): refused when it takes paid seats beyond those bought. A change
+ * that takes no more paid seats than before (a support member within the free places, an
+ * invitation's held seat passing to its member) passes even in a team over its seats.
+ * `before` is the usage read before the change, so the error counts only what existed and
+ * names the change's own need apart (`requested`), never as "held by pending invitations".
+ */
+export async function requireSeatsForChange(db: Queryable, team: { id: string; seats: number }, before: SeatUsage, actorCanAddSeats: boolean): Promise<void> {
+  const after = await currentSeatUsage(db, team)
+  const takenBefore = before.takenByMembers + before.heldByInvitations
+  const takenAfter = after.takenByMembers + after.heldByInvitations
+  if (takenAfter > team.seats && takenAfter > takenBefore) throw noSeatsError(before, takenAfter - takenBefore, actorCanAddSeats)
+}
+
+/**
+ * Names every number the person needs to decide (bought, in use, held, free, and what this
+ * request needs) and who can add seats; an inviter who can add them is told to.
+ */
+export function noSeatsError(before: SeatUsage, requested: number, actorCanAddSeats: boolean): AppError {
   const who = actorCanAddSeats
     ? 'Add seats to the team first (PUT /api/v1/teams/{slug}/seats), or free one.'
     : 'Ask an Admin or a Billing member of the team to add seats.'
+  const seats = (n: number) => `${n} paid seat${n === 1 ? '' : 's'}`
   return new AppError('no_seats_available', {
-    message: `No seat is free in this team: ${usage.bought} bought, ${usage.takenByMembers} taken by members, ${usage.heldByInvitations} held by pending invitations. ${who}`,
-    details: { seats: usage },
+    message: `Not enough free seats in this team: this needs ${seats(requested)} and ${before.available} ${before.available === 1 ? 'is' : 'are'} free (${before.bought} bought, ${before.takenByMembers} in use by members, ${before.heldByInvitations} held by pending invitations). ${who}`,
+    details: { seats: before, requested },
   })
 }

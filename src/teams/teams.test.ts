@@ -5,7 +5,7 @@ import { addMember, newSlug, teamWithAdmin } from '../../test/helpers/teams.ts'
 
 describe.each(DIALECTS)('teams on %s', (dialect) => {
   describe('creating a team', () => {
-    it('makes the creator its Admin and Billing member, on one free seat', async () => {
+    it('makes the creator its Admin and Billing member, a support member taking none of the TEAM_DEFAULT_SEATS', async () => {
       const t = await testApp(dialect)
       const ada = await signedUpUser(t)
       const slug = newSlug('acme')
@@ -14,7 +14,22 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       expect(res.body).toMatchObject({ slug, name: 'Acme Tools', roles: ['admin', 'billing'], memberCount: 1 })
       const page = await ada.client.get(`/api/v1/teams/${slug}`)
       expect(page.body.members).toEqual([expect.objectContaining({ accountId: ada.accountId, roles: ['admin', 'billing'], supportMember: true })])
-      expect(page.body.seats).toEqual({ bought: 1, takenByMembers: 0, heldByInvitations: 0, available: 1, supportMembers: 1, freeSupportMembers: 2 })
+      expect(page.body.seats).toEqual({ bought: 25, takenByMembers: 0, heldByInvitations: 0, available: 25, supportMembers: 1, freeSupportMembers: 2 })
+    })
+
+    it('lets a new team take in three people without anyone adding seats', async () => {
+      const t = await testApp(dialect)
+      const { admin, slug } = await teamWithAdmin(t)
+      for (let i = 0; i < 3; i += 1) await addMember(t, admin, slug, ['developer'])
+      expect((await admin.client.get(`/api/v1/teams/${slug}`)).body.seats).toMatchObject({ bought: 25, takenByMembers: 3, available: 22 })
+    })
+
+    it('starts new teams with the seats the operator set in TEAM_DEFAULT_SEATS', async () => {
+      const t = await testApp(dialect, { TEAM_DEFAULT_SEATS: '3' })
+      const ada = await signedUpUser(t)
+      const slug = newSlug()
+      await ada.client.post('/api/v1/teams', { name: 'Small', slug })
+      expect((await ada.client.get(`/api/v1/teams/${slug}`)).body.seats).toMatchObject({ bought: 3, available: 3 })
     })
 
     it('needs a confirmed email', async () => {
@@ -285,6 +300,27 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       expect(last.events.map((e: { type: string }) => e.type)).toEqual(['team.renamed', 'team.created'])
       expect(last.nextCursor).toBeNull()
       expect((await admin.client.get(`/api/v1/teams/${slug}/activity?cursor=nonsense`)).body.error).toMatchObject({ code: 'invalid_request', fields: { cursor: 'invalid' } })
+    })
+
+    it('shows people renamed since by their current name, with the name they had then', async () => {
+      const t = await testApp(dialect)
+      const { admin, slug } = await teamWithAdmin(t)
+      const dev = await addMember(t, admin, slug, ['developer'])
+      expect((await admin.client.post(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })).status).toBe(201)
+      const [adminThen, devThen] = [admin.username, dev.username]
+      expect((await admin.client.patch('/api/v1/me', { username: `${adminThen}-new` })).status).toBe(200)
+      expect((await dev.client.patch('/api/v1/me', { username: `${devThen}-new` })).status).toBe(200)
+      const events = (await admin.client.get(`/api/v1/teams/${slug}/activity`)).body.events as { type: string; actor: unknown; details: Record<string, unknown> }[]
+      const joined = events.find((e) => e.type === 'member.joined')!
+      expect(joined.actor).toEqual({ accountId: dev.accountId, username: `${devThen}-new`, formerUsername: devThen })
+      expect(joined.details).toMatchObject({ accountId: dev.accountId, username: `${devThen}-new`, formerUsername: devThen })
+      expect(events.find((e) => e.type === 'team.created')!.actor).toEqual({ accountId: admin.accountId, username: `${adminThen}-new`, formerUsername: adminThen })
+      // Invite links name their creator by the current name too.
+      const links = (await admin.client.get(`/api/v1/teams/${slug}/invite-links`)).body.links as { createdBy: string }[]
+      expect(links.map((l) => l.createdBy)).toEqual([`${adminThen}-new`])
+      // Someone not renamed has no former name.
+      const other = await teamWithAdmin(t)
+      expect((await other.admin.client.get(`/api/v1/teams/${other.slug}/activity`)).body.events[0].actor).toEqual({ accountId: other.admin.accountId, username: other.admin.username })
     })
   })
 

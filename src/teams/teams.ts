@@ -17,7 +17,7 @@ import { actorOf, recordTeamActivity } from './activity.ts'
 import { openInvitations, type InvitationView } from './invitations/invitations.ts'
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from './joining.ts'
 import { allows, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamAction, type TeamRole } from './roles.ts'
-import { countSeats, currentSeatUsage, FREE_PLAN_SEATS, noSeatsError, seatUsage, type SeatUsage } from './seats.ts'
+import { countSeats, currentSeatUsage, requireSeatsForChange, seatUsage, type SeatUsage } from './seats.ts'
 import { checkSlug, checkTeamName } from './profile/slugs.ts'
 import { slugHolder } from './profile/slug-history.ts'
 import { imagePath } from '../images/images.ts'
@@ -47,7 +47,7 @@ export async function createTeam(ctx: AppContext, input: { account: Account; nam
       if (taken) throw new AppError('team_slug_taken', { fields: { slug: 'taken' } })
       const now = ctx.clock.now()
       const teamId = newId()
-      await trx.insertInto('teams').values({ id: teamId, slug, name, seats: FREE_PLAN_SEATS, created_at: now, updated_at: now }).execute()
+      await trx.insertInto('teams').values({ id: teamId, slug, name, seats: ctx.config.teamDefaultSeats, created_at: now, updated_at: now }).execute()
       // SPEC §7 (issue #6): the creator is Admin and Billing, a support member taking no seat.
       const roles: TeamRole[] = ['admin', 'billing']
       await trx.insertInto('team_members').values({ team_id: teamId, account_id: input.account.id, ...roleColumns(roles), joined_at: now }).execute()
@@ -218,11 +218,7 @@ export async function changeMemberRoles(ctx: AppContext, input: { account: Accou
     if (Number(result.numUpdatedRows) === 0) throw lastAdminError()
 
     // A support member given a paid role takes a seat: refused when none is free.
-    const usageAfter = await currentSeatUsage(trx, team)
-    const takenAfter = usageAfter.takenByMembers + usageAfter.heldByInvitations
-    if (takenAfter > team.seats && takenAfter > usageBefore.takenByMembers + usageBefore.heldByInvitations) {
-      throw noSeatsError(usageBefore, allows(actorRoles, 'change_seats'))
-    }
+    await requireSeatsForChange(trx, team, usageBefore, allows(actorRoles, 'change_seats'))
     const now = ctx.clock.now()
     await recordTeamActivity(trx, {
       teamId: team.id,

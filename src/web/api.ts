@@ -41,6 +41,9 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return data as T
 }
 
+/** The job roles the profile offers (accounts/accounts.ts JOB_ROLES, which the API validates). */
+export const JOB_ROLES = ['developer', 'qa', 'product', 'manager', 'student', 'other'] as const
+
 export interface Account {
   id: string
   email: string

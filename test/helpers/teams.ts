@@ -15,13 +15,13 @@ export function newSlug(prefix = 'team'): string {
   return `${prefix}-${teams}-${Math.random().toString(36).slice(2, 7)}`
 }
 
-/** A confirmed person who creates a team (as Admin + Billing) with `seats` seats. */
+/** A confirmed person who creates a team (as Admin + Billing) with `seats` seats (else TEAM_DEFAULT_SEATS). */
 export async function teamWithAdmin(t: TestApp, options: { seats?: number; slug?: string } = {}) {
   const admin = await signedUpUser(t)
   const slug = options.slug ?? newSlug()
   const created = await admin.client.post('/api/v1/teams', { name: `Team ${slug}`, slug })
   expect(created.status).toBe(201)
-  if (options.seats !== undefined && options.seats !== 1) {
+  if (options.seats !== undefined) {
     expect((await admin.client.put(`/api/v1/teams/${slug}/seats`, { seats: options.seats })).status).toBe(200)
   }
   return { admin, slug }

@@ -23,7 +23,7 @@ import { discoverableTeamsQuery } from './discovery.ts'
 import { emailDomain } from './domains.ts'
 import { MAX_TEAMS_PER_PERSON, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, type TeamRole } from '../roles.ts'
-import { currentSeatUsage, noSeatsError } from '../seats.ts'
+import { currentSeatUsage, requireSeatsForChange } from '../seats.ts'
 import type { MemberView } from '../teams.ts'
 
 export const JOIN_ANSWER_MAX_LENGTH = 1000
@@ -195,11 +195,7 @@ export async function approveJoinRequest(ctx: AppContext, input: { account: Acco
 
     const usageBefore = await currentSeatUsage(trx, team)
     await trx.insertInto('team_members').values({ team_id: team.id, account_id: requester.id, ...roleColumns(roles), joined_at: now }).execute()
-    const usageAfter = await currentSeatUsage(trx, team)
-    const takenAfter = usageAfter.takenByMembers + usageAfter.heldByInvitations
-    if (takenAfter > team.seats && takenAfter > usageBefore.takenByMembers + usageBefore.heldByInvitations) {
-      throw noSeatsError(usageBefore, allows(actorRoles, 'change_seats'))
-    }
+    await requireSeatsForChange(trx, team, usageBefore, allows(actorRoles, 'change_seats'))
     const supportMember = isSupportOnly(roles)
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'join_request.approved', meta: input.meta, at: now, details: { requestId: row.id, accountId: requester.id, username: requester.username, roles } })
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(requester), type: 'member.joined', meta: input.meta, at: now, details: { accountId: requester.id, username: requester.username, roles, joinRequestId: row.id, approvedBy: input.account.username, supportMember } })

@@ -51,6 +51,29 @@ describe.each(DIALECTS)('team invitations on %s', (dialect) => {
       expect(asDeveloper.body.error.message).toMatch(/Ask an Admin or a Billing member of the team to add seats/)
     })
 
+    it('counts a refused request as requested, not as seats held by pending invitations', async () => {
+      const t = await testApp(dialect)
+      const { admin, slug } = await teamWithAdmin(t, { seats: 1 })
+      await addMember(t, admin, slug, ['developer'])
+      const full = await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['one@example.com', 'two@example.com'], roles: ['developer'] })
+      expect(full.status).toBe(409)
+      expect(full.body.error).toMatchObject({
+        code: 'no_seats_available',
+        requested: 2,
+        seats: { bought: 1, takenByMembers: 1, heldByInvitations: 0, available: 0 },
+      })
+      expect(full.body.error.message).toContain('this needs 2 paid seats and 0 are free (1 bought, 1 in use by members, 0 held by pending invitations)')
+    })
+
+    it('names the seats still free when a request needs more of them', async () => {
+      const t = await testApp(dialect)
+      const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
+      await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['held@example.com'], roles: ['developer'] })
+      const res = await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['a@example.com', 'b@example.com', 'c@example.com'], roles: ['developer'] })
+      expect(res.body.error).toMatchObject({ requested: 3, seats: { bought: 3, takenByMembers: 0, heldByInvitations: 1, available: 2 } })
+      expect(res.body.error.message).toContain('this needs 3 paid seats and 2 are free')
+    })
+
     it('lets support-only invitations use the two free support places', async () => {
       const t = await testApp(dialect)
       const { admin, slug } = await teamWithAdmin(t, { seats: 1 })

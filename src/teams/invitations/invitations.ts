@@ -20,7 +20,7 @@ import { actorOf, recordTeamActivity } from '../activity.ts'
 import { noticeOfInvitation } from '../notices.ts'
 import { notifyByCategory, teamAdmins } from '../../notifications/notify.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from '../roles.ts'
-import { currentSeatUsage, noSeatsError } from '../seats.ts'
+import { currentSeatUsage, noSeatsError, requireSeatsForChange } from '../seats.ts'
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 
 /** One request invites at most this many addresses (a CSV upload, later, can batch more). */
@@ -63,11 +63,6 @@ async function sendInvitationEmail(ctx: AppContext, trx: Queryable, team: Team, 
   await noticeOfInvitation(ctx, trx, { teamName: team.name, emailNormalized: normalizeEmail(invitation.email), roles: invitation.roles, inviter })
 }
 
-/** The seat rule for anything that adds pending invitations: they must fit in the seats bought. */
-async function requireSeatsFor(trx: Queryable, team: Team, actorRoles: TeamRole[]): Promise<void> {
-  const usage = await currentSeatUsage(trx, team)
-  if (usage.takenByMembers + usage.heldByInvitations > team.seats) throw noSeatsError(usage, allows(actorRoles, 'change_seats'))
-}
 
 export interface InvitationResult {
   invitations: InvitationView[]
@@ -179,11 +174,13 @@ export async function inviteMany(ctx: AppContext, input: { account: Account; tea
         closed_at: null,
         roles,
       }))
+      // Read before the new invitations exist, so a refusal counts them as requested, not held.
+      const seatsBefore = await currentSeatUsage(trx, team)
       await trx.insertInto('team_invitations').values(rows.map(({ roles: _roles, ...row }) => row)).execute()
       const direct = rows.filter((row) => row.status === 'pending')
       const suggested = rows.filter((row) => row.status === 'suggested')
       if (direct.length) {
-        await requireSeatsFor(trx, team, actorRoles)
+        await requireSeatsForChange(trx, team, seatsBefore, allows(actorRoles, 'change_seats'))
         for (const row of direct) await sendInvitationEmail(ctx, trx, team, row, input.account)
       }
       // One notice per suggested address, grouped by role set for the email's wording.
@@ -257,8 +254,9 @@ export async function approveSuggestion(ctx: AppContext, input: { account: Accou
   return inTransaction(ctx, async (trx) => {
     const { team, roles: actorRoles } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'manage_invitations')
     const row = await openInvitation(trx, team.id, input.invitationId, 'suggested')
+    const seatsBefore = await currentSeatUsage(trx, team)
     await trx.updateTable('team_invitations').set({ status: 'pending' }).where('id', '=', row.id).execute()
-    await requireSeatsFor(trx, team, actorRoles)
+    await requireSeatsForChange(trx, team, seatsBefore, allows(actorRoles, 'change_seats'))
     // Sent in the suggesting member's name: they asked for it.
     const suggester = row.invited_by ? await trx.selectFrom('accounts').selectAll().where('id', '=', row.invited_by).executeTakeFirst() : undefined
     await sendInvitationEmail(ctx, trx, team, { ...row, roles: rolesOf(row) }, suggester ?? input.account)
@@ -345,6 +343,7 @@ export async function acceptInvitation(ctx: AppContext, input: { account: Accoun
     await requireRoomForAnotherTeam(trx, account.id)
 
     const now = ctx.clock.now()
+    const usageBefore = await currentSeatUsage(trx, team)
     const consumed = await trx
       .updateTable('team_invitations')
       .set({ status: 'accepted', closed_at: now })
@@ -357,7 +356,7 @@ export async function acceptInvitation(ctx: AppContext, input: { account: Accoun
     // The invitation's held seat becomes the member's; if seats were lowered since, only
     // members must fit, and the first acceptances take what is left.
     const usage = await currentSeatUsage(trx, team)
-    if (usage.takenByMembers > team.seats) throw noSeatsError(usage, false)
+    if (usage.takenByMembers > team.seats) throw noSeatsError(usageBefore, usage.takenByMembers - usageBefore.takenByMembers, false)
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(account), type: 'member.joined', meta: input.meta, at: now, details: { accountId: account.id, username: account.username, roles, invitationId: row.id, supportMember: isSupportOnly(roles) } })
     await recordAudit(trx, { accountId: account.id, type: 'team.joined', meta: input.meta, at: now, details: { teamId: team.id, slug: team.slug } })
     return { slug: team.slug, name: team.name, roles }

@@ -15,7 +15,7 @@ const MANY_PEOPLE = { RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR: '100000', RATE_LIMIT_SI
 async function createLink(by: Person, slug: string, roles: string[] = ['developer']) {
   const res = await by.client.post(`/api/v1/teams/${slug}/invite-links`, { roles })
   expect(res.status, JSON.stringify(res.body)).toBe(201)
-  return res.body as { id: string; url: string; token: string; roles: string[]; state: string; usesLeft: number; expiresAt: string; createdBy: string }
+  return res.body as { id: string; url: string; token: string; roles: string[]; state: string; usesLeft: number; expiresAt: string; createdBy: string; noFreeSeat: boolean }
 }
 
 async function activity(admin: Person, slug: string) {
@@ -202,8 +202,41 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     }
     expect((await admin.client.get(`/api/v1/teams/${slug}/invite-links`)).body.links[0]).toMatchObject({ state: 'expired', usesLeft: 0 })
     expect((await joiner.client.get('/api/v1/teams')).body.teams).toEqual([])
-    // Signed out: no preview, no join.
-    expect((await t.client().get(`/api/v1/invite-links/${link.token}`)).status).toBe(401)
+    // Signed out: the same answer for the preview, and no join.
+    expect((await t.client().get(`/api/v1/invite-links/${link.token}`)).body.error).toMatchObject({ code: 'invite_link_invalid', reason: 'expired' })
+    expect((await t.client().post(`/api/v1/invite-links/${link.token}/join`)).status).toBe(401)
+  })
+
+  it('names the team to a signed-out visitor, and nothing about them', async () => {
+    const t = await testApp(dialect)
+    const { admin, slug } = await teamWithAdmin(t)
+    const link = await createLink(admin, slug)
+    const preview = await t.client().get(`/api/v1/invite-links/${link.token}`)
+    expect(preview.status).toBe(200)
+    expect(preview.body).toMatchObject({ team: { slug, name: `Team ${slug}` }, roles: ['developer'], usesLeft: 30, alreadyMember: null, emailConfirmed: null })
+    expect((await t.client().get(`/api/v1/invite-links/${'x'.repeat(43)}`)).body.error).toMatchObject({ code: 'invite_link_invalid', reason: 'unknown' })
+  })
+
+  it('warns when a link is created, and while it is listed, that nobody can join through it for lack of a free seat', async () => {
+    const t = await testApp(dialect)
+    const { admin, slug } = await teamWithAdmin(t, { seats: 1 })
+    const devLink = await createLink(admin, slug, ['developer'])
+    expect(devLink.noFreeSeat).toBe(false)
+    await addMember(t, admin, slug, ['developer'])
+    // No paid seat is free: a Developer link cannot be used, a support link still can (2 free places, 1 taken).
+    const full = await createLink(admin, slug, ['developer'])
+    expect(full.noFreeSeat).toBe(true)
+    const support = await createLink(admin, slug, ['billing'])
+    expect(support.noFreeSeat).toBe(false)
+    const listed = (await admin.client.get(`/api/v1/teams/${slug}/invite-links`)).body.links as { id: string; noFreeSeat: boolean }[]
+    expect(Object.fromEntries(listed.map((l) => [l.id, l.noFreeSeat]))).toEqual({ [devLink.id]: true, [full.id]: true, [support.id]: false })
+    // The second free support place taken, a support link needs a paid seat too.
+    await addMember(t, admin, slug, ['billing'])
+    const afterSupport = (await admin.client.get(`/api/v1/teams/${slug}/invite-links`)).body.links as { id: string; noFreeSeat: boolean }[]
+    expect(afterSupport.find((l) => l.id === support.id)?.noFreeSeat).toBe(true)
+    expect((await admin.client.put(`/api/v1/teams/${slug}/seats`, { seats: 2 })).status).toBe(200)
+    const afterSeats = (await admin.client.get(`/api/v1/teams/${slug}/invite-links`)).body.links as { noFreeSeat: boolean }[]
+    expect(afterSeats.every((l) => !l.noFreeSeat)).toBe(true)
   })
 
   it('accepts 30 people and refuses the 31st', async () => {
@@ -222,7 +255,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
   it('needs a free seat: support members are free up to 2, pending invitations hold seats, and the error says who adds seats', async () => {
     const t = await testApp(dialect)
     // One seat; the creator (Admin + Billing) is the first free support member.
-    const { admin, slug } = await teamWithAdmin(t)
+    const { admin, slug } = await teamWithAdmin(t, { seats: 1 })
     const adminLink = await createLink(admin, slug, ['admin'])
     const devLink = await createLink(admin, slug, ['developer'])
     const secondSupport = await signedUpUser(t)
@@ -245,7 +278,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
 
   it("settles the joiner's own pending invitation, so its held seat passes to them", async () => {
     const t = await testApp(dialect)
-    const { admin, slug } = await teamWithAdmin(t)
+    const { admin, slug } = await teamWithAdmin(t, { seats: 1 })
     const joiner = await signedUpUser(t)
     expect((await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [joiner.email], roles: ['developer'] })).status).toBe(201)
     const link = await createLink(admin, slug)

@@ -26,8 +26,9 @@ import { isTeamMember, lockPerson, lockTeam, lockTeamFor, memberRoles } from '..
 import { actorOf, recordTeamActivity } from '../activity.ts'
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { allows, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from '../roles.ts'
-import { currentSeatUsage, noSeatsError } from '../seats.ts'
+import { countSeats, currentSeatUsage, noSeatForOneMore, requireSeatsForChange } from '../seats.ts'
 import { imagePath } from '../../images/images.ts'
+import { currentUsernames } from '../../accounts/usernames.ts'
 
 export const INVITE_LINK_TTL_MS = 7 * 24 * 3600 * 1000
 export const INVITE_LINK_MAX_USES = 30
@@ -54,6 +55,11 @@ export interface InviteLinkView {
   usesLeft: number
   revokedAt: string | null
   revokedBy: string | null
+  /**
+   * An active link through which nobody can join right now: a join needs a paid seat and none
+   * is free. Links hold no seats (SPEC §7), so the creator is warned instead of refused.
+   */
+  noFreeSeat: boolean
 }
 
 /**
@@ -84,7 +90,16 @@ async function creatorRolesOf(db: Queryable, row: Pick<LinkRow, 'team_id' | 'cre
   return row.created_by === null ? null : memberRoles(db, row.team_id, row.created_by)
 }
 
-function linkView(row: LinkRow, now: number, creatorEntitled = true): InviteLinkView {
+/** The team's seat counts, read once for every link shown with them. */
+type TeamSeats = { counts: Awaited<ReturnType<typeof countSeats>>; bought: number }
+
+async function teamSeats(db: Queryable, teamId: string): Promise<TeamSeats> {
+  const [counts, team] = await Promise.all([countSeats(db, teamId), db.selectFrom('teams').select('seats').where('id', '=', teamId).executeTakeFirstOrThrow()])
+  return { counts, bought: team.seats }
+}
+
+/** `seats` null: the link is known not to be active (revoked), so no seat is read for it. */
+function linkView(row: LinkRow, now: number, seats: TeamSeats | null, creatorEntitled = true): InviteLinkView {
   const state = linkState(row, now, creatorEntitled)
   return {
     id: row.id,
@@ -98,6 +113,7 @@ function linkView(row: LinkRow, now: number, creatorEntitled = true): InviteLink
     usesLeft: state === 'active' ? Math.max(0, row.max_uses - row.uses) : 0,
     revokedAt: row.revoked_at === null ? null : new Date(Number(row.revoked_at)).toISOString(),
     revokedBy: row.revoked_by_username,
+    noFreeSeat: state === 'active' && seats !== null && noSeatForOneMore(seats.counts, seats.bought, isSupportOnly(rolesOf(row))),
   }
 }
 
@@ -161,7 +177,7 @@ export async function createInviteLink(
       at: now,
       details: { inviteLinkId: row.id, roles, expiresAt: new Date(row.expires_at).toISOString(), maxUses: row.max_uses },
     })
-    return { ...linkView(row, now), url: inviteLinkUrl(ctx, token), token }
+    return { ...linkView(row, now, await teamSeats(trx, team.id)), url: inviteLinkUrl(ctx, token), token }
   })
 }
 
@@ -169,7 +185,10 @@ export async function listInviteLinks(ctx: AppContext, teamId: string): Promise<
   const rows = await ctx.db
     .selectFrom('team_invite_links as l')
     .leftJoin('team_members as m', (join) => join.onRef('m.team_id', '=', 'l.team_id').onRef('m.account_id', '=', 'l.created_by'))
+    // The creator's name now: the one stored is the name at creation, stale after a rename.
+    .leftJoin('accounts as a', 'a.id', 'l.created_by')
     .selectAll('l')
+    .select('a.username as creator_username')
     .select(['m.role_admin as creator_admin', 'm.role_billing as creator_billing', 'm.role_developer as creator_developer', 'm.role_community_manager as creator_community_manager'])
     .where('l.team_id', '=', teamId)
     .orderBy('l.created_at', 'desc')
@@ -177,10 +196,11 @@ export async function listInviteLinks(ctx: AppContext, teamId: string): Promise<
     .limit(INVITE_LINKS_LISTED)
     .execute()
   const now = ctx.clock.now()
+  const seats = await teamSeats(ctx.db, teamId)
   return {
-    links: rows.map(({ creator_admin, creator_billing, creator_developer, creator_community_manager, ...row }) => {
+    links: rows.map(({ creator_admin, creator_billing, creator_developer, creator_community_manager, creator_username, ...row }) => {
       const creator = creator_admin === null ? null : rolesOf({ role_admin: creator_admin, role_billing: creator_billing ?? 0, role_developer: creator_developer ?? 0, role_community_manager: creator_community_manager ?? 0 })
-      return linkView(row, now, creatorMayStill(rolesOf(row), creator))
+      return linkView({ ...row, created_by_username: creator_username ?? row.created_by_username }, now, seats, creatorMayStill(rolesOf(row), creator))
     }),
   }
 }
@@ -189,16 +209,18 @@ export async function listInviteLinks(ctx: AppContext, teamId: string): Promise<
 export async function revokeInviteLink(ctx: AppContext, input: { account: Account; teamId: string; linkId: string; meta: RequestMeta }): Promise<InviteLinkView> {
   return inTransaction(ctx, async (trx) => {
     const { team, roles: actorRoles } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'invite_developers')
-    const row = await trx.selectFrom('team_invite_links').selectAll().where('id', '=', input.linkId).where('team_id', '=', team.id).executeTakeFirst()
-    if (!row) throw new AppError('not_found', { message: 'No such invite link in this team.' })
+    const stored = await trx.selectFrom('team_invite_links').selectAll().where('id', '=', input.linkId).where('team_id', '=', team.id).executeTakeFirst()
+    if (!stored) throw new AppError('not_found', { message: 'No such invite link in this team.' })
+    const creatorNow = stored.created_by === null ? undefined : (await currentUsernames(trx, [stored.created_by])).get(stored.created_by)
+    const row = { ...stored, created_by_username: creatorNow ?? stored.created_by_username }
     if (!allows(actorRoles, 'manage_invitations') && row.created_by !== input.account.id) {
       throw new AppError('team_permission_denied', { message: 'Only an Admin or the member who created this link can revoke it.', details: { action: 'manage_invitations' } })
     }
     const now = ctx.clock.now()
-    if (row.revoked_at !== null) return linkView(row, now)
+    if (row.revoked_at !== null) return linkView(row, now, null)
     await trx.updateTable('team_invite_links').set({ revoked_at: now, revoked_by_username: input.account.username }).where('id', '=', row.id).execute()
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'invite_link.revoked', meta: input.meta, at: now, details: { inviteLinkId: row.id, uses: row.uses } })
-    return linkView({ ...row, revoked_at: now, revoked_by_username: input.account.username }, now)
+    return linkView({ ...row, revoked_at: now, revoked_by_username: input.account.username }, now, null)
   })
 }
 
@@ -228,12 +250,17 @@ export interface InviteLinkPreview {
   roles: TeamRole[]
   expiresAt: string
   usesLeft: number
-  alreadyMember: boolean
-  emailConfirmed: boolean
+  /** Null when signed out. */
+  alreadyMember: boolean | null
+  emailConfirmed: boolean | null
 }
 
-/** What the join page shows before the person decides; an unusable link is an error that says why. */
-export async function previewInviteLink(ctx: AppContext, input: { account: Account; token: string }): Promise<InviteLinkPreview> {
+/**
+ * What the join page shows before the person decides, signed in or not (a signed-out visitor
+ * sees which team the link joins before making an account); an unusable link is an error that
+ * says why.
+ */
+export async function previewInviteLink(ctx: AppContext, input: { account: Account | null; token: string }): Promise<InviteLinkPreview> {
   const row = await linkByToken(ctx.db, input.token)
   if (!row) throw linkInvalid('unknown')
   const team = await ctx.db.selectFrom('teams').select(['id', 'slug', 'name', 'logo_image_id']).where('id', '=', row.team_id).executeTakeFirst()
@@ -245,8 +272,8 @@ export async function previewInviteLink(ctx: AppContext, input: { account: Accou
     roles: rolesOf(row),
     expiresAt: new Date(Number(row.expires_at)).toISOString(),
     usesLeft: row.max_uses - row.uses,
-    alreadyMember: await isTeamMember(ctx.db, team.id, input.account.id),
-    emailConfirmed: input.account.email_confirmed_at !== null,
+    alreadyMember: input.account ? await isTeamMember(ctx.db, team.id, input.account.id) : null,
+    emailConfirmed: input.account ? input.account.email_confirmed_at !== null : null,
   }
 }
 
@@ -293,9 +320,7 @@ export async function joinWithInviteLink(ctx: AppContext, input: { account: Acco
 
     const roles = rolesOf(row)
     await trx.insertInto('team_members').values({ team_id: team.id, account_id: account.id, ...roleColumns(roles), joined_at: now }).execute()
-    const after = await currentSeatUsage(trx, team)
-    const takenAfter = after.takenByMembers + after.heldByInvitations
-    if (takenAfter > team.seats && takenAfter > before.takenByMembers + before.heldByInvitations) throw noSeatsError(before, false)
+    await requireSeatsForChange(trx, team, before, false)
 
     await recordTeamActivity(trx, {
       teamId: team.id,

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../../context.ts'
-import { authOf, requireAuth } from '../../sessions/guard.ts'
+import { authOf, optionalAuth, requireAuth } from '../../sessions/guard.ts'
 import { requestMeta } from '../../http/request-meta.ts'
 import { errors } from '../../http/schemas.ts'
 import { teamAccess, teamAccessOf } from '../access.ts'
@@ -35,6 +35,7 @@ const InviteLink = Type.Object({
   usesLeft: Type.Integer({ description: '0 unless the link is active.' }),
   revokedAt: Type.Union([Timestamp, Type.Null()]),
   revokedBy: Type.Union([Type.String(), Type.Null()]),
+  noFreeSeat: Type.Boolean({ description: 'True for an active link through which nobody can join now: a join needs a paid seat and none is free (links hold no seats). Add seats or free one.' }),
 })
 const NewInviteLink = Type.Object({
   ...InviteLink.properties,
@@ -46,8 +47,8 @@ const InviteLinkPreview = Type.Object({
   roles: Type.Array(Role),
   expiresAt: Timestamp,
   usesLeft: Type.Integer(),
-  alreadyMember: Type.Boolean(),
-  emailConfirmed: Type.Boolean({ description: 'Joining needs a confirmed email.' }),
+  alreadyMember: Type.Union([Type.Boolean(), Type.Null()], { description: 'Null when signed out.' }),
+  emailConfirmed: Type.Union([Type.Boolean(), Type.Null()], { description: 'Joining needs a confirmed email. Null when signed out.' }),
 })
 const Invitation = Type.Object({
   id: Type.String(),
@@ -80,7 +81,7 @@ export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Create an invite link',
-      description: `Valid for 7 days and at most ${INVITE_LINK_MAX_USES} joins. Admins choose any roles; Developers and Community Managers create Developer links only (\`team_permission_denied\` otherwise). Links hold no seats: each join needs a free one.`,
+      description: `Valid for 7 days and at most ${INVITE_LINK_MAX_USES} joins. Admins choose any roles; Developers and Community Managers create Developer links only (\`team_permission_denied\` otherwise). Links hold no seats: each join needs a free one, and \`noFreeSeat\` warns when none is.`,
       params: SlugParams,
       body: Type.Object({ roles: Roles }, { additionalProperties: false }),
       response: { 201: NewInviteLink, ...errors(400, 401, 403, 404) },
@@ -106,12 +107,12 @@ export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Open an invite link',
-      description: 'For the join page: the team, the roles and whether the caller is already a member. A link that cannot be used answers `invite_link_invalid` with `reason`: `unknown`, `expired`, `revoked` or `used_up` (a known link adds `teamName`).',
+      description: 'For the join page, signed in or not (the 256-bit token is the permission to see the team it joins, as the emailed invitation\'s is): the team, the roles and, signed in, whether the caller is already a member. A link that cannot be used answers `invite_link_invalid` with `reason`: `unknown`, `expired`, `revoked` or `used_up` (a known link adds `teamName`).',
       params: TokenParams,
-      response: { 200: InviteLinkPreview, ...errors(400, 401) },
+      response: { 200: InviteLinkPreview, ...errors(400) },
     },
-    preHandler: [signedIn],
-  }, async (request) => previewInviteLink(ctx, { account: authOf(request).account, token: request.params.token }))
+    preHandler: [optionalAuth(ctx)],
+  }, async (request) => previewInviteLink(ctx, { account: request.auth?.account ?? null, token: request.params.token }))
 
   api.post('/api/v1/invite-links/:token/join', {
     schema: {

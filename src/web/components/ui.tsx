@@ -1,6 +1,7 @@
 import { useId, useState, type InputHTMLAttributes, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { ApiError } from '../api.ts'
+import { formatDateTime } from '../dates.ts'
 
 /** A labelled input whose error is announced and tied to it (aria-describedby). */
 export function Field(props: InputHTMLAttributes<HTMLInputElement> & { label: string; error?: string; hint?: ReactNode; multiline?: boolean }) {
@@ -32,9 +33,28 @@ export function Checkbox({ label, checked, onChange, name }: { label: string; ch
   )
 }
 
+/**
+ * Free usernames offered when the one typed is taken: each is a button that fills the field,
+ * so nobody retypes a suggestion (and mistypes it).
+ */
+export function UsernameSuggestions({ suggestions, onPick }: { suggestions: readonly string[]; onPick: (username: string) => void }) {
+  const { t } = useTranslation()
+  if (!suggestions.length) return null
+  return (
+    <p className="username-suggestions">
+      {t('signup.try')}{' '}
+      {suggestions.map((name) => (
+        <Button key={name} type="button" variant="link" aria-label={t('signup.useSuggestion', { username: name })} onClick={() => onPick(name)}>{name}</Button>
+      ))}
+    </p>
+  )
+}
+
 export function FormError({ error }: { error: ApiError | null }) {
+  const { i18n } = useTranslation()
   if (!error) return null
-  const retry = error.body.retryAt ? ` (${new Date(error.body.retryAt).toLocaleTimeString()})` : ''
+  // A retry time may be tomorrow (a daily limit): the day is part of it.
+  const retry = error.body.retryAt ? ` (${formatDateTime(error.body.retryAt, i18n.language)})` : ''
   return <p className="form-error" role="alert">{error.message}{retry}</p>
 }
 

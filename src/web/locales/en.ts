@@ -6,7 +6,7 @@ export const en = {
   nav: { settings: 'Settings', inbox: 'Notifications', signOut: 'Sign out', signIn: 'Sign in', signUp: 'Sign up', accountMenu: 'Account menu', addAccount: 'Add another account', switchTo: 'Switch to {{name}}', active: 'active', unread: '{{count}} unread' },
   signup: {
     title: 'Create your account', email: 'Email', username: 'Username', password: 'Password', terms: 'I accept the terms of use', submit: 'Create account', haveAccount: 'Already have an account?',
-    usernameHint: '3–32 letters, digits, - or _', available: 'Available', taken: 'Taken. Try: {{suggestions}}', checking: 'Checking…',
+    usernameHint: '3–32 letters, digits, - or _', available: 'Available', taken: 'Taken.', try: 'Free names you can pick:', useSuggestion: 'Use {{username}}', checking: 'Checking…',
     sent: 'Check your inbox', sentBody: 'We sent a confirmation link to {{email}}. It works for 24 hours.',
   },
   strength: { label: 'Password strength', 0: 'Too short', 1: 'Weak', 2: 'Fair', 3: 'Good', 4: 'Strong' },
@@ -15,7 +15,7 @@ export const en = {
     twoFactorTitle: 'Two-step verification', code: 'Authentication code', codeHint: 'The 6-digit code from your authenticator app', verify: 'Verify', useRecovery: 'Use a recovery code', useCode: 'Use an authenticator code', recoveryCode: 'Recovery code', usePasskey: 'Use a passkey instead', addAccountTitle: 'Add another account',
   },
   confirm: { title: 'Confirm your email', confirming: 'Confirming your email…', done: 'Your email is confirmed.', continue: 'Continue', banner: 'Please confirm your email address ({{email}}).', resend: 'Re-send the link', resent: 'A new link is on its way.' },
-  onboarding: { title: 'Tell us about you', name: 'Full name', role: 'Your role', roles: { developer: 'Developer', qa: 'QA / tester', product: 'Product', manager: 'Manager', student: 'Student', other: 'Other' }, next: 'Continue', skip: 'Skip for now' },
+  onboarding: { title: 'Tell us about you', name: 'Full name', role: 'Your role', roles: { developer: 'Developer', qa: 'QA / tester', product: 'Product', manager: 'Manager', student: 'Student', other: 'Other' }, next: 'Continue', skip: 'Skip for now', roleLater: 'You can change it later in Settings → Profile.' },
   trouble: { title: 'Trouble signing in?', body: 'Enter the email of your account. We will send your username and a link to reset your password.', email: 'Email', captcha: 'Prove you are not a robot', submit: 'Send', sent: 'If an account uses this address, an email with your username and a reset link is on its way. The link works for one hour.' },
   reset: { title: 'Choose a new password', password: 'New password', submit: 'Set password', done: 'Your password was changed and you were signed out everywhere. Sign in with the new password.' },
   disavow: { title: 'Not you?', working: 'Signing that device out…', done: 'We signed that device out and emailed you a link to reset your password.' },
@@ -25,7 +25,7 @@ export const en = {
     username: 'Username', changeUsername: 'Change username', email: 'Email', newEmail: 'New email', changeEmail: 'Change email', emailPending: 'We sent a confirmation link to {{email}}. Until you use it, your current address stays in force.',
     currentPassword: 'Current password', newPassword: 'New password', changePassword: 'Change password', passwordChanged: 'Password changed. Your other devices were signed out.',
     deleteTitle: 'Delete account', deleteBody: 'This deletes your account and all its data for good. It cannot be undone.', deleteConfirm: 'Delete my account', deleted: 'Your account was deleted.',
-    confirmPassword: 'Password', language: 'Language',
+    confirmPassword: 'Password', language: 'Language', roleNotSet: 'Not set',
   },
   security: {
     twoFactor: 'Two-factor authentication', on: 'On', off: 'Off', enable: 'Turn on', disable: 'Turn off', scan: 'Scan this QR code with your authenticator app, or type the key below. Then enter the 6-digit code it shows.', secret: 'Setup key', confirm: 'Confirm',
@@ -36,7 +36,7 @@ export const en = {
   notifications: { title: 'Notification preferences', category: 'Category', email: 'Email', inApp: 'In-app', always: 'Critical security emails (password, email or two-factor changes, account deletion) are always sent.', categories: { security: 'Security', usage: 'Usage', monitors: 'Monitors', comments: 'Comments', team: 'Team', billing: 'Billing' } },
   sessions: { title: 'Active sessions', current: 'This device', revoke: 'Sign out', revokeAll: 'Sign out everywhere else', lastActive: 'Last active {{date}}', created: 'Signed in {{date}}', ip: 'IP {{ip}}' },
   inbox: { title: 'Notifications', empty: 'No notifications.', markRead: 'Mark read', markAll: 'Mark all read', more: 'Load more' },
-  profile: { memberSince: 'Member since {{date}}', notFound: 'This profile is not available.' },
+  profile: { memberSince: 'Member since {{date}}', notFound: 'This profile is not available.', avatarAlt: 'Avatar of {{name}}' },
   errors: {
     linkTitle: 'This link is invalid or has expired', linkBody: 'Links in our emails work once and for a limited time. Ask for a new one.',
     expiredTitle: 'Your session has expired', expiredBody: 'For your security you were signed out. Sign in again to continue.',

@@ -26,8 +26,8 @@ export const teamsEn = {
   roles: { admin: 'Admin', billing: 'Billing', developer: 'Developer', community_manager: 'Community Manager' },
   roleHints: {
     admin: 'Invites and removes members, assigns roles, changes team settings.',
-    billing: 'Seats, plan and invoices. Admin and Billing alone take no paid seat (up to 2 such members).',
-    developer: 'Uses team collections, sees members, invites Developers.',
+    billing: 'Sets the number of seats. Admin and Billing alone take no paid seat (up to 2 such members).',
+    developer: 'Sees the members, invites Developers.',
     community_manager: 'Edits the public profile, reads the activity log, invites Developers.',
   },
   list: {
@@ -84,7 +84,7 @@ export const teamsEn = {
     lastAdmin: 'You are the team’s only Admin: make another member an Admin before you leave.', button: 'Leave team', confirm: 'Leave {{name}}?', yes: 'Yes, leave', left: 'You left {{name}}.', deleted: 'You left {{name}}; it had no other member and was deleted.',
   },
   activity: {
-    title: 'Activity log', none: 'Nothing happened yet.', more: 'Load older events', by: 'by {{actor}}', from: 'from {{ip}}', system: 'the system',
+    title: 'Activity log', none: 'Nothing happened yet.', more: 'Load older events', by: 'by {{actor}}', from: 'from {{ip}}', system: 'the system', renamed: '{{name}} (then {{former}})',
     types: {
       'team.created': 'Team created', 'team.renamed': 'Team renamed from “{{from}}” to “{{to}}”', 'team.seats_changed': 'Seats changed from {{from}} to {{to}}',
       'member.joined': '{{username}} joined', 'member.left': '{{username}} left', 'member.removed': '{{username}} was removed', 'member.roles_changed': 'Roles of {{username}} changed to {{roles}}',
@@ -102,6 +102,8 @@ export const teamsEn = {
     create: 'Create invite link', created: 'Your new invite link. Copy it now: it is shown only once.', url: 'Invite link', copy: 'Copy link', copied: 'Copied.',
     none: 'No invite links yet.', meta: 'Created by {{name}} on {{created}} · expires {{expires}}', uses: '{{uses}} of {{max}} joins',
     revoke: 'Revoke', revokeOf: 'Revoke the invite link created on {{created}}', revoked: 'The link was revoked; people who joined with it stay.',
+    revokeConfirm: 'Revoke this link? Nobody can join with it any more; people who already joined stay.', revokeYes: 'Revoke link',
+    noFreeSeat: 'Nobody can join with this link now: no paid seat is free.', noFreeSeatAdd: 'Add seats on this page, or free one.',
     states: { active: 'Active', expired: 'Expired', revoked: 'Revoked', used_up: 'Used up' },
   },
   join: {
@@ -132,7 +134,8 @@ export const teamsEn = {
     add: 'Domain', addHint: 'For example example.com: no “@”, “http://” or path.', addButton: 'Add domain', none: 'No domains yet.',
     pending: 'Waiting for verification', verified: 'Verified', verifiedOn: 'Verified on {{date}}',
     record: 'Add this DNS record at your DNS provider, then select Verify:', recordType: 'Type', recordName: 'Name', recordValue: 'Value',
-    verify: 'Verify', verifyOf: 'Verify {{domain}}', remove: 'Remove', removeOf: 'Remove {{domain}}', removed: '{{domain}} was removed.', discoveryOff: 'Discovery was turned off: no verified domain is left.',
+    verify: 'Verify', verifyOf: 'Verify {{domain}}', remove: 'Remove', removeOf: 'Remove {{domain}}', removed: '{{domain}} was removed.',
+    removeConfirm: 'Remove {{domain}}? People with an address there will no longer find the team. To use it again, add it and verify it again.', removeYes: 'Remove domain', discoveryOff: 'Discovery was turned off: no verified domain is left.',
     lastCheck: 'Last check {{date}}: {{outcome}}', found: 'Found at that name: {{values}}',
     outcomes: { verified: 'verified. People with an address at this domain can now find the team when discovery is on.', record_not_found: 'no TXT record was found at that name yet. DNS changes can take a while to spread; try again later.', wrong_value: 'a TXT record was found, but not with the expected value.', dns_error: 'the DNS lookup failed. Try again later.' },
   },
@@ -162,7 +165,7 @@ export const teamsEn = {
     seatsTitle: 'No seat is free in this team', goTeams: 'Go to your teams',
   },
   onboarding: {
-    title: 'Join or create a team', body: 'Teams share collections and settings. You can also do this later from the Teams page.', create: 'Create a team', skip: 'Go to settings',
+    title: 'Join or create a team', body: 'In a team you see who else is in it, invite colleagues and give them roles. You can also do this later from the Teams page.', create: 'Create a team', skip: 'Go to settings',
     created: 'Team {{name}} created.', openTeam: 'Open the team',
     invited: 'You opened a team invitation before signing up.', invitedLink: 'Go back to the invitation',
   },
@@ -170,7 +173,7 @@ export const teamsEn = {
     last_admin: 'A team always keeps at least one Admin. Make another member an Admin first.',
     permissionRoles: 'Refused by the server: only a member with the {{roles}} role can do this.',
     team_permission_denied: 'Refused by the server: your role in this team does not allow this.',
-    no_seats_available: 'No seat is free in this team ({{bought}} bought, {{taken}} taken by members, {{held}} held by pending invitations). An Admin or a Billing member can add seats.',
+    no_seats_available: 'Not enough free seats: this needs {{requested}}, and {{free}} of {{bought}} are free ({{taken}} in use by members, {{held}} held by pending invitations). An Admin or a Billing member can add seats.',
     seats_in_use: 'Members take {{taken}} paid seats: the team needs at least that many. Remove members or change their roles first.',
     team_slug_taken: 'This team URL is taken. Choose another.',
     team_moved: 'This team has a new URL.',

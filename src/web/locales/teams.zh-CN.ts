@@ -28,8 +28,8 @@ export const teamsZhCN: typeof teamsEn = {
   roles: { admin: '管理员', billing: '账单管理员', developer: '开发者', community_manager: '社区经理' },
   roleHints: {
     admin: '邀请和移除成员、分配角色、修改团队设置。',
-    billing: '席位、套餐和发票。只有管理员和/或账单管理员角色的成员不占付费席位（每个团队最多 2 名）。',
-    developer: '使用团队集合、查看成员、邀请开发者。',
+    billing: '设置席位数量。只有管理员和/或账单管理员角色的成员不占付费席位（每个团队最多 2 名）。',
+    developer: '查看成员、邀请开发者。',
     community_manager: '编辑团队公开资料、查看活动日志、邀请开发者。',
   },
   list: {
@@ -86,7 +86,7 @@ export const teamsZhCN: typeof teamsEn = {
     lastAdmin: '你是团队唯一的管理员：请先让另一名成员成为管理员，然后再退出。', button: '退出团队', confirm: '要退出 {{name}} 吗？', yes: '确定退出', left: '你已退出 {{name}}。', deleted: '你已退出 {{name}}；团队没有其他成员，已被删除。',
   },
   activity: {
-    title: '活动日志', none: '暂无活动。', more: '加载更早的记录', by: '操作人：{{actor}}', from: '来自 {{ip}}', system: '系统',
+    title: '活动日志', none: '暂无活动。', more: '加载更早的记录', by: '操作人：{{actor}}', from: '来自 {{ip}}', system: '系统', renamed: '{{name}}（当时为 {{former}}）',
     types: {
       'team.created': '创建了团队', 'team.renamed': '团队名称从“{{from}}”改为“{{to}}”', 'team.seats_changed': '席位数从 {{from}} 改为 {{to}}',
       'member.joined': '{{username}} 加入了团队', 'member.left': '{{username}} 退出了团队', 'member.removed': '{{username}} 被移出团队', 'member.roles_changed': '{{username}} 的角色改为 {{roles}}',
@@ -104,6 +104,8 @@ export const teamsZhCN: typeof teamsEn = {
     create: '创建邀请链接', created: '新的邀请链接。请立即复制：它只显示这一次。', url: '邀请链接', copy: '复制链接', copied: '已复制。',
     none: '还没有邀请链接。', meta: '由 {{name}} 于 {{created}} 创建 · {{expires}} 过期', uses: '已加入 {{uses}} / {{max}} 人',
     revoke: '撤销', revokeOf: '撤销 {{created}} 创建的邀请链接', revoked: '链接已撤销；已通过它加入的成员不受影响。',
+    revokeConfirm: '撤销此链接？之后无人能再用它加入；已加入的成员不受影响。', revokeYes: '撤销链接',
+    noFreeSeat: '目前无人能通过此链接加入：没有空闲的付费席位。', noFreeSeatAdd: '请在本页增加席位，或空出一个席位。',
     states: { active: '有效', expired: '已过期', revoked: '已撤销', used_up: '已用完' },
   },
   join: {
@@ -134,7 +136,7 @@ export const teamsZhCN: typeof teamsEn = {
     add: '域名', addHint: '例如 example.com：不要包含“@”、“http://”或路径。', addButton: '添加域名', none: '还没有域名。',
     pending: '等待验证', verified: '已验证', verifiedOn: '{{date}} 验证',
     record: '请在你的 DNS 服务商处添加以下 DNS 记录，然后点击“验证”：', recordType: '类型', recordName: '名称', recordValue: '值',
-    verify: '验证', verifyOf: '验证 {{domain}}', remove: '移除', removeOf: '移除 {{domain}}', removed: '{{domain}} 已移除。', discoveryOff: '团队发现已关闭：没有剩余的已验证域名。',
+    verify: '验证', verifyOf: '验证 {{domain}}', remove: '移除', removeOf: '移除 {{domain}}', removed: '{{domain}} 已移除。', removeConfirm: '要移除 {{domain}} 吗？使用该域名邮箱的人将无法再找到此团队。若要再次使用，需要重新添加并验证。', removeYes: '移除域名', discoveryOff: '团队发现已关闭：没有剩余的已验证域名。',
     lastCheck: '上次检查 {{date}}：{{outcome}}', found: '在该名称下找到：{{values}}',
     outcomes: { verified: '已验证。开启团队发现后，使用该域名邮箱的人可以找到团队。', record_not_found: '尚未在该名称下找到 TXT 记录。DNS 更改可能需要一段时间生效，请稍后再试。', wrong_value: '找到了 TXT 记录，但值与预期不符。', dns_error: 'DNS 查询失败，请稍后再试。' },
   },
@@ -164,7 +166,7 @@ export const teamsZhCN: typeof teamsEn = {
     seatsTitle: '该团队没有空闲席位', goTeams: '前往我的团队',
   },
   onboarding: {
-    title: '加入或创建团队', body: '团队成员共享集合和设置。你也可以稍后在“团队”页面中操作。', create: '创建团队', skip: '前往设置',
+    title: '加入或创建团队', body: '在团队中，你可以看到有哪些成员、邀请同事并为他们分配角色。你也可以稍后在“团队”页面中操作。', create: '创建团队', skip: '前往设置',
     created: '团队 {{name}} 已创建。', openTeam: '打开团队',
     invited: '你在注册前打开过一个团队邀请。', invitedLink: '返回该邀请',
   },
@@ -172,7 +174,7 @@ export const teamsZhCN: typeof teamsEn = {
     last_admin: '团队必须至少保留一名管理员。请先让另一名成员成为管理员。',
     permissionRoles: '服务器拒绝了此操作：只有拥有{{roles}}角色的成员才能执行。',
     team_permission_denied: '服务器拒绝了此操作：你在该团队中的角色不允许执行此操作。',
-    no_seats_available: '该团队没有空闲席位（共 {{bought}} 个，成员占用 {{taken}} 个，待处理邀请预留 {{held}} 个）。管理员或账单管理员可以增加席位。',
+    no_seats_available: '空闲席位不足：此操作需要 {{requested}} 个，而 {{bought}} 个席位中只有 {{free}} 个空闲（成员占用 {{taken}} 个，待处理邀请预留 {{held}} 个）。管理员或账单管理员可以增加席位。',
     seats_in_use: '成员占用了 {{taken}} 个付费席位：席位数不能少于此数。请先移除成员或修改其角色。',
     team_slug_taken: '此团队网址已被占用，请换一个。',
     team_moved: '此团队的网址已更改。',

@@ -7,7 +7,7 @@ export const zhCN: Messages = {
   nav: { settings: '设置', inbox: '通知', signOut: '退出登录', signIn: '登录', signUp: '注册', accountMenu: '账户菜单', addAccount: '添加其他账户', switchTo: '切换到 {{name}}', active: '当前', unread: '{{count}} 条未读' },
   signup: {
     title: '创建账户', email: '邮箱', username: '用户名', password: '密码', terms: '我接受使用条款', submit: '创建账户', haveAccount: '已有账户？',
-    usernameHint: '3–32 个字母、数字、- 或 _', available: '可以使用', taken: '已被占用。可以试试：{{suggestions}}', checking: '检查中…',
+    usernameHint: '3–32 个字母、数字、- 或 _', available: '可以使用', taken: '已被占用。', try: '可选用以下用户名：', useSuggestion: '使用 {{username}}', checking: '检查中…',
     sent: '请查收邮件', sentBody: '我们已向 {{email}} 发送确认链接，24 小时内有效。',
   },
   strength: { label: '密码强度', 0: '太短', 1: '弱', 2: '一般', 3: '良好', 4: '强' },
@@ -16,7 +16,7 @@ export const zhCN: Messages = {
     twoFactorTitle: '两步验证', code: '验证码', codeHint: '身份验证器应用中的 6 位数字', verify: '验证', useRecovery: '使用恢复码', useCode: '使用验证器验证码', recoveryCode: '恢复码', usePasskey: '改用通行密钥', addAccountTitle: '添加其他账户',
   },
   confirm: { title: '确认邮箱', confirming: '正在确认你的邮箱…', done: '你的邮箱已确认。', continue: '继续', banner: '请确认你的邮箱地址（{{email}}）。', resend: '重新发送链接', resent: '新的链接已发送。' },
-  onboarding: { title: '介绍一下你自己', name: '姓名', role: '你的角色', roles: { developer: '开发者', qa: '测试', product: '产品', manager: '管理者', student: '学生', other: '其他' }, next: '继续', skip: '暂时跳过' },
+  onboarding: { title: '介绍一下你自己', name: '姓名', role: '你的角色', roles: { developer: '开发者', qa: '测试', product: '产品', manager: '管理者', student: '学生', other: '其他' }, next: '继续', skip: '暂时跳过', roleLater: '之后可以在“设置 → 个人资料”中更改。' },
   trouble: { title: '登录遇到问题？', body: '输入你账户的邮箱，我们会把用户名和重置密码的链接发给你。', email: '邮箱', captcha: '证明你不是机器人', submit: '发送', sent: '如果有账户使用这个地址，包含用户名和重置链接的邮件已经发出。链接 1 小时内有效。' },
   reset: { title: '设置新密码', password: '新密码', submit: '设置密码', done: '密码已更改，所有设备都已退出登录。请使用新密码登录。' },
   disavow: { title: '不是你本人？', working: '正在退出该设备…', done: '我们已退出该设备，并给你发送了重置密码的链接。' },
@@ -26,7 +26,7 @@ export const zhCN: Messages = {
     username: '用户名', changeUsername: '修改用户名', email: '邮箱', newEmail: '新邮箱', changeEmail: '修改邮箱', emailPending: '我们已向 {{email}} 发送确认链接。确认之前，当前邮箱仍然有效。',
     currentPassword: '当前密码', newPassword: '新密码', changePassword: '修改密码', passwordChanged: '密码已修改，其他设备已退出登录。',
     deleteTitle: '删除账户', deleteBody: '这会永久删除你的账户和所有数据，无法恢复。', deleteConfirm: '删除我的账户', deleted: '你的账户已删除。',
-    confirmPassword: '密码', language: '语言',
+    confirmPassword: '密码', language: '语言', roleNotSet: '未设置',
   },
   security: {
     twoFactor: '两步验证', on: '已开启', off: '未开启', enable: '开启', disable: '关闭', scan: '用身份验证器应用扫描二维码，或手动输入下面的密钥，然后输入应用显示的 6 位数字。', secret: '设置密钥', confirm: '确认',
@@ -37,7 +37,7 @@ export const zhCN: Messages = {
   notifications: { title: '通知偏好', category: '类别', email: '邮件', inApp: '站内', always: '重要的安全邮件（密码、邮箱或两步验证的变更、账户删除）总会发送。', categories: { security: '安全', usage: '用量', monitors: '监控', comments: '评论', team: '团队', billing: '账单' } },
   sessions: { title: '登录设备', current: '本设备', revoke: '退出', revokeAll: '退出其他所有设备', lastActive: '最近活动 {{date}}', created: '登录于 {{date}}', ip: 'IP {{ip}}' },
   inbox: { title: '通知', empty: '没有通知。', markRead: '标为已读', markAll: '全部标为已读', more: '加载更多' },
-  profile: { memberSince: '加入于 {{date}}', notFound: '无法查看此个人资料。' },
+  profile: { memberSince: '加入于 {{date}}', notFound: '无法查看此个人资料。', avatarAlt: '{{name}} 的头像' },
   errors: {
     linkTitle: '链接无效或已过期', linkBody: '邮件中的链接只能使用一次，并且有有效期。请重新申请。',
     expiredTitle: '登录已过期', expiredBody: '为了你的安全，你已退出登录。请重新登录以继续。',

@@ -3,17 +3,17 @@ import 'altcha/i18n/zh-cn'
 import { useEffect, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useNavigate, useSearchParams } from 'react-router'
-import { api, ApiError, tokenFromFragment, type Account } from '../api.ts'
+import { api, ApiError, JOB_ROLES, tokenFromFragment, type Account } from '../api.ts'
 import { CenteredPage } from '../components/layout.tsx'
 import { useSession } from '../components/session.tsx'
-import { Button, Checkbox, Field, FormError, Notice, PasswordMeter, useAction } from '../components/ui.tsx'
+import { Button, Checkbox, Field, FormError, Notice, PasswordMeter, useAction, UsernameSuggestions } from '../components/ui.tsx'
 import { webauthnGet } from '../webauthn.ts'
 import { OnboardingTeamsStep } from './teams/onboarding.tsx'
 
 export function SignUpPage() {
   const { t } = useTranslation()
   const [form, setForm] = useState({ email: '', username: '', password: '', acceptTerms: false })
-  const [availability, setAvailability] = useState<{ state: 'idle' | 'checking' | 'available' | 'taken' | 'invalid'; text?: string }>({ state: 'idle' })
+  const [availability, setAvailability] = useState<{ state: 'idle' | 'checking' | 'available' | 'taken' | 'invalid'; text?: string; suggestions?: string[] }>({ state: 'idle' })
   const [sentTo, setSentTo] = useState<string | null>(null)
   const navigate = useNavigate()
   const { refresh } = useSession()
@@ -37,7 +37,7 @@ export function SignUpPage() {
       try {
         const res = await api<{ available: boolean; reason?: string; message?: string; suggestions: string[] }>('GET', `/usernames/${encodeURIComponent(form.username)}`)
         if (res.available) setAvailability({ state: 'available', text: t('signup.available') })
-        else if (res.reason === 'taken') setAvailability({ state: 'taken', text: t('signup.taken', { suggestions: res.suggestions.join(', ') }) })
+        else if (res.reason === 'taken') setAvailability({ state: 'taken', text: t('signup.taken'), suggestions: res.suggestions })
         else setAvailability({ state: 'invalid', text: res.message })
       } catch {
         setAvailability({ state: 'idle' })
@@ -64,6 +64,7 @@ export function SignUpPage() {
           error={action.fieldError('username') ?? (availability.state === 'taken' || availability.state === 'invalid' ? availability.text : undefined)}
           hint={availability.state === 'available' ? <span className="ok">✓ {availability.text}</span> : availability.state === 'checking' ? t('signup.checking') : t('signup.usernameHint')}
         />
+        {availability.state === 'taken' ? <UsernameSuggestions suggestions={availability.suggestions ?? []} onPick={(username) => setForm({ ...form, username })} /> : null}
         <Field label={t('signup.password')} type="password" name="password" autoComplete="new-password" required value={form.password} onChange={set('password')} error={action.fieldError('password')} />
         <PasswordMeter password={form.password} />
         <Checkbox label={t('signup.terms')} name="acceptTerms" checked={form.acceptTerms} onChange={(v) => setForm({ ...form, acceptTerms: v })} />
@@ -221,16 +222,18 @@ export function OnboardingPage() {
         <Field label={t('onboarding.name')} name="displayName" autoComplete="name" value={form.displayName} onChange={(e) => setForm({ ...form, displayName: e.target.value })} error={save.fieldError('displayName')} />
         <div className="field">
           <label htmlFor="job-role">{t('onboarding.role')}</label>
-          <select id="job-role" value={form.jobRole} onChange={(e) => setForm({ ...form, jobRole: e.target.value })}>
-            {(['developer', 'qa', 'product', 'manager', 'student', 'other'] as const).map((r) => (
+          <select id="job-role" value={form.jobRole} onChange={(e) => setForm({ ...form, jobRole: e.target.value })} aria-describedby="job-role-hint">
+            {JOB_ROLES.map((r) => (
               <option key={r} value={r}>{t(`onboarding.roles.${r}`)}</option>
             ))}
           </select>
+          <p className="hint" id="job-role-hint">{t('onboarding.roleLater')}</p>
         </div>
         <FormError error={save.error} />
         <Button type="submit" busy={save.busy}>{t('onboarding.next')}</Button>
       </form>
-      <p className="aside"><Link to="/settings/profile">{t('onboarding.skip')}</Link></p>
+      {/* Skipping the profile step still shows the team step (joining or creating a team is the part people come for). */}
+      <p className="aside"><Button variant="link" type="button" onClick={() => setStep('teams')}>{t('onboarding.skip')}</Button></p>
     </CenteredPage>
   )
 }

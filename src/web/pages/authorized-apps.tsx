@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { api } from '../api.ts'
 import { Button, Card, FormError, useAction } from '../components/ui.tsx'
+import { formatDateTime } from '../dates.ts'
 
 interface AuthorizedApp { clientId: string; name: string; scopes: string[]; grantedAt: string; lastUsedAt: string }
 
@@ -17,7 +18,7 @@ export function AuthorizedAppsSettings() {
     await api('DELETE', `/me/authorized-apps/${encodeURIComponent(clientId)}`)
     await load()
   })
-  const when = (iso: string) => new Date(iso).toLocaleString(i18n.language)
+  const when = (iso: string) => formatDateTime(iso, i18n.language)
   return (
     <Card title={t('oauth.apps.title')}>
       <p className="hint">{t('oauth.apps.intro')}</p>

@@ -12,6 +12,7 @@ import { CenteredPage } from '../components/layout.tsx'
 import { useSession } from '../components/session.tsx'
 import { Button, FormError, Notice, useAction } from '../components/ui.tsx'
 import { SignInPage } from './auth.tsx'
+import { formatDateTime } from '../dates.ts'
 
 interface InteractionView {
   uid: string
@@ -107,7 +108,7 @@ export function AppSignInPage() {
     return (
       <CenteredPage title={t('oauth.title', { app })}>
         {signedOut.devices.map((d) => (
-          <Notice key={d.sessionId} tone="warning">{t('oauth.signedOutDevice', { name: d.deviceName, date: new Date(d.createdAt).toLocaleString(i18n.language) })}</Notice>
+          <Notice key={d.sessionId} tone="warning">{t('oauth.signedOutDevice', { name: d.deviceName, date: formatDateTime(d.createdAt, i18n.language) })}</Notice>
         ))}
         <Button onClick={() => { setLeaving(true); goTo(signedOut.returnTo) }}>{t('oauth.continueToApp')}</Button>
       </CenteredPage>

@@ -5,6 +5,8 @@ import { api } from '../api.ts'
 import { CenteredPage } from '../components/layout.tsx'
 import { useSession } from '../components/session.tsx'
 import { Button, Card, FormError, useAction } from '../components/ui.tsx'
+import { formatDate, formatDateTime } from '../dates.ts'
+import { Markdown } from '../markdown.tsx'
 
 interface Item { id: string; title: string; body: string; createdAt: string; read: boolean }
 
@@ -38,7 +40,7 @@ export function InboxPage() {
                 <div>
                   <strong>{n.title}</strong>
                   <p>{n.body}</p>
-                  <span className="hint">{new Date(n.createdAt).toLocaleString(i18n.language)}</span>
+                  <span className="hint">{formatDateTime(n.createdAt, i18n.language)}</span>
                 </div>
                 {n.read ? null : <Button variant="secondary" onClick={() => void mark.run(n.id)} aria-label={`${t('inbox.markRead')}: ${n.title}`}>{t('inbox.markRead')}</Button>}
               </li>
@@ -53,7 +55,7 @@ export function InboxPage() {
   )
 }
 
-interface Profile { username: string; displayName: string; bio: string; aboutMe: string; links: string[]; memberSince: string }
+interface Profile { username: string; displayName: string; bio: string; aboutMe: string; links: string[]; memberSince: string; avatarUrl: string | null }
 
 export function PublicProfilePage() {
   const { t, i18n } = useTranslation()
@@ -66,10 +68,11 @@ export function PublicProfilePage() {
   if (profile === 'missing') return <CenteredPage title={t('errors.notFoundTitle')}><p>{t('profile.notFound')}</p></CenteredPage>
   return (
     <CenteredPage title={profile.displayName || profile.username}>
-      <p className="hint">@{profile.username} · {t('profile.memberSince', { date: new Date(profile.memberSince).toLocaleDateString(i18n.language) })}</p>
+      {profile.avatarUrl ? <img className="profile-avatar" src={profile.avatarUrl} alt={t('profile.avatarAlt', { name: profile.displayName || profile.username })} width={96} height={96} /> : null}
+      <p className="hint">@{profile.username} · {t('profile.memberSince', { date: formatDate(profile.memberSince, i18n.language) })}</p>
       {profile.bio ? <p>{profile.bio}</p> : null}
-      {/* About me is Markdown; shown as plain text (React escapes it), never as HTML. */}
-      {profile.aboutMe ? <p className="about">{profile.aboutMe}</p> : null}
+      {/* About me is Markdown, rendered to React elements by a safe subset (web/markdown.tsx): never as HTML. */}
+      {profile.aboutMe ? <Markdown className="about" source={profile.aboutMe} /> : null}
       {profile.links.length ? <ul>{profile.links.map((l) => <li key={l}><a href={l} rel="nofollow noopener noreferrer">{l}</a></li>)}</ul> : null}
     </CenteredPage>
   )

@@ -1,11 +1,12 @@
 import { useEffect, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { NavLink, Outlet, useNavigate } from 'react-router'
-import { api, ApiError, type Account } from '../api.ts'
+import { api, ApiError, JOB_ROLES, type Account } from '../api.ts'
 import { useSession } from '../components/session.tsx'
-import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAction } from '../components/ui.tsx'
+import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAction, UsernameSuggestions } from '../components/ui.tsx'
 import { webauthnCreate } from '../webauthn.ts'
 import { AvatarCard } from './avatar.tsx'
+import { formatDate, formatDateTime } from '../dates.ts'
 
 export function SettingsLayout() {
   const { t } = useTranslation()
@@ -88,11 +89,11 @@ function useSensitive<A extends unknown[], R>(fn: (...args: A) => Promise<R>) {
 export function ProfileSettings() {
   const { t } = useTranslation()
   const { me, setMe } = useSession()
-  const [form, setForm] = useState(() => ({ displayName: me!.displayName, bio: me!.bio, aboutMe: me!.aboutMe, links: me!.links.join('\n'), publicProfile: me!.publicProfile }))
+  const [form, setForm] = useState(() => ({ displayName: me!.displayName, jobRole: me!.jobRole ?? '', bio: me!.bio, aboutMe: me!.aboutMe, links: me!.links.join('\n'), publicProfile: me!.publicProfile }))
   const [saved, setSaved] = useState(false)
   const save = useAction(async () => {
     const links = form.links.split('\n').map((l) => l.trim()).filter(Boolean)
-    setMe(await api<Account>('PATCH', '/me', { ...form, links }))
+    setMe(await api<Account>('PATCH', '/me', { ...form, jobRole: form.jobRole || null, links }))
     setSaved(true)
   })
   const profileUrl = `${window.location.origin}/u/${me!.username}`
@@ -102,6 +103,14 @@ export function ProfileSettings() {
     <Card title={t('settings.profile')}>
       <form onSubmit={(e) => { e.preventDefault(); setSaved(false); void save.run() }} noValidate>
         <Field label={t('settings.displayName')} name="displayName" value={form.displayName} onChange={(e) => setForm({ ...form, displayName: e.target.value })} error={save.fieldError('displayName')} />
+        {/* The job role chosen (or skipped) at onboarding is changed here. */}
+        <div className="field">
+          <label htmlFor="settings-job-role">{t('onboarding.role')}</label>
+          <select id="settings-job-role" name="jobRole" value={form.jobRole} onChange={(e) => setForm({ ...form, jobRole: e.target.value })}>
+            <option value="">{t('settings.roleNotSet')}</option>
+            {JOB_ROLES.map((r) => <option key={r} value={r}>{t(`onboarding.roles.${r}`)}</option>)}
+          </select>
+        </div>
         <Field label={t('settings.bio')} name="bio" maxLength={160} value={form.bio} onChange={(e) => setForm({ ...form, bio: e.target.value })} error={save.fieldError('bio')} />
         <Field label={t('settings.aboutMe')} name="aboutMe" multiline value={form.aboutMe} onChange={(e) => setForm({ ...form, aboutMe: e.target.value })} error={save.fieldError('aboutMe')} />
         <Field label={t('settings.links')} name="links" multiline value={form.links} onChange={(e) => setForm({ ...form, links: e.target.value })} error={Object.keys(save.error?.body.fields ?? {}).some((f) => f.startsWith('links')) ? save.error!.message : undefined} />
@@ -142,12 +151,12 @@ export function AccountSettings() {
     await refresh()
     void navigate('/signin')
   })
-  const suggestions = rename.error?.body.suggestions?.length ? ` ${rename.error.body.suggestions.join(', ')}` : ''
   return (
     <>
       <Card title={t('settings.changeUsername')}>
         <form onSubmit={(e) => { e.preventDefault(); setUsernameSaved(false); void rename.run() }} noValidate>
-          <Field label={t('settings.username')} name="username" value={username} onChange={(e) => setUsername(e.target.value)} error={rename.error ? rename.error.message + suggestions : undefined} />
+          <Field label={t('settings.username')} name="username" value={username} onChange={(e) => setUsername(e.target.value)} error={rename.error ? rename.error.message : undefined} />
+          {rename.error?.body.suggestions?.length ? <UsernameSuggestions suggestions={rename.error.body.suggestions} onPick={setUsername} /> : null}
           {usernameSaved ? <Notice tone="success">{t('app.saved')}</Notice> : null}
           <Button type="submit" busy={rename.busy}>{t('app.save')}</Button>
         </form>
@@ -234,7 +243,7 @@ export function SecuritySettings() {
     await api('DELETE', `/me/passkeys/${id}`)
     await load()
   })
-  const date = (iso: string) => new Date(iso).toLocaleDateString(i18n.language)
+  const date = (iso: string) => formatDate(iso, i18n.language)
 
   async function signInAgain() {
     const next = await refresh()
@@ -307,6 +316,14 @@ export function SecuritySettings() {
 
 type Grid = Record<string, { email: boolean; inApp: boolean }>
 
+/**
+ * The categories something sends today: security notices (sessions, password, 2FA) and team
+ * notices (invitations, join requests). The API keeps the whole grid of SPEC §6 (usage,
+ * monitors, comments, billing too) so preferences set now hold when those features arrive,
+ * but a switch for mail that never comes would promise what does not exist yet.
+ */
+const CATEGORIES_IN_USE = new Set(['security', 'team'])
+
 export function NotificationSettings() {
   const { t } = useTranslation()
   const [data, setData] = useState<{ categories: string[]; preferences: Grid } | null>(null)
@@ -325,7 +342,7 @@ export function NotificationSettings() {
             <tr><th scope="col">{t('notifications.category')}</th><th scope="col">{t('notifications.email')}</th><th scope="col">{t('notifications.inApp')}</th></tr>
           </thead>
           <tbody>
-            {data.categories.map((c) => (
+            {data.categories.filter((c) => CATEGORIES_IN_USE.has(c)).map((c) => (
               <tr key={c}>
                 <th scope="row">{t(`notifications.categories.${c}`)}</th>
                 {(['email', 'inApp'] as const).map((channel) => (
@@ -357,7 +374,7 @@ export function SessionSettings() {
     await api('DELETE', id ? `/me/sessions/${id}` : '/me/sessions?keepCurrent=true')
     await load()
   })
-  const when = (iso: string) => new Date(iso).toLocaleString(i18n.language)
+  const when = (iso: string) => formatDateTime(iso, i18n.language)
   return (
     <Card title={t('sessions.title')}>
       {sessions === null ? <p role="status">{t('app.loading')}</p> : (

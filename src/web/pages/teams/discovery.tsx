@@ -5,7 +5,8 @@ import { useSession } from '../../components/session.tsx'
 import { Button, Checkbox, Notice, useAction } from '../../components/ui.tsx'
 import { TEAM_ROLES, type Member, type TeamPageData, type TeamRole } from './model.ts'
 import { Section } from './frame.tsx'
-import { formatDate, formatDateTime, TeamError, TeamLogo } from './widgets.tsx'
+import { formatDate, formatDateTime } from '../../dates.ts'
+import { focusOnMount, TeamError, TeamLogo } from './widgets.tsx'
 
 interface DiscoverableTeam { slug: string; name: string; logoUrl: string | null; memberCount: number; question: string | null; requestPending: boolean; requestId: string | null }
 
@@ -134,8 +135,10 @@ export function DomainsAndDiscovery({ data }: { data: TeamPageData }) {
     setChecks((prev) => ({ ...prev, [d.id]: res }))
     await load.run()
   })
+  const [removing, setRemoving] = useState<string | null>(null)
   const remove = useAction(async (d: DomainView) => {
     const res = await api<{ discoveryTurnedOff: boolean }>('DELETE', `${base}/domains/${d.id}`)
+    setRemoving(null)
     setDone(`${t('teams.domains.removed', { domain: d.domain })}${res.discoveryTurnedOff ? ` ${t('teams.domains.discoveryOff')}` : ''}`)
     await load.run()
   })
@@ -191,8 +194,15 @@ export function DomainsAndDiscovery({ data }: { data: TeamPageData }) {
                   </div>
                   <div className="actions">
                     {d.status === 'pending' ? <Button busy={verify.busy} aria-label={t('teams.domains.verifyOf', { domain: d.domain })} onClick={() => { setDone(null); void verify.run(d) }}>{t('teams.domains.verify')}</Button> : null}
-                    <Button variant="danger" busy={remove.busy} aria-label={t('teams.domains.removeOf', { domain: d.domain })} onClick={() => void remove.run(d)}>{t('teams.domains.remove')}</Button>
+                    {removing === d.id ? null : <Button variant="danger" aria-label={t('teams.domains.removeOf', { domain: d.domain })} onClick={() => { setDone(null); setRemoving(d.id) }}>{t('teams.domains.remove')}</Button>}
                   </div>
+                  {removing === d.id ? (
+                    <div className="confirm" role="group" aria-label={t('teams.domains.removeOf', { domain: d.domain })} tabIndex={-1} ref={focusOnMount}>
+                      <p>{t('teams.domains.removeConfirm', { domain: d.domain })}</p>
+                      <Button variant="danger" busy={remove.busy} onClick={() => void remove.run(d)}>{t('teams.domains.removeYes')}</Button>{' '}
+                      <Button variant="secondary" onClick={() => setRemoving(null)}>{t('app.cancel')}</Button>
+                    </div>
+                  ) : null}
                 </li>
               )
             })}

@@ -7,7 +7,8 @@ import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { can, roleList, TEAM_ROLES, type TeamPageData, type TeamRole } from './model.ts'
 import { Section } from './frame.tsx'
-import { formatDate, RolePills, TeamError, TeamLogo } from './widgets.tsx'
+import { formatDate } from '../../dates.ts'
+import { focusOnMount, RolePills, TeamError, TeamLogo } from './widgets.tsx'
 import './teams.css'
 
 interface InviteLink {
@@ -22,6 +23,8 @@ interface InviteLink {
   usesLeft: number
   revokedAt: string | null
   revokedBy: string | null
+  /** Active, but nobody can join through it now: a join needs a paid seat and none is free. */
+  noFreeSeat: boolean
 }
 
 /** Invite links of the team page: create (roles), list with creator, dates and uses, revoke. */
@@ -31,7 +34,8 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
   const admin = can(data.myRoles, 'invite_any_role')
   const [links, setLinks] = useState<InviteLink[] | null>(null)
   const [roles, setRoles] = useState<TeamRole[]>(['developer'])
-  const [fresh, setFresh] = useState<string | null>(null)
+  const [fresh, setFresh] = useState<{ url: string; noFreeSeat: boolean } | null>(null)
+  const [revoking, setRevoking] = useState<string | null>(null)
   const [copied, setCopied] = useState(false)
   async function copy(url: string) {
     await navigator.clipboard?.writeText(url).catch(() => {})
@@ -42,16 +46,17 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
   const load = useAction(async () => setLinks((await api<{ links: InviteLink[] }>('GET', `/teams/${data.slug}/invite-links`)).links))
   useEffect(() => {
     void load.run()
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- useAction's run is a new function each render; this loads once per team, as its key changes
-  }, [data.slug])
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- useAction's run is a new function each render; this loads once per team, and again when its free seats change (noFreeSeat)
+  }, [data.slug, data.seats.available])
   const create = useAction(async () => {
     const link = await api<InviteLink & { url: string }>('POST', `/teams/${data.slug}/invite-links`, { roles: admin ? roles : ['developer'] })
-    setFresh(link.url)
+    setFresh({ url: link.url, noFreeSeat: link.noFreeSeat })
     setCopied(false)
     await load.run()
   })
   const revoke = useAction(async (link: InviteLink) => {
     await api('DELETE', `/teams/${data.slug}/invite-links/${link.id}`)
+    setRevoking(null)
     setDone(t('teams.links.revoked'))
     await load.run()
     await reload()
@@ -81,11 +86,14 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
           <p className="notice-title">{t('teams.links.created')}</p>
           <div className="copy-row">
             <label className="visually-hidden" htmlFor={`${id}-url`}>{t('teams.links.url')}</label>
-            <input id={`${id}-url`} name="inviteLinkUrl" readOnly value={fresh} onFocus={(e) => e.target.select()} />
-            <Button type="button" variant="secondary" onClick={() => void copy(fresh)}>{t('teams.links.copy')}</Button>
+            <input id={`${id}-url`} name="inviteLinkUrl" readOnly value={fresh.url} onFocus={(e) => e.target.select()} />
+            <Button type="button" variant="secondary" onClick={() => void copy(fresh.url)}>{t('teams.links.copy')}</Button>
           </div>
           {copied ? <p className="hint">{t('teams.links.copied')}</p> : null}
         </Notice>
+      ) : null}
+      {fresh?.noFreeSeat ? (
+        <Notice tone="warning"><span className="no-free-seat">{t('teams.links.noFreeSeat')} {t(can(data.myRoles, 'change_seats') ? 'teams.links.noFreeSeatAdd' : 'teams.seats.whoAdds')}</span></Notice>
       ) : null}
       {done ? <Notice tone="success">{done}</Notice> : null}
       <TeamError error={load.error ?? revoke.error} />
@@ -97,10 +105,18 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
                 <RolePills roles={link.roles} /> <span className={`pill ${link.state === 'active' ? 'pill-on' : 'pill-off'}`}>{t(`teams.links.states.${link.state}`)}</span>
                 <p className="hint">{t('teams.links.meta', { name: link.createdBy ?? '—', created: date(link.createdAt), expires: date(link.expiresAt) })}</p>
                 <p className="hint">{t('teams.links.uses', { uses: link.uses, max: link.maxUses })}</p>
+                {link.noFreeSeat ? <p className="field-error no-free-seat">{t('teams.links.noFreeSeat')}</p> : null}
               </div>
-              {link.state === 'active' && (admin || link.createdBy === me?.username) ? (
+              {link.state === 'active' && (admin || link.createdBy === me?.username) && revoking !== link.id ? (
                 <div className="actions">
-                  <Button variant="danger" busy={revoke.busy} aria-label={t('teams.links.revokeOf', { created: date(link.createdAt) })} onClick={() => void revoke.run(link)}>{t('teams.links.revoke')}</Button>
+                  <Button variant="danger" aria-label={t('teams.links.revokeOf', { created: date(link.createdAt) })} onClick={() => setRevoking(link.id)}>{t('teams.links.revoke')}</Button>
+                </div>
+              ) : null}
+              {revoking === link.id ? (
+                <div className="confirm" role="group" aria-label={t('teams.links.revokeOf', { created: date(link.createdAt) })} tabIndex={-1} ref={focusOnMount}>
+                  <p>{t('teams.links.revokeConfirm')}</p>
+                  <Button variant="danger" busy={revoke.busy} onClick={() => void revoke.run(link)}>{t('teams.links.revokeYes')}</Button>{' '}
+                  <Button variant="secondary" onClick={() => setRevoking(null)}>{t('app.cancel')}</Button>
                 </div>
               ) : null}
             </li>
@@ -116,8 +132,9 @@ interface Preview {
   roles: TeamRole[]
   expiresAt: string
   usesLeft: number
-  alreadyMember: boolean
-  emailConfirmed: boolean
+  /** Null when signed out. */
+  alreadyMember: boolean | null
+  emailConfirmed: boolean | null
 }
 
 /** The page an invite link opens (/join/<token>). */
@@ -135,15 +152,22 @@ export function JoinPage() {
       setProblem(err instanceof ApiError ? err : new ApiError(0, { code: 'client_error', message: String(err) }))
     }
   }, [token])
+  // Signed in or not: a signed-out visitor sees which team the link joins, as on the emailed invitation's page.
   useEffect(() => {
-    if (me) void open()
-  }, [me, open])
+    if (!loading) void open()
+  }, [me, loading, open])
   const join = useAction(async () => setJoined(await api('POST', `/invite-links/${encodeURIComponent(token)}/join`, {})))
   const refusal = join.error?.code === 'invite_link_invalid' ? join.error : problem
   if (loading) return <CenteredPage title={t('teams.accept.title')}><p role="status">{t('app.loading')}</p></CenteredPage>
-  if (!me) {
+  if (!me && !problem) {
     return (
-      <CenteredPage title={t('teams.accept.title')}>
+      <CenteredPage title={preview ? t('teams.join.title', { name: preview.team.name }) : t('teams.accept.title')}>
+        {preview ? (
+          <>
+            <div className="team-title"><TeamLogo name={preview.team.name} url={preview.team.logoUrl} size={56} /><span className="hint">/{preview.team.slug}</span></div>
+            <p>{t('teams.join.roles', { roles: roleList(t, preview.roles) })}</p>
+          </>
+        ) : null}
         <p>{t('teams.join.signIn')}</p>
         <Link className="btn btn-primary" to={`/signin?next=${encodeURIComponent(`/join/${token}`)}`}>{t('teams.accept.signIn')}</Link>{' '}
         <Link className="btn btn-secondary" to="/signup">{t('teams.accept.signUp')}</Link>
@@ -168,7 +192,7 @@ export function JoinPage() {
       </CenteredPage>
     )
   }
-  if (!preview) return <CenteredPage title={t('teams.accept.title')}><p role="status">{t('app.loading')}</p></CenteredPage>
+  if (!preview || !me) return <CenteredPage title={t('teams.accept.title')}><p role="status">{t('app.loading')}</p></CenteredPage>
   return (
     <CenteredPage title={t('teams.join.title', { name: preview.team.name })}>
       <div className="team-title"><TeamLogo name={preview.team.name} url={preview.team.logoUrl} size={56} /><span className="hint">/{preview.team.slug}</span></div>

@@ -5,7 +5,8 @@ import { api } from '../../api.ts'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { can, roleList, type ActivityEvent, type TeamPageData, type TeamRole } from './model.ts'
 import { Section, TeamHeader, TeamMissing, useTeam } from './frame.tsx'
-import { formatDateTime, TeamError, TeamLogo } from './widgets.tsx'
+import { formatDateTime } from '../../dates.ts'
+import { TeamError, TeamLogo } from './widgets.tsx'
 import { ImageUpload } from './images.tsx'
 import { DomainsAndDiscovery } from './discovery.tsx'
 import { PublicProfileSection, TeamUrlSection } from './profile.tsx'
@@ -74,12 +75,17 @@ function RenameSection({ slug, name: current, disabled, reload }: { slug: string
   )
 }
 
+/** The current name, and the one the log recorded when the person has been renamed since. */
+function nameWithFormer(t: ReturnType<typeof useTranslation>['t'], username: string, former: unknown): string {
+  return typeof former === 'string' && former !== username ? t('teams.activity.renamed', { name: username, former }) : username
+}
+
 function describeEvent(t: ReturnType<typeof useTranslation>['t'], event: ActivityEvent): string {
   const d = event.details
   const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '')
   const roles = Array.isArray(d.to) && event.type === 'member.roles_changed' ? roleList(t, d.to as TeamRole[]) : ''
   const key = `teams.activity.types.${event.type}`
-  const text = t(key, { email: str(d.email), username: str(d.username), from: str(d.from), to: str(d.to), roles, domain: str(d.domain), name: str(d.name) })
+  const text = t(key, { email: str(d.email), username: nameWithFormer(t, str(d.username), d.formerUsername), from: str(d.from), to: str(d.to), roles, domain: str(d.domain), name: str(d.name) })
   return text === key ? event.type : text
 }
 
@@ -116,7 +122,7 @@ export function TeamActivityPage() {
                   <strong>{describeEvent(t, e)}</strong>
                   <p className="hint">
                     <time dateTime={e.at}>{formatDateTime(e.at, i18n.language)}</time>
-                    {' · '}{t('teams.activity.by', { actor: e.actor?.username ?? t('teams.activity.system') })}
+                    {' · '}{t('teams.activity.by', { actor: e.actor ? nameWithFormer(t, e.actor.username, e.actor.formerUsername) : t('teams.activity.system') })}
                     {e.ip ? ` · ${t('teams.activity.from', { ip: e.ip })}` : ''}
                   </p>
                 </div>

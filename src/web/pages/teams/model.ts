@@ -28,7 +28,7 @@ export interface TeamPageData {
   suggestions: Invitation[]
   logoUrl?: string | null
 }
-export interface ActivityEvent { id: string; type: string; actor: { accountId: string; username: string } | null; ip: string | null; at: string; details: Record<string, unknown> }
+export interface ActivityEvent { id: string; type: string; actor: { accountId: string; username: string; formerUsername?: string } | null; ip: string | null; at: string; details: Record<string, unknown> }
 
 /** Same rule as src/teams/slugs.ts: 3–48 lowercase letters, digits, hyphens; not at either end; not reserved. */
 export const SLUG_RE = /^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$/
@@ -89,9 +89,9 @@ export function teamErrorMessage(t: TFunction, error: ApiError): string {
     const roles: readonly TeamRole[] = TEAM_PERMISSIONS[body.action as TeamAction]
     return t('teams.errors.permissionRoles', { roles: roles.map((r) => t(`teams.roles.${r}`)).join(t('teams.orSeparator')) })
   }
-  const seats = (body as { seats?: SeatUsage }).seats
+  const { seats, requested } = body as { seats?: SeatUsage; requested?: number }
   const key = `teams.errors.${error.code}`
-  const text = t(key, seats ? { bought: seats.bought, taken: seats.takenByMembers, held: seats.heldByInvitations } : {})
+  const text = t(key, seats ? { bought: seats.bought, taken: seats.takenByMembers, held: seats.heldByInvitations, free: seats.available, requested: requested ?? 1 } : {})
   return text === key ? error.message : text
 }
 

@@ -5,7 +5,8 @@ import { api } from '../../api.ts'
 import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { can, emailsIn, TEAM_ROLES, type Invitation, type Member, type TeamPageData, type TeamRole } from './model.ts'
-import { formatDate, RolePills, TeamError } from './widgets.tsx'
+import { formatDate } from '../../dates.ts'
+import { focusOnMount, RolePills, TeamError } from './widgets.tsx'
 import { Section, TeamHeader, TeamMissing, useTeam } from './frame.tsx'
 import { InviteLinksSection } from './links.tsx'
 import { JoinRequestsSection } from './discovery.tsx'
@@ -39,11 +40,6 @@ export function TeamPage() {
 }
 
 interface SectionProps { data: TeamPageData; reload: () => Promise<void> }
-
-/** A panel that opens in place (a confirmation) takes the focus, so keyboard and screen-reader users land in it. */
-function focusOnMount(element: HTMLElement | null): void {
-  element?.focus()
-}
 
 /** The member's avatar, or their initial; decorative beside their name. */
 function MemberAvatar({ member }: { member: Member }) {

@@ -24,10 +24,7 @@ export function TeamLogo({ name, url, size = 40 }: { name: string; url?: string 
   return <span className="team-logo team-logo-initial" aria-hidden="true" style={{ width: size, height: size, lineHeight: `${size}px` }}>{[...name.trim()][0]?.toUpperCase() ?? '?'}</span>
 }
 
-export function formatDate(iso: string, language: string): string {
-  return new Date(iso).toLocaleDateString(language, { year: 'numeric', month: 'short', day: 'numeric' })
-}
-
-export function formatDateTime(iso: string, language: string): string {
-  return new Date(iso).toLocaleString(language, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })
+/** A panel that opens in place (a confirmation) takes the focus, so keyboard and screen-reader users land in it. */
+export function focusOnMount(element: HTMLElement | null): void {
+  element?.focus()
 }
