@@ -43,7 +43,10 @@ beforeAll(async () => {
   await client.post('/api/v1/signup', { ...who, acceptTerms: true })
   await client.post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(who.email, /Confirm/)) })
   await client.post('/api/v1/signin', { login: who.email, password: who.password })
-  await client.patch('/api/v1/me', { displayName: 'Ada Lovelace', bio: 'Analytical engines', publicProfile: true, links: ['https://example.com/ada'] })
+  await client.patch('/api/v1/me', {
+    displayName: 'Ada Lovelace', bio: 'Analytical engines', publicProfile: true, links: ['https://example.com/ada'], jobRole: 'developer',
+    aboutMe: '## Notes\n\nI wrote the **first program** for the *Analytical Engine*. More on [my site](https://example.com/ada).\n\n- Bernoulli numbers\n- `Note G`',
+  })
   // Something in the inbox: a password change notice.
   await client.post('/api/v1/me/password', { currentPassword: who.password, newPassword: `${who.password}!` })
   await client.post('/api/v1/me/password', { currentPassword: `${who.password}!`, newPassword: who.password })

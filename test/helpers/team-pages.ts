@@ -68,6 +68,13 @@ export const TEAM_PAGES: PageCase[] = [
       await page.goto(new URL(joinPath, page.url()).href)
     },
   },
+  // Signed out, the link's page names the team before anyone signs in.
+  {
+    name: 'teams-join-signed-out', path: '/teams', ready: { en: /Join Babbage & Co[\s\S]*Create an account/, 'zh-CN': /加入 Babbage & Co[\s\S]*创建账户/ },
+    before: async (page) => {
+      await page.goto(new URL(joinPath, page.url()).href)
+    },
+  },
   { name: 'teams-join-invalid', path: `/join/${FAKE_TOKEN}`, signedIn: true, ready: { en: /This invite link is not valid/, 'zh-CN': /此邀请链接无效/ } },
   {
     name: 'teams-invitation-signed-out', get path() { return `/invitations/accept#token=${invitationToken}` },
