@@ -46,7 +46,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const child = spawn(process.execPath, [...flags, 'dist/server/cli/main.js', 'serve'], {
       cwd: root,
       stdio: 'ignore',
-      env: { ...process.env, PORT: String(PORT), DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, NODE_ENV: 'production', RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR: '100000', RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '100000' },
+      env: { ...process.env, PORT: String(PORT), PUBLIC_URL: base, DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, NODE_ENV: 'production', RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR: '100000', RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '100000' },
     })
     try {
       for (let i = 0; i < 150; i++) {

@@ -37,6 +37,8 @@ describe('configuration', () => {
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
     [{ METRICS_TOKEN: 'a token with spaces in it, long enough to pass' }, 'METRICS_TOKEN'],
     [{ ARGON2_MEMORY_KIB: '8' }, 'ARGON2_MEMORY_KIB'],
+    [{ TERMS_URL: 'terms.html' }, 'TERMS_URL'],
+    [{ PRIVACY_URL: 'javascript:alert(1)' }, 'PRIVACY_URL'],
     [{ TEAM_DEFAULT_SEATS: '0' }, 'TEAM_DEFAULT_SEATS'],
     [{ TEAM_DEFAULT_SEATS: '10001' }, 'TEAM_DEFAULT_SEATS'],
     [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
@@ -53,5 +55,11 @@ describe('configuration', () => {
     expect(config.smtpUrl).toBe('smtps://u:p@mail.example.com:465')
     expect(config.redisUrl).toBe('redis://cache:6379')
     expect(config.mailFrom).toBe('Latchkey <no-reply@accounts.example.com>')
+  })
+
+  it('reads the terms of use and privacy policy addresses, unset by default', () => {
+    expect(loadConfig({})).toMatchObject({ termsVersion: '2026-01', termsUrl: undefined, privacyUrl: undefined })
+    const config = loadConfig({ TERMS_URL: 'https://example.com/terms', PRIVACY_URL: 'https://example.com/privacy#data', TERMS_VERSION: '2026-07' })
+    expect(config).toMatchObject({ termsVersion: '2026-07', termsUrl: 'https://example.com/terms', privacyUrl: 'https://example.com/privacy#data' })
   })
 })

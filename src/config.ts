@@ -59,6 +59,9 @@ export interface Config {
   /** Bearer token /metrics asks for; without one, only requests made on this machine are answered. */
   metricsToken?: string
   termsVersion: string
+  /** Where the operator publishes the terms of use and the privacy policy; sign-up links to them. */
+  termsUrl?: string
+  privacyUrl?: string
   /** Work factor of the sign-in-recovery captcha: the largest counter a client may have to find. */
   captchaMaxCounter: number
   rateLimits: RateLimitConfig
@@ -196,6 +199,8 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool(env, 'TRUST_PROXY', false),
     metricsToken: metricsToken(env),
     termsVersion: env.TERMS_VERSION || '2026-01',
+    termsUrl: url(env, 'TERMS_URL', ['https:', 'http:'])?.href,
+    privacyUrl: url(env, 'PRIVACY_URL', ['https:', 'http:'])?.href,
     captchaMaxCounter: integer(env, 'CAPTCHA_MAX_COUNTER', 50_000, 1, 10_000_000),
     // 25: on a self-hosted install nobody sells seats, so the old 1 (the Free plan's one
     // member) stopped the third person joining. 25 seats a small company's team without anyone

@@ -8,7 +8,7 @@ export const ERROR_CATALOG = {
   invalid_json: { status: 400, message: 'The request body is not valid JSON.' },
   json_too_deep: { status: 400, message: 'The JSON body is nested more than 32 levels deep.' },
   unsupported_media_type: { status: 415, message: 'Send the request body as application/json.' },
-  payload_too_large: { status: 413, message: 'The request body is too large.' },
+  payload_too_large: { status: 413, message: 'The request body is over the size limit.' },
   uri_too_long: { status: 414, message: 'The URL is too long.' },
   malformed_request: { status: 400, message: 'The request is not well-formed HTTP/1.1.' },
   headers_too_large: { status: 431, message: 'The request line and headers are too large.' },
@@ -17,6 +17,7 @@ export const ERROR_CATALOG = {
   unauthenticated: { status: 401, message: 'Sign in to continue.' },
   session_expired: { status: 401, message: 'Your session has expired. Please sign in again.' },
   forbidden_origin: { status: 403, message: 'This request did not come from a trusted origin.' },
+  wrong_host: { status: 421, message: 'This server answers at its PUBLIC_URL only.' },
   invalid_credentials: { status: 401, message: 'The sign-in details are not correct.' },
   account_deactivated: { status: 403, message: 'This account has been deactivated. Contact the operator of this service.' },
   signin_locked: { status: 423, message: 'Password sign-in is locked after too many failed attempts. Reset your password to unlock it.' },
@@ -63,7 +64,7 @@ export const ERROR_CATALOG = {
   csv_invalid: { status: 400, message: 'The CSV file has rows that are not valid; nothing was sent. Fix the rows listed and upload it again.' },
   image_invalid: { status: 400, message: 'This file is not a readable PNG or JPEG image.' },
   image_type_unsupported: { status: 415, message: 'Upload a PNG or JPEG image.' },
-  image_too_large: { status: 413, message: 'The image is too large.' },
+  image_too_large: { status: 413, message: 'The image is over the size limit.' },
   domain_invalid: { status: 400, message: 'Enter a domain name such as example.com, without "@", "http://" or a path.' },
   domain_public_webmail: { status: 400, message: 'This is a public email provider: anyone can have an address there, so it cannot be a team domain.' },
   domain_already_added: { status: 409, message: 'The team has already added this domain.' },
@@ -118,6 +119,13 @@ export class AppError extends Error {
       },
     }
   }
+}
+
+/** A size limit as people read it: 64 KiB, 500 KB, 2 MiB, 1 MB (the unit the limit was set in). */
+export function describeBytes(bytes: number): string {
+  const units: Array<[number, string]> = [[1024 * 1024, 'MiB'], [1000 * 1000, 'MB'], [1024, 'KiB'], [1000, 'KB']]
+  for (const [size, unit] of units) if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`
+  return `${bytes} bytes`
 }
 
 export function isAppError(err: unknown): err is AppError {

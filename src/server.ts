@@ -16,6 +16,8 @@ import { registerErrorHandling } from './http/errors.ts'
 import { parseJsonBody } from './http/json-body.ts'
 import { DebugRequestLog, lazyChildLogger } from './http/request-log.ts'
 import { opsRoutes } from './http/ops.ts'
+import { publicHostCheck } from './http/public-host.ts'
+import { documentRouteSecurity } from './http/openapi-security.ts'
 import { isPageRequest, registerWebApp } from './http/web-app.ts'
 import { ErrorResponse } from './http/schemas.ts'
 import { recoveryRoutes } from './recovery/routes.ts'
@@ -78,6 +80,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   app.decorateRequest('auth', null)
   app.addSchema(ErrorResponse)
   app.addSchema(AccountView)
+  // Before any route (and before @fastify/swagger reads them): public routes say `security: []`.
+  app.addHook('onRoute', documentRouteSecurity)
 
   await app.register(cookie)
   await app.register(swagger, {
@@ -104,8 +108,11 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     uiConfig: { deepLinking: true, validatorUrl: null },
     staticCSP: true,
     // Only this server: no validator badge, no remote fonts or styles; no forced https on http deployments.
+    // Swagger UI's bundle sets inline styles as it renders (refused, with a console error, under
+    // `style-src 'self'`); inline scripts stay refused, so 'unsafe-inline' for styles only, as
+    // the web app's own policy allows for its captcha widget.
     transformStaticCSP: (header) => {
-      const local = header.replace(' validator.swagger.io', '').replace(/ https:/g, '')
+      const local = header.replace(' validator.swagger.io', '').replace(/ https:/g, '').replace(/style-src [^;]*;/, "style-src 'self' 'unsafe-inline';")
       return ctx.config.publicUrl.protocol === 'http:' ? local.replace(' upgrade-insecure-requests;', '') : local
     },
   })
@@ -128,6 +135,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   app.addHook('onRequest', (request, _reply, done) => {
     done(request.url.includes('%00') ? new AppError('invalid_request', { message: 'The URL may not contain NUL characters.' }) : undefined)
   })
+  app.addHook('onRequest', publicHostCheck(ctx.config.publicUrl))
   app.addHook('onRequest', originCheck(ctx.config.publicUrl.origin, (request) => carriesSessionCookie(ctx, request)))
   app.addHook('onSend', (request, reply, payload, done) => {
     securityHeaders(request, reply)

@@ -13,6 +13,7 @@ import { createApp } from '../src/app.ts'
 import { ManualClock } from '../src/clock.ts'
 import { loadConfig } from '../src/config.ts'
 import { person, signedUpUser, testApp, testEnvironment } from './helpers/app.ts'
+import { freePort } from './helpers/web.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../bin/latchkey.js')
 
@@ -82,14 +83,15 @@ describe('latchkey backup on SQLite', () => {
     for (const email of copied) expect(live).toContain(email)
 
     // Restore: a server on the copy, over a real socket.
-    const restored = await createApp(loadConfig(testEnvironment(`sqlite:${copy}`, t.smtp.url)), { clock: new ManualClock(t.clock.now()) })
+    // Its PUBLIC_URL is the socket's address: the server answers at PUBLIC_URL only.
+    const port = await freePort()
+    const base = `http://127.0.0.1:${port}`
+    const restored = await createApp(loadConfig(testEnvironment(`sqlite:${copy}`, t.smtp.url, { PUBLIC_URL: base })), { clock: new ManualClock(t.clock.now()) })
     onTestFinished(() => restored.close())
-    await restored.server.listen({ port: 0, host: '127.0.0.1' })
-    const address = restored.server.server.address() as { port: number }
-    const base = `http://127.0.0.1:${address.port}`
+    await restored.server.listen({ port, host: '127.0.0.1' })
     const signin = await fetch(`${base}/api/v1/signin`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', origin: 'http://latchkey.test' },
+      headers: { 'content-type': 'application/json', origin: base },
       body: JSON.stringify({ login: ada.email, password: ada.password, returnToken: true }),
     })
     const body = (await signin.json()) as { token?: string; account?: { username: string } }

@@ -343,6 +343,8 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
       expect(String(res.headers['content-type'])).toMatch(/^application\/json/)
       expect(res.body).toMatchObject({ error: { code: c.code, message: expect.any(String) } })
       expect(res.body.error.message).not.toBe('')
+      // A body over the limit says what the limit is.
+      if (c.code === 'payload_too_large') expect(res.body.error).toMatchObject({ message: 'The request body is over the limit of 64 KiB.', maxBytes: 64 * KIB })
       expect(res.body.error.fields).toEqual(c.fields)
       expect(await count(t, 'accounts')).toBe(accountsBefore)
       expect(await count(t, 'mail_outbox')).toBe(mailBefore)

@@ -11,6 +11,7 @@ import { DIALECTS, type TestDialect } from './helpers/databases.ts'
 import { tokenFrom } from './helpers/smtp.ts'
 
 interface OpenApiOperation {
+  security?: unknown[]
   requestBody?: unknown
   parameters?: Array<{ in: string; name: string }>
   responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>
@@ -18,6 +19,7 @@ interface OpenApiOperation {
 
 interface OpenApiDocument {
   openapi: string
+  security?: unknown[]
   info: { title: string; version: string }
   paths: Record<string, Record<string, OpenApiOperation>>
   components: { schemas: Record<string, { properties?: Record<string, { required?: string[] }> }> }
@@ -117,6 +119,16 @@ const API_ROUTES: Array<[method: string, path: string]> = [
   ['get', '/api/v1/me/authorized-apps'],
   ['delete', '/api/v1/me/authorized-apps/{clientId}'],
 ]
+
+/** Operations anyone may call: they must not tell clients to attach credentials. */
+const PUBLIC_OPERATIONS = [
+  'POST /api/v1/signup', 'POST /api/v1/email/confirm', 'POST /api/v1/signin', 'POST /api/v1/signin/two-factor',
+  'POST /api/v1/signin/passkey/options', 'POST /api/v1/signin/passkey', 'POST /api/v1/signin/disavow', 'GET /api/v1/captcha',
+  'POST /api/v1/recovery', 'POST /api/v1/password/reset', 'GET /api/v1/users/{username}', 'POST /api/v1/invitations/preview',
+  'GET /api/v1/public/teams/{slug}', 'GET /api/v1/browser/accounts',
+]
+/** A few that need a session, as a check that the default still applies. */
+const SESSION_OPERATIONS = ['GET /api/v1/me', 'DELETE /api/v1/me', 'POST /api/v1/teams', 'PUT /api/v1/me/avatar', 'POST /api/v1/signout', 'POST /api/v1/invitations/accept']
 
 const ERROR_REF = '#/components/schemas/ErrorResponse'
 
@@ -244,6 +256,36 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       expect(validating.length).toBeGreaterThan(0)
       const missing = validating.filter(({ op }) => !errorStatuses(op).includes('400')).map(({ method, path }) => `${method.toUpperCase()} ${path}`)
       expect(missing).toEqual([])
+    })
+
+    it('says security: [] on exactly the operations a request without credentials may use', async () => {
+      const t = await testApp(dialect)
+      const doc = (await t.client().get<OpenApiDocument>('/openapi.json')).body
+      expect(doc.security).toEqual([{ sessionCookie: [] }, { bearer: [] }])
+      // Requests without a body are validated before the session guard only by their path and
+      // query, so each GET shows whether it needs a session: 401 unauthenticated, or not.
+      const anonymous = t.client({ origin: null })
+      const gets = operations(doc).filter(({ method }) => method === 'get')
+      expect(gets.length).toBeGreaterThan(20)
+      const wrong: string[] = []
+      for (const { path, op } of gets) {
+        const res = await anonymous.get(path.replace(/\{[A-Za-z]+\}/g, 'abc'))
+        const needsSession = res.status === 401 && res.body.error.code === 'unauthenticated'
+        const documentedPublic = Array.isArray(op.security) && op.security.length === 0
+        if (needsSession === documentedPublic) wrong.push(`GET ${path}: answered ${res.status} ${res.body.error?.code ?? ''} but documented as ${documentedPublic ? 'public' : 'needing a session'}`)
+      }
+      expect(wrong).toEqual([])
+    })
+
+    it('documents sign-up, sign-in, captcha, recovery, reset, confirmation and previews as public', async () => {
+      const t = await testApp(dialect)
+      const doc = (await t.client().get<OpenApiDocument>('/openapi.json')).body
+      const securityOf = (key: string) => {
+        const [method, path] = key.split(' ')
+        return doc.paths[path]?.[method.toLowerCase()]?.security
+      }
+      expect(PUBLIC_OPERATIONS.filter((key) => JSON.stringify(securityOf(key)) !== '[]')).toEqual([])
+      expect(SESSION_OPERATIONS.filter((key) => securityOf(key) !== undefined)).toEqual([])
     })
 
     it('hides the operator endpoints', async () => {

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
+import { describeBytes } from '../errors.ts'
 import { errors } from '../http/schemas.ts'
+import { AVATAR_MAX_BYTES } from '../images/images.ts'
 import { decodeBase64Upload } from '../images/process.ts'
 import { Upload, UPLOAD_BODY_LIMIT } from '../images/schemas.ts'
 import { authOf, requireAuth } from '../sessions/guard.ts'
@@ -22,6 +24,7 @@ export function avatarRoutes(app: FastifyInstance, ctx: AppContext): void {
       response: { 200: Type.Object({ avatarUrl: Type.String() }), ...errors(400, 401, 413, 415, 429) },
     },
     bodyLimit: UPLOAD_BODY_LIMIT,
+    config: { tooLargeMessage: `The upload is over the request limit of ${describeBytes(UPLOAD_BODY_LIMIT)}; an avatar may be at most ${describeBytes(AVATAR_MAX_BYTES)}.` },
     preHandler: [signedIn],
   }, async (request) => setAvatar(ctx, { account: authOf(request).account, bytes: decodeBase64Upload(request.body.image) }))
 

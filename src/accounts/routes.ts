@@ -92,6 +92,16 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.status(202).send({ status: 'confirmation_sent' as const, email })
   })
 
+  api.get('/api/v1/terms', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'The terms a sign-up accepts',
+      description: 'The version recorded with each sign-up (`TERMS_VERSION`) and where the operator publishes the terms of use and the privacy policy (`TERMS_URL`, `PRIVACY_URL`; `null` when not set).',
+      querystring: Type.Object({}, { additionalProperties: false }),
+      response: { 200: Type.Object({ version: Type.String(), termsUrl: Type.Union([Type.String(), Type.Null()]), privacyUrl: Type.Union([Type.String(), Type.Null()]) }), ...errors(400) },
+    },
+  }, async () => ({ version: ctx.config.termsVersion, termsUrl: ctx.config.termsUrl ?? null, privacyUrl: ctx.config.privacyUrl ?? null }))
+
   api.post('/api/v1/email/confirm', {
     schema: {
       tags: ['accounts'],

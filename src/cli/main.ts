@@ -10,7 +10,7 @@ import { OPERATOR } from '../audit/audit.ts'
 import { ConfigError, loadConfig, type Config } from '../config.ts'
 import { connect, listMigrations, migrateToLatest } from '../db/connect.ts'
 import { AppError } from '../errors.ts'
-import { listOutbox, showOutboxMessage } from '../mail/outbox.ts'
+import { findOutboxMessage, listOutbox, MIN_ID_PREFIX } from '../mail/outbox.ts'
 import { CliError } from './errors.ts'
 import { registerUserCommands } from './user-commands.ts'
 import { registerOAuthCommands } from './oauth-commands.ts'
@@ -27,6 +27,14 @@ async function withDb<T>(work: (db: ReturnType<typeof connect>['db']) => Promise
   } finally {
     await handle.close()
   }
+}
+
+/** One line a person can act on, instead of a listen() stack trace. */
+function listenProblem(code: string, cfg: Config): string {
+  const where = `${cfg.host}:${cfg.port}`
+  if (code === 'EADDRINUSE') return `Cannot start: port ${cfg.port} on ${cfg.host} is already in use (another Latchkey, or another program). Stop it, or pick another port with PORT (and change PUBLIC_URL to match if you set it).`
+  if (code === 'EACCES') return `Cannot start: this user may not listen on ${where} (ports below 1024 need privileges). Pick another port with PORT.`
+  return `Cannot start: ${cfg.host} is not an address of this machine (HOST). Use 127.0.0.1, or 0.0.0.0 for every interface.`
 }
 
 const program = new Command()
@@ -49,8 +57,20 @@ program
     // Loaded on demand: `migrate` and `mail` should not pay for the HTTP server's modules.
     const { createApp } = await import('../app.ts')
     const app = await createApp(cfg)
-    const address = await app.server.listen({ port: cfg.port, host: cfg.host })
-    app.ctx.log.info({ address, publicUrl: cfg.publicUrl.origin, database: app.ctx.dialect, mail: cfg.smtpUrl ? 'smtp' : 'outbox' }, 'Latchkey is listening')
+    const publicUrl = cfg.publicUrl.origin
+    let address: string
+    try {
+      // Fastify's own line names the socket, which is not where people should go: it says so.
+      address = await app.server.listen({ port: cfg.port, host: cfg.host, listenTextResolver: (bound) => `Bound to ${bound}; the app answers at PUBLIC_URL ${publicUrl} only` })
+    } catch (err) {
+      await app.close()
+      const code = (err as { code?: string }).code
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new CliError('failure', listenProblem(code, cfg))
+      throw err
+    }
+    app.ctx.log.info({ publicUrl, address, database: app.ctx.dialect, mail: cfg.smtpUrl ? 'smtp' : 'outbox' }, `Latchkey is running: open ${publicUrl}`)
+    // A person at a terminal gets one plain line to click; log collectors get the JSON above.
+    if (process.stdout.isTTY) process.stdout.write(`\nLatchkey is running: open ${publicUrl}\n\n`)
     if (!cfg.smtpUrl) app.ctx.log.info('SMTP_URL is not set: emails stay in the outbox; read them with `npm run latchkey -- mail list`')
     let closing = false
     // SIGTERM (an orchestrator, a rolling restart) drains first so the load balancer stops
@@ -123,13 +143,16 @@ mail
   })
 mail
   .command('show <id>')
-  .description('print one message (text part, or --html)')
+  .description('print one message (text part, or --html); the id or a unique start of it')
   .option('--html', 'print the HTML part')
   .action(async (id: string, options: { html?: boolean }) => {
     await withDb(async (db) => {
-      const message = await showOutboxMessage(db, id)
-      if (!message) throw new AppError('not_found', { message: `No message ${id} in the outbox.` })
-      console.log(`To: ${message.to_address}\nSubject: ${message.subject}\nStatus: ${message.status}\nDate: ${new Date(message.created_at).toISOString()}\n`)
+      const { message, matches } = await findOutboxMessage(db, id)
+      if (!message && matches.length > 1) {
+        throw new CliError('usage', `${id} is the start of several message ids (${matches.join(', ')}${matches.length === 5 ? ', …' : ''}): give more of it.`)
+      }
+      if (!message) throw new AppError('not_found', { message: `No message ${id} in the outbox${id.length < MIN_ID_PREFIX ? ` (give at least ${MIN_ID_PREFIX} characters of its id)` : ''}.` })
+      console.log(`Id: ${message.id}\nTo: ${message.to_address}\nSubject: ${message.subject}\nStatus: ${message.status}\nDate: ${new Date(message.created_at).toISOString()}\n`)
       console.log((options.html ? message.html_body : message.text_body) ?? '(body removed after delivery)')
     })
   })

@@ -59,7 +59,9 @@ describe.each(DIALECTS)('malformed HTTP over a raw socket on %s', (dialect) => {
   afterAll(() => server?.close())
 
   it.each(CASES)('$rule', async ({ bytes, status, code }) => {
-    const answer = await rawRequest(Number(new URL(server.base).port), bytes)
+    const port = Number(new URL(server.base).port)
+    // Sent to PUBLIC_URL's host (localhost:<port>): the server answers nowhere else.
+    const answer = await rawRequest(port, bytes.replace(/Host: localhost(\r?\n)/, `Host: localhost:${port}$1`))
     expect(answer.status).toBe(status)
     expect(answer.headers['content-type']).toBe('application/json; charset=utf-8')
     expect(Number(answer.headers['content-length'])).toBe(Buffer.byteLength(answer.body))

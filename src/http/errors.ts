@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isDatabaseUnavailable } from '../db/errors.ts'
-import { AppError, type FieldErrors } from '../errors.ts'
+import { AppError, describeBytes, type FieldErrors } from '../errors.ts'
 
 interface ValidationIssue {
   instancePath?: string
@@ -46,7 +46,21 @@ export function validationError(issues: ValidationIssue[], part: string): AppErr
   return new AppError('invalid_request', { message: `The request ${part} is not valid: check ${list}.`, fields })
 }
 
-function toAppError(err: FastifyError & { validation?: ValidationIssue[]; validationContext?: string }): AppError | undefined {
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a body over this route's limit is, in the route's own words (e.g. "an avatar"). */
+    tooLargeMessage?: string
+  }
+}
+
+/** A body over the limit names the limit, so the person knows how far over they are. */
+function tooLarge(request: FastifyRequest): AppError {
+  const maxBytes = request.routeOptions.bodyLimit ?? request.server.initialConfig.bodyLimit ?? 0
+  const message = request.routeOptions.config?.tooLargeMessage ?? `The request body is over the limit of ${describeBytes(maxBytes)}.`
+  return new AppError('payload_too_large', { message, details: { maxBytes } })
+}
+
+function toAppError(err: FastifyError & { validation?: ValidationIssue[]; validationContext?: string }, request: FastifyRequest): AppError | undefined {
   if (err instanceof AppError) return err
   if (err.validation) return validationError(err.validation, err.validationContext ?? 'body')
   switch (err.code) {
@@ -58,7 +72,7 @@ function toAppError(err: FastifyError & { validation?: ValidationIssue[]; valida
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new AppError('invalid_request', { message: 'The body is shorter or longer than its Content-Length.' })
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError('payload_too_large')
+      return tooLarge(request)
   }
   if (err.statusCode === 404) return new AppError('not_found')
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
@@ -69,7 +83,7 @@ function toAppError(err: FastifyError & { validation?: ValidationIssue[]; valida
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const known = toAppError(err)
+    const known = toAppError(err, request)
     if (known) {
       if (known.code === 'too_many_requests' && known.details?.retryAfterSeconds) {
         reply.header('Retry-After', String(known.details.retryAfterSeconds))

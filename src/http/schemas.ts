@@ -16,6 +16,8 @@ export const ErrorResponse = Type.Object(
         retryAfterSeconds: Type.Optional(Type.Integer()),
         suggestions: Type.Optional(Type.Array(Type.String())),
         requestId: Type.Optional(Type.String()),
+        maxBytes: Type.Optional(Type.Integer({ description: 'The size limit a 413 (`payload_too_large`, `image_too_large`) was over, in bytes.' })),
+        publicUrl: Type.Optional(Type.String({ description: 'Where this server answers (`wrong_host`).' })),
       },
       { additionalProperties: true },
     ),

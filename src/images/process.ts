@@ -12,7 +12,7 @@
 import jpeg from 'jpeg-js'
 import { PNG } from 'pngjs'
 import { inflateSync } from 'node:zlib'
-import { AppError } from '../errors.ts'
+import { AppError, describeBytes } from '../errors.ts'
 
 export const OUTPUT_SIZE = 256
 /** Each side at most this many pixels, and at most MAX_PIXELS in all, before decoding. */
@@ -279,11 +279,17 @@ export function encodePng(image: Rgba): Buffer {
   return PNG.sync.write(png, { colorType: 6 })
 }
 
+/** `image_too_large`, naming the file's size and the limit (`maxBytes` for clients to show). */
+export function imageTooLarge(sizeBytes: number, maxBytes: number): AppError {
+  const size = sizeBytes >= 1_000_000 ? `${(sizeBytes / 1_000_000).toFixed(1)} MB` : `${Math.ceil(sizeBytes / 1000)} KB`
+  return new AppError('image_too_large', { message: `The image is ${size}; the limit is ${describeBytes(maxBytes)}.`, details: { maxBytes } })
+}
+
 /** From uploaded bytes to a clean OUTPUT_SIZE-square PNG, or a 4xx AppError saying why not. */
 export function reencodeImage(bytes: Buffer, maxBytes: number): { png: Buffer; width: number; height: number; sourceFormat: ImageFormat } {
   if (bytes.length === 0) throw new AppError('image_invalid', { message: 'The image is empty.' })
   if (bytes.length > maxBytes) {
-    throw new AppError('image_too_large', { message: `The image is ${bytes.length} bytes; the limit is ${maxBytes} bytes (${Math.round(maxBytes / 1000)} KB).`, details: { maxBytes } })
+    throw imageTooLarge(bytes.length, maxBytes)
   }
   const format = sniffFormat(bytes)
   const { width, height } = declaredSize(bytes, format)

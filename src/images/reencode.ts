@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { AppError, type ErrorCode } from '../errors.ts'
-import { declaredSize, MAX_PIXELS, MAX_SIDE, sniffFormat, type ImageFormat } from './process.ts'
+import { declaredSize, imageTooLarge, MAX_PIXELS, MAX_SIDE, sniffFormat, type ImageFormat } from './process.ts'
 
 const MAX_PARALLEL = 2
 /** Uploads waiting for a worker beyond this are refused (`too_many_requests`). */
@@ -42,7 +42,7 @@ export interface Reencoded {
 export async function reencodeOffThread(bytes: Buffer, maxBytes: number): Promise<Reencoded> {
   if (bytes.length === 0) throw new AppError('image_invalid', { message: 'The image is empty.' })
   if (bytes.length > maxBytes) {
-    throw new AppError('image_too_large', { message: `The image is ${bytes.length} bytes; the limit is ${maxBytes} bytes (${Math.round(maxBytes / 1000)} KB).`, details: { maxBytes } })
+    throw imageTooLarge(bytes.length, maxBytes)
   }
   const { width, height } = declaredSize(bytes, sniffFormat(bytes))
   if (width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS) {

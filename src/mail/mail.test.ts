@@ -4,6 +4,7 @@ import { HOUR_MS, SECOND_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { person, PUBLIC_URL, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { SmtpCatcher } from '../../test/helpers/smtp.ts'
+import { findOutboxMessage } from './outbox.ts'
 import { LOCALES, renderMail, TEMPLATES, type TemplateName, type TemplateVars } from './templates.ts'
 
 const CONFIRM_LINK = new RegExp(`${PUBLIC_URL.replace(/\./g, '\\.')}/confirm-email#token=[A-Za-z0-9_-]{43}`)
@@ -38,6 +39,35 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
   return port
 }
+
+describe.each(DIALECTS)('the outbox by id on %s', (dialect) => {
+  async function twoMessages(t: TestApp) {
+    const [ada, bob] = [await signUp(t), await signUp(t)]
+    await t.smtp.waitFor(ada.email, /confirm/i)
+    await t.smtp.waitFor(bob.email, /confirm/i)
+    // Ids that share their first eight characters, as two random UUIDs rarely do.
+    const rows = await t.app.ctx.db.selectFrom('mail_outbox').select(['id', 'to_address']).orderBy('created_at').execute()
+    const ids = ['3f2a9c01-0000-4000-8000-000000000001', '3f2a9c01-ffff-4000-8000-000000000002']
+    for (const [i, row] of rows.slice(0, 2).entries()) await t.app.ctx.db.updateTable('mail_outbox').set({ id: ids[i] }).where('id', '=', row.id).execute()
+    return ids
+  }
+
+  it('finds a message by its whole id or by a unique start of it', async () => {
+    const t = await testApp(dialect)
+    const [first, second] = await twoMessages(t)
+    expect((await findOutboxMessage(t.app.ctx.db, first)).message?.id).toBe(first)
+    expect((await findOutboxMessage(t.app.ctx.db, '3f2a9c01-f')).message?.id).toBe(second)
+    expect((await findOutboxMessage(t.app.ctx.db, '3F2A9C01-0')).message?.id).toBe(first)
+  })
+
+  it('names every id an ambiguous start matches, and finds nothing for one under 4 characters', async () => {
+    const t = await testApp(dialect)
+    const ids = await twoMessages(t)
+    expect(await findOutboxMessage(t.app.ctx.db, '3f2a9c')).toEqual({ message: undefined, matches: ids })
+    expect(await findOutboxMessage(t.app.ctx.db, '3f2')).toEqual({ message: undefined, matches: [] })
+    expect(await findOutboxMessage(t.app.ctx.db, '3f2a%')).toEqual({ message: undefined, matches: [] })
+  })
+})
 
 describe.each(DIALECTS)('mail over SMTP on %s', (dialect) => {
   it('sends the sign-up confirmation with a text part and an HTML part', async () => {

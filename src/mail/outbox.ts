@@ -6,6 +6,20 @@ export async function listOutbox(db: Queryable, options: { limit: number; to?: s
   return query.execute()
 }
 
-export async function showOutboxMessage(db: Queryable, id: string) {
-  return db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst()
+/** Ids are UUIDs; a prefix must be long enough not to match half the outbox by accident. */
+export const MIN_ID_PREFIX = 4
+
+/**
+ * One message by its id or by a unique prefix of it, as `git show` takes a short commit hash:
+ * `latchkey mail show 3f2a` instead of copying 36 characters. An ambiguous prefix returns the
+ * ids it matches (a few), so the caller can say which.
+ */
+export async function findOutboxMessage(db: Queryable, idOrPrefix: string) {
+  const exact = await db.selectFrom('mail_outbox').selectAll().where('id', '=', idOrPrefix).executeTakeFirst()
+  if (exact) return { message: exact, matches: [exact.id] }
+  const prefix = idOrPrefix.toLowerCase()
+  if (prefix.length < MIN_ID_PREFIX || !/^[0-9a-f-]+$/.test(prefix)) return { message: undefined, matches: [] }
+  // Only hex digits and dashes: nothing a LIKE pattern treats specially.
+  const rows = await db.selectFrom('mail_outbox').selectAll().where('id', 'like', `${prefix}%`).orderBy('id').limit(5).execute()
+  return { message: rows.length === 1 ? rows[0] : undefined, matches: rows.map((r) => r.id) }
 }

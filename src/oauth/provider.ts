@@ -12,6 +12,7 @@
  * - Signing keys come from the database; a running server re-reads them every
  *   KEY_REFRESH_MS and rebuilds the provider when they changed (`latchkey keys rotate`).
  */
+import { routeProviderNotices } from './provider-notices.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import type { Configuration, interactionPolicy as InteractionPolicy, KoaContextWithOIDC } from 'oidc-provider'
@@ -169,6 +170,8 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
     routes: OAUTH_ROUTES,
     renderError,
   }
+  // Its console notices become JSON log lines like every other line of the server.
+  routeProviderNotices(ctx.log)
   const provider = new Provider(ctx.config.publicUrl.origin, configuration)
   // Requests reach Koa through Fastify, which already decided the client's address and scheme.
   provider.proxy = true

@@ -20,6 +20,9 @@ import { PrivateRedis } from '../../test/cluster/harness.ts'
 import { evictionFeed, REDIS_RECONNECT_MAX_DELAY_MS, REDIS_RESUBSCRIBE_SETTLE_MS } from './evictions.ts'
 import { SessionCache } from './session-cache.ts'
 
+/** Requests go to PUBLIC_URL's host: the server answers nowhere else. */
+const PUBLIC_HOST = new URL(PUBLIC_URL).host
+
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 /** Several instances of one deployment: one database, one clock, one mail catcher. */
@@ -55,7 +58,7 @@ function freshIp(): string {
 }
 
 async function me(t: TestApp, token: string) {
-  const res = await t.app.server.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })
+  const res = await t.app.server.inject({ method: 'GET', url: '/api/v1/me', headers: { host: PUBLIC_HOST, authorization: `Bearer ${token}` } })
   return { status: res.statusCode, body: res.json() }
 }
 
@@ -83,9 +86,9 @@ describe('session cache across instances', () => {
     it('refuses a session revoked on another instance', async () => {
       const { instances: [a, b] } = await deployment(dialect, env)
       const user = await signedInEverywhere([a, b])
-      const sessions = await a.app.server.inject({ method: 'GET', url: '/api/v1/me/sessions', headers: { authorization: `Bearer ${user.token}` } })
+      const sessions = await a.app.server.inject({ method: 'GET', url: '/api/v1/me/sessions', headers: { host: PUBLIC_HOST, authorization: `Bearer ${user.token}` } })
       const current = sessions.json().sessions.find((s: { current: boolean }) => s.current).id
-      const revoke = await a.app.server.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${current}`, headers: { authorization: `Bearer ${user.token}` } })
+      const revoke = await a.app.server.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${current}`, headers: { host: PUBLIC_HOST, authorization: `Bearer ${user.token}` } })
       expect(revoke.statusCode).toBe(204)
       expect((await me(a, user.token)).status).toBe(401)
       await eventually(async () => expect((await me(b, user.token)).status).toBe(401))
@@ -94,7 +97,7 @@ describe('session cache across instances', () => {
     it('shows a profile change made on another instance', async () => {
       const { instances: [a, b] } = await deployment(dialect, env)
       const user = await signedInEverywhere([a, b])
-      const patch = await a.app.server.inject({ method: 'PATCH', url: '/api/v1/me', headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, payload: { displayName: 'Renamed' } })
+      const patch = await a.app.server.inject({ method: 'PATCH', url: '/api/v1/me', headers: { host: PUBLIC_HOST, authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, payload: { displayName: 'Renamed' } })
       expect(patch.statusCode).toBe(200)
       await eventually(async () => expect((await me(b, user.token)).body.displayName).toBe('Renamed'))
     })

@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
+import { markSessionGuard } from '../http/openapi-security.ts'
 import { activeCookieToken, pruneSessionCookie } from './cookie.ts'
 import { authenticate, type Authenticated } from './sessions.ts'
 
@@ -66,11 +67,12 @@ async function resolve(ctx: AppContext, request: FastifyRequest, reply: FastifyR
 }
 
 export function requireAuth(ctx: AppContext): preHandlerAsyncHookHandler {
-  return async function requireSession(request, reply) {
+  // Marked so the OpenAPI document knows which routes need a session (http/openapi-security.ts).
+  return markSessionGuard(async function requireSession(request: FastifyRequest, reply: FastifyReply) {
     const auth = await resolve(ctx, request, reply)
     if (!auth) throw new AppError('unauthenticated')
     request.auth = auth
-  }
+  })
 }
 
 export function optionalAuth(ctx: AppContext): preHandlerAsyncHookHandler {

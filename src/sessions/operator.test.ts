@@ -13,7 +13,7 @@ import { discover, signInApp } from '../../test/helpers/oauth.ts'
 import { endEverySession, endSessionsOf } from './operator.ts'
 
 async function status(t: TestApp, token: string): Promise<number> {
-  return (await t.app.server.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })).statusCode
+  return (await t.app.server.inject({ method: 'GET', url: '/api/v1/me', headers: { host: t.app.ctx.config.publicUrl.host, authorization: `Bearer ${token}` } })).statusCode
 }
 
 /** A person with a browser session, a token session and an app sign-in, each checked (and cached) once. */

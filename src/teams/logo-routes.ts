@@ -4,7 +4,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { AppContext } from '../context.ts'
 import { requestMeta } from '../http/request-meta.ts'
+import { describeBytes } from '../errors.ts'
 import { errors } from '../http/schemas.ts'
+import { LOGO_MAX_BYTES } from '../images/images.ts'
 import { decodeBase64Upload } from '../images/process.ts'
 import { Upload, UPLOAD_BODY_LIMIT } from '../images/schemas.ts'
 import { authOf, requireAuth } from '../sessions/guard.ts'
@@ -27,6 +29,7 @@ export function teamLogoRoutes(app: FastifyInstance, ctx: AppContext): void {
       response: { 200: Type.Object({ logoUrl: Type.String() }), ...errors(400, 401, 403, 404, 413, 415, 429) },
     },
     bodyLimit: UPLOAD_BODY_LIMIT,
+    config: { tooLargeMessage: `The upload is over the request limit of ${describeBytes(UPLOAD_BODY_LIMIT)}; a team logo may be at most ${describeBytes(LOGO_MAX_BYTES)}.` },
     preHandler: [signedIn, teamAccess(ctx, 'change_settings')],
   }, async (request) => setTeamLogo(ctx, { account: authOf(request).account, teamId: teamAccessOf(request).team.id, bytes: decodeBase64Upload(request.body.image), meta: requestMeta(request) }))
 

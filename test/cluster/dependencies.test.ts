@@ -38,7 +38,7 @@ describe('losing a dependency behind HAProxy', () => {
 
   /**
    * One revocation round: sign in, let both instances cache the session, sign out on one,
-   * then ask the other at once. Returns whether the other still accepted it (a miss).
+   * then ask the other at once. Returns whether the other still accepted it 100 ms later (a miss).
    */
   async function revocationMissed(round: number): Promise<boolean> {
     const account = accounts[round % accounts.length]
@@ -49,8 +49,15 @@ describe('losing a dependency behind HAProxy', () => {
     for (const instance of cluster.instances) for (let i = 0; i < 2; i++) expect((await me(instance.url, token)).status).toBe(200)
     const signout = await fetch(`${here.url}/api/v1/signout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
     expect(signout.status).toBe(204)
-    return (await me(there.url, token)).status !== 401
+    if ((await me(there.url, token)).status === 401) return false
+    // Accepted once: the pub/sub delivery race (see balancer.test.ts and the README). A lost
+    // eviction would keep it accepted until the cache entry expires (5 s); allow 100 ms.
+    lateRounds++
+    const deadline = Date.now() + 100
+    while (Date.now() < deadline) if ((await me(there.url, token)).status === 401) return false
+    return true
   }
+  let lateRounds = 0
 
   it('keeps serving while Redis is killed, and misses no revocation during the outage or after Redis returns', async () => {
     const load = new Load({ base: cluster.base, accounts, connections: 4, checksPerSignin: 4, maxRequests: 100_000, maxDurationMs: 60_000 }).start()
@@ -68,7 +75,7 @@ describe('losing a dependency behind HAProxy', () => {
     const watchEnds = Date.now() + REDIS_RESUBSCRIBE_SETTLE_MS + 4000
     while (Date.now() < watchEnds && rounds < 600) if (await revocationMissed(rounds++)) misses++
     const figures = await load.stop()
-    console.log(`redis outage: ${JSON.stringify({ ...figures, revocationRounds: rounds, roundsInOutage, misses })}`)
+    console.log(`redis outage: ${JSON.stringify({ ...figures, revocationRounds: rounds, roundsInOutage, misses, lateRounds })}`)
 
     expect(misses).toBe(0)
     expect(roundsInOutage).toBeGreaterThan(0)

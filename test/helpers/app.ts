@@ -94,6 +94,8 @@ export class TestClient {
       url,
       remoteAddress: this.ip,
       headers: {
+        // The server answers at PUBLIC_URL only, as a browser at that address would ask it.
+        host: this.#app.ctx.config.publicUrl.host,
         'user-agent': this.userAgent,
         ...(this.origin ? { origin: this.origin } : {}),
         ...(this.jar.size ? { cookie: [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),

@@ -17,6 +17,8 @@ export function injectFetch(t: TestApp, remoteAddress = '203.0.113.9') {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url)
     const headers: Record<string, string> = {}
     new Headers(init?.headers).forEach((value, key) => (headers[key] = value))
+    // Sent to the host in the URL, as fetch would (the server answers at PUBLIC_URL only).
+    headers.host = url.host
     let payload: string | undefined
     if (init?.body !== undefined && init.body !== null) payload = typeof init.body === 'string' ? init.body : init.body instanceof URLSearchParams ? init.body.toString() : String(init.body)
     const res = await t.app.server.inject({ method: (init?.method ?? 'GET') as 'GET', url: url.pathname + url.search, headers, payload, remoteAddress })

@@ -53,10 +53,15 @@ function AccountMenu() {
     await navigate('/settings/profile')
   }
   async function signOut() {
+    const othersStay = accounts.some((a) => !a.active)
     await api('POST', '/signout')
     setOpen(false)
+    // Signed out for good: go to /signin before the session state says so. Refreshed first, this
+    // menu would unmount (its navigate then does nothing) and the page being left would send the
+    // person to /signin?next=<that page>, as if they had been thrown out of it.
+    if (!othersStay) await navigate('/signin', { replace: true })
     const next = await refresh()
-    await navigate(next ? '/settings/profile' : '/signin')
+    if (next) await navigate('/settings/profile')
   }
   if (!me) return null
   const initial = (me.displayName || me.username).slice(0, 1).toUpperCase()

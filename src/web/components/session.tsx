@@ -21,14 +21,21 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const refresh = useCallback(async () => {
     try {
-      const account = await api<Account>('GET', '/me')
+      // Asked first because it answers 200 signed in or not: a signed-out page load makes no
+      // request that fails (a 401 shows as an error in the browser's console).
+      const browser = await api<{ accounts: BrowserAccount[] }>('GET', '/browser/accounts')
+      if (!browser.accounts.some((a) => a.active)) {
+        setMe(null)
+        setAccounts([])
+        return null
+      }
+      const [account, inbox] = await Promise.all([
+        api<Account>('GET', '/me'),
+        api<{ unreadCount: number }>('GET', '/me/notifications?limit=1'),
+      ])
       setMe(account)
       // The account's saved language wins over the browser's once signed in.
       if (account.locale && account.locale !== localStorage.getItem('latchkey.language')) rememberLanguage(account.locale)
-      const [browser, inbox] = await Promise.all([
-        api<{ accounts: BrowserAccount[] }>('GET', '/browser/accounts'),
-        api<{ unreadCount: number }>('GET', '/me/notifications?limit=1'),
-      ])
       setAccounts(browser.accounts)
       setUnread(inbox.unreadCount)
       return account

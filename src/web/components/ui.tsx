@@ -23,7 +23,7 @@ export function Field(props: InputHTMLAttributes<HTMLInputElement> & { label: st
   )
 }
 
-export function Checkbox({ label, checked, onChange, name }: { label: string; checked: boolean; onChange: (v: boolean) => void; name?: string }) {
+export function Checkbox({ label, checked, onChange, name }: { label: ReactNode; checked: boolean; onChange: (v: boolean) => void; name?: string }) {
   const id = useId()
   return (
     <div className="checkbox">

@@ -5,7 +5,7 @@ export const en = {
   app: { name: 'Latchkey', skip: 'Skip to content', loading: 'Loading…', language: 'Language', save: 'Save', saved: 'Saved.', cancel: 'Cancel', back: 'Back', close: 'Close', retry: 'Try again' },
   nav: { settings: 'Settings', inbox: 'Notifications', signOut: 'Sign out', signIn: 'Sign in', signUp: 'Sign up', accountMenu: 'Account menu', addAccount: 'Add another account', switchTo: 'Switch to {{name}}', active: 'active', unread: '{{count}} unread' },
   signup: {
-    title: 'Create your account', email: 'Email', username: 'Username', password: 'Password', terms: 'I accept the terms of use', submit: 'Create account', haveAccount: 'Already have an account?',
+    title: 'Create your account', email: 'Email', username: 'Username', password: 'Password', terms: 'I accept the terms of use', termsLinked: 'I accept the <doc>terms of use</doc>', privacy: 'How your data is handled: <doc>privacy policy</doc>', submit: 'Create account', haveAccount: 'Already have an account?',
     usernameHint: '3–32 letters, digits, - or _', available: 'Available', taken: 'Taken.', try: 'Free names you can pick:', useSuggestion: 'Use {{username}}', checking: 'Checking…',
     sent: 'Check your inbox', sentBody: 'We sent a confirmation link to {{email}}. It works for 24 hours.',
   },

@@ -124,10 +124,10 @@ export const teamsEn = {
     },
   },
   logo: {
-    title: 'Logo', current: 'Current logo', none: 'No logo yet.', file: 'Upload a logo (PNG or JPEG, at most 1 MB)', remove: 'Remove logo', saved: 'Logo updated.', removed: 'Logo removed.',
+    title: 'Logo', current: 'Current logo', none: 'No logo yet.', file: 'Upload a logo (PNG or JPEG; a larger picture is shrunk to fit 1 MB)', remove: 'Remove logo', saved: 'Logo updated.', removed: 'Logo removed.',
   },
   avatar: {
-    title: 'Avatar', file: 'Upload an avatar (PNG or JPEG, at most 500 KB)', remove: 'Remove avatar', saved: 'Avatar updated.', removed: 'Avatar removed.', none: 'No avatar yet: your initial is shown.', alt: 'Your avatar',
+    title: 'Avatar', file: 'Upload an avatar (PNG or JPEG; a larger photo is shrunk to fit 500 KB)', remove: 'Remove avatar', saved: 'Avatar updated.', removed: 'Avatar removed.', none: 'No avatar yet: your initial is shown.', alt: 'Your avatar',
   },
   domains: {
     title: 'Email domains', body: 'Verify your company’s email domain to let colleagues find the team. Latchkey shows a DNS TXT record to add at the domain, then checks it.',
@@ -193,7 +193,7 @@ export const teamsEn = {
     csv_invalid: 'The CSV file has rows that are not valid; nothing was sent.',
     image_invalid: 'This file is not a readable PNG or JPEG image.',
     image_type_unsupported: 'Upload a PNG or JPEG image.',
-    image_too_large: 'The image is too large.',
+    image_too_large: 'The image is over the {{limit}} limit.',
     domain_invalid: 'Enter a domain name such as example.com, without “@”, “http://” or a path.',
     domain_public_webmail: 'This is a public email provider: anyone can have an address there, so it cannot be a team domain.',
     domain_already_added: 'The team has already added this domain.',

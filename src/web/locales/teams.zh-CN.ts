@@ -126,10 +126,10 @@ export const teamsZhCN: typeof teamsEn = {
     },
   },
   logo: {
-    title: '团队标志', current: '当前标志', none: '还没有标志。', file: '上传标志（PNG 或 JPEG，最大 1 MB）', remove: '移除标志', saved: '标志已更新。', removed: '标志已移除。',
+    title: '团队标志', current: '当前标志', none: '还没有标志。', file: '上传标志（PNG 或 JPEG；更大的图片会先缩小到 1 MB 以内）', remove: '移除标志', saved: '标志已更新。', removed: '标志已移除。',
   },
   avatar: {
-    title: '头像', file: '上传头像（PNG 或 JPEG，最大 500 KB）', remove: '移除头像', saved: '头像已更新。', removed: '头像已移除。', none: '还没有头像：将显示你名字的首字母。', alt: '你的头像',
+    title: '头像', file: '上传头像（PNG 或 JPEG；更大的照片会先缩小到 500 KB 以内）', remove: '移除头像', saved: '头像已更新。', removed: '头像已移除。', none: '还没有头像：将显示你名字的首字母。', alt: '你的头像',
   },
   domains: {
     title: '邮箱域名', body: '验证公司的邮箱域名，让同事能够找到团队。Latchkey 会给出需要在该域名下添加的 DNS TXT 记录，然后进行检查。',
@@ -194,7 +194,7 @@ export const teamsZhCN: typeof teamsEn = {
     csv_invalid: 'CSV 文件中有无效的行；没有发送任何邀请。',
     image_invalid: '此文件不是可读取的 PNG 或 JPEG 图片。',
     image_type_unsupported: '请上传 PNG 或 JPEG 图片。',
-    image_too_large: '图片太大。',
+    image_too_large: '图片超过了 {{limit}} 的上限。',
     domain_invalid: '请输入域名，例如 example.com，不要包含“@”、“http://”或路径。',
     domain_public_webmail: '这是公共邮箱服务商：任何人都可以在那里注册地址，因此不能作为团队域名。',
     domain_already_added: '团队已经添加了这个域名。',

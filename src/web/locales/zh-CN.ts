@@ -6,7 +6,7 @@ export const zhCN: Messages = {
   app: { name: 'Latchkey', skip: '跳到主要内容', loading: '加载中…', language: '语言', save: '保存', saved: '已保存。', cancel: '取消', back: '返回', close: '关闭', retry: '重试' },
   nav: { settings: '设置', inbox: '通知', signOut: '退出登录', signIn: '登录', signUp: '注册', accountMenu: '账户菜单', addAccount: '添加其他账户', switchTo: '切换到 {{name}}', active: '当前', unread: '{{count}} 条未读' },
   signup: {
-    title: '创建账户', email: '邮箱', username: '用户名', password: '密码', terms: '我接受使用条款', submit: '创建账户', haveAccount: '已有账户？',
+    title: '创建账户', email: '邮箱', username: '用户名', password: '密码', terms: '我接受使用条款', termsLinked: '我接受<doc>使用条款</doc>', privacy: '我们如何处理你的数据：<doc>隐私政策</doc>', submit: '创建账户', haveAccount: '已有账户？',
     usernameHint: '3–32 个字母、数字、- 或 _', available: '可以使用', taken: '已被占用。', try: '可选用以下用户名：', useSuggestion: '使用 {{username}}', checking: '检查中…',
     sent: '请查收邮件', sentBody: '我们已向 {{email}} 发送确认链接，24 小时内有效。',
   },

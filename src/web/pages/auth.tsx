@@ -1,7 +1,7 @@
 import 'altcha'
 import 'altcha/i18n/zh-cn'
 import { useEffect, useRef, useState } from 'react'
-import { useTranslation } from 'react-i18next'
+import { Trans, useTranslation } from 'react-i18next'
 import { Link, useNavigate, useSearchParams } from 'react-router'
 import { api, ApiError, JOB_ROLES, tokenFromFragment, type Account } from '../api.ts'
 import { CenteredPage } from '../components/layout.tsx'
@@ -15,6 +15,12 @@ export function SignUpPage() {
   const [form, setForm] = useState({ email: '', username: '', password: '', acceptTerms: false })
   const [availability, setAvailability] = useState<{ state: 'idle' | 'checking' | 'available' | 'taken' | 'invalid'; text?: string; suggestions?: string[] }>({ state: 'idle' })
   const [sentTo, setSentTo] = useState<string | null>(null)
+  // Where the operator publishes the terms (TERMS_URL, PRIVACY_URL); unset, the words are plain text.
+  // (The translations mark the linked words <doc>: Trans parses <link> as HTML's void element.)
+  const [terms, setTerms] = useState<{ termsUrl: string | null; privacyUrl: string | null } | null>(null)
+  useEffect(() => {
+    api<{ termsUrl: string | null; privacyUrl: string | null }>('GET', '/terms').then(setTerms, () => setTerms(null))
+  }, [])
   const navigate = useNavigate()
   const { refresh } = useSession()
   const action = useAction(async () => {
@@ -67,7 +73,8 @@ export function SignUpPage() {
         {availability.state === 'taken' ? <UsernameSuggestions suggestions={availability.suggestions ?? []} onPick={(username) => setForm({ ...form, username })} /> : null}
         <Field label={t('signup.password')} type="password" name="password" autoComplete="new-password" required value={form.password} onChange={set('password')} error={action.fieldError('password')} />
         <PasswordMeter password={form.password} />
-        <Checkbox label={t('signup.terms')} name="acceptTerms" checked={form.acceptTerms} onChange={(v) => setForm({ ...form, acceptTerms: v })} />
+        <Checkbox label={terms?.termsUrl ? <Trans i18nKey="signup.termsLinked" components={{ doc: <a href={terms.termsUrl} target="_blank" rel="noopener noreferrer" /> }} /> : t('signup.terms')} name="acceptTerms" checked={form.acceptTerms} onChange={(v) => setForm({ ...form, acceptTerms: v })} />
+        {terms?.privacyUrl ? <p className="hint"><Trans i18nKey="signup.privacy" components={{ doc: <a href={terms.privacyUrl} target="_blank" rel="noopener noreferrer" /> }} /></p> : null}
         {action.fieldError('acceptTerms') ? <p className="field-error">{action.error?.message}</p> : null}
         <FormError error={action.error && !action.error.body.fields ? action.error : null} />
         <Button type="submit" busy={action.busy}>{t('signup.submit')}</Button>

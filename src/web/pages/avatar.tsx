@@ -4,6 +4,9 @@ import { useSession } from '../components/session.tsx'
 import { Card } from '../components/ui.tsx'
 import { ImageUpload } from './teams/images.tsx'
 
+/** The server's avatar limit (src/images/images.ts AVATAR_MAX_BYTES, SPEC §6). */
+const AVATAR_MAX_BYTES = 500_000
+
 /** Profile settings: upload or remove the avatar (PNG/JPEG, 500 KB; the server re-encodes it). */
 export function AvatarCard() {
   const { t } = useTranslation()
@@ -13,7 +16,7 @@ export function AvatarCard() {
   return (
     <Card title={t('teams.avatar.title')}>
       <ImageUpload
-        label={t('teams.avatar.file')} endpoint="/me/avatar" field="avatarUrl" hasImage={!!me.avatarUrl}
+        label={t('teams.avatar.file')} endpoint="/me/avatar" field="avatarUrl" maxBytes={AVATAR_MAX_BYTES} hasImage={!!me.avatarUrl}
         preview={me.avatarUrl ? <img className="avatar-preview" src={me.avatarUrl} alt={t('teams.avatar.alt')} width={72} height={72} /> : <><span className="avatar avatar-preview-initial" aria-hidden="true">{initial}</span><span className="hint">{t('teams.avatar.none')}</span></>}
         removeLabel={t('teams.avatar.remove')} savedText={t('teams.avatar.saved')} removedText={t('teams.avatar.removed')}
         onChange={(url) => setMe({ ...me, avatarUrl: url } as Account)}

@@ -37,12 +37,15 @@ export function TeamSettingsPage() {
   )
 }
 
+/** The server's logo limit (src/images/images.ts LOGO_MAX_BYTES): larger pictures are shrunk first. */
+const LOGO_MAX_BYTES = 1_000_000
+
 function LogoSection({ data, reload }: { data: TeamPageData; reload: () => Promise<void> }) {
   const { t } = useTranslation()
   return (
     <Section title={t('teams.logo.title')}>
       <ImageUpload
-        label={t('teams.logo.file')} endpoint={`/teams/${data.slug}/logo`} field="logoUrl" disabled={!can(data.myRoles, 'change_settings')} hasImage={!!data.logoUrl}
+        label={t('teams.logo.file')} endpoint={`/teams/${data.slug}/logo`} field="logoUrl" maxBytes={LOGO_MAX_BYTES} disabled={!can(data.myRoles, 'change_settings')} hasImage={!!data.logoUrl}
         preview={<><TeamLogo name={data.name} url={data.logoUrl} size={96} /><span className="hint">{data.logoUrl ? t('teams.logo.current') : t('teams.logo.none')}</span></>}
         removeLabel={t('teams.logo.remove')} savedText={t('teams.logo.saved')} removedText={t('teams.logo.removed')} onChange={reload}
       />
