@@ -68,6 +68,14 @@ describe.each(DIALECTS)('requests at a host other than PUBLIC_URL on %s', (diale
     })
   })
 
+  describe('scripts', () => {
+    it('are answered at any host when they carry no Origin, no cookie and visit no page', async () => {
+      const t = await testApp(dialect)
+      const res = await t.client({ origin: null }).request('GET', '/api/v1/captcha', undefined, { host: '10.0.0.12:3000', accept: '*/*' })
+      expect(res.status).toBe(200)
+    })
+  })
+
   describe('probes', () => {
     it('get /healthz, /readyz and /metrics (from this machine) at any host', async () => {
       const t = await testApp(dialect)

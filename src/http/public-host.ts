@@ -8,6 +8,8 @@
  * refused with `wrong_host`, naming PUBLIC_URL. It also closes DNS rebinding: a page served
  * under an attacker's name that resolves to this server gets no answer but the redirect.
  *
+ * Requests that are not a browser's (no Origin, no cookie, not a page visit: scripts, the
+ * CLI, a balancer's checks, an operator's curl at an instance) are answered at any Host.
  * Health and metrics stay reachable at any Host: probes (a load balancer, Kubernetes, a
  * Prometheus scraper) address the instance by IP, not by the public name.
  *
@@ -48,6 +50,11 @@ export function publicHostCheck(publicUrl: URL) {
     const path = pathOf(request.url)
     if (PROBE_PATHS.has(path)) return done()
     const visit = (request.method === 'GET' || request.method === 'HEAD') && String(request.headers.accept ?? '').includes('text/html')
+    // Only what a browser sends is at stake (its Origin and cookies belong to PUBLIC_URL): a
+    // script or a service calling an instance by its own address (no Origin, no cookie, no
+    // page visit) is answered, as a load balancer's checks and an operator's curl expect.
+    const fromBrowser = visit || request.headers.origin !== undefined || request.headers.cookie !== undefined
+    if (!fromBrowser) return done()
     if (visit && !NOT_PAGES.test(path) && request.url.startsWith('/')) {
       // 307, not 308: PUBLIC_URL may change, and a browser keeps a permanent redirect for good.
       void reply.redirect(`${origin}${request.url}`, 307)
