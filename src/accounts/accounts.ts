@@ -17,7 +17,7 @@ import { newId } from '../crypto.ts'
 import { imagePath } from '../images/images.ts'
 import { canonicalEmail, normalizeEmail } from './emails.ts'
 import { verifyPasswordOf } from './reauth-password.ts'
-import { consumeToken, issueToken, retireOutstandingLinks } from './tokens.ts'
+import { consumeToken, issueToken, openToken, retireOutstandingLinks } from './tokens.ts'
 import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
 import { accountDeleting, emailChanged } from './lifecycle.ts'
 
@@ -281,7 +281,56 @@ export async function requestEmailChange(ctx: AppContext, auth: Authenticated, i
   return { pendingEmail: email }
 }
 
-export async function changePassword(ctx: AppContext, auth: Authenticated, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<{ otherSessionsRevoked: number }> {
+export interface PendingEmailChange {
+  email: string
+  requestedAt: string
+  expiresAt: string
+}
+
+/** The change of address waiting for its link to be used, if any (only the newest link works). */
+export async function pendingEmailChange(ctx: AppContext, account: Account): Promise<PendingEmailChange | null> {
+  const row = await openToken(ctx.db, ctx.clock, account.id, 'email_change')
+  if (!row?.email) return null
+  return { email: row.email, requestedAt: new Date(row.created_at).toISOString(), expiresAt: new Date(row.expires_at).toISOString() }
+}
+
+function noPendingEmailChange(): AppError {
+  return new AppError('not_found', { message: 'No change of email address is waiting for confirmation.' })
+}
+
+/** The link sent to the new address stops working; the current address stays. */
+export async function cancelEmailChange(ctx: AppContext, auth: Authenticated, meta: RequestMeta): Promise<void> {
+  const { account } = auth
+  await inTransaction(ctx, async (trx) => {
+    const pending = await openToken(trx, ctx.clock, account.id, 'email_change')
+    if (!pending) throw noPendingEmailChange()
+    await trx.deleteFrom('account_tokens').where('account_id', '=', account.id).where('purpose', '=', 'email_change').where('used_at', 'is', null).execute()
+    await recordAudit(trx, { accountId: account.id, type: 'account.email_change_cancelled', meta, at: ctx.clock.now(), details: { to: pending.email } })
+  })
+}
+
+/**
+ * A new link to the address already asked for (the mail was lost, or the link is about to
+ * expire): no password again, since the address itself was vetted by the password when the
+ * change was asked for. The old link stops working; the budget is the same as for asking.
+ */
+export async function resendEmailChange(ctx: AppContext, auth: Authenticated, meta: RequestMeta): Promise<PendingEmailChange> {
+  const { account } = auth
+  const before = await openToken(ctx.db, ctx.clock, account.id, 'email_change')
+  if (!before?.email) throw noPendingEmailChange()
+  await ctx.limits.consume('resend_account', account.id)
+  await inTransaction(ctx, async (trx) => {
+    // Read again in the transaction: a password change in between cancelled it for good.
+    const email = (await openToken(trx, ctx.clock, account.id, 'email_change'))?.email
+    if (!email) throw noPendingEmailChange()
+    const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'email_change', email })
+    await ctx.mailer.enqueue(trx, { to: email, template: 'email_change_confirm', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/confirm-email', { token }) } })
+    await recordAudit(trx, { accountId: account.id, type: 'account.email_change_requested', meta, at: ctx.clock.now(), details: { to: email, resent: true } })
+  })
+  return (await pendingEmailChange(ctx, account))!
+}
+
+export async function changePassword(ctx: AppContext, auth: Authenticated, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<{ otherSessionsRevoked: number; cancelledEmailChange: string | null }> {
   const { account, session } = auth
   await verifyPasswordOf(ctx, account, input.currentPassword, 'currentPassword')
   const password = checkNewPassword(input.newPassword, 'newPassword', passwordContextWords(ctx.config.publicUrl, account))
@@ -290,11 +339,11 @@ export async function changePassword(ctx: AppContext, auth: Authenticated, input
     const now = ctx.clock.now()
     await trx.updateTable('accounts').set({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now }).where('id', '=', account.id).execute()
     const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id, exceptSessionId: session.id })
-    await retireOutstandingLinks(trx, account.id)
+    const { cancelledEmailChange } = await retireOutstandingLinks(trx, ctx.clock, account.id)
     await markReauthenticated(ctx, trx, session, now)
-    await recordAudit(trx, { accountId: account.id, type: 'account.password_changed', meta, at: now, details: { otherSessionsRevoked: revoked } })
-    await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in') })
-    return { otherSessionsRevoked: revoked }
+    await recordAudit(trx, { accountId: account.id, type: 'account.password_changed', meta, at: now, details: { otherSessionsRevoked: revoked, cancelledEmailChange } })
+    await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in'), cancelledEmailChange })
+    return { otherSessionsRevoked: revoked, cancelledEmailChange }
   })
   return result
 }
@@ -349,7 +398,7 @@ export async function setAccountActive(ctx: AppContext, login: string, active: b
     // Usually run from the CLI, a process of its own: the eviction is what tells the running servers.
     await evictAfterCommit(ctx, trx, account.id)
     const sessionsRevoked = active ? 0 : await revokeAllSessions(ctx, trx, { accountId: account.id })
-    if (!active) await retireOutstandingLinks(trx, account.id)
+    if (!active) await retireOutstandingLinks(trx, ctx.clock, account.id)
     await recordAudit(trx, { accountId: account.id, type: active ? 'account.reactivated' : 'account.deactivated', meta, at: now, details: { sessionsRevoked } })
     if (!active && account.status === 'active') {
       await notifySecurity(ctx, trx, account, 'account_deactivated', { username: account.username })

@@ -10,8 +10,8 @@ import { LOCALES } from '../mail/templates.ts'
 import { PASSWORD_MAX_LENGTH } from '../passwords/policy.ts'
 import { requireRecentAuth } from '../sessions/recent-auth.ts'
 import {
-  accountView, changePassword, confirmEmail, deleteAccount, JOB_ROLES, publicProfile,
-  requestEmailChange, resendConfirmation, signUp, updateProfile,
+  accountView, cancelEmailChange, changePassword, confirmEmail, deleteAccount, JOB_ROLES, pendingEmailChange, publicProfile,
+  requestEmailChange, resendConfirmation, resendEmailChange, signUp, updateProfile,
 } from './accounts.ts'
 import { EMAIL_MAX_LENGTH } from './emails.ts'
 import { usernameAvailability } from './usernames.ts'
@@ -48,6 +48,12 @@ const PublicProfile = Type.Object({
   links: Type.Array(Type.String()),
   memberSince: Type.String({ format: 'date-time' }),
   avatarUrl: Type.Union([Type.String(), Type.Null()]),
+})
+
+const PendingEmailChange = Type.Object({
+  email: Type.String({ description: 'The new address, which the link was sent to.' }),
+  requestedAt: Type.String({ format: 'date-time', description: 'When the newest link was sent.' }),
+  expiresAt: Type.String({ format: 'date-time', description: 'When that link stops working.' }),
 })
 
 const ProfilePatch = Type.Object(
@@ -147,13 +153,56 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.status(202).send({ status: 'confirmation_sent' as const, pendingEmail })
   })
 
+  api.get('/api/v1/me/email/pending', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'The change of email address waiting for confirmation',
+      description: 'The address asked for, when, and until when its link works; `pending` is null when none waits (never asked, confirmed, cancelled, expired, or cancelled by a password change or reset, 2FA being turned on, or a disavowed sign-in).',
+      response: { 200: Type.Object({ pending: Type.Union([PendingEmailChange, Type.Null()]) }), ...errors(401) },
+    },
+    preHandler: [signedIn],
+  }, async (request) => ({ pending: await pendingEmailChange(ctx, authOf(request).account) }))
+
+  api.delete('/api/v1/me/email/pending', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Cancel the pending change of email address',
+      description: 'The link sent to the new address stops working; the current address stays. `not_found` when no change waits.',
+      response: { 204: Type.Null(), ...errors(401, 404) },
+    },
+    preHandler: [signedIn],
+  }, async (request, reply) => {
+    await cancelEmailChange(ctx, authOf(request), requestMeta(request))
+    return reply.status(204).send(null)
+  })
+
+  api.post('/api/v1/me/email/pending/resend', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Re-send the link for the pending change of email address',
+      description: 'A new link (24 h) to the address already asked for; the previous link stops working. `not_found` when no change waits. Rate limited like asking.',
+      response: { 202: Type.Object({ status: Type.Literal('confirmation_sent'), pending: PendingEmailChange }), ...errors(401, 404, 429) },
+    },
+    preHandler: [signedIn],
+  }, async (request, reply) => {
+    const pending = await resendEmailChange(ctx, authOf(request), requestMeta(request))
+    return reply.status(202).send({ status: 'confirmation_sent' as const, pending })
+  })
+
   api.post('/api/v1/me/password', {
     schema: {
       tags: ['accounts'],
       summary: 'Change password',
-      description: 'Requires the current password; every other session is revoked.',
+      description: 'Requires the current password; every other session is revoked, and a pending change of email address is cancelled (its link stops working): `cancelledEmailChange` names that address, and the notice email says so too.',
       body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
-      response: { 200: Type.Object({ status: Type.Literal('password_changed'), otherSessionsRevoked: Type.Integer() }), ...errors(400, 401, 403, 429) },
+      response: {
+        200: Type.Object({
+          status: Type.Literal('password_changed'),
+          otherSessionsRevoked: Type.Integer(),
+          cancelledEmailChange: Type.Union([Type.String(), Type.Null()], { description: 'The new address of the email change this cancelled; null when none was waiting.' }),
+        }),
+        ...errors(400, 401, 403, 429),
+      },
     },
     preHandler: sensitive,
   }, async (request) => ({ status: 'password_changed' as const, ...(await changePassword(ctx, authOf(request), request.body, requestMeta(request))) }))

@@ -71,12 +71,28 @@ export async function pruneTokens(db: Queryable, clock: Clock): Promise<void> {
   await db.deleteFrom('account_tokens').where('expires_at', '<', clock.now() - DAY_MS).execute()
 }
 
+/** The newest unused, unexpired token of `purpose`, if any (the pending email change, for one). */
+export async function openToken(db: Queryable, clock: Clock, accountId: string, purpose: TokenPurpose) {
+  return db
+    .selectFrom('account_tokens')
+    .select(['email', 'created_at', 'expires_at'])
+    .where('account_id', '=', accountId)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', clock.now())
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst()
+}
+
 /**
  * After a credential change (password changed or reset, 2FA turned on, a sign-in disavowed),
  * links and sign-in tickets issued before it must stop working: a pending email change or an
  * open 2FA ticket would otherwise let whoever started it finish the takeover.
+ * Returns the address of the email change this cancelled, if one was waiting, so the person
+ * can be told (its link would otherwise just say "invalid or expired").
  */
-export async function retireOutstandingLinks(db: Queryable, accountId: string): Promise<void> {
+export async function retireOutstandingLinks(db: Queryable, clock: Clock, accountId: string): Promise<{ cancelledEmailChange: string | null }> {
+  const pending = await openToken(db, clock, accountId, 'email_change')
   await db
     .deleteFrom('account_tokens')
     .where('account_id', '=', accountId)
@@ -84,4 +100,5 @@ export async function retireOutstandingLinks(db: Queryable, accountId: string): 
     .where('used_at', 'is', null)
     .execute()
   await db.deleteFrom('signin_tickets').where('account_id', '=', accountId).where('used_at', 'is', null).execute()
+  return { cancelledEmailChange: pending?.email ?? null }
 }

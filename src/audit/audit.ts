@@ -10,6 +10,7 @@ export type AuditEventType =
   | 'account.email_confirmed'
   | 'account.username_changed'
   | 'account.email_change_requested'
+  | 'account.email_change_cancelled'
   | 'account.email_changed'
   | 'account.password_changed'
   | 'account.password_reset'

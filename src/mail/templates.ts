@@ -57,10 +57,12 @@ export const TEMPLATES = {
       ? { subject: '你的邮箱地址已更改', lines: [`${username}，你好：`, `你的 Latchkey 账户邮箱已改为 ${newEmail}。`, '如果不是你本人操作，请立即联系服务管理员。'] }
       : { subject: 'Your email address was changed', lines: [`Hi ${username},`, `The email address of your Latchkey account is now ${newEmail}.`, 'If this was not you, contact the operator of this service at once.'] },
   ),
-  password_changed: t<{ username: string; recoveryUrl: string }>(({ username, recoveryUrl }, l) =>
+  // A pending email change dies with the old password (accounts/tokens.ts): say so, or its link
+  // would later just read "invalid or expired" to someone who never learned why.
+  password_changed: t<{ username: string; recoveryUrl: string; cancelledEmailChange?: string | null }>(({ username, recoveryUrl, cancelledEmailChange }, l) =>
     l === 'zh-CN'
-      ? { subject: '你的密码已更改', lines: [`${username}，你好：`, '你的 Latchkey 账户密码刚刚被更改，其他设备上的登录已被退出。', `如果不是你本人操作，请立即重置密码：${recoveryUrl}`] }
-      : { subject: 'Your password was changed', lines: [`Hi ${username},`, 'The password of your Latchkey account was just changed, and your other devices were signed out.', `If this was not you, reset your password now: ${recoveryUrl}`] },
+      ? { subject: '你的密码已更改', lines: [`${username}，你好：`, '你的 Latchkey 账户密码刚刚被更改，其他设备上的登录已被退出。', ...(cancelledEmailChange ? [`等待确认的邮箱更改（改为 ${cancelledEmailChange}）已随之取消，发往该地址的确认链接已失效。如仍需更改，请在账户设置中重新申请。`] : []), `如果不是你本人操作，请立即重置密码：${recoveryUrl}`] }
+      : { subject: 'Your password was changed', lines: [`Hi ${username},`, 'The password of your Latchkey account was just changed, and your other devices were signed out.', ...(cancelledEmailChange ? [`Your pending change of email address to ${cancelledEmailChange} was cancelled with it: the confirmation link sent there no longer works. To change your address, ask again in your account settings.`] : []), `If this was not you, reset your password now: ${recoveryUrl}`] },
   ),
   username_changed: t<{ username: string; previousUsername: string; recoveryUrl: string }>(({ username, previousUsername, recoveryUrl }, l) =>
     l === 'zh-CN'

@@ -100,7 +100,7 @@ export async function confirmTwoFactorSetup(ctx: AppContext, auth: Authenticated
     const recoveryCodes = await storeNewRecoveryCodes(trx, account.id, now)
     // SPEC §4/§5: enabling 2FA revokes every session, this one included.
     const sessionsRevoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
-    await retireOutstandingLinks(trx, account.id)
+    await retireOutstandingLinks(trx, ctx.clock, account.id)
     await recordAudit(trx, { accountId: account.id, type: 'two_factor.enabled', meta, at: now, details: { sessionsRevoked } })
     await notifySecurity(ctx, trx, account, 'two_factor_enabled', { username: account.username })
     return { recoveryCodes, sessionsRevoked }
