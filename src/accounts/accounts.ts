@@ -15,6 +15,7 @@ import { evictAfterCommit, markReauthenticated, revokeAllSessions, type Authenti
 import type { Account } from './queries.ts'
 import { newId } from '../crypto.ts'
 import { imagePath } from '../images/images.ts'
+import { isReturnPath } from '../return-path.ts'
 import { canonicalEmail, normalizeEmail } from './emails.ts'
 import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken, openToken, retireOutstandingLinks } from './tokens.ts'
@@ -67,7 +68,14 @@ export interface SignUpInput {
   password: string
   acceptTerms: boolean
   locale?: string
+  /** A path on this site the confirmation link leads back to (the invitation the person came from). */
+  next?: string
   meta: RequestMeta
+}
+
+/** The confirmation link, with where to go once confirmed when that is a path on this site. */
+function confirmationLink(ctx: AppContext, token: string, next: string | undefined): string {
+  return link(ctx, '/confirm-email', isReturnPath(next) ? { token, next } : { token })
 }
 
 /**
@@ -124,7 +132,7 @@ export async function signUp(ctx: AppContext, input: SignUpInput): Promise<{ ema
         })
         .execute()
       const token = await issueToken(trx, ctx.clock, { accountId: id, purpose: 'email_confirm', email, newAccount: true })
-      await ctx.mailer.enqueue(trx, { to: email, template: 'confirm_email', locale, vars: { username, link: link(ctx, '/confirm-email', { token }) } })
+      await ctx.mailer.enqueue(trx, { to: email, template: 'confirm_email', locale, vars: { username, link: confirmationLink(ctx, token, input.next) } })
       await recordAudit(trx, { accountId: id, type: 'account.created', meta: input.meta, at: now, details: { termsVersion: ctx.config.termsVersion } })
     })
   } catch (err) {
@@ -172,12 +180,12 @@ export async function confirmEmail(ctx: AppContext, token: string, meta: Request
   return { email: confirmed.email }
 }
 
-export async function resendConfirmation(ctx: AppContext, account: Account): Promise<void> {
+export async function resendConfirmation(ctx: AppContext, account: Account, next?: string): Promise<void> {
   if (account.email_confirmed_at !== null) throw new AppError('email_already_confirmed')
   await ctx.limits.consume('resend_account', account.id)
   await inTransaction(ctx, async (trx) => {
     const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'email_confirm', email: account.email })
-    await ctx.mailer.enqueue(trx, { to: account.email, template: 'confirm_email', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/confirm-email', { token }) } })
+    await ctx.mailer.enqueue(trx, { to: account.email, template: 'confirm_email', locale: localeOf(account), vars: { username: account.username, link: confirmationLink(ctx, token, next) } })
   })
 }
 

@@ -15,11 +15,18 @@ import {
 } from './accounts.ts'
 import { EMAIL_MAX_LENGTH } from './emails.ts'
 import { usernameAvailability } from './usernames.ts'
+import { RETURN_PATH_MAX_LENGTH, RETURN_PATH_PATTERN } from '../return-path.ts'
 
 // Upper bounds are generous on purpose: the domain gives the precise, field-level reason.
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH * 4 })
 const Email = Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH })
 const Username = Type.String({ minLength: 1, maxLength: 64 })
+const ReturnPath = Type.String({
+  minLength: 1,
+  maxLength: RETURN_PATH_MAX_LENGTH,
+  pattern: RETURN_PATH_PATTERN,
+  description: 'A path on this site (`/join/…`, `/invitations/accept#token=…`) that the confirmation link brings the person back to once the address is confirmed. Never another site: absolute and protocol-relative URLs, backslashes and whitespace are refused.',
+})
 
 export const AccountView = Type.Object(
   {
@@ -88,6 +95,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
           password: Password,
           acceptTerms: Type.Boolean({ description: 'Must be true: the person accepts the current terms of use.' }),
           locale: Type.Optional(Type.Enum([...LOCALES])),
+          next: Type.Optional(ReturnPath),
         },
         { additionalProperties: false },
       ),
@@ -122,10 +130,15 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
   })
 
   api.post('/api/v1/email/resend', {
-    schema: { tags: ['accounts'], summary: 'Re-send the confirmation email', response: { 202: Type.Object({ status: Type.Literal('confirmation_sent') }), ...errors(401, 409, 429) } },
+    schema: {
+      tags: ['accounts'],
+      summary: 'Re-send the confirmation email',
+      body: Type.Optional(Type.Object({ next: Type.Optional(ReturnPath) }, { additionalProperties: false })),
+      response: { 202: Type.Object({ status: Type.Literal('confirmation_sent') }), ...errors(400, 401, 409, 429) },
+    },
     preHandler: [signedIn],
   }, async (request, reply) => {
-    await resendConfirmation(ctx, authOf(request).account)
+    await resendConfirmation(ctx, authOf(request).account, request.body?.next)
     return reply.status(202).send({ status: 'confirmation_sent' as const })
   })
 

@@ -23,6 +23,7 @@ import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, role
 import { currentSeatUsage, noSeatsError, requireSeatsForChange } from '../seats.ts'
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { findAccountById, usernameOf } from '../../accounts/queries.ts'
+import { imagePath } from '../../images/images.ts'
 
 /** One request invites at most this many addresses (a CSV upload, later, can batch more). */
 export const MAX_INVITATIONS_PER_REQUEST = 50
@@ -320,46 +321,105 @@ export function invitationInvalid(reason: 'unknown' | 'cancelled' | 'declined' |
   return new AppError('invitation_invalid', { message, fields: { token: reason }, details: { reason } })
 }
 
-/**
- * The signed-in person accepts with the token from their email. Their confirmed email must be
- * the invited one. Consuming is a conditional UPDATE (pending → accepted) in the transaction
- * that adds the member, under the team lock, after the seat check: two acceptances racing for
- * the last seat cannot both get it.
- */
-export async function acceptInvitation(ctx: AppContext, input: { account: Account; token: string; meta: RequestMeta }): Promise<{ slug: string; name: string; roles: TeamRole[] }> {
-  const { account } = input
+/** The signed-in person accepts with the token from their email (see joinByInvitation for the rules). */
+export async function acceptInvitation(ctx: AppContext, input: { account: Account; token: string; meta: RequestMeta }): Promise<Joined> {
   const tokenHash = /^[A-Za-z0-9_-]{43}$/.test(input.token) ? hashToken(input.token) : null
   return inTransaction(ctx, async (trx) => {
     const row = tokenHash ? await trx.selectFrom('team_invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst() : undefined
-    if (!row) throw invitationInvalid('unknown')
-    if (row.status === 'cancelled' || row.status === 'declined') throw invitationInvalid(row.status)
-    if (row.status === 'accepted') throw invitationInvalid('used')
-    requireConfirmedEmail(account)
-    if (normalizeEmail(account.email) !== row.email_normalized) throw new AppError('invitation_email_mismatch')
-
-    await lockPerson(ctx, trx, account.id)
-    const team = await lockTeam(ctx, trx, row.team_id)
-    const already = await trx.selectFrom('team_members').select('account_id').where('team_id', '=', team.id).where('account_id', '=', account.id).executeTakeFirst()
-    if (already) throw new AppError('already_team_member')
-    await requireRoomForAnotherTeam(trx, account.id)
-
-    const now = ctx.clock.now()
-    const usageBefore = await currentSeatUsage(trx, team)
-    const consumed = await trx
-      .updateTable('team_invitations')
-      .set({ status: 'accepted', closed_at: now })
-      .where('id', '=', row.id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst()
-    if (Number(consumed.numUpdatedRows) !== 1) throw invitationInvalid('used')
-    const roles = rolesOf(row)
-    await trx.insertInto('team_members').values({ team_id: team.id, account_id: account.id, ...roleColumns(roles), joined_at: now }).execute()
-    // The invitation's held seat becomes the member's; if seats were lowered since, only
-    // members must fit, and the first acceptances take what is left.
-    const usage = await currentSeatUsage(trx, team)
-    if (usage.takenByMembers > team.seats) throw noSeatsError(usageBefore, usage.takenByMembers - usageBefore.takenByMembers, false)
-    await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(account), type: 'member.joined', meta: input.meta, at: now, details: { accountId: account.id, username: account.username, roles, invitationId: row.id, supportMember: isSupportOnly(roles) } })
-    await recordAudit(trx, { accountId: account.id, type: 'team.joined', meta: input.meta, at: now, details: { teamId: team.id, slug: team.slug } })
-    return { slug: team.slug, name: team.name, roles }
+    return joinByInvitation(ctx, trx, input.account, row, input.meta)
   })
+}
+
+/**
+ * The invitee accepts an invitation listed in the app (`GET /me/invitations`), without the
+ * emailed link: their confirmed address is the proof the link would have given. Anyone else's
+ * invitation id answers as an unknown one.
+ */
+export async function acceptInvitationById(ctx: AppContext, input: { account: Account; invitationId: string; meta: RequestMeta }): Promise<Joined> {
+  const { account } = input
+  return inTransaction(ctx, async (trx) => {
+    const row = await trx.selectFrom('team_invitations').selectAll().where('id', '=', input.invitationId).executeTakeFirst()
+    // Only the invited address learns that this invitation exists at all.
+    const mine = row && account.email_confirmed_at !== null && row.email_normalized === normalizeEmail(account.email) ? row : undefined
+    if (row && !mine) requireConfirmedEmail(account)
+    return joinByInvitation(ctx, trx, account, mine, input.meta)
+  })
+}
+
+type Joined = { slug: string; name: string; roles: TeamRole[] }
+
+/**
+ * Their confirmed email must be the invited one. Consuming is a conditional UPDATE (pending →
+ * accepted) in the transaction that adds the member, under the team lock, after the seat
+ * check: two acceptances racing for the last seat cannot both get it.
+ */
+async function joinByInvitation(ctx: AppContext, trx: Transaction<Database>, account: Account, row: InvitationRow | undefined, meta: RequestMeta): Promise<Joined> {
+  if (!row) throw invitationInvalid('unknown')
+  if (row.status === 'cancelled' || row.status === 'declined') throw invitationInvalid(row.status)
+  if (row.status === 'accepted') throw invitationInvalid('used')
+  requireConfirmedEmail(account)
+  if (normalizeEmail(account.email) !== row.email_normalized) throw new AppError('invitation_email_mismatch')
+
+  await lockPerson(ctx, trx, account.id)
+  const team = await lockTeam(ctx, trx, row.team_id)
+  const already = await trx.selectFrom('team_members').select('account_id').where('team_id', '=', team.id).where('account_id', '=', account.id).executeTakeFirst()
+  if (already) throw new AppError('already_team_member')
+  await requireRoomForAnotherTeam(trx, account.id)
+
+  const now = ctx.clock.now()
+  const usageBefore = await currentSeatUsage(trx, team)
+  const consumed = await trx
+    .updateTable('team_invitations')
+    .set({ status: 'accepted', closed_at: now })
+    .where('id', '=', row.id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst()
+  if (Number(consumed.numUpdatedRows) !== 1) throw invitationInvalid('used')
+  const roles = rolesOf(row)
+  await trx.insertInto('team_members').values({ team_id: team.id, account_id: account.id, ...roleColumns(roles), joined_at: now }).execute()
+  // The invitation's held seat becomes the member's; if seats were lowered since, only
+  // members must fit, and the first acceptances take what is left.
+  const usage = await currentSeatUsage(trx, team)
+  if (usage.takenByMembers > team.seats) throw noSeatsError(usageBefore, usage.takenByMembers - usageBefore.takenByMembers, false)
+  await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(account), type: 'member.joined', meta, at: now, details: { accountId: account.id, username: account.username, roles, invitationId: row.id, supportMember: isSupportOnly(roles) } })
+  await recordAudit(trx, { accountId: account.id, type: 'team.joined', meta, at: now, details: { teamId: team.id, slug: team.slug } })
+  return { slug: team.slug, name: team.name, roles }
+}
+
+export interface MyInvitation {
+  id: string
+  team: { name: string; logoUrl: string | null }
+  inviter: string | null
+  roles: TeamRole[]
+  sentAt: string | null
+}
+
+/**
+ * The invitations waiting for the signed-in person, so one whose email got lost (or who signed
+ * up after being invited) still finds them. Only for a confirmed address: until then, anyone
+ * could have typed it, and the list would show them teams that invited someone else.
+ * Suggestions are not invitations yet (an Admin has not approved them) and are not listed.
+ */
+export async function invitationsFor(db: Queryable, account: Account): Promise<MyInvitation[]> {
+  if (account.email_confirmed_at === null) return []
+  const rows = await db
+    .selectFrom('team_invitations')
+    .innerJoin('teams', 'teams.id', 'team_invitations.team_id')
+    .leftJoin('accounts as inviter', 'inviter.id', 'team_invitations.invited_by')
+    .selectAll('team_invitations')
+    .select(['teams.name as team_name', 'teams.logo_image_id', 'inviter.display_name as inviter_display_name', 'inviter.username as inviter_username'])
+    .where('team_invitations.email_normalized', '=', normalizeEmail(account.email))
+    .where('team_invitations.status', '=', 'pending')
+    // Teams the person is already in (joined another way) have nothing left to accept.
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('team_members').select('team_members.account_id').whereRef('team_members.team_id', '=', 'team_invitations.team_id').where('team_members.account_id', '=', account.id))))
+    .orderBy('team_invitations.created_at', 'desc')
+    .orderBy('team_invitations.id')
+    .execute()
+  return rows.map((row) => ({
+    id: row.id,
+    team: { name: row.team_name, logoUrl: imagePath(row.logo_image_id) },
+    inviter: row.inviter_display_name || row.inviter_username || null,
+    roles: rolesOf(row),
+    sentAt: row.sent_at === null ? null : new Date(row.sent_at).toISOString(),
+  }))
 }

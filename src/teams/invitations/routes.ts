@@ -11,6 +11,7 @@ import { requestMeta } from '../../http/request-meta.ts'
 import { errors } from '../../http/schemas.ts'
 import { teamAccess, teamAccessOf } from '../access.ts'
 import { CSV_MAX_LENGTH, CSV_MAX_ROWS, inviteFromCsv } from './csv-invitations.ts'
+import { acceptInvitationById, invitationsFor } from './invitations.ts'
 import { createInviteLink, INVITE_LINK_MAX_USES, joinWithInviteLink, listInviteLinks, previewInviteLink, revokeInviteLink } from './invite-links.ts'
 import { TEAM_ROLES } from '../roles.ts'
 
@@ -60,6 +61,15 @@ const Invitation = Type.Object({
   sentAt: Type.Union([Timestamp, Type.Null()]),
 })
 const Invitations = Type.Object({ invitations: Type.Array(Invitation), suggestions: Type.Array(Invitation) })
+const MyInvitation = Type.Object({
+  id: Type.String(),
+  team: Type.Object({ name: Type.String(), logoUrl: Type.Union([Type.String(), Type.Null()]) }),
+  inviter: Type.Union([Type.String(), Type.Null()], { description: 'Display name (or username) of who invited.' }),
+  roles: Type.Array(Role),
+  sentAt: Type.Union([Timestamp, Type.Null()]),
+})
+const InvitationIdParams = Type.Object({ invitationId: Type.String({ minLength: 1, maxLength: 64 }) })
+const Joined = Type.Object({ slug: Type.String(), name: Type.String(), roles: Type.Array(Role) })
 
 export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -125,6 +135,28 @@ export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
     },
     preHandler: [signedIn],
   }, async (request) => joinWithInviteLink(ctx, { account: authOf(request).account, token: request.params.token, meta: requestMeta(request) }))
+
+  api.get('/api/v1/me/invitations', {
+    schema: {
+      tags,
+      summary: 'Invitations waiting for me',
+      description: "Pending email invitations to the signed-in person's confirmed address (newest first), for teams they are not in: the team, who invited and the roles. Empty until the address is confirmed (anyone can type an address). Never the token: accept with `POST /me/invitations/{invitationId}/accept`.",
+      response: { 200: Type.Object({ invitations: Type.Array(MyInvitation) }), ...errors(401) },
+    },
+    preHandler: [signedIn],
+  }, async (request) => ({ invitations: await invitationsFor(ctx.db, authOf(request).account) }))
+
+  api.post('/api/v1/me/invitations/:invitationId/accept', {
+    schema: {
+      tags,
+      summary: 'Accept an invitation waiting for me',
+      description: 'As `POST /invitations/accept`, without the emailed link: the confirmed address is the proof. Errors: `invitation_invalid` (with `reason`; also for an invitation to someone else), `email_not_confirmed`, `already_team_member`, `team_limit_reached`, `no_seats_available`.',
+      params: InvitationIdParams,
+      body: Type.Optional(Type.Object({}, { additionalProperties: false })),
+      response: { 200: Joined, ...errors(400, 401, 403, 409) },
+    },
+    preHandler: [signedIn],
+  }, async (request) => acceptInvitationById(ctx, { account: authOf(request).account, invitationId: request.params.invitationId, meta: requestMeta(request) }))
 
   api.post('/api/v1/teams/:slug/invitations/csv', {
     schema: {

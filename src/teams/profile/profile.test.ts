@@ -196,7 +196,7 @@ describe.each(DIALECTS)('team URL and profile on %s', (dialect) => {
   })
 
   describe('invitation preview', () => {
-    it('names the team, inviter and roles to the token holder, without the address, and does not use up the invitation', async () => {
+    it('names the team, inviter and roles to the token holder; the address only signed out (for the sign-up form); does not use up the invitation', async () => {
       const t = await testApp(dialect)
       const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
       const invitee = await signedUpUser(t)
@@ -207,13 +207,15 @@ describe.each(DIALECTS)('team URL and profile on %s', (dialect) => {
 
       const anonymous = await t.client().post('/api/v1/invitations/preview', { token })
       expect(anonymous.status, JSON.stringify(anonymous.body)).toBe(200)
-      expect(anonymous.body).toEqual({ team: { name: `Team ${slug}`, logoUrl: null }, inviter, roles: ['developer', 'community_manager'], emailMatches: null, alreadyMember: null })
+      expect(anonymous.body).toEqual({ team: { name: `Team ${slug}`, logoUrl: null }, inviter, roles: ['developer', 'community_manager'], emailMatches: null, alreadyMember: null, invitedEmail: invitee.email })
       const wrong = await stranger.client.post('/api/v1/invitations/preview', { token })
-      expect(wrong.body).toMatchObject({ emailMatches: false, alreadyMember: false })
-      for (const body of [anonymous.body, wrong.body]) {
+      expect(wrong.body).toMatchObject({ emailMatches: false, alreadyMember: false, invitedEmail: null })
+      // Signed in, the page may be open in someone else's session: never the address.
+      for (const body of [wrong.body, (await invitee.client.post('/api/v1/invitations/preview', { token })).body]) {
         expect(JSON.stringify(body)).not.toContain(invitee.email)
         expect(Object.keys(body.team)).toEqual(['name', 'logoUrl'])
       }
+      expect(Object.keys(anonymous.body.team)).toEqual(['name', 'logoUrl'])
       expect((await invitee.client.post('/api/v1/invitations/preview', { token })).body).toMatchObject({ emailMatches: true, alreadyMember: false })
 
       // Still usable after previews.

@@ -188,12 +188,16 @@ export interface InvitationPreview {
   /** Null when signed out; otherwise whether the signed-in account's confirmed email was invited. */
   emailMatches: boolean | null
   alreadyMember: boolean | null
+  /** Signed out only: the invited address, to fill in the sign-up form. */
+  invitedEmail: string | null
 }
 
 /**
  * What the holder of an emailed invitation's token may see before accepting: the team's name
- * and logo, who invited them, and the roles. Never the invited address (the page may be open
- * in someone else's session), never the slug. Reading does not consume the token; a closed
+ * and logo, who invited them, and the roles. Signed out, also the invited address, so that
+ * "Create an account" starts with it filled in (the token was sent to that address: its holder
+ * read that mailbox). Signed in, never the address (the page may be open in someone else's
+ * session); never the slug. Reading does not consume the token; a closed
  * invitation answers as accepting would (`invitation_invalid` with `reason`).
  */
 export async function previewInvitation(ctx: AppContext, input: { token: string; account: Account | null }): Promise<InvitationPreview> {
@@ -222,5 +226,6 @@ export async function previewInvitation(ctx: AppContext, input: { token: string;
     roles: rolesOf(row),
     emailMatches: account ? normalizeEmail(account.email) === row.email_normalized : null,
     alreadyMember,
+    invitedEmail: account ? null : row.email,
   }
 }

@@ -96,7 +96,7 @@ export function teamProfileRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags,
       summary: 'Preview an emailed invitation',
-      description: 'For the accept page, signed in or not: with the token from the email, the team name and logo, the inviter and the roles. Never the invited address. Does not use up the invitation. A closed one answers `invitation_invalid` with `reason`, as accepting would.',
+      description: 'For the accept page, signed in or not: with the token from the email, the team name and logo, the inviter and the roles; signed out, also the invited address (for the sign-up form), never when signed in. Does not use up the invitation. A closed one answers `invitation_invalid` with `reason`, as accepting would.',
       body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
       response: {
         200: Type.Object({
@@ -105,6 +105,7 @@ export function teamProfileRoutes(app: FastifyInstance, ctx: AppContext): void {
           roles: Type.Array(Role),
           emailMatches: Type.Union([Type.Boolean(), Type.Null()], { description: "Signed in: whether this account's email was invited. Null when signed out." }),
           alreadyMember: Type.Union([Type.Boolean(), Type.Null()]),
+          invitedEmail: Type.Union([Type.String(), Type.Null()], { description: 'Signed out only: the invited address, to fill in the sign-up form (the token was sent there). Null when signed in.' }),
         }),
         ...errors(400),
       },
