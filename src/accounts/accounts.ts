@@ -276,12 +276,15 @@ export async function requestEmailChange(ctx: AppContext, auth: Authenticated, i
   await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now()
     const taken = await trx.selectFrom('accounts').select('id').where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst()
+    // The change waits the same either way (GET /me/email/pending shows it alike), so neither
+    // the answer nor the Account page tells whether the address belongs to someone.
+    const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'email_change', email })
     if (taken) {
-      // Same answer as success; the new address learns why nothing happened.
+      // The new address learns why nothing happened; the token is never sent, and confirming it
+      // would fail on the unique address anyway.
       await ctx.mailer.enqueue(trx, { to: email, template: 'email_change_unavailable', locale: localeOf(account), vars: {} })
       return
     }
-    const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'email_change', email })
     await ctx.mailer.enqueue(trx, { to: email, template: 'email_change_confirm', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/confirm-email', { token }) } })
     await notifySecurity(ctx, trx, account, 'email_change_requested', { username: account.username, newEmail: email })
     await recordAudit(trx, { accountId: account.id, type: 'account.email_change_requested', meta, at: now, details: { to: email } })
@@ -332,7 +335,9 @@ export async function resendEmailChange(ctx: AppContext, auth: Authenticated, me
     const email = (await openToken(trx, ctx.clock, account.id, 'email_change'))?.email
     if (!email) throw noPendingEmailChange()
     const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'email_change', email })
-    await ctx.mailer.enqueue(trx, { to: email, template: 'email_change_confirm', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/confirm-email', { token }) } })
+    const taken = await trx.selectFrom('accounts').select('id').where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst()
+    if (taken) await ctx.mailer.enqueue(trx, { to: email, template: 'email_change_unavailable', locale: localeOf(account), vars: {} })
+    else await ctx.mailer.enqueue(trx, { to: email, template: 'email_change_confirm', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/confirm-email', { token }) } })
     await recordAudit(trx, { accountId: account.id, type: 'account.email_change_requested', meta, at: ctx.clock.now(), details: { to: email, resent: true } })
   })
   return (await pendingEmailChange(ctx, account))!

@@ -85,6 +85,21 @@ describe.each(DIALECTS)('the pending change of email address on %s', (dialect) =
     })
   })
 
+  describe('an address that belongs to someone else', () => {
+    it('waits like any other, so neither the answer nor the pending state tells; re-sending tells that address again', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const other = await signedUpUser(t)
+      expect((await user.client.post('/api/v1/me/email', { email: other.email, password: STRONG_PASSWORD })).status).toBe(202)
+      expect((await user.client.get('/api/v1/me/email/pending')).body.pending).toMatchObject({ email: other.email })
+      await t.smtp.waitFor(other.email, /could not be used/)
+      expect((await user.client.post('/api/v1/me/email/pending/resend')).status).toBe(202)
+      await expect.poll(() => t.smtp.messagesTo(other.email).filter((m) => /could not be used/.test(m.subject)).length).toBe(2)
+      expect(t.smtp.messagesTo(other.email).some((m) => /new email/.test(m.subject))).toBe(false)
+      expect((await user.client.get('/api/v1/me')).body.email).toBe(user.email)
+    })
+  })
+
   describe('cancelling it', () => {
     it('stops its link and keeps the current address', async () => {
       const t = await testApp(dialect)

@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, NavLink, Outlet, useNavigate } from 'react-router'
-import { api } from '../api.ts'
+import { api, ApiError } from '../api.ts'
 import { LANGUAGES, rememberLanguage } from '../i18n.ts'
+import { afterConfirm, rememberAfterConfirm } from '../return-to.ts'
 import { useSession } from './session.tsx'
+import { Button, FormError, Notice, useAction } from './ui.tsx'
 
 function LanguagePicker() {
   const { t, i18n } = useTranslation()
@@ -102,6 +104,44 @@ function AccountMenu() {
   )
 }
 
+/**
+ * SPEC §2: an unconfirmed account sees a "confirm your email" notice, on every signed-in page
+ * (onboarding first of all, right after sign-up), with a way to have the link sent again.
+ */
+function ConfirmEmailNotice() {
+  const { t } = useTranslation()
+  const { me, refresh } = useSession()
+  const [resentTo, setResentTo] = useState<string | null>(null)
+  const resend = useAction(async () => {
+    const next = afterConfirm()
+    try {
+      await api('POST', '/email/resend', next ? { next } : {})
+    } catch (err) {
+      // Confirmed meanwhile (in another tab): the notice goes away with the fresh account.
+      if (err instanceof ApiError && err.code === 'email_already_confirmed') return void (await refresh())
+      throw err
+    }
+    setResentTo(me?.email ?? null)
+  })
+  // Confirmed (here or elsewhere): a remembered way back is spent, and must not follow a later
+  // email change's confirmation.
+  useEffect(() => {
+    if (me?.emailConfirmed) rememberAfterConfirm(null)
+  }, [me?.emailConfirmed])
+  if (!me || me.emailConfirmed) return null
+  return (
+    <div className="confirm-notice">
+      <Notice tone="warning">
+        {t('confirm.banner', { email: me.email })}{' '}
+        {resentTo === me.email ? <span role="status">{t('confirm.resent')}</span> : (
+          <Button variant="link" busy={resend.busy} onClick={() => void resend.run()}>{t('confirm.resend')}</Button>
+        )}
+        <FormError error={resend.error} />
+      </Notice>
+    </div>
+  )
+}
+
 export function Layout() {
   const { t } = useTranslation()
   const { me, unread } = useSession()
@@ -131,6 +171,7 @@ export function Layout() {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
+        <ConfirmEmailNotice />
         <Outlet />
       </main>
     </>

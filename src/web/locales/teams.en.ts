@@ -156,7 +156,7 @@ export const teamsEn = {
   },
   accept: {
     title: 'Team invitation', body: 'You were invited to join a team on Latchkey.', signedInAs: 'Signed in as {{name}} ({{email}}).', button: 'Accept invitation',
-    signInFirst: 'Sign in with the account that has the invited email address to accept.', signIn: 'Sign in', signUp: 'Create an account', signUpHint: 'New to Latchkey? Create an account with the invited address, confirm it, and open the link in the invitation email again.',
+    signInFirst: 'Sign in with the account that has the invited email address to accept.', signIn: 'Sign in', signUp: 'Create an account', signUpHint: 'New to Latchkey? Create an account with the invited address: the link that confirms it brings you back here to accept.',
     working: 'Accepting…', joined: 'Welcome to {{name}}', joinedBody: 'You joined as {{roles}}.', openTeam: 'Open the team',
     missing: 'This page needs the link from your invitation email.',
     invalidTitle: 'This invitation is not valid', cancelledTitle: 'This invitation was cancelled', declinedTitle: 'This invitation was declined', usedTitle: 'This invitation was already used',
@@ -164,10 +164,15 @@ export const teamsEn = {
     switchAccount: 'Sign in with another account', unconfirmedTitle: 'Confirm your email first', alreadyTitle: 'You are already in this team', limitTitle: 'You are in 10 teams already',
     seatsTitle: 'No seat is free in this team', goTeams: 'Go to your teams',
   },
+  pending: {
+    title: 'Invitations waiting for you', byWhom: '{{inviter}} invited you as {{roles}}', roles: 'Invited as {{roles}}', sent: 'sent {{date}}',
+    acceptOf: 'Accept the invitation to {{name}}', joined: 'You joined {{name}} as {{roles}}.',
+  },
   onboarding: {
     title: 'Join or create a team', body: 'In a team you see who else is in it, invite colleagues and give them roles. You can also do this later from the Teams page.', create: 'Create a team', skip: 'Go to settings',
     created: 'Team {{name}} created.', openTeam: 'Open the team',
     invited: 'You opened a team invitation before signing up.', invitedLink: 'Go back to the invitation',
+    invitedConfirm: 'You came from a team invitation. Confirm your email with the link we just sent: it brings you back to the invitation to accept it.',
   },
   errors: {
     last_admin: 'A team always keeps at least one Admin. Make another member an Admin first.',

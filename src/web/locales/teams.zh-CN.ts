@@ -157,7 +157,7 @@ export const teamsZhCN: typeof teamsEn = {
   },
   accept: {
     title: '团队邀请', body: '你被邀请加入 Latchkey 上的一个团队。', signedInAs: '当前登录：{{name}}（{{email}}）。', button: '接受邀请',
-    signInFirst: '请使用拥有受邀邮箱地址的账户登录后接受邀请。', signIn: '登录', signUp: '创建账户', signUpHint: '第一次使用 Latchkey？请用受邀的邮箱地址创建账户并确认邮箱，然后再次打开邀请邮件中的链接。',
+    signInFirst: '请使用拥有受邀邮箱地址的账户登录后接受邀请。', signIn: '登录', signUp: '创建账户', signUpHint: '第一次使用 Latchkey？请用受邀的邮箱地址创建账户：确认邮箱的链接会带你回到这里接受邀请。',
     working: '正在接受…', joined: '欢迎加入 {{name}}', joinedBody: '你以 {{roles}} 的身份加入。', openTeam: '打开团队',
     missing: '此页面需要通过邀请邮件中的链接打开。',
     invalidTitle: '此邀请无效', cancelledTitle: '此邀请已被取消', declinedTitle: '此邀请已被拒绝', usedTitle: '此邀请已被使用',
@@ -165,10 +165,15 @@ export const teamsZhCN: typeof teamsEn = {
     switchAccount: '使用其他账户登录', unconfirmedTitle: '请先确认邮箱', alreadyTitle: '你已经是该团队的成员', limitTitle: '你已加入 10 个团队',
     seatsTitle: '该团队没有空闲席位', goTeams: '前往我的团队',
   },
+  pending: {
+    title: '等待你接受的邀请', byWhom: '{{inviter}} 邀请你以 {{roles}} 身份加入', roles: '受邀身份：{{roles}}', sent: '发送于 {{date}}',
+    acceptOf: '接受加入 {{name}} 的邀请', joined: '你已以 {{roles}} 身份加入 {{name}}。',
+  },
   onboarding: {
     title: '加入或创建团队', body: '在团队中，你可以看到有哪些成员、邀请同事并为他们分配角色。你也可以稍后在“团队”页面中操作。', create: '创建团队', skip: '前往设置',
     created: '团队 {{name}} 已创建。', openTeam: '打开团队',
     invited: '你在注册前打开过一个团队邀请。', invitedLink: '返回该邀请',
+    invitedConfirm: '你是通过团队邀请来到这里的。请点击我们刚刚发送的链接确认邮箱：它会带你回到该邀请，以便接受。',
   },
   errors: {
     last_admin: '团队必须至少保留一名管理员。请先让另一名成员成为管理员。',

@@ -1,6 +1,6 @@
 import 'altcha'
 import 'altcha/i18n/zh-cn'
-import { useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { Trans, useTranslation } from 'react-i18next'
 import { Link, useNavigate, useSearchParams } from 'react-router'
 import { api, ApiError, JOB_ROLES, tokenFromFragment, type Account } from '../api.ts'
@@ -9,10 +9,15 @@ import { useSession } from '../components/session.tsx'
 import { Button, Checkbox, Field, FormError, Notice, PasswordMeter, useAction, UsernameSuggestions } from '../components/ui.tsx'
 import { webauthnGet } from '../webauthn.ts'
 import { OnboardingTeamsStep } from './teams/onboarding.tsx'
+import { InvitationWaitingNotice } from './teams/pending.tsx'
+import { afterConfirm, rememberAfterConfirm, safeReturnPath } from '../return-to.ts'
 
 export function SignUpPage() {
   const { t } = useTranslation()
-  const [form, setForm] = useState({ email: '', username: '', password: '', acceptTerms: false })
+  const [params] = useSearchParams()
+  // From an invitation: the page to come back to once the email is confirmed, and the invited address.
+  const next = safeReturnPath(params.get('next'))
+  const [form, setForm] = useState({ email: params.get('email') ?? '', username: '', password: '', acceptTerms: false })
   const [availability, setAvailability] = useState<{ state: 'idle' | 'checking' | 'available' | 'taken' | 'invalid'; text?: string; suggestions?: string[] }>({ state: 'idle' })
   const [sentTo, setSentTo] = useState<string | null>(null)
   // Where the operator publishes the terms (TERMS_URL, PRIVACY_URL); unset, the words are plain text.
@@ -24,13 +29,14 @@ export function SignUpPage() {
   const navigate = useNavigate()
   const { refresh } = useSession()
   const action = useAction(async () => {
-    const res = await api<{ email: string }>('POST', '/signup', { ...form, locale: localStorage.getItem('latchkey.language') ?? undefined })
+    const res = await api<{ email: string }>('POST', '/signup', { ...form, locale: localStorage.getItem('latchkey.language') ?? undefined, ...(next ? { next } : {}) })
     setSentTo(res.email)
+    rememberAfterConfirm(next)
     // An unconfirmed account may sign in (SPEC §2); onboarding shows the confirm banner.
     try {
       await api('POST', '/signin', { login: form.email, password: form.password, staySignedIn: false })
       await refresh()
-      void navigate('/onboarding')
+      void navigate(next ? `/onboarding?next=${encodeURIComponent(next)}` : '/onboarding')
     } catch {
       /* the address already had an account: stay on the "check your inbox" screen */
     }
@@ -79,7 +85,7 @@ export function SignUpPage() {
         <FormError error={action.error && !action.error.body.fields ? action.error : null} />
         <Button type="submit" busy={action.busy}>{t('signup.submit')}</Button>
       </form>
-      <p className="aside">{t('signup.haveAccount')} <Link to="/signin">{t('nav.signIn')}</Link></p>
+      <p className="aside">{t('signup.haveAccount')} <Link to={next ? `/signin?next=${encodeURIComponent(next)}` : '/signin'}>{t('nav.signIn')}</Link></p>
     </CenteredPage>
   )
 }
@@ -100,8 +106,7 @@ export function SignInPage() {
   async function finish() {
     await refresh()
     // Only a path on this site: never an absolute or protocol-relative URL.
-    const next = params.get('next')
-    void navigate(next && /^\/(?![/\\])/.test(next) ? next : '/settings/profile')
+    void navigate(safeReturnPath(params.get('next')) ?? '/settings/profile')
   }
   const password = useAction(async () => {
     const res = await api<{ twoFactorRequired?: boolean; ticket?: string; methods?: string[] }>('POST', '/signin', form)
@@ -196,7 +201,17 @@ function useEmailedLink(endpoint: string, onDone: () => unknown): boolean {
 export function ConfirmEmailPage() {
   const { t } = useTranslation()
   const { refresh } = useSession()
-  const done = useEmailedLink('/email/confirm', refresh)
+  const navigate = useNavigate()
+  // Read before the link's fragment leaves the address bar: where the person came from (an
+  // invitation), from the link itself or, for a link without it, from this browser.
+  const [next] = useState(() => safeReturnPath(new URLSearchParams(window.location.hash.slice(1)).get('next')) ?? afterConfirm())
+  const onConfirmed = useCallback(async () => {
+    await refresh()
+    if (!next) return
+    rememberAfterConfirm(null)
+    void navigate(next, { replace: true })
+  }, [refresh, next, navigate])
+  const done = useEmailedLink('/email/confirm', onConfirmed)
   return (
     <CenteredPage title={t('confirm.title')}>
       {done ? (
@@ -225,6 +240,7 @@ export function OnboardingPage() {
   }
   return (
     <CenteredPage title={t('onboarding.title')}>
+      <InvitationWaitingNotice />
       <form onSubmit={(e) => { e.preventDefault(); void save.run() }} noValidate>
         <Field label={t('onboarding.name')} name="displayName" autoComplete="name" value={form.displayName} onChange={(e) => setForm({ ...form, displayName: e.target.value })} error={save.fieldError('displayName')} />
         <div className="field">

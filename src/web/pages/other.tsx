@@ -7,6 +7,7 @@ import { useSession } from '../components/session.tsx'
 import { Button, Card, FormError, useAction } from '../components/ui.tsx'
 import { formatDate, formatDateTime } from '../dates.ts'
 import { Markdown } from '../markdown.tsx'
+import { PendingInvitations } from './teams/pending.tsx'
 
 interface Item { id: string; title: string; body: string; createdAt: string; read: boolean }
 
@@ -32,6 +33,7 @@ export function InboxPage() {
   return (
     <div className="page">
       <h1>{t('inbox.title')}</h1>
+      <PendingInvitations />
       <Card>
         {items === null ? <p role="status">{t('app.loading')}</p> : items.length === 0 ? <p>{t('inbox.empty')}</p> : (
           <ul className="list inbox">

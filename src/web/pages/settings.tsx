@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react'
+import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { NavLink, Outlet, useNavigate } from 'react-router'
 import { api, ApiError, JOB_ROLES, type Account } from '../api.ts'
@@ -10,24 +10,14 @@ import { formatDate, formatDateTime } from '../dates.ts'
 
 export function SettingsLayout() {
   const { t } = useTranslation()
-  const { me, refresh } = useSession()
-  const resend = useAction(async () => api('POST', '/email/resend'))
-  const [resent, setResent] = useState(false)
+  const { me } = useSession()
   useEffect(() => {
     document.title = `${t('settings.title')} · Latchkey`
   }, [t])
   if (!me) return null
+  // The "confirm your email" notice is the layout's, above every signed-in page.
   return (
     <div className="settings">
-      {!me.emailConfirmed ? (
-        <Notice tone="warning">
-          {t('confirm.banner', { email: me.email })}{' '}
-          {resent ? t('confirm.resent') : (
-            <Button variant="link" busy={resend.busy} onClick={() => void resend.run().then(async (sent) => { if (sent !== undefined) setResent(true); await refresh() })}>{t('confirm.resend')}</Button>
-          )}
-          <FormError error={resend.error} />
-        </Notice>
-      ) : null}
       <h1>{t('settings.title')}</h1>
       <div className="settings-body">
         <nav aria-label={t('settings.title')} className="side-nav">
@@ -125,13 +115,56 @@ export function ProfileSettings() {
   )
 }
 
+interface PendingEmailChange { email: string; requestedAt: string; expiresAt: string }
+
+/**
+ * The change of address waiting for its link (GET /me/email/pending), shown whenever the
+ * Account page is open, with re-send and cancel: a change that was cancelled (by a password
+ * change, say) simply is no longer there, rather than its link failing later unexplained.
+ */
+function usePendingEmailChange() {
+  const { t, i18n } = useTranslation()
+  const [pending, setPending] = useState<PendingEmailChange | null>(null)
+  const [done, setDone] = useState<{ kind: 'resent' | 'cancelled'; email: string } | null>(null)
+  const reload = useCallback(async () => {
+    setPending((await api<{ pending: PendingEmailChange | null }>('GET', '/me/email/pending')).pending)
+  }, [])
+  useEffect(() => {
+    reload().catch(() => {})
+  }, [reload])
+  const resend = useAction(async (change: PendingEmailChange) => {
+    setDone(null)
+    setPending((await api<{ pending: PendingEmailChange }>('POST', '/me/email/pending/resend', {})).pending)
+    setDone({ kind: 'resent', email: change.email })
+  })
+  const cancel = useAction(async (change: PendingEmailChange) => {
+    setDone(null)
+    await api('DELETE', '/me/email/pending')
+    setPending(null)
+    setDone({ kind: 'cancelled', email: change.email })
+  })
+  const view: ReactNode = (
+    <>
+      {pending ? (
+        <div className="pending-email" data-testid="pending-email">
+          <Notice>{t('settings.emailWaiting', { email: pending.email, sent: formatDateTime(pending.requestedAt, i18n.language), expires: formatDateTime(pending.expiresAt, i18n.language) })}</Notice>
+          <Button variant="secondary" busy={resend.busy} onClick={() => void resend.run(pending)}>{t('settings.emailResend')}</Button>{' '}
+          <Button variant="secondary" busy={cancel.busy} onClick={() => void cancel.run(pending)}>{t('settings.emailCancel')}</Button>
+        </div>
+      ) : null}
+      {done ? <Notice tone="success">{t(done.kind === 'resent' ? 'settings.emailResent' : 'settings.emailCancelled', { email: done.email })}</Notice> : null}
+      <FormError error={resend.error ?? cancel.error} />
+    </>
+  )
+  return { view, reload: async () => { setDone(null); await reload() } }
+}
+
 export function AccountSettings() {
   const { t } = useTranslation()
   const { me, setMe, refresh } = useSession()
   const navigate = useNavigate()
   const [username, setUsername] = useState(me!.username)
   const [email, setEmail] = useState({ email: '', password: '' })
-  const [pending, setPending] = useState<string | null>(null)
   const [passwords, setPasswords] = useState({ currentPassword: '', newPassword: '' })
   const [passwordDone, setPasswordDone] = useState(false)
   const [deletePassword, setDeletePassword] = useState('')
@@ -140,11 +173,20 @@ export function AccountSettings() {
     setMe(await api<Account>('PATCH', '/me', { username }))
     setUsernameSaved(true)
   })
-  const changeEmail = useSensitive(async () => setPending((await api<{ pendingEmail: string }>('POST', '/me/email', email)).pendingEmail))
+  const pendingEmail = usePendingEmailChange()
+  const [cancelledByPassword, setCancelledByPassword] = useState<string | null>(null)
+  const changeEmail = useSensitive(async () => {
+    await api('POST', '/me/email', email)
+    setEmail({ email: '', password: '' })
+    setCancelledByPassword(null)
+    await pendingEmail.reload()
+  })
   const changePassword = useSensitive(async () => {
-    await api('POST', '/me/password', passwords)
+    const res = await api<{ cancelledEmailChange: string | null }>('POST', '/me/password', passwords)
     setPasswords({ currentPassword: '', newPassword: '' })
     setPasswordDone(true)
+    setCancelledByPassword(res.cancelledEmailChange)
+    await pendingEmail.reload()
   })
   const remove = useSensitive(async () => {
     await api('DELETE', '/me', { password: deletePassword })
@@ -163,7 +205,7 @@ export function AccountSettings() {
       </Card>
       <Card title={t('settings.changeEmail')}>
         <p>{t('settings.email')}: <strong>{me!.email}</strong></p>
-        {pending ? <Notice tone="success">{t('settings.emailPending', { email: pending })}</Notice> : null}
+        {pendingEmail.view}
         <form onSubmit={(e) => { e.preventDefault(); void changeEmail.run() }} noValidate>
           <Field label={t('settings.newEmail')} type="email" name="newEmail" autoComplete="email" value={email.email} onChange={(e) => setEmail({ ...email, email: e.target.value })} error={changeEmail.fieldError('email')} />
           <Field label={t('settings.confirmPassword')} type="password" name="emailPassword" autoComplete="current-password" value={email.password} onChange={(e) => setEmail({ ...email, password: e.target.value })} error={changeEmail.fieldError('password')} />
@@ -174,6 +216,7 @@ export function AccountSettings() {
       </Card>
       <Card title={t('settings.changePassword')}>
         {passwordDone ? <Notice tone="success">{t('settings.passwordChanged')}</Notice> : null}
+        {cancelledByPassword ? <Notice tone="warning">{t('settings.passwordCancelledEmail', { email: cancelledByPassword })}</Notice> : null}
         <form onSubmit={(e) => { e.preventDefault(); setPasswordDone(false); void changePassword.run() }} noValidate>
           <Field label={t('settings.currentPassword')} type="password" name="currentPassword" autoComplete="current-password" value={passwords.currentPassword} onChange={(e) => setPasswords({ ...passwords, currentPassword: e.target.value })} error={changePassword.fieldError('currentPassword')} />
           <Field label={t('settings.newPassword')} type="password" name="newPassword" autoComplete="new-password" value={passwords.newPassword} onChange={(e) => setPasswords({ ...passwords, newPassword: e.target.value })} error={changePassword.fieldError('newPassword')} />

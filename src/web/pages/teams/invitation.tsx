@@ -7,6 +7,7 @@ import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { roleList, teamErrorMessage, type TeamRole } from './model.ts'
 import { InvitationPreviewCard, useInvitationPreview } from './profile.tsx'
+import { signUpFromInvitation } from '../../return-to.ts'
 import './teams.css'
 
 export const STORAGE_KEY = 'latchkey.teamInvitation'
@@ -53,7 +54,8 @@ export function InvitationAcceptPage() {
         {preview ? <InvitationPreviewCard preview={preview} /> : <p>{t('teams.accept.body')}</p>}
         <p>{t('teams.accept.signInFirst')}</p>
         <Link className="btn btn-primary" to={`/signin?next=${next}`}>{t('teams.accept.signIn')}</Link>{' '}
-        <Link className="btn btn-secondary" to="/signup">{t('teams.accept.signUp')}</Link>
+        {/* Back here once the new address is confirmed: the token rides along (this page may then open in another tab). */}
+        <Link className="btn btn-secondary" to={signUpFromInvitation(`/invitations/accept#token=${token}`, preview?.invitedEmail)}>{t('teams.accept.signUp')}</Link>
         <p className="hint">{t('teams.accept.signUpHint')}</p>
       </CenteredPage>
     )

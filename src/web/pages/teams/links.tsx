@@ -9,6 +9,7 @@ import { can, roleList, TEAM_ROLES, type TeamPageData, type TeamRole } from './m
 import { Section } from './frame.tsx'
 import { formatDate } from '../../dates.ts'
 import { focusOnMount, RolePills, TeamError, TeamLogo } from './widgets.tsx'
+import { signUpFromInvitation } from '../../return-to.ts'
 import './teams.css'
 
 interface InviteLink {
@@ -170,7 +171,7 @@ export function JoinPage() {
         ) : null}
         <p>{t('teams.join.signIn')}</p>
         <Link className="btn btn-primary" to={`/signin?next=${encodeURIComponent(`/join/${token}`)}`}>{t('teams.accept.signIn')}</Link>{' '}
-        <Link className="btn btn-secondary" to="/signup">{t('teams.accept.signUp')}</Link>
+        <Link className="btn btn-secondary" to={signUpFromInvitation(`/join/${token}`)}>{t('teams.accept.signUp')}</Link>
       </CenteredPage>
     )
   }

@@ -8,6 +8,7 @@ import { roleList, slugFromName, slugProblem, TEAM_NAME_MAX, teamErrorMessage, t
 import { DiscoverableTeams } from './discovery.tsx'
 import { slugCheckText, useSlugAvailability } from './profile.tsx'
 import { TeamError, TeamLogo } from './widgets.tsx'
+import { PendingInvitations } from './pending.tsx'
 import './teams.css'
 
 /**
@@ -65,6 +66,7 @@ export function TeamsPage() {
     <div className="page teams">
       <h1>{t('teams.list.title')}</h1>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
+      <PendingInvitations onJoined={() => void load()} />
       <section className="card" aria-labelledby={headingId}>
         <h2 id={headingId}>{t('teams.list.mine')}</h2>
         {teams === null ? <p role="status">{t('app.loading')}</p> : teams.length === 0 ? <p>{t('teams.list.none')}</p> : (

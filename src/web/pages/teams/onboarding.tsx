@@ -5,7 +5,7 @@ import { CenteredPage } from '../../components/layout.tsx'
 import { Button, Notice } from '../../components/ui.tsx'
 import { DiscoverableTeams } from './discovery.tsx'
 import { CreateTeamForm } from './list.tsx'
-import { STORAGE_KEY } from './invitation.tsx'
+import { InvitationWaitingNotice, PendingInvitations } from './pending.tsx'
 import type { TeamSummary } from './model.ts'
 import './teams.css'
 
@@ -17,8 +17,9 @@ export function OnboardingTeamsStep() {
   return (
     <CenteredPage title={t('teams.onboarding.title')}>
       <p>{t('teams.onboarding.body')}</p>
-      {/* Came from an invitation email and signed up on the way: back to that invitation. */}
-      {sessionStorage.getItem(STORAGE_KEY) ? <Notice>{t('teams.onboarding.invited')} <Link to="/invitations/accept">{t('teams.onboarding.invitedLink')}</Link></Notice> : null}
+      {/* Came from an invitation and signed up on the way: back to that invitation. */}
+      <InvitationWaitingNotice />
+      <PendingInvitations />
       <DiscoverableTeams compact />
       {created ? (
         <>

@@ -194,6 +194,8 @@ export interface InvitationPreview {
   inviter: string | null
   roles: TeamRole[]
   emailMatches: boolean | null
+  /** Signed out only: the invited address, for the sign-up form. */
+  invitedEmail?: string | null
   alreadyMember: boolean | null
 }
 
