@@ -50,6 +50,8 @@ beforeAll(async () => {
   // Something in the inbox: a password change notice.
   await client.post('/api/v1/me/password', { currentPassword: who.password, newPassword: `${who.password}!` })
   await client.post('/api/v1/me/password', { currentPassword: `${who.password}!`, newPassword: who.password })
+  // A change of address waiting for its link: the Account page shows it, with re-send and cancel.
+  await client.post('/api/v1/me/email', { email: person('pages-moving').email, password: who.password })
   const twoFactor = person('pages2fa')
   await t.client().post('/api/v1/signup', { ...twoFactor, acceptTerms: true })
   await t.client().post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(twoFactor.email, /Confirm/)) })
