@@ -8,7 +8,9 @@
  *   instance answers only once every instance that received the eviction has acknowledged it
  *   (see RedisFeed): a revoked session fails on its very next request, on any instance.
  * - PostgreSQL without Redis: the database's own LISTEN/NOTIFY, so the CLI (and a second
- *   instance) is heard without any other service.
+ *   instance) is heard without any other service. Not acknowledged (NOTIFY does not say who
+ *   listens): another instance drops its copy milliseconds after the revocation is answered,
+ *   not before. Several instances should run with Redis (README, "Running several instances").
  * - SQLite without Redis: one host, one file. Before a cached answer the server asks SQLite
  *   for `PRAGMA data_version`, which changes when another process (the CLI) commits, and
  *   then drops the whole cache. The process's own writes do not move it.
@@ -149,8 +151,8 @@ abstract class MessageFeed implements EvictionFeed {
  * publisher and the message to each subscriber one after the other, and a busy receiver may
  * read an HTTP request before the Redis socket). The revocation's answer could then reach the
  * client, and the client's next request reach another instance, before that instance had
- * dropped its cached copy: it accepted the revoked session once, in about 1 round in 20 under
- * load in the cluster suite. So:
+ * dropped its cached copy: it accepted the revoked session once, in 1 round in 20 to 1 in 200
+ * in the cluster suite (test/cluster/balancer.test.ts). So:
  *
  * 1. The sender publishes the eviction with an id. PUBLISH returns how many subscriptions
  *    received it, counted by Redis at that moment: that is how many acknowledgements to wait for.
