@@ -226,6 +226,7 @@ const SAMPLE_VALUES: Record<string, string | number | boolean> = {
   recoveryUrl: HOSTILE_URL,
   disavowLink: HOSTILE_URL,
   newEmail: `${HOSTILE}@example.com`,
+  cancelledEmailChange: `${HOSTILE}@example.com`,
   browser: HOSTILE,
   os: HOSTILE,
   ip: HOSTILE,
