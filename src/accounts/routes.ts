@@ -8,9 +8,9 @@ import { pruneSessionCookie } from '../sessions/cookie.ts'
 import { errors } from '../http/schemas.ts'
 import { LOCALES } from '../mail/templates.ts'
 import { PASSWORD_MAX_LENGTH } from '../passwords/policy.ts'
-import { requireRecentAuth } from '../sessions/recent-auth.ts'
+import { requireRecentAuthOrPassword } from '../sessions/recent-auth.ts'
 import {
-  accountView, cancelEmailChange, changePassword, confirmEmail, deleteAccount, JOB_ROLES, pendingEmailChange, publicProfile,
+  accountView, cancelEmailChange, changePassword, confirmEmail, deleteAccount, deletionBlocker, JOB_ROLES, pendingEmailChange, publicProfile,
   requestEmailChange, resendConfirmation, resendEmailChange, signUp, updateProfile,
 } from './accounts.ts'
 import { EMAIL_MAX_LENGTH } from './emails.ts'
@@ -18,7 +18,8 @@ import { usernameAvailability } from './usernames.ts'
 import { RETURN_PATH_MAX_LENGTH, RETURN_PATH_PATTERN } from '../return-path.ts'
 
 // Upper bounds are generous on purpose: the domain gives the precise, field-level reason.
-const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH * 4 })
+// No minLength: an empty password gets "Enter your password." on its own field from the domain.
+const Password = Type.String({ maxLength: PASSWORD_MAX_LENGTH * 4 })
 const Email = Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH })
 const Username = Type.String({ minLength: 1, maxLength: 64 })
 const ReturnPath = Type.String({
@@ -81,7 +82,10 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
   const signedIn = requireAuth(ctx)
   // Sudo mode: a sign-in or re-authentication within the last 5 minutes.
-  const sensitive = [signedIn, requireRecentAuth(ctx)]
+  // Each sensitive route here carries the password in its body, checked before anything else:
+  // that entry is the fresh proof, so the person is never asked for it twice.
+  const withPassword = [signedIn, requireRecentAuthOrPassword(ctx)]
+  const withCurrentPassword = [signedIn, requireRecentAuthOrPassword(ctx, 'currentPassword')]
 
   api.post('/api/v1/signup', {
     schema: {
@@ -160,7 +164,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
       response: { 202: Type.Object({ status: Type.Literal('confirmation_sent'), pendingEmail: Type.String() }), ...errors(400, 401, 403, 429) },
     },
-    preHandler: sensitive,
+    preHandler: withPassword,
   }, async (request, reply) => {
     const { pendingEmail } = await requestEmailChange(ctx, authOf(request), request.body, requestMeta(request))
     return reply.status(202).send({ status: 'confirmation_sent' as const, pendingEmail })
@@ -217,18 +221,42 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
         ...errors(400, 401, 403, 429),
       },
     },
-    preHandler: sensitive,
+    preHandler: withCurrentPassword,
   }, async (request) => ({ status: 'password_changed' as const, ...(await changePassword(ctx, authOf(request), request.body, requestMeta(request))) }))
+
+  api.get('/api/v1/me/deletion', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Can this account be deleted now?',
+      description: 'Asked by the delete page before it asks for a password. `blockedBy` is the error `DELETE /api/v1/me` would answer (`team_membership_blocks_deletion`, with `teams` to leave first), or null.',
+      response: {
+        200: Type.Object({
+          allowed: Type.Boolean(),
+          blockedBy: Type.Union([
+            Type.Object({ code: Type.String(), message: Type.String(), teams: Type.Optional(Type.Array(Type.Object({ slug: Type.String(), name: Type.String() }))) }),
+            Type.Null(),
+          ]),
+        }),
+        ...errors(401),
+      },
+    },
+    preHandler: [signedIn],
+  }, async (request) => {
+    const blocker = await deletionBlocker(ctx, authOf(request).account.id)
+    if (!blocker) return { allowed: true, blockedBy: null }
+    const { code, message, ...details } = blocker.toJSON().error as { code: string; message: string; teams?: Array<{ slug: string; name: string }> }
+    return { allowed: false, blockedBy: { code, message, ...(details.teams ? { teams: details.teams } : {}) } }
+  })
 
   api.delete('/api/v1/me', {
     schema: {
       tags: ['accounts'],
       summary: 'Delete the account',
-      description: 'Irreversible. The password must be entered again; all data and sessions are removed and a confirmation email is sent. An account in a team cannot be deleted: `team_membership_blocks_deletion` lists the teams to leave first.',
+      description: 'Irreversible. Teams are checked first: an account in a team cannot be deleted, and `team_membership_blocks_deletion` lists the teams to leave (before the password is checked; `GET /api/v1/me/deletion` asks the same without deleting). The password must be entered again, and counts as confirming it is you: no separate re-authentication. All data and sessions are removed and a confirmation email is sent.',
       body: Type.Object({ password: Password }, { additionalProperties: false }),
       response: { 200: Type.Object({ status: Type.Literal('deleted') }), ...errors(400, 401, 403, 409, 429) },
     },
-    preHandler: sensitive,
+    preHandler: withPassword,
   }, async (request, reply) => {
     await deleteAccount(ctx, authOf(request), request.body, requestMeta(request))
     await pruneSessionCookie(ctx, request, reply)

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import { NavLink, Outlet, useNavigate } from 'react-router'
+import { Link, NavLink, Outlet, useNavigate } from 'react-router'
 import { api, ApiError, JOB_ROLES, type Account } from '../api.ts'
 import { useSession } from '../components/session.tsx'
 import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAction, UsernameSuggestions } from '../components/ui.tsx'
@@ -36,6 +36,16 @@ export function SettingsLayout() {
     </div>
   )
 }
+
+/**
+ * An empty password field answered on the page, in the page's language, before any request:
+ * the same field error the server would give ("Enter your password.").
+ */
+function requirePassword(password: string, message: string, field = 'password'): void {
+  if (password === '') throw new ApiError(0, { code: 'invalid_request', message, fields: { [field]: 'required' } })
+}
+
+interface DeletionCheck { allowed: boolean; blockedBy: { code: string; message: string; teams?: { slug: string; name: string }[] } | null }
 
 /**
  * Wraps a sensitive action: when the server answers `reauthentication_required`, asks for the
@@ -168,6 +178,13 @@ export function AccountSettings() {
   const [passwords, setPasswords] = useState({ currentPassword: '', newPassword: '' })
   const [passwordDone, setPasswordDone] = useState(false)
   const [deletePassword, setDeletePassword] = useState('')
+  // Asked before any password: a person in a team is told which to leave instead of typing one.
+  const [deletion, setDeletion] = useState<DeletionCheck | null>(null)
+  useEffect(() => {
+    let live = true
+    api<DeletionCheck>('GET', '/me/deletion').then((d) => { if (live) setDeletion(d) }, () => { if (live) setDeletion({ allowed: true, blockedBy: null }) })
+    return () => { live = false }
+  }, [])
   const [usernameSaved, setUsernameSaved] = useState(false)
   const rename = useAction(async () => {
     setMe(await api<Account>('PATCH', '/me', { username }))
@@ -176,20 +193,33 @@ export function AccountSettings() {
   const pendingEmail = usePendingEmailChange()
   const [cancelledByPassword, setCancelledByPassword] = useState<string | null>(null)
   const changeEmail = useSensitive(async () => {
+    requirePassword(email.password, t('settings.enterPassword'))
     await api('POST', '/me/email', email)
     setEmail({ email: '', password: '' })
     setCancelledByPassword(null)
     await pendingEmail.reload()
   })
   const changePassword = useSensitive(async () => {
+    requirePassword(passwords.currentPassword, t('settings.enterPassword'), 'currentPassword')
     const res = await api<{ cancelledEmailChange: string | null }>('POST', '/me/password', passwords)
     setPasswords({ currentPassword: '', newPassword: '' })
     setPasswordDone(true)
     setCancelledByPassword(res.cancelledEmailChange)
     await pendingEmail.reload()
   })
-  const remove = useSensitive(async () => {
-    await api('DELETE', '/me', { password: deletePassword })
+  // The password typed here is the confirmation the server asks for: it is asked once.
+  const remove = useAction(async () => {
+    requirePassword(deletePassword, t('settings.enterPassword'))
+    try {
+      await api('DELETE', '/me', { password: deletePassword })
+    } catch (err) {
+      // Joined a team since the page loaded: show the list instead of an error under the password.
+      if (err instanceof ApiError && err.code === 'team_membership_blocks_deletion') {
+        setDeletion({ allowed: false, blockedBy: { code: err.code, message: err.message, teams: (err.body as Record<string, unknown>).teams as NonNullable<DeletionCheck['blockedBy']>['teams'] } })
+        return
+      }
+      throw err
+    }
     await refresh()
     void navigate('/signin')
   })
@@ -228,12 +258,24 @@ export function AccountSettings() {
       </Card>
       <Card title={t('settings.deleteTitle')}>
         <p>{t('settings.deleteBody')}</p>
-        <form onSubmit={(e) => { e.preventDefault(); void remove.run() }} noValidate>
-          <Field label={t('settings.confirmPassword')} type="password" name="deletePassword" autoComplete="current-password" value={deletePassword} onChange={(e) => setDeletePassword(e.target.value)} error={remove.fieldError('password')} />
-          <FormError error={remove.error && !remove.error.body.fields ? remove.error : null} />
-          <Button type="submit" variant="danger" busy={remove.busy}>{t('settings.deleteConfirm')}</Button>
-        </form>
-        {remove.prompt}
+        {deletion === null ? <p role="status">{t('app.loading')}</p> : deletion.blockedBy ? (
+          <Notice tone="warning">
+            {deletion.blockedBy.teams ? (
+              <>
+                {t('settings.deleteBlocked')}
+                <ul className="delete-blockers">
+                  {deletion.blockedBy.teams.map((team) => <li key={team.slug}><Link to={`/teams/${team.slug}`}>{team.name}</Link></li>)}
+                </ul>
+              </>
+            ) : deletion.blockedBy.message}
+          </Notice>
+        ) : (
+          <form onSubmit={(e) => { e.preventDefault(); void remove.run() }} noValidate>
+            <Field label={t('settings.confirmPassword')} type="password" name="deletePassword" autoComplete="current-password" value={deletePassword} onChange={(e) => setDeletePassword(e.target.value)} error={remove.fieldError('password')} />
+            <FormError error={remove.error && !remove.error.body.fields ? remove.error : null} />
+            <Button type="submit" variant="danger" busy={remove.busy}>{t('settings.deleteConfirm')}</Button>
+          </form>
+        )}
       </Card>
     </>
   )
@@ -243,9 +285,7 @@ interface Passkey { id: string; name: string; createdAt: string; lastUsedAt: str
 
 export function SecuritySettings() {
   const { t, i18n } = useTranslation()
-  const navigate = useNavigate()
-  const { refresh } = useSession()
-  const [status, setStatus] = useState<{ enabled: boolean; recoveryCodesRemaining: number } | null>(null)
+  const [status, setStatus] = useState<{ enabled: boolean; recoveryCodesRemaining: number; setupPending: boolean } | null>(null)
   const [setup, setSetup] = useState<{ secret: string; qrCode: string } | null>(null)
   const [password, setPassword] = useState('')
   const [code, setCode] = useState('')
@@ -253,24 +293,46 @@ export function SecuritySettings() {
   const [passkeys, setPasskeys] = useState<Passkey[]>([])
   const [name, setName] = useState('')
   const load = async () => {
-    setStatus(await api('GET', '/me/two-factor'))
+    const loaded = await api<{ enabled: boolean; recoveryCodesRemaining: number; setupPending: boolean }>('GET', '/me/two-factor')
+    setStatus(loaded)
     setPasskeys((await api<{ passkeys: Passkey[] }>('GET', '/me/passkeys')).passkeys)
+    return loaded
   }
+  // A set-up started before a reload: its key (already in the person's app) is shown again.
+  const resume = useSensitive(async () => setSetup(await api('GET', '/me/two-factor/setup')))
   useEffect(() => {
-    void load()
+    void load().then((loaded) => { if (loaded.setupPending) void resume.run() })
+    // Once, on opening the page.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [])
-  const begin = useSensitive(async () => setSetup(await api('POST', '/me/two-factor', { password })))
+  const begin = useSensitive(async () => {
+    requirePassword(password, t('settings.enterPassword'))
+    setSetup(await api('POST', '/me/two-factor', { password }))
+    setPassword('')
+  })
   const confirm = useSensitive(async () => {
+    if (code === '') throw new ApiError(0, { code: 'invalid_request', message: t('security.enterCode'), fields: { code: 'required' } })
+    // The server ends every other session and gives this browser a fresh one: no sign-in again.
     const res = await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/confirm', { code })
     setCodes(res.recoveryCodes)
     setSetup(null)
+    setCode('')
+    await load()
+  })
+  const cancel = useAction(async () => {
+    await api('DELETE', '/me/two-factor/setup')
+    setSetup(null)
+    setCode('')
+    await load()
   })
   const disable = useSensitive(async () => {
+    requirePassword(password, t('settings.enterPassword'))
     await api('DELETE', '/me/two-factor', { password })
     setPassword('')
     await load()
   })
   const regenerate = useSensitive(async () => {
+    requirePassword(password, t('settings.enterPassword'))
     setCodes((await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/recovery-codes', { password })).recoveryCodes)
     setPassword('')
     await load()
@@ -288,20 +350,15 @@ export function SecuritySettings() {
   })
   const date = (iso: string) => formatDate(iso, i18n.language)
 
-  async function signInAgain() {
-    const next = await refresh()
-    void navigate(next ? '/settings/security' : '/signin')
-    setCodes(null)
-  }
-
   if (codes) {
     const download = URL.createObjectURL(new Blob([`Latchkey recovery codes\n\n${codes.join('\n')}\n`], { type: 'text/plain' }))
     return (
       <Card title={t('security.codesTitle')}>
         <p>{t('security.codesBody')}</p>
+        {status?.enabled ? <Notice tone="success">{t('security.codesSignedOut')}</Notice> : null}
         <ul className="codes">{codes.map((c) => <li key={c}><code>{c}</code></li>)}</ul>
         <a className="btn btn-secondary" href={download} download="latchkey-recovery-codes.txt">{t('security.download')}</a>{' '}
-        <Button onClick={() => void signInAgain()}>{t('security.signInAgain')}</Button>
+        <Button onClick={() => setCodes(null)}>{t('security.done')}</Button>
       </Card>
     )
   }
@@ -320,8 +377,9 @@ export function SecuritySettings() {
             <img src={setup.qrCode} alt="QR code" width={200} height={200} />
             <p>{t('security.secret')}: <code className="secret">{setup.secret}</code></p>
             <Field label={t('signin.code')} name="code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code} onChange={(e) => setCode(e.target.value.trim())} error={confirm.fieldError('code')} />
-            <FormError error={confirm.error && !confirm.error.body.fields ? confirm.error : null} />
-            <Button type="submit" busy={confirm.busy}>{t('security.confirm')}</Button>
+            <FormError error={[confirm.error, cancel.error].find((e) => e && !e.body.fields) ?? null} />
+            <Button type="submit" busy={confirm.busy}>{t('security.confirm')}</Button>{' '}
+            <Button type="button" variant="secondary" busy={cancel.busy} onClick={() => void cancel.run()}>{t('security.cancelSetup')}</Button>
             {confirm.prompt}
           </form>
         ) : status ? (
@@ -333,6 +391,8 @@ export function SecuritySettings() {
             {begin.prompt}{disable.prompt}{regenerate.prompt}
           </form>
         ) : null}
+        {/* Outside the forms above: a reload's "confirm it is you" before the pending key is shown. */}
+        {setup ? null : resume.prompt}
       </Card>
       <Card title={t('security.passkeys')}>
         {passkeys.length === 0 ? <p>{t('security.noPasskeys')}</p> : (
