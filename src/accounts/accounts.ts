@@ -20,9 +20,7 @@ import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken, retireOutstandingLinks } from './tokens.ts'
 import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
 import { accountDeleting, emailChanged } from './lifecycle.ts'
-
-export const JOB_ROLES = ['developer', 'qa', 'product', 'manager', 'student', 'other'] as const
-export type JobRole = (typeof JOB_ROLES)[number]
+import type { JobRole } from './limits.ts'
 
 export function localeOf(account: Pick<Account, 'locale'>): Locale {
   return pickLocale(account.locale)

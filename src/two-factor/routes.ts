@@ -7,9 +7,8 @@ import { requestMeta } from '../http/request-meta.ts'
 import { pruneSessionCookie } from '../sessions/cookie.ts'
 import { errors } from '../http/schemas.ts'
 import { requireRecentAuth } from '../sessions/recent-auth.ts'
+import { PasswordBody, RecoveryCodes, TwoFactorEnabled, TwoFactorSetup, TwoFactorStatus } from './schemas.ts'
 import { beginTwoFactorSetup, confirmTwoFactorSetup, disableTwoFactor, regenerateRecoveryCodes, twoFactorStatus } from './two-factor.ts'
-
-const PasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false })
 
 export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -19,7 +18,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
     schema: {
       tags: ['two-factor'],
       summary: 'Two-factor status',
-      response: { 200: Type.Object({ enabled: Type.Boolean(), enabledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]), recoveryCodesRemaining: Type.Integer() }), ...errors(401) },
+      response: { 200: TwoFactorStatus, ...errors(401) },
     },
     preHandler: [requireAuth(ctx)],
   }, async (request) => twoFactorStatus(ctx, authOf(request).account.id))
@@ -30,7 +29,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Start turning on two-factor authentication',
       description: 'Returns the TOTP secret, its `otpauth://` URI and a QR code (PNG data URL). Nothing changes until `POST /api/v1/me/two-factor/confirm`.',
       body: PasswordBody,
-      response: { 200: Type.Object({ secret: Type.String(), otpauthUri: Type.String(), qrCode: Type.String() }), ...errors(400, 401, 403, 409, 429) },
+      response: { 200: TwoFactorSetup, ...errors(400, 401, 403, 409, 429) },
     },
     preHandler: sensitive,
   }, async (request) => beginTwoFactorSetup(ctx, authOf(request), request.body))
@@ -41,7 +40,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Turn two-factor authentication on with a current code',
       description: 'Returns 10 single-use recovery codes (shown once) and revokes every session, this one included: sign in again.',
       body: Type.Object({ code: Type.String({ minLength: 1, maxLength: 16 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()), sessionsRevoked: Type.Integer(), signInAgain: Type.Literal(true) }), ...errors(400, 401, 403, 409) },
+      response: { 200: TwoFactorEnabled, ...errors(400, 401, 403, 409) },
     },
     preHandler: sensitive,
   }, async (request, reply) => {
@@ -64,7 +63,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Replace the recovery codes',
       description: 'The old codes stop working at once.',
       body: PasswordBody,
-      response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()) }), ...errors(400, 401, 403, 409, 429) },
+      response: { 200: RecoveryCodes, ...errors(400, 401, 403, 409, 429) },
     },
     preHandler: sensitive,
   }, async (request) => ({ recoveryCodes: await regenerateRecoveryCodes(ctx, authOf(request), request.body, requestMeta(request)) }))

@@ -24,9 +24,6 @@ import { currentSeatUsage, noSeatsError, requireSeatsForChange } from '../seats.
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { findAccountById, usernameOf } from '../../accounts/queries.ts'
 
-/** One request invites at most this many addresses (a CSV upload, later, can batch more). */
-export const MAX_INVITATIONS_PER_REQUEST = 50
-
 type InvitationRow = Selectable<TeamInvitationsTable>
 
 export interface InvitationView {
@@ -63,7 +60,6 @@ async function sendInvitationEmail(ctx: AppContext, trx: Queryable, team: Team, 
   })
   await noticeOfInvitation(ctx, trx, { teamName: team.name, emailNormalized: normalizeEmail(invitation.email), roles: invitation.roles, inviter })
 }
-
 
 export interface InvitationResult {
   invitations: InvitationView[]

@@ -7,6 +7,13 @@ import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAct
 import { webauthnCreate } from '../webauthn.ts'
 import { AvatarCard } from './avatar.tsx'
 import { formatDate, formatDateTime } from '../dates.ts'
+import { BIO_MAX_LENGTH } from '../../accounts/limits.ts'
+import type { EmailChangeSent } from '../../accounts/schemas.ts'
+import type { Category, PreferencesView } from '../../notifications/schemas.ts'
+import { PASSKEY_NAME_MAX_LENGTH } from '../../passkeys/limits.ts'
+import type { PasskeyOptions, PasskeyView } from '../../passkeys/schemas.ts'
+import type { SessionView } from '../../sessions/schemas.ts'
+import type { RecoveryCodes, TwoFactorEnabled, TwoFactorSetup, TwoFactorStatus } from '../../two-factor/schemas.ts'
 
 export function SettingsLayout() {
   const { t } = useTranslation()
@@ -111,7 +118,7 @@ export function ProfileSettings() {
             {JOB_ROLES.map((r) => <option key={r} value={r}>{t(`onboarding.roles.${r}`)}</option>)}
           </select>
         </div>
-        <Field label={t('settings.bio')} name="bio" maxLength={160} value={form.bio} onChange={(e) => setForm({ ...form, bio: e.target.value })} error={save.fieldError('bio')} />
+        <Field label={t('settings.bio')} name="bio" maxLength={BIO_MAX_LENGTH} value={form.bio} onChange={(e) => setForm({ ...form, bio: e.target.value })} error={save.fieldError('bio')} />
         <Field label={t('settings.aboutMe')} name="aboutMe" multiline value={form.aboutMe} onChange={(e) => setForm({ ...form, aboutMe: e.target.value })} error={save.fieldError('aboutMe')} />
         <Field label={t('settings.links')} name="links" multiline value={form.links} onChange={(e) => setForm({ ...form, links: e.target.value })} error={Object.keys(save.error?.body.fields ?? {}).some((f) => f.startsWith('links')) ? save.error!.message : undefined} />
         <Checkbox label={t('settings.publicProfile')} checked={form.publicProfile} onChange={(v) => setForm({ ...form, publicProfile: v })} />
@@ -140,7 +147,7 @@ export function AccountSettings() {
     setMe(await api<Account>('PATCH', '/me', { username }))
     setUsernameSaved(true)
   })
-  const changeEmail = useSensitive(async () => setPending((await api<{ pendingEmail: string }>('POST', '/me/email', email)).pendingEmail))
+  const changeEmail = useSensitive(async () => setPending((await api<EmailChangeSent>('POST', '/me/email', email)).pendingEmail))
   const changePassword = useSensitive(async () => {
     await api('POST', '/me/password', passwords)
     setPasswords({ currentPassword: '', newPassword: '' })
@@ -196,29 +203,27 @@ export function AccountSettings() {
   )
 }
 
-interface Passkey { id: string; name: string; createdAt: string; lastUsedAt: string | null }
-
 export function SecuritySettings() {
   const { t, i18n } = useTranslation()
   const navigate = useNavigate()
   const { refresh } = useSession()
-  const [status, setStatus] = useState<{ enabled: boolean; recoveryCodesRemaining: number } | null>(null)
-  const [setup, setSetup] = useState<{ secret: string; qrCode: string } | null>(null)
+  const [status, setStatus] = useState<TwoFactorStatus | null>(null)
+  const [setup, setSetup] = useState<TwoFactorSetup | null>(null)
   const [password, setPassword] = useState('')
   const [code, setCode] = useState('')
   const [codes, setCodes] = useState<string[] | null>(null)
-  const [passkeys, setPasskeys] = useState<Passkey[]>([])
+  const [passkeys, setPasskeys] = useState<PasskeyView[]>([])
   const [name, setName] = useState('')
   const load = async () => {
-    setStatus(await api('GET', '/me/two-factor'))
-    setPasskeys((await api<{ passkeys: Passkey[] }>('GET', '/me/passkeys')).passkeys)
+    setStatus(await api<TwoFactorStatus>('GET', '/me/two-factor'))
+    setPasskeys((await api<{ passkeys: PasskeyView[] }>('GET', '/me/passkeys')).passkeys)
   }
   useEffect(() => {
     void load()
   }, [])
-  const begin = useSensitive(async () => setSetup(await api('POST', '/me/two-factor', { password })))
+  const begin = useSensitive(async () => setSetup(await api<TwoFactorSetup>('POST', '/me/two-factor', { password })))
   const confirm = useSensitive(async () => {
-    const res = await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/confirm', { code })
+    const res = await api<TwoFactorEnabled>('POST', '/me/two-factor/confirm', { code })
     setCodes(res.recoveryCodes)
     setSetup(null)
   })
@@ -228,12 +233,12 @@ export function SecuritySettings() {
     await load()
   })
   const regenerate = useSensitive(async () => {
-    setCodes((await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/recovery-codes', { password })).recoveryCodes)
+    setCodes((await api<RecoveryCodes>('POST', '/me/two-factor/recovery-codes', { password })).recoveryCodes)
     setPassword('')
     await load()
   })
   const addPasskey = useSensitive(async () => {
-    const start = await api<{ challengeId: string; options: unknown }>('POST', '/me/passkeys/options')
+    const start = await api<PasskeyOptions>('POST', '/me/passkeys/options')
     const response = await webauthnCreate(start.options)
     await api('POST', '/me/passkeys', { challengeId: start.challengeId, name: name || undefined, response })
     setName('')
@@ -304,7 +309,7 @@ export function SecuritySettings() {
         )}
         {removePasskey.prompt}
         <form onSubmit={(e) => { e.preventDefault(); void addPasskey.run() }} noValidate>
-          <Field label={t('security.passkeyName')} name="passkeyName" maxLength={64} value={name} onChange={(e) => setName(e.target.value)} />
+          <Field label={t('security.passkeyName')} name="passkeyName" maxLength={PASSKEY_NAME_MAX_LENGTH} value={name} onChange={(e) => setName(e.target.value)} />
           <FormError error={addPasskey.error ?? removePasskey.error} />
           <Button type="submit" busy={addPasskey.busy}>{t('security.addPasskey')}</Button>
           {addPasskey.prompt}
@@ -313,8 +318,6 @@ export function SecuritySettings() {
     </>
   )
 }
-
-type Grid = Record<string, { email: boolean; inApp: boolean }>
 
 /**
  * The categories something sends today: security notices (sessions, password, 2FA) and team
@@ -326,12 +329,12 @@ const CATEGORIES_IN_USE = new Set(['security', 'team'])
 
 export function NotificationSettings() {
   const { t } = useTranslation()
-  const [data, setData] = useState<{ categories: string[]; preferences: Grid } | null>(null)
+  const [data, setData] = useState<PreferencesView | null>(null)
   const save = useAction(async (category: string, channel: 'email' | 'inApp', on: boolean) => {
-    setData(await api('PUT', '/me/notification-preferences', { preferences: { [category]: { [channel]: on } } }))
+    setData(await api<PreferencesView>('PUT', '/me/notification-preferences', { preferences: { [category]: { [channel]: on } } }))
   })
   useEffect(() => {
-    void api<{ categories: string[]; preferences: Grid }>('GET', '/me/notification-preferences').then(setData)
+    void api<PreferencesView>('GET', '/me/notification-preferences').then(setData)
   }, [])
   return (
     <Card title={t('notifications.title')}>
@@ -347,7 +350,7 @@ export function NotificationSettings() {
                 <th scope="row">{t(`notifications.categories.${c}`)}</th>
                 {(['email', 'inApp'] as const).map((channel) => (
                   <td key={channel}>
-                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c]?.[channel] ?? false} onChange={(e) => void save.run(c, channel, e.target.checked)} />
+                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c as Category]?.[channel] ?? false} onChange={(e) => void save.run(c, channel, e.target.checked)} />
                   </td>
                 ))}
               </tr>
@@ -360,13 +363,11 @@ export function NotificationSettings() {
   )
 }
 
-interface SessionRow { id: string; current: boolean; browser: string; os: string; ip: string; createdAt: string; lastActiveAt: string; deviceName?: string }
-
 export function SessionSettings() {
   const { t, i18n } = useTranslation()
-  const [sessions, setSessions] = useState<SessionRow[] | null>(null)
+  const [sessions, setSessions] = useState<SessionView[] | null>(null)
   // This device first, then the most recently active.
-  const load = async () => setSessions((await api<{ sessions: SessionRow[] }>('GET', '/me/sessions')).sessions.sort((a, b) => Number(b.current) - Number(a.current)))
+  const load = async () => setSessions((await api<{ sessions: SessionView[] }>('GET', '/me/sessions')).sessions.sort((a, b) => Number(b.current) - Number(a.current)))
   useEffect(() => {
     void load()
   }, [])
