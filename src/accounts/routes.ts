@@ -135,7 +135,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
         ...errors(400),
       },
     },
-  }, async (request) => usernameAvailability(ctx.db, request.params.username))
+  }, async (request) => usernameAvailability(ctx.db, request.params.username, ctx.clock.now()))
 
   api.get('/api/v1/users/:username', {
     schema: {

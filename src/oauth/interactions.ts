@@ -72,9 +72,17 @@ function requestedScopes(interaction: Interaction): string[] {
   return SCOPES.filter((s) => asked.includes(s))
 }
 
+/**
+ * Stores the outcome for oidc-provider to resume with, for what is left of the interaction's own
+ * lifetime, as oidc-provider measures it (`remainingTTL`). That is on the system clock, not
+ * ctx.clock, by oidc-provider's rule: it sets `exp` from its own `Date.now()` when it creates the
+ * interaction and checks it the same way (no way to hand it another clock), so "seconds left"
+ * must be measured on that clock. (The 5-minute window a person has to answer is ours, and is
+ * on ctx.clock: see findPending's callers.)
+ */
 async function saveResult(interaction: Interaction, result: Record<string, unknown>): Promise<string> {
   interaction.result = result
-  await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)))
+  await interaction.save(Math.max(1, interaction.remainingTTL))
   return interaction.returnTo
 }
 
