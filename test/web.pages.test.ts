@@ -122,11 +122,18 @@ async function contextFor(language: (typeof LANGUAGES)[number], signedIn: boolea
     const url = request.url()
     if (!url.startsWith(t.base) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url)
   })
+  // The page's language is the context's: saved in the browser, and — signed in — on the account,
+  // whose saved language wins over the browser's (a context in the other language before this one
+  // left it there).
+  await page.addInitScript((code) => localStorage.setItem('latchkey.language', code), language.code)
   if (signedIn) {
     await page.goto(`${t.base}/signin`)
-    await page.evaluate(async ({ login, password }) => {
-      await fetch('/api/v1/signin', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login, password }) })
-    }, { login: who.email, password: who.password })
+    await page.evaluate(async ({ login, password, locale }) => {
+      const signin = await fetch('/api/v1/signin', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login, password }) })
+      if (!signin.ok) throw new Error(`sign-in answered ${signin.status}`)
+      const me = await fetch('/api/v1/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale }) })
+      if (!me.ok) throw new Error(`PATCH /me answered ${me.status}`)
+    }, { login: who.email, password: who.password, locale: language.code })
   }
   return { context, page, foreign }
 }
@@ -137,13 +144,6 @@ describe.each(LANGUAGES)('every page in $code', (language) => {
     for (const { suffix, viewport } of layouts) {
       const { context, page, foreign } = await contextFor(language, pageCase.signedIn ?? false, viewport)
       try {
-        // The account's saved language would override the browser's; the page follows the browser here.
-        await page.addInitScript((code) => localStorage.setItem('latchkey.language', code), language.code)
-        if (pageCase.signedIn) {
-          await page.evaluate(async (code) => {
-            await fetch('/api/v1/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale: code }) })
-          }, language.code)
-        }
         await page.goto(`${t.base}${pageCase.path}`)
         if (pageCase.before) await pageCase.before(page)
         await page.getByText(pageCase.ready[language.code]).first().waitFor().catch(async (err) => {
@@ -163,6 +163,14 @@ describe.each(LANGUAGES)('every page in $code', (language) => {
     }
   }, BROWSER_FLOW)
 })
+
+/** Waits for the page's English ready text; when it never comes, the error says what the page showed instead. */
+async function waitForReady(page: Page, pageCase: PageCase): Promise<void> {
+  await page.getByText(pageCase.ready.en).first().waitFor().catch(async (err: unknown) => {
+    const text = await page.locator('body').innerText({ timeout: 1000 }).catch(() => '')
+    throw new Error(`${pageCase.name} did not show ${pageCase.ready.en} at ${page.url()}; the page says: ${text.replace(/\s+/g, ' ').slice(0, 400)}`, { cause: err })
+  })
+}
 
 interface InputField {
   name: string
@@ -187,7 +195,7 @@ describe('passwords and signing out in every page', () => {
       const { context, page } = await contextFor(LANGUAGES[0], pageCase.signedIn ?? false, { width: 1280, height: 800 })
       try {
         await page.goto(`${t.base}${pageCase.path}`)
-        await page.getByText(pageCase.ready.en).first().waitFor()
+        await waitForReady(page, pageCase)
         const fields = await page.evaluate<InputField[]>(INPUT_FIELDS)
         const passwords = fields.filter((f) => f.type === 'password' || /password/i.test(`${f.name} ${f.autocomplete}`))
         expect(passwords.length, pageCase.name).toBeGreaterThan(0)
@@ -206,7 +214,7 @@ describe('passwords and signing out in every page', () => {
       const { context, page } = await contextFor(LANGUAGES[0], true, { width: 1280, height: 800 })
       try {
         await page.goto(`${t.base}${pageCase.path}`)
-        await page.getByText(pageCase.ready.en).first().waitFor()
+        await waitForReady(page, pageCase)
         await page.locator('button.avatar').click()
         await page.getByRole('menuitem', { name: 'Sign out' }).waitFor()
       } catch (err) {

@@ -78,6 +78,44 @@ describe.each(DIALECTS)('malformed HTTP over a raw socket on %s', (dialect) => {
     expect(old.status).toBe(200)
   })
 
+  it('answers 408 request_timeout to a client that sends its headers too slowly, and closes the connection', async () => {
+    const t = await testApp(dialect)
+    const server = t.app.server.server
+    // Node's own timeouts (60 s for the headers, checked every 30 s), shortened so the test
+    // need not wait a minute; the answer is the same whatever their values.
+    server.headersTimeout = 300
+    server.requestTimeout = 600
+    ;(server as typeof server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 50
+    await t.app.server.listen({ port: 0, host: '127.0.0.1' })
+    const port = (server.address() as net.AddressInfo).port
+    // A slowloris: one header byte every 50 ms, never the blank line that ends them.
+    const answer = await new Promise<{ text: string; bytesSent: number }>((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1' })
+      const bytes = `GET /healthz HTTP/1.1\r\nHost: localhost:${port}\r\nX-Slow: ${'a'.repeat(200)}`
+      let sent = 0
+      const drip = setInterval(() => {
+        if (sent < bytes.length && socket.writable) socket.write(bytes[sent++])
+      }, 50)
+      const chunks: Buffer[] = []
+      socket.on('data', (chunk) => chunks.push(chunk))
+      socket.on('error', (err) => {
+        clearInterval(drip)
+        reject(err)
+      })
+      socket.on('close', () => {
+        clearInterval(drip)
+        resolve({ text: Buffer.concat(chunks).toString('utf8'), bytesSent: sent })
+      })
+    })
+    // It was still sending when the server gave up: the timeout counts from the first byte, not the last.
+    expect(answer.bytesSent).toBeLessThan(200)
+    const [head, body] = answer.text.split('\r\n\r\n')
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout')
+    expect(head).toMatch(/^content-type: application\/json; charset=utf-8$/im)
+    expect(head).toMatch(/^connection: close$/im)
+    expect(JSON.parse(body)).toEqual({ error: { code: 'request_timeout', message: ERROR_CATALOG.request_timeout.message } })
+  })
+
   it('logs the parser error code only, never the bytes of the request', async () => {
     const lines: string[] = []
     const log = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) })

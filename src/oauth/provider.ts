@@ -17,6 +17,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Provider from 'oidc-provider'
 import type { Configuration, interactionPolicy as InteractionPolicy, KoaContextWithOIDC } from 'oidc-provider'
 import { findAccountById } from '../accounts/queries.ts'
+import { isDatabaseUnavailable } from '../db/errors.ts'
+import { AppError } from '../errors.ts'
 import { SECOND_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
 import { hashToken, constantTimeEqual } from '../crypto.ts'
@@ -53,6 +55,53 @@ export const OAUTH_ROUTES = {
   backchannel_authentication: '/oauth/backchannel',
   challenge: '/oauth/challenge',
   credential: '/oauth/credential',
+}
+
+/**
+ * The endpoints apps call, as opposed to pages a person sees: OAuth client libraries parse their
+ * errors as `{"error": "<code>", "error_description": ...}` (RFC 6749 §5.2), so a database outage
+ * is told in that shape there (RFC 6749's `temporarily_unavailable`), and in Latchkey's catalogued
+ * JSON (`service_unavailable`) everywhere else. Both with 503 and Retry-After, never a 500.
+ */
+const APP_ENDPOINTS = new Set<string>([
+  OAUTH_ROUTES.token, OAUTH_ROUTES.revocation, OAUTH_ROUTES.introspection, OAUTH_ROUTES.device_authorization,
+  OAUTH_ROUTES.userinfo, OAUTH_ROUTES.pushed_authorization_request, OAUTH_ROUTES.registration,
+  OAUTH_ROUTES.backchannel_authentication, OAUTH_ROUTES.challenge, OAUTH_ROUTES.credential,
+])
+const DATABASE_UNAVAILABLE = 'The database is not reachable right now. Try again shortly.'
+
+export function databaseUnavailableAnswer(path: string): unknown {
+  return APP_ENDPOINTS.has(path)
+    ? { error: 'temporarily_unavailable', error_description: DATABASE_UNAVAILABLE }
+    : new AppError('service_unavailable', { message: DATABASE_UNAVAILABLE }).toJSON()
+}
+
+/** Marks a Koa request whose failure oidc-provider reported as `server_error` but was the database's absence. */
+const DATABASE_WAS_UNAVAILABLE = 'latchkeyDatabaseUnavailable'
+
+/**
+ * First of the provider's middleware: oidc-provider answers any unexpected error 500
+ * `server_error` (a JSON body or its error page), and an error thrown past its routes (Latchkey's
+ * own middleware) would be Koa's plain-text 500. An unreachable database is neither a bug nor the
+ * client's fault: answer 503 instead, as the rest of the API does (http/errors.ts).
+ */
+function databaseOutages(log: AppContext['log']) {
+  return async function answerDatabaseOutages(koa: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> {
+    let unavailable: boolean
+    try {
+      await next()
+      unavailable = koa.state[DATABASE_WAS_UNAVAILABLE] === true
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err
+      log.warn({ err: (err as Error).message, route: koa.oidc?.route }, 'database unreachable')
+      unavailable = true
+    }
+    if (!unavailable) return
+    koa.status = 503
+    koa.set('Retry-After', '1')
+    koa.set('Cache-Control', 'no-store')
+    koa.body = databaseUnavailableAnswer(koa.path)
+  }
 }
 
 export function interactionPath(uid: string): string {
@@ -175,6 +224,8 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
   const provider = new Provider(ctx.config.publicUrl.origin, configuration)
   // Requests reach Koa through Fastify, which already decided the client's address and scheme.
   provider.proxy = true
+  // In this order: the first one used wraps the ones after it.
+  provider.use(databaseOutages(ctx.log) as Parameters<Provider['use']>[0])
   provider.use(devicePollPacing(ctx) as Parameters<Provider['use']>[0])
 
   // RFC 8252 §7.3: the CLI's loopback redirect may use any port and any path.
@@ -208,6 +259,12 @@ async function buildProvider(ctx: AppContext, jwks: Configuration['jwks'], cooki
   // Errors are logged by kind only: never a token, code or secret.
   for (const event of ['server_error', 'grant.error', 'authorization.error', 'backchannel.error', 'jwks.error', 'userinfo.error', 'revocation.error', 'end_session.error', 'code_verification.error', 'device_authorization.error']) {
     ;(provider as unknown as { on(e: string, f: (...args: never[]) => void): void }).on(event, (koa: KoaContextWithOIDC, err: Error & { error?: string; error_description?: string; status?: number }) => {
+      if (event === 'server_error' && isDatabaseUnavailable(err)) {
+        // Answered 503 by databaseOutages once oidc-provider's error handler is done.
+        koa.state[DATABASE_WAS_UNAVAILABLE] = true
+        ctx.log.warn({ err: err.message, route: koa?.oidc?.route }, 'database unreachable')
+        return
+      }
       const level = event === 'server_error' || (err.status ?? 500) >= 500 ? 'error' : 'info'
       ctx.log[level]({ event, route: koa?.oidc?.route, client: koa?.oidc?.client?.clientId, error: err.error ?? err.name, description: err.error_description, ...(level === 'error' ? { stack: err.stack } : {}) }, 'oauth request failed')
     })
@@ -293,6 +350,16 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
     raw.headers['x-forwarded-proto'] = forwardedProto
     raw.headers['x-forwarded-host'] = ctx.config.publicUrl.host
     raw.headers['x-forwarded-for'] = request.ip
+    // Built at the first use, from the keys in the database: before the reply is taken over, so
+    // a database outage then is still answered (503) rather than leaving the request hanging.
+    let provider: Provider
+    try {
+      provider = await service.provider()
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err
+      request.log.warn({ err: (err as Error).message }, 'database unreachable')
+      return reply.status(503).header('Retry-After', '1').header('Cache-Control', 'no-store').send(databaseUnavailableAnswer(request.url.split('?')[0]))
+    }
     reply.hijack()
     const res = reply.raw
     res.setHeader('x-request-id', request.id)
@@ -301,7 +368,6 @@ export async function mountProvider(app: FastifyInstance, ctx: AppContext): Prom
     res.setHeader('Referrer-Policy', 'same-origin')
     res.setHeader('X-Content-Type-Options', 'nosniff')
     res.setHeader('X-Frame-Options', 'DENY')
-    const provider = await service.provider()
     let callback = callbacks.get(provider)
     if (!callback) callbacks.set(provider, (callback = provider.callback()))
     await callback(raw, res)

@@ -17,7 +17,9 @@ import { createTestDatabase, type TestDialect } from '../../test/helpers/databas
 import { PUBLIC_URL, signedUpUser, TestClient, type TestApp } from '../../test/helpers/app.ts'
 import { SmtpCatcher } from '../../test/helpers/smtp.ts'
 import { PrivateRedis } from '../../test/cluster/harness.ts'
-import { evictionFeed, REDIS_RECONNECT_MAX_DELAY_MS, REDIS_RESUBSCRIBE_SETTLE_MS } from './evictions.ts'
+import { EVICTION_ACK_WAIT_MS, EVICTION_CHANNEL, evictionFeed, REDIS_CACHE_LEASE_MS, REDIS_RECONNECT_MAX_DELAY_MS, REDIS_RESUBSCRIBE_SETTLE_MS, type EvictionFeed } from './evictions.ts'
+import type { Account } from '../accounts/queries.ts'
+import type { Session } from './sessions.ts'
 import { SessionCache } from './session-cache.ts'
 
 /** Requests go to PUBLIC_URL's host: the server answers nowhere else. */
@@ -77,6 +79,15 @@ async function eventually(assertion: () => Promise<void>) {
   await vi.waitFor(assertion, { timeout: 5000, interval: 10 })
 }
 
+/**
+ * Over Redis the revoking process answers only once every instance has acknowledged the
+ * eviction, so the other instance must refuse at once; LISTEN/NOTIFY and SQLite's data_version
+ * only promise "soon".
+ */
+function afterRevocation(env: Record<string, string>) {
+  return 'REDIS_URL' in env ? async (assertion: () => Promise<void>) => assertion() : eventually
+}
+
 describe('session cache across instances', () => {
   describe.each([
     ['PostgreSQL and Redis pub/sub', 'postgres', { REDIS_URL }],
@@ -91,7 +102,7 @@ describe('session cache across instances', () => {
       const revoke = await a.app.server.inject({ method: 'DELETE', url: `/api/v1/me/sessions/${current}`, headers: { host: PUBLIC_HOST, authorization: `Bearer ${user.token}` } })
       expect(revoke.statusCode).toBe(204)
       expect((await me(a, user.token)).status).toBe(401)
-      await eventually(async () => expect((await me(b, user.token)).status).toBe(401))
+      await afterRevocation(env)(async () => expect((await me(b, user.token)).status).toBe(401))
     })
 
     it('shows a profile change made on another instance', async () => {
@@ -99,7 +110,7 @@ describe('session cache across instances', () => {
       const user = await signedInEverywhere([a, b])
       const patch = await a.app.server.inject({ method: 'PATCH', url: '/api/v1/me', headers: { host: PUBLIC_HOST, authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, payload: { displayName: 'Renamed' } })
       expect(patch.statusCode).toBe(200)
-      await eventually(async () => expect((await me(b, user.token)).body.displayName).toBe('Renamed'))
+      await afterRevocation(env)(async () => expect((await me(b, user.token)).body.displayName).toBe('Renamed'))
     })
   })
 
@@ -118,7 +129,7 @@ describe('session cache across instances', () => {
       } finally {
         await cli.close()
       }
-      await eventually(async () => expect((await me(server, user.token)).status).toBe(401))
+      await afterRevocation(env)(async () => expect((await me(server, user.token)).status).toBe(401))
     })
   })
 })
@@ -173,5 +184,108 @@ describe('session cache when Redis comes back', () => {
     // REDIS_RECONNECT_MAX_DELAY_MS for its next attempt: a revocation it makes then would be
     // missed by a cache trusted at once.
     expect(Date.now() - restarted).toBeGreaterThanOrEqual(REDIS_RESUBSCRIBE_SETTLE_MS)
+  })
+})
+
+/**
+ * Evictions over Redis are acknowledged (evictions.ts, RedisFeed): the revoking process returns
+ * from `publish` only once every process that received the eviction has dropped the account, or,
+ * if one stays silent, once that one's cache lease has run out. On a Redis of their own, so that
+ * other suites' instances on the shared one do not answer for them.
+ */
+describe('session evictions over Redis, acknowledged', () => {
+  async function privateRedis() {
+    const redis = await PrivateRedis.start()
+    onTestFinished(() => redis.stop())
+    return redis
+  }
+
+  /** An instance's feed and cache, on its own Redis client, started as a server starts it. */
+  async function instance(url: string) {
+    const client = new Redis(url, { maxRetriesPerRequest: 2, retryStrategy: (attempt) => Math.min(attempt * 50, REDIS_RECONNECT_MAX_DELAY_MS) })
+    client.on('error', () => {})
+    const cache = new SessionCache({ ttlMs: 60_000, maxEntries: 100 })
+    const feed = evictionFeed({ cache, log: pino({ level: 'silent' }), db: undefined as never, databaseUrl: '', redis: client })
+    onTestFinished(async () => {
+      await feed.close()
+      client.disconnect()
+    })
+    return { cache, feed, client }
+  }
+
+  /** Caches a session of `accountId` under `tokenHash`, as the hot path does. */
+  function cacheSession(cache: SessionCache, accountId: string, tokenHash: string) {
+    cache.set(tokenHash, { session: { id: tokenHash, account_id: accountId } as Session, account: { id: accountId } as Account }, cache.generation, 0)
+    expect(cache.get(tokenHash, 0)).toBeDefined()
+  }
+
+  /** Publishes an eviction and says how long the publisher was held. */
+  async function timedPublish(feed: EvictionFeed, accountId: string) {
+    const started = performance.now()
+    await feed.publish([accountId])
+    return performance.now() - started
+  }
+
+  it('returns from a revocation only once every other instance has dropped the account', async () => {
+    const redis = await privateRedis()
+    const a = await instance(redis.url)
+    const others = [await instance(redis.url), await instance(redis.url)]
+    await a.feed.start()
+    for (const other of others) await other.feed.start()
+    // Many rounds: without the acknowledgements, Redis's reply to the publisher often came back
+    // before another instance had read the message.
+    for (let round = 0; round < 50; round++) {
+      const accountId = `account-${round}`
+      for (const other of others) cacheSession(other.cache, accountId, `token-${round}`)
+      const heldMs = await timedPublish(a.feed, accountId)
+      for (const other of others) expect(other.cache.get(`token-${round}`, 0), `round ${round}`).toBeUndefined()
+      expect(heldMs).toBeLessThan(EVICTION_ACK_WAIT_MS)
+    }
+  })
+
+  it('acknowledges evictions published by the operator CLI, which never starts its feed', async () => {
+    const redis = await privateRedis()
+    const server = await instance(redis.url)
+    await server.feed.start()
+    const cli = await instance(redis.url)
+    for (let round = 0; round < 10; round++) {
+      cacheSession(server.cache, 'account-cli', `token-${round}`)
+      expect(await timedPublish(cli.feed, 'account-cli')).toBeLessThan(EVICTION_ACK_WAIT_MS)
+      expect(server.cache.get(`token-${round}`, 0)).toBeUndefined()
+    }
+  })
+
+  it('waits out a silent subscriber for at most EVICTION_ACK_WAIT_MS, not forever', async () => {
+    const redis = await privateRedis()
+    const a = await instance(redis.url)
+    await a.feed.start()
+    // Subscribed, never acknowledging: a stray `redis-cli SUBSCRIBE`, or a stalled process.
+    const silent = new Redis(redis.url)
+    onTestFinished(() => silent.disconnect())
+    await silent.subscribe(EVICTION_CHANNEL)
+    const heldMs = await timedPublish(a.feed, 'account-silent')
+    expect(heldMs).toBeGreaterThanOrEqual(EVICTION_ACK_WAIT_MS - 5)
+    expect(heldMs).toBeLessThan(EVICTION_ACK_WAIT_MS + 2000)
+    // Gone: the next revocation is acknowledged at once again.
+    silent.disconnect()
+    await vi.waitFor(async () => expect(await timedPublish(a.feed, 'account-silent')).toBeLessThan(EVICTION_ACK_WAIT_MS), { timeout: 10_000, interval: 0 })
+  })
+
+  it('stops answering from its cache once it no longer hears Redis answer, before a silent revocation ends', async () => {
+    const redis = await privateRedis()
+    const b = await instance(redis.url)
+    await b.feed.start()
+    expect(b.feed.canServeFromCache()).toBe(true)
+    // Redis answers no one for a while (the connection stays open): B cannot know what it misses.
+    const admin = new Redis(redis.url)
+    onTestFinished(() => admin.disconnect())
+    const pausedAt = performance.now()
+    await admin.call('CLIENT', 'PAUSE', String(4 * REDIS_CACHE_LEASE_MS), 'ALL')
+    // The moment a revocation published at the pause, and never acknowledged, stops waiting
+    // (it waits at least EVICTION_ACK_WAIT_MS after PUBLISH's answer): B must be untrusting by then.
+    await new Promise((resolve) => setTimeout(resolve, pausedAt + EVICTION_ACK_WAIT_MS - performance.now()))
+    expect(b.feed.canServeFromCache()).toBe(false)
+    // Redis answers again: the PINGs renew the lease, nothing else was lost on the connection.
+    await vi.waitFor(() => expect(b.feed.canServeFromCache()).toBe(true), { timeout: 10 * REDIS_CACHE_LEASE_MS, interval: 10 })
   })
 })

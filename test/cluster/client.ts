@@ -4,6 +4,7 @@
  * counts every request and every failure.
  */
 import { randomInt } from 'node:crypto'
+import net from 'node:net'
 import { STRONG_PASSWORD } from '../helpers/app.ts'
 
 export interface Reply<T = any> {
@@ -80,6 +81,80 @@ export function person(prefix = 'node') {
   people += 1
   const id = `${prefix}${people}${Math.random().toString(36).slice(2, 7)}`
   return { email: `${id}@example.com`, username: id, password: STRONG_PASSWORD }
+}
+
+// ---------------------------------------------------------------- a raw keep-alive connection
+/**
+ * One HTTP/1.1 keep-alive connection on a plain socket, for tests where the order of events is
+ * the point: `send`'s `then` runs synchronously in the very callback that read the last byte of
+ * the answer, so a request written there leaves the moment the previous one was answered, with
+ * none of fetch's own scheduling in between (which would give the server time to catch up).
+ * Answers must carry Content-Length (Latchkey's do); chunked ones are refused.
+ */
+export interface RawAnswer {
+  status: number
+  /** The balancer's `x-latchkey-instance`, or '' straight to an instance. */
+  instance: string
+}
+
+export class RawConnection {
+  readonly #socket: net.Socket
+  #buffer = Buffer.alloc(0)
+  #waiting?: { then?: () => void; resolve: (answer: RawAnswer) => void; reject: (err: Error) => void }
+
+  private constructor(socket: net.Socket) {
+    this.#socket = socket
+    socket.setNoDelay(true)
+    socket.on('data', (chunk) => {
+      this.#buffer = Buffer.concat([this.#buffer, chunk])
+      this.#answered()
+    })
+    socket.on('error', (err) => this.#fail(err))
+    socket.on('close', () => this.#fail(new Error('connection closed')))
+  }
+
+  static open(base: string): Promise<RawConnection> {
+    const url = new URL(base)
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(url.port), url.hostname)
+      socket.once('connect', () => resolve(new RawConnection(socket)))
+      socket.once('error', reject)
+    })
+  }
+
+  /** Writes one request; resolves with the answer once all of it is in, after running `then`. */
+  send(method: string, path: string, headers: Record<string, string>, then?: () => void): Promise<RawAnswer> {
+    if (this.#waiting) throw new Error('one request at a time')
+    return new Promise((resolve, reject) => {
+      this.#waiting = { then, resolve, reject }
+      const lines = [`${method} ${path} HTTP/1.1`, 'host: 127.0.0.1', 'content-length: 0', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)]
+      this.#socket.write(`${lines.join('\r\n')}\r\n\r\n`)
+    })
+  }
+
+  close(): void {
+    this.#socket.destroy()
+  }
+
+  #answered(): void {
+    const end = this.#buffer.indexOf('\r\n\r\n')
+    if (end < 0 || !this.#waiting) return
+    const head = this.#buffer.subarray(0, end).toString('latin1')
+    if (/^transfer-encoding:/im.test(head)) return this.#fail(new Error(`chunked answer: ${head}`))
+    const length = Number(/^content-length:\s*(\d+)/im.exec(head)?.[1] ?? 0)
+    if (this.#buffer.length < end + 4 + length) return
+    this.#buffer = this.#buffer.subarray(end + 4 + length)
+    const { then, resolve } = this.#waiting
+    this.#waiting = undefined
+    then?.()
+    resolve({ status: Number(head.split(' ')[1]), instance: /^x-latchkey-instance:\s*(\S+)/im.exec(head)?.[1] ?? '' })
+  }
+
+  #fail(err: Error): void {
+    const waiting = this.#waiting
+    this.#waiting = undefined
+    waiting?.reject(err)
+  }
 }
 
 // ---------------------------------------------------------------- bounded load

@@ -12,6 +12,9 @@ import { adminQuery, postgresUrl } from './databases.ts'
  * test then starts in milliseconds instead of migrating and generating an RSA key.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  // Each Vitest project (server suites, browser suites) calls this: the first one builds the
+  // templates for all, since workers read them from the environment.
+  if (process.env.LATCHKEY_TEST_TEMPLATE_DB) return async () => {}
   const template = `lk_template_${randomBytes(4).toString('hex')}`
   const sqliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-template-'))
   const sqliteTemplate = path.join(sqliteDir, 'template.db')
