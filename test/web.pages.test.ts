@@ -88,7 +88,9 @@ const PAGES: PageCase[] = [
   { name: 'onboarding', path: '/onboarding', signedIn: true, ready: { en: /Tell us about you/, 'zh-CN': /介绍一下你自己/ } },
   { name: 'settings-profile', path: '/settings/profile', signedIn: true, ready: { en: /Display name/, 'zh-CN': /显示名称/ }, phone: true },
   { name: 'settings-account', path: '/settings/account', signedIn: true, ready: { en: /Delete account/, 'zh-CN': /删除账户/ } },
-  { name: 'settings-security', path: '/settings/security', signedIn: true, ready: { en: /No passkeys yet/, 'zh-CN': /还没有通行密钥/ } },
+  // Ready once the two-factor status has loaded: "No passkeys yet" shows before it, and the
+  // password field (checked below) comes with the status.
+  { name: 'settings-security', path: '/settings/security', signedIn: true, ready: { en: /^Turn on$/, 'zh-CN': /^开启$/ } },
   { name: 'settings-notifications', path: '/settings/notifications', signedIn: true, ready: { en: /In-app/, 'zh-CN': /站内/ } },
   { name: 'settings-sessions', path: '/settings/sessions', signedIn: true, ready: { en: /This device/, 'zh-CN': /本设备/ } },
   { name: 'inbox', path: '/inbox', signedIn: true, ready: { en: /Mark all read/, 'zh-CN': /全部标为已读/ } },
@@ -133,6 +135,9 @@ async function contextFor(language: (typeof LANGUAGES)[number], signedIn: boolea
       if (!signin.ok) throw new Error(`sign-in answered ${signin.status}`)
       const me = await fetch('/api/v1/me', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locale }) })
       if (!me.ok) throw new Error(`PATCH /me answered ${me.status}`)
+      // A two-factor set-up stays pending across page loads: each case starts with none.
+      const cancelled = await fetch('/api/v1/me/two-factor/setup', { method: 'DELETE' })
+      if (!cancelled.ok) throw new Error(`DELETE /me/two-factor/setup answered ${cancelled.status}`)
     }, { login: who.email, password: who.password, locale: language.code })
   }
   return { context, page, foreign }

@@ -299,8 +299,25 @@ export async function changePassword(ctx: AppContext, auth: Authenticated, input
 
 // ---------------------------------------------------------------- deletion and operator actions
 
+/**
+ * What stops this account from being deleted now (SPEC §6: membership of a team), as the error
+ * a deletion would get, or null. Asked before any password, so nobody types one to learn it.
+ */
+export async function deletionBlocker(ctx: AppContext, accountId: string): Promise<AppError | null> {
+  try {
+    await accountDeleting.notify(ctx, ctx.db, accountId)
+    return null
+  } catch (err) {
+    if (err instanceof AppError) return err
+    throw err
+  }
+}
+
 export async function deleteAccount(ctx: AppContext, auth: Authenticated, input: { password: string }, meta: RequestMeta): Promise<void> {
   const { account } = auth
+  // The teams first: the person learns what to do before typing (or mistyping) a password.
+  const blocker = await deletionBlocker(ctx, account.id)
+  if (blocker) throw blocker
   await verifyPasswordOf(ctx, account, input.password, 'password')
   await inTransaction(ctx, async (trx) => {
     // SPEC §6: only an account in no team can be deleted; the error lists the teams to leave.

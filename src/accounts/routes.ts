@@ -7,9 +7,9 @@ import { requestMeta } from '../http/request-meta.ts'
 import { pruneSessionCookie } from '../sessions/cookie.ts'
 import { errors } from '../http/schemas.ts'
 import { LOCALES } from '../mail/locales.ts'
-import { requireRecentAuth } from '../sessions/recent-auth.ts'
+import { requireRecentAuthOrPassword } from '../sessions/recent-auth.ts'
 import {
-  accountView, changePassword, confirmEmail, deleteAccount, publicProfile,
+  accountView, changePassword, confirmEmail, deleteAccount, deletionBlocker, publicProfile,
   requestEmailChange, resendConfirmation, signUp, updateProfile,
 } from './accounts.ts'
 import { ConfirmationSent, Email, EmailChangeSent, Password, ProfilePatch, PublicProfile, Terms, Username, UsernameAvailability } from './schemas.ts'
@@ -19,7 +19,10 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
   const signedIn = requireAuth(ctx)
   // Sudo mode: a sign-in or re-authentication within the last 5 minutes.
-  const sensitive = [signedIn, requireRecentAuth(ctx)]
+  // Each sensitive route here carries the password in its body, checked before anything else:
+  // that entry is the fresh proof, so the person is never asked for it twice.
+  const withPassword = [signedIn, requireRecentAuthOrPassword(ctx)]
+  const withCurrentPassword = [signedIn, requireRecentAuthOrPassword(ctx, 'currentPassword')]
 
   api.post('/api/v1/signup', {
     schema: {
@@ -92,7 +95,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
       response: { 202: EmailChangeSent, ...errors(400, 401, 403, 429) },
     },
-    preHandler: sensitive,
+    preHandler: withPassword,
   }, async (request, reply) => {
     const { pendingEmail } = await requestEmailChange(ctx, authOf(request), request.body, requestMeta(request))
     return reply.status(202).send({ status: 'confirmation_sent' as const, pendingEmail })
@@ -106,18 +109,42 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
       response: { 200: Type.Object({ status: Type.Literal('password_changed'), otherSessionsRevoked: Type.Integer() }), ...errors(400, 401, 403, 429) },
     },
-    preHandler: sensitive,
+    preHandler: withCurrentPassword,
   }, async (request) => ({ status: 'password_changed' as const, ...(await changePassword(ctx, authOf(request), request.body, requestMeta(request))) }))
+
+  api.get('/api/v1/me/deletion', {
+    schema: {
+      tags: ['accounts'],
+      summary: 'Can this account be deleted now?',
+      description: 'Asked by the delete page before it asks for a password. `blockedBy` is the error `DELETE /api/v1/me` would answer (`team_membership_blocks_deletion`, with `teams` to leave first), or null.',
+      response: {
+        200: Type.Object({
+          allowed: Type.Boolean(),
+          blockedBy: Type.Union([
+            Type.Object({ code: Type.String(), message: Type.String(), teams: Type.Optional(Type.Array(Type.Object({ slug: Type.String(), name: Type.String() }))) }),
+            Type.Null(),
+          ]),
+        }),
+        ...errors(401),
+      },
+    },
+    preHandler: [signedIn],
+  }, async (request) => {
+    const blocker = await deletionBlocker(ctx, authOf(request).account.id)
+    if (!blocker) return { allowed: true, blockedBy: null }
+    const { code, message, ...details } = blocker.toJSON().error as { code: string; message: string; teams?: Array<{ slug: string; name: string }> }
+    return { allowed: false, blockedBy: { code, message, ...(details.teams ? { teams: details.teams } : {}) } }
+  })
 
   api.delete('/api/v1/me', {
     schema: {
       tags: ['accounts'],
       summary: 'Delete the account',
-      description: 'Irreversible. The password must be entered again; all data and sessions are removed and a confirmation email is sent. An account in a team cannot be deleted: `team_membership_blocks_deletion` lists the teams to leave first.',
+      description: 'Irreversible. Teams are checked first: an account in a team cannot be deleted, and `team_membership_blocks_deletion` lists the teams to leave (before the password is checked; `GET /api/v1/me/deletion` asks the same without deleting). The password must be entered again, and counts as confirming it is you: no separate re-authentication. All data and sessions are removed and a confirmation email is sent.',
       body: Type.Object({ password: Password }, { additionalProperties: false }),
       response: { 200: Type.Object({ status: Type.Literal('deleted') }), ...errors(400, 401, 403, 409, 429) },
     },
-    preHandler: sensitive,
+    preHandler: withPassword,
   }, async (request, reply) => {
     await deleteAccount(ctx, authOf(request), request.body, requestMeta(request))
     await pruneSessionCookie(ctx, request, reply)

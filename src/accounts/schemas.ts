@@ -11,7 +11,8 @@ import {
 } from './limits.ts'
 
 // Upper bounds are generous on purpose: the domain gives the precise, field-level reason.
-export const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH * 4 })
+// No minLength: an empty password gets "Enter your password." on its own field from the domain.
+export const Password = Type.String({ maxLength: PASSWORD_MAX_LENGTH * 4 })
 export const Email = Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH })
 export const Username = Type.String({ minLength: 1, maxLength: 64 })
 

@@ -522,7 +522,7 @@ describe('the latchkey CLI without a reachable server', () => {
   it('asks which server when none is given and none is known', async () => {
     const result = await new Terminal().run(['login'])
     expect(result.code).toBe(2)
-    expect(result.stderr).toContain('Which Latchkey server? Run `latchkey login --server https://id.example.com`')
+    expect(result.stderr).toContain('Which Latchkey server? Give its address (the server\'s PUBLIC_URL) with --server: `latchkey login --server https://id.example.com`, or `latchkey login --server http://localhost:3000`')
   })
 
   it('keeps the operator subcommands of `accounts` beside the listing', async () => {

@@ -134,9 +134,12 @@ async function fetchUserInfo(server: Server, tokens: Tokens): Promise<UserInfo> 
   return info
 }
 
+/** Said when no server is given or known: how to name it, with the address a checkout's `npm start` serves. */
+export const LOGIN_SERVER_MISSING = 'Which Latchkey server? Give its address (the server\'s PUBLIC_URL) with --server: `latchkey login --server https://id.example.com`, or `latchkey login --server http://localhost:3000` for the server `npm start` runs on this computer. Or set LATCHKEY_SERVER.'
+
 export async function login(options: LoginOptions, store: CredentialStore = new CredentialStore(), env: NodeJS.ProcessEnv = process.env): Promise<StoredAccount> {
   const serverInput = options.server ?? env.LATCHKEY_SERVER ?? store.active()?.server
-  if (!serverInput) throw new CliError('usage', 'Which Latchkey server? Run `latchkey login --server https://id.example.com` (or set LATCHKEY_SERVER).')
+  if (!serverInput) throw new CliError('usage', LOGIN_SERVER_MISSING)
   const server = await discover(serverInput)
   const deviceName = `latchkey CLI on ${os.hostname()}`
   const timeoutMs = loginTimeoutMs(env)

@@ -8,7 +8,7 @@ import os from 'node:os'
 import v8 from 'node:v8'
 import { OPERATOR } from '../audit/audit.ts'
 import { ConfigError, loadConfig, type Config } from '../config.ts'
-import { connect, listMigrations, migrateToLatest } from '../db/connect.ts'
+import { connect, describeDatabase, listMigrations, migrateToLatest } from '../db/connect.ts'
 import { AppError } from '../errors.ts'
 import { findOutboxMessage, listOutbox, MIN_ID_PREFIX } from '../mail/outbox.ts'
 import { CliError } from './errors.ts'
@@ -19,8 +19,19 @@ function config(): Config {
   return loadConfig(process.env)
 }
 
-async function withDb<T>(work: (db: ReturnType<typeof connect>['db']) => Promise<T>): Promise<T> {
-  const handle = connect(config().databaseUrl, { poolSize: 2 })
+/**
+ * Says on stderr (stdout stays the listing) which database a command reads: it reads the same
+ * environment as `latchkey serve`, so a server started with another DATABASE_URL has another outbox.
+ */
+function sayWhichDatabase(cfg: Config, what: string): void {
+  const source = process.env.DATABASE_URL ? 'from DATABASE_URL' : 'the default: DATABASE_URL is not set; set it as for the server to read the server\'s database'
+  console.error(`Reading ${what} in ${describeDatabase(cfg.databaseUrl)} (${source}).`)
+}
+
+async function withDb<T>(work: (db: ReturnType<typeof connect>['db']) => Promise<T>, what?: string): Promise<T> {
+  const cfg = config()
+  if (what) sayWhichDatabase(cfg, what)
+  const handle = connect(cfg.databaseUrl, { poolSize: 2 })
   try {
     await migrateToLatest(handle.db)
     return await work(handle.db)
@@ -139,7 +150,7 @@ mail
       const rows = await listOutbox(db, { limit: Number(options.limit) || 20, to: options.to })
       if (!rows.length) return console.log('The outbox is empty.')
       for (const r of rows) console.log(`${r.id}  ${new Date(r.created_at).toISOString()}  ${r.status.padEnd(7)}  ${r.to_address}  ${r.subject}`)
-    })
+    }, 'the mail outbox')
   })
 mail
   .command('show <id>')
@@ -154,7 +165,7 @@ mail
       if (!message) throw new AppError('not_found', { message: `No message ${id} in the outbox${id.length < MIN_ID_PREFIX ? ` (give at least ${MIN_ID_PREFIX} characters of its id)` : ''}.` })
       console.log(`Id: ${message.id}\nTo: ${message.to_address}\nSubject: ${message.subject}\nStatus: ${message.status}\nDate: ${new Date(message.created_at).toISOString()}\n`)
       console.log((options.html ? message.html_body : message.text_body) ?? '(body removed after delivery)')
-    })
+    }, 'the mail outbox')
   })
 
 const accounts = program.command('accounts').description('list the accounts this CLI is signed in to; operator actions on accounts')

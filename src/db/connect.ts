@@ -88,3 +88,18 @@ export async function listMigrations(db: Db): Promise<{ name: string; executedAt
   const migrator = new Migrator({ db, provider })
   return (await migrator.getMigrations()).map((m) => ({ name: m.name, executedAt: m.executedAt }))
 }
+
+/**
+ * The database as a person can check it: a SQLite file's full path, a PostgreSQL URL without
+ * its password.
+ */
+export function describeDatabase(databaseUrl: string): string {
+  if (databaseUrl.startsWith('sqlite:')) return `sqlite:${path.resolve(databaseUrl.slice('sqlite:'.length))}`
+  try {
+    const url = new URL(databaseUrl)
+    if (url.password) url.password = '***'
+    return url.toString()
+  } catch {
+    return databaseUrl
+  }
+}

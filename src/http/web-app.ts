@@ -1,6 +1,6 @@
 /**
  * Serves the built React app (dist/web) from the same process: hashed assets with long
- * caching, and index.html for every page route so deep links work. API and operator paths
+ * caching, compressed at build time, and index.html for every page route so deep links work. API and operator paths
  * keep their JSON 404s.
  */
 import fastifyStatic from '@fastify/static'
@@ -47,6 +47,9 @@ export async function registerWebApp(app: FastifyInstance): Promise<(request: Fa
       prefix: '/',
       wildcard: false,
       index: false,
+      // The build writes .br and .gz beside each script and stylesheet (src/web/vite.config.ts):
+      // sent, with Content-Encoding and Vary: Accept-Encoding, to browsers that accept them.
+      preCompressed: true,
       setHeaders: (res, filePath) => {
         // Vite puts a content hash in every asset name, so they never change.
         if (filePath.includes(`${path.sep}assets${path.sep}`)) res.header('Cache-Control', 'public, max-age=31536000, immutable')

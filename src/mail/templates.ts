@@ -90,8 +90,8 @@ export const TEMPLATES = {
   ),
   two_factor_enabled: t<{ username: string }>(({ username }, l) =>
     l === 'zh-CN'
-      ? { subject: '两步验证已开启', lines: [`${username}，你好：`, '你的 Latchkey 账户已开启两步验证，所有设备都已退出登录，请重新登录。请妥善保管恢复码。'] }
-      : { subject: 'Two-factor authentication is on', lines: [`Hi ${username},`, 'Two-factor authentication is now on for your Latchkey account, and every device was signed out; sign in again. Keep your recovery codes somewhere safe.'] },
+      ? { subject: '两步验证已开启', lines: [`${username}，你好：`, '你的 Latchkey 账户已开启两步验证。开启它的浏览器保持登录，其他所有设备都已退出登录，需用密码和验证码重新登录。请妥善保管恢复码。'] }
+      : { subject: 'Two-factor authentication is on', lines: [`Hi ${username},`, 'Two-factor authentication is now on for your Latchkey account. The browser that turned it on stays signed in; every other device was signed out and signs in again with the password and a code. Keep your recovery codes somewhere safe.'] },
   ),
   two_factor_disabled: t<{ username: string; byOperator: boolean }>(({ username, byOperator }, l) =>
     l === 'zh-CN'

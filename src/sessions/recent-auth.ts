@@ -23,3 +23,18 @@ export function requireRecentAuth(ctx: AppContext): preHandlerAsyncHookHandler {
     }
   }
 }
+
+/**
+ * For routes whose body carries the password, which the handler checks before anything else:
+ * that password is itself the fresh proof, so outside the window the request goes on to be
+ * checked instead of being refused and re-asked for the very same password (SPEC §6 "signing
+ * in again within the last 5 minutes" is what entering it does).
+ */
+export function requireRecentAuthOrPassword(ctx: AppContext, field = 'password'): preHandlerAsyncHookHandler {
+  const recent = requireRecentAuth(ctx)
+  return async function recentAuthenticationOrPassword(request, reply) {
+    const body = request.body as Record<string, unknown> | undefined
+    if (request.auth && typeof body?.[field] === 'string') return
+    await recent.call(this, request, reply)
+  }
+}

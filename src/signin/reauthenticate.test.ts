@@ -8,13 +8,22 @@ import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 
 const NEW_PASSWORD = 'a brand new passphrase'
 
-/** Every route behind sudo mode, each with a body that would otherwise be accepted. */
-const SENSITIVE: { name: string; call: (client: TestClient, password: string) => Promise<Response> }[] = [
-  { name: 'POST /api/v1/me/password', call: (c, password) => c.post('/api/v1/me/password', { currentPassword: password, newPassword: NEW_PASSWORD }) },
-  { name: 'POST /api/v1/me/email', call: (c, password) => c.post('/api/v1/me/email', { email: `moved${Math.random().toString(36).slice(2, 8)}@example.com`, password }) },
-  { name: 'DELETE /api/v1/me', call: (c, password) => c.delete('/api/v1/me', { password }) },
-  { name: 'POST /api/v1/me/two-factor', call: (c, password) => c.post('/api/v1/me/two-factor', { password }) },
+/** Every route behind sudo mode that carries no password, each with a body that would otherwise be accepted. */
+const SENSITIVE: { name: string; call: (client: TestClient) => Promise<Response> }[] = [
   { name: 'POST /api/v1/me/passkeys/options', call: (c) => c.post('/api/v1/me/passkeys/options') },
+  { name: 'GET /api/v1/me/two-factor/setup', call: (c) => c.get('/api/v1/me/two-factor/setup') },
+  { name: 'POST /api/v1/me/two-factor/confirm', call: (c) => c.post('/api/v1/me/two-factor/confirm', { code: '123456' }) },
+]
+
+/**
+ * The routes whose body carries the password: that entry is the fresh proof, so outside the
+ * window they check it instead of asking for it a second time. Ordered so the destructive come last.
+ */
+const WITH_PASSWORD: { name: string; call: (client: TestClient, password: string) => Promise<Response>; ok: number }[] = [
+  { name: 'POST /api/v1/me/two-factor', call: (c, password) => c.post('/api/v1/me/two-factor', { password }), ok: 200 },
+  { name: 'POST /api/v1/me/email', call: (c, password) => c.post('/api/v1/me/email', { email: `moved${Math.random().toString(36).slice(2, 8)}@example.com`, password }), ok: 202 },
+  { name: 'POST /api/v1/me/password', call: (c, password) => c.post('/api/v1/me/password', { currentPassword: password, newPassword: NEW_PASSWORD }), ok: 200 },
+  { name: 'DELETE /api/v1/me', call: (c, password) => c.delete('/api/v1/me', { password }), ok: 200 },
 ]
 
 function expectReauthRequired(res: Response): void {
@@ -40,18 +49,34 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     expect(res.body.status).toBe('password_changed')
   })
 
-  it('refuses every sensitive action 5 minutes after signing in, naming the reauthenticate route', async () => {
+  it('refuses every sensitive action without a password 5 minutes after signing in, naming the reauthenticate route', async () => {
     const t = await testApp(dialect)
     const user = await signedUpUser(t, { staySignedIn: true })
     t.clock.advance(5 * MINUTE_MS)
     for (const route of SENSITIVE) {
-      const res = await route.call(user.client, STRONG_PASSWORD)
+      const res = await route.call(user.client)
       expect({ route: route.name, status: res.status, code: res.body?.error?.code }).toEqual({ route: route.name, status: 403, code: 'reauthentication_required' })
       expectReauthRequired(res)
     }
     // Nothing happened: the session still works, the account and password are unchanged.
     expect((await user.client.get('/api/v1/me')).status).toBe(200)
     expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(200)
+  })
+
+  it('takes the password in the body as the fresh proof 5 minutes after signing in: a wrong one is refused, the right one is not asked for twice', async () => {
+    const t = await testApp(dialect)
+    const user = await signedUpUser(t, { staySignedIn: true })
+    t.clock.advance(5 * MINUTE_MS)
+    for (const route of WITH_PASSWORD) {
+      const wrong = await route.call(user.client, 'not my password!')
+      expect({ route: route.name, code: wrong.body?.error?.code }).toEqual({ route: route.name, code: 'password_incorrect' })
+    }
+    // Each wrong guess spent one of the sign-in failure budget's tries; the right password gives them back.
+    for (const route of WITH_PASSWORD) {
+      t.clock.advance(5 * MINUTE_MS)
+      const res = await route.call(user.client, route.name === 'DELETE /api/v1/me' ? NEW_PASSWORD : STRONG_PASSWORD)
+      expect({ route: route.name, status: res.status }).toEqual({ route: route.name, status: route.ok })
+    }
   })
 
   it('makes sensitive actions work again after re-authenticating with the password, for 5 minutes', async () => {

@@ -335,6 +335,25 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       expect((await admin.client.get('/api/v1/me')).status).toBe(200)
     })
 
+    it('checks the teams before the password and before any re-authentication, and says so up front', async () => {
+      const t = await testApp(dialect)
+      const { admin, slug } = await teamWithAdmin(t)
+      const blocked = { allowed: false, blockedBy: { code: 'team_membership_blocks_deletion', teams: [{ slug, name: `Team ${slug}` }] } }
+      // What the page asks before it shows a password field.
+      expect((await admin.client.get('/api/v1/me/deletion')).body).toMatchObject(blocked)
+      // Long after signing in, with no password, or a wrong one: the teams are the answer, not a prompt.
+      t.clock.advance(10 * 60 * 1000)
+      for (const password of ['', 'not my password!']) {
+        const res = await admin.client.delete('/api/v1/me', { password })
+        expect({ password, status: res.status, code: res.body.error.code }).toEqual({ password, status: 409, code: 'team_membership_blocks_deletion' })
+      }
+      await admin.client.post(`/api/v1/teams/${slug}/leave`)
+      expect((await admin.client.get('/api/v1/me/deletion')).body).toEqual({ allowed: true, blockedBy: null })
+      // Out of the team, the one password typed is all it takes, even outside the 5-minute window.
+      expect((await admin.client.delete('/api/v1/me', { password: '' })).body.error).toMatchObject({ code: 'invalid_request', message: 'Enter your password.', fields: { password: 'required' } })
+      expect((await admin.client.delete('/api/v1/me', { password: STRONG_PASSWORD })).status).toBe(200)
+    })
+
     it('goes ahead once the person has left every team', async () => {
       const t = await testApp(dialect)
       const { admin, slug } = await teamWithAdmin(t)

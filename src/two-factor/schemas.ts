@@ -5,11 +5,13 @@
  */
 import { Type, type Static } from 'typebox'
 
-export const PasswordBody = Type.Object({ password: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false })
-export const TwoFactorStatus = Type.Object({ enabled: Type.Boolean(), enabledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]), recoveryCodesRemaining: Type.Integer() })
+// No minLength: an empty password gets "Enter your password." on its field (verifyPasswordOf),
+// not a schema message naming the field.
+export const PasswordBody = Type.Object({ password: Type.String({ maxLength: 512 }) }, { additionalProperties: false })
+export const TwoFactorStatus = Type.Object({ enabled: Type.Boolean(), enabledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]), recoveryCodesRemaining: Type.Integer(), setupPending: Type.Boolean() })
 /** The TOTP secret, its `otpauth://` URI and the QR code (a PNG data URL) of a set-up begun. */
 export const TwoFactorSetup = Type.Object({ secret: Type.String(), otpauthUri: Type.String(), qrCode: Type.String() })
-export const TwoFactorEnabled = Type.Object({ recoveryCodes: Type.Array(Type.String()), sessionsRevoked: Type.Integer(), signInAgain: Type.Literal(true) })
+export const TwoFactorEnabled = Type.Object({ recoveryCodes: Type.Array(Type.String()), otherSessionsRevoked: Type.Integer(), token: Type.Optional(Type.String()) })
 export const RecoveryCodes = Type.Object({ recoveryCodes: Type.Array(Type.String()) })
 
 export type TwoFactorStatus = Static<typeof TwoFactorStatus>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MINUTE_MS } from '../clock.ts'
 import { OPERATOR } from '../audit/audit.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
+import { signedUpUser, STRONG_PASSWORD, testApp, type TestClient } from '../../test/helpers/app.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import { resetTwoFactorByOperator } from './two-factor.ts'
@@ -13,10 +13,6 @@ async function ticketFor(client: TestClient, login: string) {
   expect(res.status).toBe(200)
   expect(res.body.twoFactorRequired).toBe(true)
   return res.body.ticket as string
-}
-
-async function liveSessions(t: TestApp, accountId: string) {
-  return (await t.app.ctx.db.selectFrom('sessions').select('id').where('account_id', '=', accountId).execute()).length
 }
 
 describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
@@ -55,24 +51,103 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       expect(res.body.error.code).toBe('two_factor_setup_missing')
     })
 
-    it('returns ten recovery codes and leaves zero live sessions', async () => {
+    it('returns ten recovery codes, ends every session issued before and keeps this browser signed in with a fresh one', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const other = t.client()
       await other.post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
       const { secret } = (await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body
+      const oldToken = user.client.cookie!
       const res = await user.client.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secret, t.clock.now()) })
       expect(res.status).toBe(200)
       expect(res.body.recoveryCodes).toHaveLength(10)
       expect(new Set(res.body.recoveryCodes).size).toBe(10)
       // Ten characters from a 31-letter alphabet: about 50 bits each (ASVS V6.5.4 asks for 20).
       for (const code of res.body.recoveryCodes) expect(code).toMatch(/^[a-hjkmnp-z2-9]{5}-[a-hjkmnp-z2-9]{5}$/)
-      expect(res.body.sessionsRevoked).toBe(2)
-      expect(res.body.signInAgain).toBe(true)
-      expect(await liveSessions(t, user.accountId)).toBe(0)
-      expect((await user.client.get('/api/v1/me')).status).toBe(401)
+      expect(res.body.otherSessionsRevoked).toBe(1)
+      // A cookie client gets the new session as a cookie, never in the body.
+      expect(res.body.token).toBeUndefined()
+      expect(user.client.cookie).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      expect(user.client.cookie).not.toBe(oldToken)
+      // This browser goes on without signing in again (where its just-used code would be refused).
+      expect((await user.client.get('/api/v1/me')).status).toBe(200)
+      expect((await user.client.get('/api/v1/me/two-factor')).body).toMatchObject({ enabled: true, recoveryCodesRemaining: 10, setupPending: false })
+      // Everything issued before is gone: the other device, and this browser's old token.
       expect((await other.get('/api/v1/me')).status).toBe(401)
+      const stale = t.client()
+      stale.cookie = oldToken
+      expect((await stale.get('/api/v1/me')).status).toBe(401)
+      const sessions = await t.app.ctx.db.selectFrom('sessions').select('id').where('account_id', '=', user.accountId).execute()
+      expect(sessions).toHaveLength(1)
+      expect(sessions[0].id).not.toBe(user.sessionId)
       await t.smtp.waitFor(user.email, /Two-factor authentication is on/)
+    })
+
+    it('gives a bearer client its fresh session token in the body', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const app = t.client({ origin: null })
+      const signin = await app.post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD, returnToken: true })
+      expect(signin.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      app.bearer = signin.body.token
+      app.jar.clear()
+      const { secret } = (await app.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body
+      const res = await app.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secret, t.clock.now()) })
+      expect(res.status).toBe(200)
+      expect(res.body.token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      expect(res.body.otherSessionsRevoked).toBe(1)
+      expect((await app.get('/api/v1/me')).status).toBe(401)
+      app.bearer = res.body.token
+      expect((await app.get('/api/v1/me')).body.username).toBe(user.username)
+    })
+
+    it('keeps the other accounts signed in in the same browser', async () => {
+      const t = await testApp(dialect)
+      const browser = t.client()
+      const first = await signedUpUser(t, { client: browser })
+      const second = await signedUpUser(t, { client: browser })
+      expect(browser.cookie!.split('.')).toHaveLength(2)
+      const { secret } = (await browser.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body
+      expect((await browser.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secret, t.clock.now()) })).status).toBe(200)
+      expect((await browser.get('/api/v1/me')).body.id).toBe(second.accountId)
+      const accounts = (await browser.get('/api/v1/browser/accounts')).body
+      expect(JSON.stringify(accounts)).toContain(first.accountId)
+    })
+
+    it('asks for the password by name when it is left empty, without spending a try', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      const res = await user.client.post('/api/v1/me/two-factor', { password: '' })
+      expect(res.status).toBe(400)
+      expect(res.body.error).toEqual({ code: 'invalid_request', message: 'Enter your password.', fields: { password: 'required' } })
+      const code = await user.client.post('/api/v1/me/two-factor/confirm', { code: '' })
+      expect(code.body.error.code).toBe('two_factor_setup_missing')
+      expect((await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).status).toBe(200)
+      expect((await user.client.post('/api/v1/me/two-factor/confirm', { code: '' })).body.error).toMatchObject({ code: 'invalid_request', fields: { code: 'required' } })
+    })
+
+    it('keeps a pending set-up across a reload: the same key until it is confirmed or cancelled', async () => {
+      const t = await testApp(dialect)
+      const user = await signedUpUser(t)
+      expect((await user.client.get('/api/v1/me/two-factor')).body.setupPending).toBe(false)
+      expect((await user.client.get('/api/v1/me/two-factor/setup')).body.error.code).toBe('two_factor_setup_missing')
+      const begun = (await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body
+      expect((await user.client.get('/api/v1/me/two-factor')).body).toMatchObject({ enabled: false, setupPending: true })
+      // The page reloaded: it asks for the key again and gets the one already scanned.
+      const again = await user.client.get('/api/v1/me/two-factor/setup')
+      expect(again.body).toEqual(begun)
+      // "Turn on" pressed again: still the same key, not a new one that breaks the app's entry.
+      expect((await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body.secret).toBe(begun.secret)
+      // Cancelled: the key is gone, and the next set-up has a new one.
+      expect((await user.client.delete('/api/v1/me/two-factor/setup')).status).toBe(204)
+      expect((await user.client.get('/api/v1/me/two-factor')).body.setupPending).toBe(false)
+      expect((await user.client.post('/api/v1/me/two-factor/confirm', { code: independentTotp(begun.secret, t.clock.now()) })).body.error.code).toBe('two_factor_setup_missing')
+      const fresh = (await user.client.post('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body
+      expect(fresh.secret).not.toBe(begun.secret)
+      expect((await user.client.post('/api/v1/me/two-factor/confirm', { code: independentTotp(fresh.secret, t.clock.now()) })).status).toBe(200)
+      // Cancelling cannot turn 2FA off (that needs the password).
+      expect((await user.client.delete('/api/v1/me/two-factor/setup')).status).toBe(204)
+      expect((await user.client.get('/api/v1/me/two-factor')).body.enabled).toBe(true)
     })
 
     it('cannot be turned on twice', async () => {

@@ -1,7 +1,8 @@
 /**
  * Two-factor authentication (SPEC §5): TOTP with 10 single-use recovery codes. Turning it on
- * revokes every session; each code works once; recovery codes are stored as SHA-256 hashes
- * (they are 50-bit random, so a slow hash adds nothing).
+ * revokes every session and hands the browser that turned it on a fresh one; each code works
+ * once; recovery codes are stored as SHA-256 hashes (they are 50-bit random, so a slow hash adds
+ * nothing).
  */
 import { randomInt } from 'node:crypto'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
@@ -13,7 +14,7 @@ import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { retireOutstandingLinks } from '../accounts/tokens.ts'
-import { revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
+import { createSession, markReauthenticated, revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
 import type { Account } from '../accounts/queries.ts'
 import { matchingStep, newTotpSecret, otpauthUri } from './totp.ts'
 
@@ -56,35 +57,80 @@ export async function twoFactorStatus(ctx: AppContext, accountId: string) {
     .where('used_at', 'is', null)
     .executeTakeFirstOrThrow()
   const enabled = row?.enabled_at != null
-  return { enabled, enabledAt: enabled ? new Date(row!.enabled_at!).toISOString() : null, recoveryCodesRemaining: enabled ? Number(remaining.n) : 0 }
+  return {
+    enabled,
+    enabledAt: enabled ? new Date(row!.enabled_at!).toISOString() : null,
+    recoveryCodesRemaining: enabled ? Number(remaining.n) : 0,
+    // A set-up started and neither confirmed nor cancelled: the page shows its key again.
+    setupPending: row !== undefined && !enabled,
+  }
 }
 
+/** The key of a pending set-up as the page shows it: secret, otpauth URI and QR code. */
+async function setupKey(ctx: AppContext, email: string, secret: string) {
+  const uri = otpauthUri(secret, email, ctx.config.publicUrl.hostname === 'localhost' ? 'Latchkey' : `Latchkey (${ctx.config.publicUrl.hostname})`)
+  // The QR code library is needed only here, by few people and rarely: loaded on first use.
+  const { default: QRCode } = await import('qrcode')
+  return { secret, otpauthUri: uri, qrCode: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 1, width: 240 }) }
+}
+
+async function pendingSecret(ctx: AppContext, db: Queryable, accountId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('two_factor').select(['secret_encrypted', 'enabled_at']).where('account_id', '=', accountId).executeTakeFirst()
+  return row && row.enabled_at === null ? decryptSecret(ctx.secretsKey, row.secret_encrypted) : undefined
+}
+
+/**
+ * Starts turning 2FA on, or shows the set-up already started: a person who scanned the key and
+ * then reloaded the page (or pressed "Turn on" again) must not get a new key that makes the one
+ * in their app useless. Only cancelling (`cancelTwoFactorSetup`) throws a pending key away.
+ */
 export async function beginTwoFactorSetup(ctx: AppContext, auth: Authenticated, input: { password: string }) {
-  const { account } = auth
+  const { account, session } = auth
   if (!account.password_hash) throw new AppError('password_required')
   // Until the address is confirmed the account may belong to someone else's sign-up attempt:
   // no second factor that would outlive the owner's password reset.
   if (account.email_confirmed_at === null) throw new AppError('email_not_confirmed', { message: 'Confirm your email address before turning on two-factor authentication.' })
   await verifyPasswordOf(ctx, account, input.password)
   if (await isTwoFactorEnabled(ctx.db, account.id)) throw new AppError('two_factor_already_enabled')
-  const secret = newTotpSecret()
-  const sealed = encryptSecret(ctx.secretsKey, secret)
   const now = ctx.clock.now()
-  await inTransaction(ctx, async (trx) => {
+  const secret = await inTransaction(ctx, async (trx) => {
+    // The password just entered is a fresh proof: confirming the code next needs no second prompt.
+    await markReauthenticated(ctx, trx, session, now)
+    const pending = await pendingSecret(ctx, trx, account.id)
+    if (pending) return pending
+    const fresh = newTotpSecret()
     await trx.deleteFrom('two_factor').where('account_id', '=', account.id).execute()
-    await trx.insertInto('two_factor').values({ account_id: account.id, secret_encrypted: sealed, enabled_at: null, last_used_step: null, created_at: now }).execute()
+    await trx.insertInto('two_factor').values({ account_id: account.id, secret_encrypted: encryptSecret(ctx.secretsKey, fresh), enabled_at: null, last_used_step: null, created_at: now }).execute()
+    return fresh
   })
-  const uri = otpauthUri(secret, account.email, ctx.config.publicUrl.hostname === 'localhost' ? 'Latchkey' : `Latchkey (${ctx.config.publicUrl.hostname})`)
-  // The QR code library is needed only here, by few people and rarely: loaded on first use.
-  const { default: QRCode } = await import('qrcode')
-  return { secret, otpauthUri: uri, qrCode: await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 1, width: 240 }) }
+  return setupKey(ctx, account.email, secret)
 }
 
+/** The pending set-up's key again (after a reload), or `two_factor_setup_missing`. */
+export async function pendingTwoFactorSetup(ctx: AppContext, auth: Authenticated) {
+  const secret = await pendingSecret(ctx, ctx.db, auth.account.id)
+  if (!secret) throw new AppError('two_factor_setup_missing')
+  return setupKey(ctx, auth.account.email, secret)
+}
+
+/** Throws a pending set-up's key away; 2FA already on is left alone (turning it off needs the password). */
+export async function cancelTwoFactorSetup(ctx: AppContext, accountId: string): Promise<void> {
+  await ctx.db.deleteFrom('two_factor').where('account_id', '=', accountId).where('enabled_at', 'is', null).execute()
+}
+
+/**
+ * Turns 2FA on with a current code. SPEC §4/§5 "enabling revokes all sessions": every session
+ * and token issued before ends, this browser's too, so nothing signed in with the password alone
+ * survives. The browser that confirmed, having just shown both factors, gets a fresh session
+ * (`token`) in the same transaction instead of being sent to sign in again, where the code it
+ * just used would be refused as already used (a code works once).
+ */
 export async function confirmTwoFactorSetup(ctx: AppContext, auth: Authenticated, input: { code: string }, meta: RequestMeta) {
-  const { account } = auth
+  const { account, session } = auth
   const row = await ctx.db.selectFrom('two_factor').selectAll().where('account_id', '=', account.id).executeTakeFirst()
   if (!row) throw new AppError('two_factor_setup_missing')
   if (row.enabled_at !== null) throw new AppError('two_factor_already_enabled')
+  if (input.code === '') throw new AppError('invalid_request', { message: 'Enter the 6-digit code from your authenticator app.', fields: { code: 'required' } })
   const step = matchingStep(decryptSecret(ctx.secretsKey, row.secret_encrypted), input.code, ctx.clock.now())
   if (step === null) throw new AppError('two_factor_code_invalid', { fields: { code: 'invalid' } })
   const result = await inTransaction(ctx, async (trx) => {
@@ -98,12 +144,14 @@ export async function confirmTwoFactorSetup(ctx: AppContext, auth: Authenticated
       .executeTakeFirst()
     if (Number(turnedOn.numUpdatedRows) !== 1) throw new AppError('two_factor_already_enabled')
     const recoveryCodes = await storeNewRecoveryCodes(trx, account.id, now)
-    // SPEC §4/§5: enabling 2FA revokes every session, this one included.
-    const sessionsRevoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
+    const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
+    const fresh = await createSession(ctx, trx, { accountId: account.id, staySignedIn: session.stay_signed_in === 1, kind: session.kind, meta })
     await retireOutstandingLinks(trx, account.id)
-    await recordAudit(trx, { accountId: account.id, type: 'two_factor.enabled', meta, at: now, details: { sessionsRevoked } })
+    // The confirming session was among those revoked: the others are what the person lost.
+    const otherSessionsRevoked = Math.max(0, revoked - 1)
+    await recordAudit(trx, { accountId: account.id, type: 'two_factor.enabled', meta, at: now, details: { sessionsRevoked: revoked, newSessionId: fresh.session.id } })
     await notifySecurity(ctx, trx, account, 'two_factor_enabled', { username: account.username })
-    return { recoveryCodes, sessionsRevoked }
+    return { recoveryCodes, otherSessionsRevoked, token: fresh.token }
   })
   return result
 }

@@ -1,19 +1,12 @@
 import { useEffect, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
-import { NavLink, Outlet, useNavigate } from 'react-router'
+import { Link, NavLink, Outlet, useNavigate } from 'react-router'
 import { api, ApiError, JOB_ROLES, type Account } from '../api.ts'
 import { useSession } from '../components/session.tsx'
 import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAction, UsernameSuggestions } from '../components/ui.tsx'
 import { webauthnCreate } from '../webauthn.ts'
 import { AvatarCard } from './avatar.tsx'
 import { formatDate, formatDateTime } from '../dates.ts'
-import { BIO_MAX_LENGTH } from '../../accounts/limits.ts'
-import type { EmailChangeSent } from '../../accounts/schemas.ts'
-import type { Category, PreferencesView } from '../../notifications/schemas.ts'
-import { PASSKEY_NAME_MAX_LENGTH } from '../../passkeys/limits.ts'
-import type { PasskeyOptions, PasskeyView } from '../../passkeys/schemas.ts'
-import type { SessionView } from '../../sessions/schemas.ts'
-import type { RecoveryCodes, TwoFactorEnabled, TwoFactorSetup, TwoFactorStatus } from '../../two-factor/schemas.ts'
 
 export function SettingsLayout() {
   const { t } = useTranslation()
@@ -53,6 +46,16 @@ export function SettingsLayout() {
     </div>
   )
 }
+
+/**
+ * An empty password field answered on the page, in the page's language, before any request:
+ * the same field error the server would give ("Enter your password.").
+ */
+function requirePassword(password: string, message: string, field = 'password'): void {
+  if (password === '') throw new ApiError(0, { code: 'invalid_request', message, fields: { [field]: 'required' } })
+}
+
+interface DeletionCheck { allowed: boolean; blockedBy: { code: string; message: string; teams?: { slug: string; name: string }[] } | null }
 
 /**
  * Wraps a sensitive action: when the server answers `reauthentication_required`, asks for the
@@ -118,7 +121,7 @@ export function ProfileSettings() {
             {JOB_ROLES.map((r) => <option key={r} value={r}>{t(`onboarding.roles.${r}`)}</option>)}
           </select>
         </div>
-        <Field label={t('settings.bio')} name="bio" maxLength={BIO_MAX_LENGTH} value={form.bio} onChange={(e) => setForm({ ...form, bio: e.target.value })} error={save.fieldError('bio')} />
+        <Field label={t('settings.bio')} name="bio" maxLength={160} value={form.bio} onChange={(e) => setForm({ ...form, bio: e.target.value })} error={save.fieldError('bio')} />
         <Field label={t('settings.aboutMe')} name="aboutMe" multiline value={form.aboutMe} onChange={(e) => setForm({ ...form, aboutMe: e.target.value })} error={save.fieldError('aboutMe')} />
         <Field label={t('settings.links')} name="links" multiline value={form.links} onChange={(e) => setForm({ ...form, links: e.target.value })} error={Object.keys(save.error?.body.fields ?? {}).some((f) => f.startsWith('links')) ? save.error!.message : undefined} />
         <Checkbox label={t('settings.publicProfile')} checked={form.publicProfile} onChange={(v) => setForm({ ...form, publicProfile: v })} />
@@ -142,19 +145,41 @@ export function AccountSettings() {
   const [passwords, setPasswords] = useState({ currentPassword: '', newPassword: '' })
   const [passwordDone, setPasswordDone] = useState(false)
   const [deletePassword, setDeletePassword] = useState('')
+  // Asked before any password: a person in a team is told which to leave instead of typing one.
+  const [deletion, setDeletion] = useState<DeletionCheck | null>(null)
+  useEffect(() => {
+    let live = true
+    api<DeletionCheck>('GET', '/me/deletion').then((d) => { if (live) setDeletion(d) }, () => { if (live) setDeletion({ allowed: true, blockedBy: null }) })
+    return () => { live = false }
+  }, [])
   const [usernameSaved, setUsernameSaved] = useState(false)
   const rename = useAction(async () => {
     setMe(await api<Account>('PATCH', '/me', { username }))
     setUsernameSaved(true)
   })
-  const changeEmail = useSensitive(async () => setPending((await api<EmailChangeSent>('POST', '/me/email', email)).pendingEmail))
+  const changeEmail = useSensitive(async () => {
+    requirePassword(email.password, t('settings.enterPassword'))
+    setPending((await api<{ pendingEmail: string }>('POST', '/me/email', email)).pendingEmail)
+  })
   const changePassword = useSensitive(async () => {
+    requirePassword(passwords.currentPassword, t('settings.enterPassword'), 'currentPassword')
     await api('POST', '/me/password', passwords)
     setPasswords({ currentPassword: '', newPassword: '' })
     setPasswordDone(true)
   })
-  const remove = useSensitive(async () => {
-    await api('DELETE', '/me', { password: deletePassword })
+  // The password typed here is the confirmation the server asks for: it is asked once.
+  const remove = useAction(async () => {
+    requirePassword(deletePassword, t('settings.enterPassword'))
+    try {
+      await api('DELETE', '/me', { password: deletePassword })
+    } catch (err) {
+      // Joined a team since the page loaded: show the list instead of an error under the password.
+      if (err instanceof ApiError && err.code === 'team_membership_blocks_deletion') {
+        setDeletion({ allowed: false, blockedBy: { code: err.code, message: err.message, teams: (err.body as Record<string, unknown>).teams as NonNullable<DeletionCheck['blockedBy']>['teams'] } })
+        return
+      }
+      throw err
+    }
     await refresh()
     void navigate('/signin')
   })
@@ -192,53 +217,87 @@ export function AccountSettings() {
       </Card>
       <Card title={t('settings.deleteTitle')}>
         <p>{t('settings.deleteBody')}</p>
-        <form onSubmit={(e) => { e.preventDefault(); void remove.run() }} noValidate>
-          <Field label={t('settings.confirmPassword')} type="password" name="deletePassword" autoComplete="current-password" value={deletePassword} onChange={(e) => setDeletePassword(e.target.value)} error={remove.fieldError('password')} />
-          <FormError error={remove.error && !remove.error.body.fields ? remove.error : null} />
-          <Button type="submit" variant="danger" busy={remove.busy}>{t('settings.deleteConfirm')}</Button>
-        </form>
-        {remove.prompt}
+        {deletion === null ? <p role="status">{t('app.loading')}</p> : deletion.blockedBy ? (
+          <Notice tone="warning">
+            {deletion.blockedBy.teams ? (
+              <>
+                {t('settings.deleteBlocked')}
+                <ul className="delete-blockers">
+                  {deletion.blockedBy.teams.map((team) => <li key={team.slug}><Link to={`/teams/${team.slug}`}>{team.name}</Link></li>)}
+                </ul>
+              </>
+            ) : deletion.blockedBy.message}
+          </Notice>
+        ) : (
+          <form onSubmit={(e) => { e.preventDefault(); void remove.run() }} noValidate>
+            <Field label={t('settings.confirmPassword')} type="password" name="deletePassword" autoComplete="current-password" value={deletePassword} onChange={(e) => setDeletePassword(e.target.value)} error={remove.fieldError('password')} />
+            <FormError error={remove.error && !remove.error.body.fields ? remove.error : null} />
+            <Button type="submit" variant="danger" busy={remove.busy}>{t('settings.deleteConfirm')}</Button>
+          </form>
+        )}
       </Card>
     </>
   )
 }
 
+interface Passkey { id: string; name: string; createdAt: string; lastUsedAt: string | null }
+
 export function SecuritySettings() {
   const { t, i18n } = useTranslation()
-  const navigate = useNavigate()
-  const { refresh } = useSession()
-  const [status, setStatus] = useState<TwoFactorStatus | null>(null)
-  const [setup, setSetup] = useState<TwoFactorSetup | null>(null)
+  const [status, setStatus] = useState<{ enabled: boolean; recoveryCodesRemaining: number; setupPending: boolean } | null>(null)
+  const [setup, setSetup] = useState<{ secret: string; qrCode: string } | null>(null)
   const [password, setPassword] = useState('')
   const [code, setCode] = useState('')
   const [codes, setCodes] = useState<string[] | null>(null)
-  const [passkeys, setPasskeys] = useState<PasskeyView[]>([])
+  const [passkeys, setPasskeys] = useState<Passkey[]>([])
   const [name, setName] = useState('')
   const load = async () => {
-    setStatus(await api<TwoFactorStatus>('GET', '/me/two-factor'))
-    setPasskeys((await api<{ passkeys: PasskeyView[] }>('GET', '/me/passkeys')).passkeys)
+    const loaded = await api<{ enabled: boolean; recoveryCodesRemaining: number; setupPending: boolean }>('GET', '/me/two-factor')
+    setStatus(loaded)
+    setPasskeys((await api<{ passkeys: Passkey[] }>('GET', '/me/passkeys')).passkeys)
+    return loaded
   }
+  // A set-up started before a reload: its key (already in the person's app) is shown again.
+  const resume = useSensitive(async () => setSetup(await api('GET', '/me/two-factor/setup')))
   useEffect(() => {
-    void load()
+    void load().then((loaded) => { if (loaded.setupPending) void resume.run() })
+    // Once, on opening the page.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [])
-  const begin = useSensitive(async () => setSetup(await api<TwoFactorSetup>('POST', '/me/two-factor', { password })))
+  const begin = useSensitive(async () => {
+    requirePassword(password, t('settings.enterPassword'))
+    setSetup(await api('POST', '/me/two-factor', { password }))
+    setPassword('')
+  })
   const confirm = useSensitive(async () => {
-    const res = await api<TwoFactorEnabled>('POST', '/me/two-factor/confirm', { code })
+    if (code === '') throw new ApiError(0, { code: 'invalid_request', message: t('security.enterCode'), fields: { code: 'required' } })
+    // The server ends every other session and gives this browser a fresh one: no sign-in again.
+    const res = await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/confirm', { code })
     setCodes(res.recoveryCodes)
     setSetup(null)
+    setCode('')
+    await load()
+  })
+  const cancel = useAction(async () => {
+    await api('DELETE', '/me/two-factor/setup')
+    setSetup(null)
+    setCode('')
+    await load()
   })
   const disable = useSensitive(async () => {
+    requirePassword(password, t('settings.enterPassword'))
     await api('DELETE', '/me/two-factor', { password })
     setPassword('')
     await load()
   })
   const regenerate = useSensitive(async () => {
-    setCodes((await api<RecoveryCodes>('POST', '/me/two-factor/recovery-codes', { password })).recoveryCodes)
+    requirePassword(password, t('settings.enterPassword'))
+    setCodes((await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/recovery-codes', { password })).recoveryCodes)
     setPassword('')
     await load()
   })
   const addPasskey = useSensitive(async () => {
-    const start = await api<PasskeyOptions>('POST', '/me/passkeys/options')
+    const start = await api<{ challengeId: string; options: unknown }>('POST', '/me/passkeys/options')
     const response = await webauthnCreate(start.options)
     await api('POST', '/me/passkeys', { challengeId: start.challengeId, name: name || undefined, response })
     setName('')
@@ -250,20 +309,15 @@ export function SecuritySettings() {
   })
   const date = (iso: string) => formatDate(iso, i18n.language)
 
-  async function signInAgain() {
-    const next = await refresh()
-    void navigate(next ? '/settings/security' : '/signin')
-    setCodes(null)
-  }
-
   if (codes) {
     const download = URL.createObjectURL(new Blob([`Latchkey recovery codes\n\n${codes.join('\n')}\n`], { type: 'text/plain' }))
     return (
       <Card title={t('security.codesTitle')}>
         <p>{t('security.codesBody')}</p>
+        {status?.enabled ? <Notice tone="success">{t('security.codesSignedOut')}</Notice> : null}
         <ul className="codes">{codes.map((c) => <li key={c}><code>{c}</code></li>)}</ul>
         <a className="btn btn-secondary" href={download} download="latchkey-recovery-codes.txt">{t('security.download')}</a>{' '}
-        <Button onClick={() => void signInAgain()}>{t('security.signInAgain')}</Button>
+        <Button onClick={() => setCodes(null)}>{t('security.done')}</Button>
       </Card>
     )
   }
@@ -282,8 +336,9 @@ export function SecuritySettings() {
             <img src={setup.qrCode} alt="QR code" width={200} height={200} />
             <p>{t('security.secret')}: <code className="secret">{setup.secret}</code></p>
             <Field label={t('signin.code')} name="code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code} onChange={(e) => setCode(e.target.value.trim())} error={confirm.fieldError('code')} />
-            <FormError error={confirm.error && !confirm.error.body.fields ? confirm.error : null} />
-            <Button type="submit" busy={confirm.busy}>{t('security.confirm')}</Button>
+            <FormError error={[confirm.error, cancel.error].find((e) => e && !e.body.fields) ?? null} />
+            <Button type="submit" busy={confirm.busy}>{t('security.confirm')}</Button>{' '}
+            <Button type="button" variant="secondary" busy={cancel.busy} onClick={() => void cancel.run()}>{t('security.cancelSetup')}</Button>
             {confirm.prompt}
           </form>
         ) : status ? (
@@ -295,6 +350,8 @@ export function SecuritySettings() {
             {begin.prompt}{disable.prompt}{regenerate.prompt}
           </form>
         ) : null}
+        {/* Outside the forms above: a reload's "confirm it is you" before the pending key is shown. */}
+        {setup ? null : resume.prompt}
       </Card>
       <Card title={t('security.passkeys')}>
         {passkeys.length === 0 ? <p>{t('security.noPasskeys')}</p> : (
@@ -309,7 +366,7 @@ export function SecuritySettings() {
         )}
         {removePasskey.prompt}
         <form onSubmit={(e) => { e.preventDefault(); void addPasskey.run() }} noValidate>
-          <Field label={t('security.passkeyName')} name="passkeyName" maxLength={PASSKEY_NAME_MAX_LENGTH} value={name} onChange={(e) => setName(e.target.value)} />
+          <Field label={t('security.passkeyName')} name="passkeyName" maxLength={64} value={name} onChange={(e) => setName(e.target.value)} />
           <FormError error={addPasskey.error ?? removePasskey.error} />
           <Button type="submit" busy={addPasskey.busy}>{t('security.addPasskey')}</Button>
           {addPasskey.prompt}
@@ -318,6 +375,8 @@ export function SecuritySettings() {
     </>
   )
 }
+
+type Grid = Record<string, { email: boolean; inApp: boolean }>
 
 /**
  * The categories something sends today: security notices (sessions, password, 2FA) and team
@@ -329,12 +388,12 @@ const CATEGORIES_IN_USE = new Set(['security', 'team'])
 
 export function NotificationSettings() {
   const { t } = useTranslation()
-  const [data, setData] = useState<PreferencesView | null>(null)
+  const [data, setData] = useState<{ categories: string[]; preferences: Grid } | null>(null)
   const save = useAction(async (category: string, channel: 'email' | 'inApp', on: boolean) => {
-    setData(await api<PreferencesView>('PUT', '/me/notification-preferences', { preferences: { [category]: { [channel]: on } } }))
+    setData(await api('PUT', '/me/notification-preferences', { preferences: { [category]: { [channel]: on } } }))
   })
   useEffect(() => {
-    void api<PreferencesView>('GET', '/me/notification-preferences').then(setData)
+    void api<{ categories: string[]; preferences: Grid }>('GET', '/me/notification-preferences').then(setData)
   }, [])
   return (
     <Card title={t('notifications.title')}>
@@ -350,7 +409,7 @@ export function NotificationSettings() {
                 <th scope="row">{t(`notifications.categories.${c}`)}</th>
                 {(['email', 'inApp'] as const).map((channel) => (
                   <td key={channel}>
-                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c as Category]?.[channel] ?? false} onChange={(e) => void save.run(c, channel, e.target.checked)} />
+                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c]?.[channel] ?? false} onChange={(e) => void save.run(c, channel, e.target.checked)} />
                   </td>
                 ))}
               </tr>
@@ -363,11 +422,13 @@ export function NotificationSettings() {
   )
 }
 
+interface SessionRow { id: string; current: boolean; browser: string; os: string; ip: string; createdAt: string; lastActiveAt: string; deviceName?: string }
+
 export function SessionSettings() {
   const { t, i18n } = useTranslation()
-  const [sessions, setSessions] = useState<SessionView[] | null>(null)
+  const [sessions, setSessions] = useState<SessionRow[] | null>(null)
   // This device first, then the most recently active.
-  const load = async () => setSessions((await api<{ sessions: SessionView[] }>('GET', '/me/sessions')).sessions.sort((a, b) => Number(b.current) - Number(a.current)))
+  const load = async () => setSessions((await api<{ sessions: SessionRow[] }>('GET', '/me/sessions')).sessions.sort((a, b) => Number(b.current) - Number(a.current)))
   useEffect(() => {
     void load()
   }, [])
