@@ -11,11 +11,18 @@
  * 3. Domain code never imports src/http/; route files (routes.ts, *-routes.ts), the session
  *    guard (the preHandlers routes list) and the files that build the server (server.ts, app.ts) may.
  *
+ * 4. The web app (src/web, its own build) reaches the server's code only for what both sides share:
+ *    schema modules (`schemas.ts`, TypeBox shapes whose `Static<>` types the pages read), limits
+ *    modules (`limits.ts`, the numbers and rules both sides check), the error catalog (errors.ts),
+ *    the languages (mail/locales.ts), the same-site return-path rule (return-path.ts) and the teams' permission map. Those import only typebox and each other, so following the
+ *    web app's imports never pulls in server code (a database driver, node:crypto, a domain
+ *    function) that would end up in the browser bundle or type-check against the DOM.
+ *
  * Route files may import the session guard (sessions/guard.ts, sessions/recent-auth.ts) from any
  * folder: that import does not count towards rule 1, or every folder with a route and a place
  * in sessions' own dependencies (audit) would be "in a cycle".
  *
- * Tests (*.test.ts) and the web app (src/web, its own build) are outside these rules. Prints every
+ * Tests (*.test.ts) are outside these rules, and so is src/web but for rule 4. Prints every
  * finding and exits 1 when there is one.
  *
  *   node scripts/check-imports.ts
@@ -44,6 +51,20 @@ function isChecked(relative: string): boolean {
   return /\.tsx?$/.test(relative) && !relative.endsWith('.d.ts') && !/\.test\.tsx?$/.test(relative) && !relative.startsWith(`web${path.sep}`)
 }
 
+/** Server modules the web app may import (rule 4): besides every `schemas.ts` and `limits.ts`. */
+const SHARED_WITH_WEB = new Set(['errors.ts', 'return-path.ts', 'mail/locales.ts', 'teams/permission-map.ts'].map((p) => p.split('/').join(path.sep)))
+/** The only package those modules may import. */
+const PACKAGES_SHARED_WITH_WEB = new Set(['typebox'])
+
+function isWebFile(relative: string): boolean {
+  return relative.startsWith(`web${path.sep}`)
+}
+
+export function isSharedWithWeb(relative: string): boolean {
+  const base = path.basename(relative)
+  return base === 'schemas.ts' || base === 'limits.ts' || SHARED_WITH_WEB.has(relative)
+}
+
 /** The top-level part of src/ a file belongs to: its first folder, or the file itself. */
 export function partOf(relative: string): string {
   return relative.split(/[\\/]/)[0]!
@@ -62,15 +83,12 @@ function isRouteFile(relative: string): boolean {
   return base === 'routes.ts' || base.endsWith('-routes.ts')
 }
 
-/** Every import of a module inside src/ by one file, with whether it survives type stripping. */
-export function importsOf(relative: string, source: string): ImportEdge[] {
+/** Every module specifier one file imports, relative or a package, with its kind and line. */
+export function specifiersOf(relative: string, source: string): { specifier: string; kind: ImportEdge['kind']; line: number }[] {
   const file = ts.createSourceFile(relative, source, ts.ScriptTarget.Latest, true, relative.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS)
-  const edges: ImportEdge[] = []
+  const found: { specifier: string; kind: ImportEdge['kind']; line: number }[] = []
   const add = (specifier: string, kind: ImportEdge['kind'], node: ts.Node) => {
-    if (!specifier.startsWith('.')) return
-    const target = path.relative(src, path.resolve(path.dirname(path.join(src, relative)), specifier))
-    if (target.startsWith('..')) return
-    edges.push({ from: relative, to: target, kind, line: file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1 })
+    found.push({ specifier, kind, line: file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1 })
   }
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
@@ -86,6 +104,18 @@ export function importsOf(relative: string, source: string): ImportEdge[] {
     ts.forEachChild(node, visit)
   }
   visit(file)
+  return found
+}
+
+/** Every import of a module inside src/ by one file, with whether it survives type stripping. */
+export function importsOf(relative: string, source: string): ImportEdge[] {
+  const edges: ImportEdge[] = []
+  for (const { specifier, kind, line } of specifiersOf(relative, source)) {
+    if (!specifier.startsWith('.')) continue
+    const target = path.relative(src, path.resolve(path.dirname(path.join(src, relative)), specifier))
+    if (target.startsWith('..')) continue
+    edges.push({ from: relative, to: target, kind, line })
+  }
   return edges
 }
 
@@ -162,14 +192,52 @@ export function findProblems(edges: ImportEdge[]): string[] {
   return problems
 }
 
+/** Every source file of src/ (the web app's too), by its path relative to src/. */
+export function readSources(): Map<string, string> {
+  const files = new Map<string, string>()
+  for (const relative of fs.readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (/\.tsx?$/.test(relative) && !relative.endsWith('.d.ts') && !/\.test\.tsx?$/.test(relative)) files.set(relative, fs.readFileSync(path.join(src, relative), 'utf8'))
+  }
+  return files
+}
+
+/**
+ * Rule 4: follows the web app's imports out of src/web, type-only ones included (the web app's
+ * type check reads those files too), and reports each step onto a module that is not shared with
+ * the web app, and each package a shared module imports other than typebox.
+ */
+export function findWebProblems(files: ReadonlyMap<string, string>): string[] {
+  const problems: string[] = []
+  const queue: ImportEdge[] = []
+  for (const [relative, source] of files) {
+    if (isWebFile(relative)) queue.push(...importsOf(relative, source).filter((e) => !isWebFile(e.to)))
+  }
+  const visited = new Set<string>()
+  while (queue.length) {
+    const e = queue.shift()!
+    if (visited.has(e.to)) continue
+    visited.add(e.to)
+    const source = files.get(e.to)
+    if (!isSharedWithWeb(e.to) || source === undefined) {
+      problems.push(`the web app reaches server code: src/${e.from}:${e.line} imports src/${e.to} (only schemas.ts, limits.ts, errors.ts, return-path.ts, mail/locales.ts and teams/permission-map.ts are shared with it)`)
+      continue
+    }
+    for (const s of specifiersOf(e.to, source)) {
+      if (!s.specifier.startsWith('.') && !PACKAGES_SHARED_WITH_WEB.has(s.specifier)) problems.push(`a module shared with the web app imports a package: src/${e.to}:${s.line} imports ${s.specifier} (only typebox)`)
+    }
+    queue.push(...importsOf(e.to, source))
+  }
+  return problems
+}
+
 if (import.meta.main) {
   const edges = collectImports()
-  const problems = findProblems(edges)
+  const problems = [...findProblems(edges), ...findWebProblems(readSources())]
   const parts = new Set(edges.map((e) => partOf(e.from))).size
   if (problems.length) {
     console.error(problems.join('\n'))
     console.error(`\nimport rules: ${problems.filter((p) => !p.startsWith('  ')).length} problem(s) (the rules: scripts/check-imports.ts)`)
     process.exit(1)
   }
-  console.log(`import rules: ${edges.length} imports between modules of src/ checked: no runtime cycle between its ${parts} parts, http/ imports no capability, no domain code imports http/`)
+  console.log(`import rules: ${edges.length} imports between modules of src/ checked: no runtime cycle between its ${parts} parts, http/ imports no capability, no domain code imports http/, the web app imports only schemas and limits`)
 }

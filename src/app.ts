@@ -128,7 +128,7 @@ export async function openContext(config: Config, options: { clock?: Clock; log?
       log,
       mailer,
       hasher: new PasswordHasher(config.argon2),
-      limits: new RateLimits(config.rateLimits, redis),
+      limits: new RateLimits(config.rateLimits, clock, redis),
       captcha: new Captcha({ db: handle.db, maxCounter: config.captchaMaxCounter, secret: await serverSecret(handle.db, 'captcha_hmac', clock.now()) }),
       secretsKey: config.encryptionKey ?? Buffer.from(await serverSecret(handle.db, 'secrets_key', clock.now()), 'base64url'),
       sessionCache,

@@ -3,7 +3,7 @@
  * made-up modules (so each can be seen to fail), then the real src/ passing them.
  */
 import { describe, expect, it } from 'vitest'
-import { collectImports, findProblems, importsOf, type ImportEdge } from '../scripts/check-imports.ts'
+import { collectImports, findProblems, findWebProblems, importsOf, readSources, type ImportEdge } from '../scripts/check-imports.ts'
 
 /** The imports of made-up files, given as { 'folder/file.ts': source }. */
 function edgesOf(files: Record<string, string>): ImportEdge[] {
@@ -70,7 +70,36 @@ describe('import rules', () => {
     }))).toEqual(['domain code imports http/: src/signin/new-device.ts:1 imports src/http/request-meta.ts'])
   })
 
+  it('lets the web app import schema and limits modules that import only typebox and each other', () => {
+    expect(findWebProblems(new Map(Object.entries({
+      'web/pages/teams/list.tsx': "import type { TeamSummary } from '../../../teams/schemas.ts'\nimport { MAX_SEATS } from '../../../teams/limits.ts'",
+      'teams/schemas.ts': "import { Type } from 'typebox'\nimport { TEAM_ROLES } from './permission-map.ts'\nimport { MAX_SEATS } from './limits.ts'",
+      'teams/permission-map.ts': 'export const TEAM_ROLES = []',
+      'teams/limits.ts': 'export const MAX_SEATS = 1',
+    })))).toEqual([])
+  })
+
+  it('refuses the web app reaching server code, even a type, directly or through a schema module', () => {
+    expect(findWebProblems(new Map(Object.entries({
+      'web/api.ts': "import type { Account } from '../accounts/queries.ts'\nimport type { Team } from '../teams/schemas.ts'",
+      'accounts/queries.ts': "import { sql } from 'kysely'",
+      'teams/schemas.ts': "import { Type } from 'typebox'\nimport { TEAM_ROLES } from './roles.ts'",
+      'teams/roles.ts': "import type { Locale } from '../mail/templates.ts'",
+    })))).toEqual([
+      'the web app reaches server code: src/web/api.ts:1 imports src/accounts/queries.ts (only schemas.ts, limits.ts, errors.ts, return-path.ts, mail/locales.ts and teams/permission-map.ts are shared with it)',
+      'the web app reaches server code: src/teams/schemas.ts:2 imports src/teams/roles.ts (only schemas.ts, limits.ts, errors.ts, return-path.ts, mail/locales.ts and teams/permission-map.ts are shared with it)',
+    ])
+  })
+
+  it('refuses a module shared with the web app importing a package other than typebox', () => {
+    expect(findWebProblems(new Map(Object.entries({
+      'web/pages/teams/list.tsx': "import { MAX_SEATS } from '../../../teams/limits.ts'",
+      'teams/limits.ts': "import { randomInt } from 'node:crypto'\nexport const MAX_SEATS = 1",
+    })))).toEqual(['a module shared with the web app imports a package: src/teams/limits.ts:1 imports node:crypto (only typebox)'])
+  })
+
   it('passes on src/ as it is', () => {
     expect(findProblems(collectImports())).toEqual([])
+    expect(findWebProblems(readSources())).toEqual([])
   })
 })

@@ -104,6 +104,15 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       }
     })
 
+    it("suggests the year by the server's clock first", async () => {
+      const t = await testApp(dialect)
+      const owner = await signedUpUser(t)
+      t.clock.set(Date.UTC(2031, 2, 1))
+      const res = await t.client().get(`/api/v1/usernames/${owner.username}`)
+      expect(res.body).toMatchObject({ available: false, reason: 'taken' })
+      expect(res.body.suggestions[0]).toBe(`${owner.username.replace(/[-_]+$/, '').slice(0, 26)}31`)
+    })
+
     it.each([
       ['ab', 'too_short'],
       ['a'.repeat(33), 'too_long'],

@@ -21,9 +21,7 @@ import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken, openToken, retireOutstandingLinks } from './tokens.ts'
 import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
 import { accountDeleting, emailChanged } from './lifecycle.ts'
-
-export const JOB_ROLES = ['developer', 'qa', 'product', 'manager', 'student', 'other'] as const
-export type JobRole = (typeof JOB_ROLES)[number]
+import type { JobRole } from './limits.ts'
 
 export function localeOf(account: Pick<Account, 'locale'>): Locale {
   return pickLocale(account.locale)
@@ -102,7 +100,7 @@ export async function signUp(ctx: AppContext, input: SignUpInput): Promise<{ ema
         .where((eb) => eb.or([eb('email_normalized', '=', normalizeEmail(email)), eb('username_normalized', '=', normalizeUsername(username))]))
         .execute()
       const owner = holders.find((a) => a.email_normalized === normalizeEmail(email))
-      if (holders.some((a) => a.username_normalized === normalizeUsername(username))) throw await usernameTakenError(trx, username)
+      if (holders.some((a) => a.username_normalized === normalizeUsername(username))) throw await usernameTakenError(trx, username, ctx.clock.now())
       if (owner) {
         await ctx.mailer.enqueue(trx, {
           to: email,
@@ -139,7 +137,7 @@ export async function signUp(ctx: AppContext, input: SignUpInput): Promise<{ ema
     // Two sign-ups racing for one username or email: the loser gets the same answers as above.
     if (!isUniqueViolation(err)) throw err
     const taken = await ctx.db.selectFrom('accounts').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst()
-    if (taken) throw await usernameTakenError(ctx.db, username)
+    if (taken) throw await usernameTakenError(ctx.db, username, ctx.clock.now())
   }
   return { email }
 }
@@ -224,7 +222,7 @@ export async function updateProfile(ctx: AppContext, auth: Authenticated, patch:
       const now = ctx.clock.now()
       if (newUsername && changes.username_normalized !== account.username_normalized) {
         const owner = await trx.selectFrom('accounts').select('id').where('username_normalized', '=', changes.username_normalized!).executeTakeFirst()
-        if (owner) throw await usernameTakenError(trx, newUsername)
+        if (owner) throw await usernameTakenError(trx, newUsername, ctx.clock.now())
       }
       const updated = await trx.updateTable('accounts').set({ ...changes, updated_at: now }).where('id', '=', account.id).returningAll().executeTakeFirstOrThrow()
       await evictAfterCommit(ctx, trx, account.id)
@@ -237,7 +235,7 @@ export async function updateProfile(ctx: AppContext, auth: Authenticated, patch:
     })
     return updated
   } catch (err) {
-    if (newUsername && isUniqueViolation(err)) throw await usernameTakenError(ctx.db, newUsername)
+    if (newUsername && isUniqueViolation(err)) throw await usernameTakenError(ctx.db, newUsername, ctx.clock.now())
     throw err
   }
 }

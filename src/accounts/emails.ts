@@ -1,7 +1,6 @@
 import { domainToASCII } from 'node:url'
 import { AppError } from '../errors.ts'
-
-export const EMAIL_MAX_LENGTH = 254
+import { EMAIL_MAX_LENGTH } from './limits.ts'
 
 // Deliberately permissive local part (RFC 5321 allows much); the confirmation link is the real check.
 const EMAIL_RE = /^[^\s@<>()[\]\\,;:"]{1,64}@([^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]{2,})$/u

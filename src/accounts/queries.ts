@@ -22,6 +22,17 @@ export async function findAccountByEmail(db: Queryable, emailNormalized: string)
   return db.selectFrom('accounts').selectAll().where('email_normalized', '=', emailNormalized).executeTakeFirst()
 }
 
+/** The account that has confirmed this address (normalised with `normalizeEmail`), if any. */
+export async function findConfirmedAccountByEmail(db: Queryable, emailNormalized: string): Promise<Account | undefined> {
+  return db.selectFrom('accounts').selectAll().where('email_normalized', '=', emailNormalized).where('email_confirmed_at', 'is not', null).executeTakeFirst()
+}
+
+/** The accounts of these addresses (normalised), confirmed or not: who each one is and their language. */
+export async function accountsByEmails(db: Queryable, emailsNormalized: readonly string[]): Promise<Pick<Account, 'id' | 'email_normalized' | 'locale'>[]> {
+  if (!emailsNormalized.length) return []
+  return db.selectFrom('accounts').select(['id', 'email_normalized', 'locale']).where('email_normalized', 'in', [...emailsNormalized]).execute()
+}
+
 /** What a typed login names: a normalised email (it has an @) or username; null for a malformed email. */
 export function loginKey(login: string): { column: 'email_normalized' | 'username_normalized'; value: string } | null {
   const trimmed = login.trim()

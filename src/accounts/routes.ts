@@ -6,77 +6,14 @@ import { authOf, requireAuth } from '../sessions/guard.ts'
 import { requestMeta } from '../http/request-meta.ts'
 import { pruneSessionCookie } from '../sessions/cookie.ts'
 import { errors } from '../http/schemas.ts'
-import { LOCALES } from '../mail/templates.ts'
-import { PASSWORD_MAX_LENGTH } from '../passwords/policy.ts'
+import { LOCALES } from '../mail/locales.ts'
 import { requireRecentAuthOrPassword } from '../sessions/recent-auth.ts'
 import {
-  accountView, cancelEmailChange, changePassword, confirmEmail, deleteAccount, deletionBlocker, JOB_ROLES, pendingEmailChange, publicProfile,
+  accountView, cancelEmailChange, changePassword, confirmEmail, deleteAccount, deletionBlocker, pendingEmailChange, publicProfile,
   requestEmailChange, resendConfirmation, resendEmailChange, signUp, updateProfile,
 } from './accounts.ts'
-import { EMAIL_MAX_LENGTH } from './emails.ts'
+import { ConfirmationSent, Email, EmailChangeSent, Password, PendingEmailChange, ProfilePatch, PublicProfile, ReturnPath, Terms, Username, UsernameAvailability } from './schemas.ts'
 import { usernameAvailability } from './usernames.ts'
-import { RETURN_PATH_MAX_LENGTH, RETURN_PATH_PATTERN } from '../return-path.ts'
-
-// Upper bounds are generous on purpose: the domain gives the precise, field-level reason.
-// No minLength: an empty password gets "Enter your password." on its own field from the domain.
-const Password = Type.String({ maxLength: PASSWORD_MAX_LENGTH * 4 })
-const Email = Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH })
-const Username = Type.String({ minLength: 1, maxLength: 64 })
-const ReturnPath = Type.String({
-  minLength: 1,
-  maxLength: RETURN_PATH_MAX_LENGTH,
-  pattern: RETURN_PATH_PATTERN,
-  description: 'A path on this site (`/join/…`, `/invitations/accept#token=…`) that the confirmation link brings the person back to once the address is confirmed. Never another site: absolute and protocol-relative URLs, backslashes and whitespace are refused.',
-})
-
-export const AccountView = Type.Object(
-  {
-    id: Type.String(),
-    email: Type.String(),
-    emailConfirmed: Type.Boolean(),
-    username: Type.String(),
-    displayName: Type.String(),
-    jobRole: Type.Union([Type.String(), Type.Null()]),
-    bio: Type.String(),
-    aboutMe: Type.String({ description: 'Markdown; clients must render it sanitised.' }),
-    links: Type.Array(Type.String()),
-    publicProfile: Type.Boolean(),
-    locale: Type.String(),
-    createdAt: Type.String({ format: 'date-time' }),
-    avatarUrl: Type.Union([Type.String(), Type.Null()], { description: 'The avatar (256×256 PNG), a path on this server; null without one.' }),
-  },
-  { $id: 'Account' },
-)
-
-const PublicProfile = Type.Object({
-  username: Type.String(),
-  displayName: Type.String(),
-  bio: Type.String(),
-  aboutMe: Type.String(),
-  links: Type.Array(Type.String()),
-  memberSince: Type.String({ format: 'date-time' }),
-  avatarUrl: Type.Union([Type.String(), Type.Null()]),
-})
-
-const PendingEmailChange = Type.Object({
-  email: Type.String({ description: 'The new address, which the link was sent to.' }),
-  requestedAt: Type.String({ format: 'date-time', description: 'When the newest link was sent.' }),
-  expiresAt: Type.String({ format: 'date-time', description: 'When that link stops working.' }),
-})
-
-const ProfilePatch = Type.Object(
-  {
-    displayName: Type.Optional(Type.String({ maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })),
-    username: Type.Optional(Username),
-    jobRole: Type.Optional(Type.Union([Type.Enum([...JOB_ROLES]), Type.Null()])),
-    bio: Type.Optional(Type.String({ maxLength: 160 })),
-    aboutMe: Type.Optional(Type.String({ maxLength: 5000 })),
-    links: Type.Optional(Type.Array(Type.String({ maxLength: 200, pattern: '^https?://[^\\s]+$' }), { maxItems: 5 })),
-    publicProfile: Type.Optional(Type.Boolean()),
-    locale: Type.Optional(Type.Enum([...LOCALES])),
-  },
-  { additionalProperties: false, minProperties: 1 },
-)
 
 export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -103,7 +40,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
         },
         { additionalProperties: false },
       ),
-      response: { 202: Type.Object({ status: Type.Literal('confirmation_sent'), email: Type.String() }), ...errors(400, 409, 429) },
+      response: { 202: ConfirmationSent, ...errors(400, 409, 429) },
     },
   }, async (request, reply) => {
     const { email } = await signUp(ctx, { ...request.body, locale: request.body.locale ?? request.headers['accept-language'], meta: requestMeta(request) })
@@ -116,7 +53,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'The terms a sign-up accepts',
       description: 'The version recorded with each sign-up (`TERMS_VERSION`) and where the operator publishes the terms of use and the privacy policy (`TERMS_URL`, `PRIVACY_URL`; `null` when not set).',
       querystring: Type.Object({}, { additionalProperties: false }),
-      response: { 200: Type.Object({ version: Type.String(), termsUrl: Type.Union([Type.String(), Type.Null()]), privacyUrl: Type.Union([Type.String(), Type.Null()]) }), ...errors(400) },
+      response: { 200: Terms, ...errors(400) },
     },
   }, async () => ({ version: ctx.config.termsVersion, termsUrl: ctx.config.termsUrl ?? null, privacyUrl: ctx.config.privacyUrl ?? null }))
 
@@ -162,7 +99,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Change email address',
       description: 'Sends a confirmation link to the new address and a notice to the old one; the old address stays in force until the link is used.',
       body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
-      response: { 202: Type.Object({ status: Type.Literal('confirmation_sent'), pendingEmail: Type.String() }), ...errors(400, 401, 403, 429) },
+      response: { 202: EmailChangeSent, ...errors(400, 401, 403, 429) },
     },
     preHandler: withPassword,
   }, async (request, reply) => {
@@ -270,11 +207,11 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: 'For the sign-up form. Usernames are public (profiles live at /u/<username>), so this reveals nothing private.',
       params: Type.Object({ username: Type.String({ maxLength: 64 }) }),
       response: {
-        200: Type.Object({ available: Type.Boolean(), reason: Type.Optional(Type.String()), message: Type.Optional(Type.String()), suggestions: Type.Array(Type.String()) }),
+        200: UsernameAvailability,
         ...errors(400),
       },
     },
-  }, async (request) => usernameAvailability(ctx.db, request.params.username))
+  }, async (request) => usernameAvailability(ctx.db, request.params.username, ctx.clock.now()))
 
   api.get('/api/v1/users/:username', {
     schema: {

@@ -36,11 +36,11 @@ export function checkUsername(username: string, field = 'username'): string {
   return username
 }
 
-/** Up to three free names near the one that was taken, checked in one query. */
-export async function suggestUsernames(db: Queryable, taken: string): Promise<string[]> {
+/** Up to three free names near the one that was taken, checked in one query; `now` (ctx.clock) gives the year. */
+export async function suggestUsernames(db: Queryable, taken: string, now: number): Promise<string[]> {
   const base = taken.replace(/[-_]+$/, '').slice(0, 26) || 'user'
   const candidates = new Set<string>()
-  const year = new Date().getUTCFullYear()
+  const year = new Date(now).getUTCFullYear()
   candidates.add(`${base}${year % 100}`)
   candidates.add(`${base}-dev`)
   while (candidates.size < 8) candidates.add(`${base}${randomInt(100, 10000)}`)
@@ -54,15 +54,15 @@ export async function suggestUsernames(db: Queryable, taken: string): Promise<st
   return valid.filter((c) => !used.has(normalizeUsername(c))).slice(0, 3)
 }
 
-export async function usernameTakenError(db: Queryable, username: string, field = 'username'): Promise<AppError> {
+export async function usernameTakenError(db: Queryable, username: string, now: number, field = 'username'): Promise<AppError> {
   return new AppError('username_taken', {
     fields: { [field]: 'taken' },
-    details: { suggestions: await suggestUsernames(db, username) },
+    details: { suggestions: await suggestUsernames(db, username, now) },
   })
 }
 
 /** What the sign-up form shows while someone types a username. */
-export async function usernameAvailability(db: Queryable, username: string): Promise<{ available: boolean; reason?: string; message?: string; suggestions: string[] }> {
+export async function usernameAvailability(db: Queryable, username: string, now: number): Promise<{ available: boolean; reason?: string; message?: string; suggestions: string[] }> {
   try {
     checkUsername(username)
   } catch (err) {
@@ -71,7 +71,7 @@ export async function usernameAvailability(db: Queryable, username: string): Pro
   }
   const taken = await db.selectFrom('accounts').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst()
   if (!taken) return { available: true, suggestions: [] }
-  return { available: false, reason: 'taken', message: 'This username is taken.', suggestions: await suggestUsernames(db, username) }
+  return { available: false, reason: 'taken', message: 'This username is taken.', suggestions: await suggestUsernames(db, username, now) }
 }
 
 /**

@@ -3,15 +3,23 @@ import net from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { RateLimits } from './rate-limits.ts'
 import { loadConfig } from '../config.ts'
+import { ManualClock, systemClock } from '../clock.ts'
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 describe('rate limits', () => {
-  it('counts in memory per key and says when to retry', async () => {
-    const limits = new RateLimits({ ...loadConfig({}).rateLimits, signupPerIpPerHour: 2 })
+  it("counts in memory per key and says when to retry, by the server's clock", async () => {
+    const clock = new ManualClock(Date.UTC(2031, 0, 1))
+    const limits = new RateLimits({ ...loadConfig({}).rateLimits, signupPerIpPerHour: 2 }, clock)
     await limits.consume('signup_ip', '192.0.2.1')
     await limits.consume('signup_ip', '192.0.2.1')
-    await expect(limits.consume('signup_ip', '192.0.2.1')).rejects.toMatchObject({ code: 'too_many_requests', details: { retryAfterSeconds: expect.any(Number) } })
+    const refused = await limits.consume('signup_ip', '192.0.2.1').then(() => null, (err: unknown) => err)
+    expect(refused).toMatchObject({ code: 'too_many_requests', details: { retryAfterSeconds: expect.any(Number) } })
+    const { retryAt, retryAfterSeconds } = (refused as { details: { retryAt: string; retryAfterSeconds: number } }).details
+    // An hour's window: retry within the hour after the clock's now, whatever the system time is.
+    expect(Date.parse(retryAt)).toBeGreaterThan(clock.now())
+    expect(Date.parse(retryAt)).toBeLessThanOrEqual(clock.now() + 3600 * 1000)
+    expect(retryAfterSeconds).toBe(Math.ceil((Date.parse(retryAt) - clock.now()) / 1000))
     await limits.consume('signup_ip', '192.0.2.2')
   })
 
@@ -26,8 +34,8 @@ describe('rate limits', () => {
     // As a serving process does before its first request (app.ts).
     await Promise.all([first, second].map((client) => new Promise((resolve) => client.once('ready', resolve))))
     const config = { ...loadConfig({}).rateLimits, signinPerIpPerMinute: 3 }
-    const instanceA = new RateLimits(config, first)
-    const instanceB = new RateLimits(config, second)
+    const instanceA = new RateLimits(config, systemClock, first)
+    const instanceB = new RateLimits(config, systemClock, second)
     await instanceA.consume('signin_ip', prefix)
     await instanceB.consume('signin_ip', prefix)
     await instanceA.consume('signin_ip', prefix)
@@ -44,7 +52,7 @@ describe('rate limits', () => {
     const unreachable = new Redis(`redis://127.0.0.1:${port}`, { maxRetriesPerRequest: 2, retryStrategy: () => 500 })
     unreachable.on('error', () => {})
     onTestFinished(() => unreachable.disconnect())
-    const limits = new RateLimits({ ...loadConfig({}).rateLimits, signinPerIpPerMinute: 3 }, unreachable)
+    const limits = new RateLimits({ ...loadConfig({}).rateLimits, signinPerIpPerMinute: 3 }, systemClock, unreachable)
     const started = Date.now()
     for (let i = 0; i < 3; i++) await limits.consume('signin_ip', '192.0.2.9')
     await expect(limits.consume('signin_ip', '192.0.2.9')).rejects.toMatchObject({ code: 'too_many_requests' })

@@ -4,6 +4,7 @@
  */
 import type { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import type { Clock } from '../clock.ts'
 import type { RateLimitConfig } from '../config.ts'
 import { AppError } from '../errors.ts'
 
@@ -27,8 +28,13 @@ const rules = (c: RateLimitConfig): Record<LimitName, { points: number; duration
   oauth_token_ip: { points: c.oauthTokenPerIpPerMinute, durationSeconds: 60 },
 })
 
-function tooMany(res: RateLimiterRes): AppError {
-  const retryAt = new Date(Date.now() + res.msBeforeNext)
+/**
+ * The refusal, with when to retry on the server's clock (`retryAt` sits beside every other time the
+ * API answers). rate-limiter-flexible keeps its windows on the system clock (in memory) or in
+ * Redis's key expiry: what it gives is a duration, `msBeforeNext`, which is the same on any clock.
+ */
+function tooMany(res: RateLimiterRes, clock: Clock): AppError {
+  const retryAt = new Date(clock.now() + res.msBeforeNext)
   return new AppError('too_many_requests', {
     message: `Too many attempts. Try again after ${retryAt.toISOString()}.`,
     details: { retryAt: retryAt.toISOString(), retryAfterSeconds: Math.ceil(res.msBeforeNext / 1000) },
@@ -37,8 +43,10 @@ function tooMany(res: RateLimiterRes): AppError {
 
 export class RateLimits {
   readonly #limiters: Record<LimitName, RateLimiterAbstract>
+  readonly #clock: Clock
 
-  constructor(config: RateLimitConfig, redis?: Redis) {
+  constructor(config: RateLimitConfig, clock: Clock, redis?: Redis) {
+    this.#clock = clock
     const entries = Object.entries(rules(config)).map(([name, rule]) => {
       const options = { keyPrefix: `lk:rl:${name}`, points: rule.points, duration: rule.durationSeconds }
       const limiter = redis
@@ -56,7 +64,7 @@ export class RateLimits {
     try {
       await this.#limiters[name].consume(key, points)
     } catch (err) {
-      if (err instanceof RateLimiterRes) throw tooMany(err)
+      if (err instanceof RateLimiterRes) throw tooMany(err, this.#clock)
       throw err
     }
   }
@@ -64,7 +72,7 @@ export class RateLimits {
   /** Throws if the key has no points left, without spending one. */
   async check(name: LimitName, key: string): Promise<void> {
     const res = await this.#limiters[name].get(key)
-    if (res && res.remainingPoints <= 0) throw tooMany(res)
+    if (res && res.remainingPoints <= 0) throw tooMany(res, this.#clock)
   }
 
   /** Gives back points spent on work that did not happen (a refused batch). */

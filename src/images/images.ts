@@ -9,9 +9,7 @@ import type { AppContext } from '../context.ts'
 import type { Queryable } from '../db/schema.ts'
 import { reencodeOffThread, type Reencoded } from './reencode.ts'
 
-/** SPEC §6: avatars up to 500 KB. */
-export const AVATAR_MAX_BYTES = 500 * 1000
-export const LOGO_MAX_BYTES = 1000 * 1000
+export { AVATAR_MAX_BYTES, LOGO_MAX_BYTES } from './limits.ts'
 
 const IMAGE_ID_RE = /^[A-Za-z0-9_-]{22}$/
 

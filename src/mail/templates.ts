@@ -2,8 +2,9 @@
  * Every email Latchkey sends, in English and Simplified Chinese, each with a text and an
  * HTML part. Values are escaped for HTML; links are always built from PUBLIC_URL by callers.
  */
-export type Locale = 'en' | 'zh-CN'
-export const LOCALES: readonly Locale[] = ['en', 'zh-CN']
+import { LOCALES, type Locale } from './locales.ts'
+
+export { LOCALES, type Locale }
 
 export function pickLocale(value: string | null | undefined): Locale {
   if (!value) return 'en'

@@ -10,11 +10,9 @@ import { AppError } from '../errors.ts'
 import { pickLocale, renderMail, type TemplateName, type TemplateVars } from '../mail/templates.ts'
 import type { Account } from '../accounts/queries.ts'
 
-export const CATEGORIES = ['security', 'usage', 'monitors', 'comments', 'team', 'billing'] as const
-// Slack joins when teams have a Slack integration.
-export const CHANNELS = ['email', 'inApp'] as const
-export type Category = (typeof CATEGORIES)[number]
-export type Channel = (typeof CHANNELS)[number]
+import { CATEGORIES, CHANNELS, type Category, type Channel } from './schemas.ts'
+
+export { CATEGORIES, CHANNELS, type Category, type Channel }
 export type Preferences = Record<Category, Record<Channel, boolean>>
 
 /** SPEC §6: these go out whatever the grid says, because they may be the only sign of a takeover. */

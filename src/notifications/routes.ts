@@ -5,6 +5,7 @@ import type { AppContext } from '../context.ts'
 import { authOf, requireAuth } from '../sessions/guard.ts'
 import { errors } from '../http/schemas.ts'
 import { listNotifications, markAllRead, markRead } from './notifications.ts'
+import { MarkedRead, NotificationPage } from './schemas.ts'
 
 export function notificationRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -19,11 +20,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: AppContext): void 
         { additionalProperties: false },
       ),
       response: {
-        200: Type.Object({
-          notifications: Type.Array(Type.Object({ id: Type.String(), category: Type.String(), kind: Type.String(), title: Type.String(), body: Type.String(), createdAt: Type.String({ format: 'date-time' }), read: Type.Boolean() })),
-          unreadCount: Type.Integer(),
-          nextCursor: Type.Union([Type.String(), Type.Null()]),
-        }),
+        200: NotificationPage,
         ...errors(400, 401),
       },
     },
@@ -39,7 +36,7 @@ export function notificationRoutes(app: FastifyInstance, ctx: AppContext): void 
   })
 
   api.post('/api/v1/me/notifications/read-all', {
-    schema: { tags: ['notifications'], summary: 'Mark every notification read', response: { 200: Type.Object({ marked: Type.Integer() }), ...errors(401) } },
+    schema: { tags: ['notifications'], summary: 'Mark every notification read', response: { 200: MarkedRead, ...errors(401) } },
     preHandler: [signedIn],
   }, async (request) => ({ marked: await markAllRead(ctx, authOf(request).account.id) }))
 }

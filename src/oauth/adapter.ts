@@ -22,7 +22,7 @@ import { isUniqueViolation } from '../db/errors.ts'
 import { decryptSecret, encryptSecret, hashToken } from '../crypto.ts'
 import { clientMetadataFromRow } from './clients.ts'
 import { inTransaction } from '../context.ts'
-import { endSession } from '../sessions/sessions.ts'
+import { endSession, markSessionsActive } from '../sessions/sessions.ts'
 
 const SEALED_JTI = '_jtiSealed'
 const SEALED_USER_CODE = '_userCodeSealed'
@@ -66,11 +66,8 @@ export function createAdapterClass(ctx: AppContext) {
       }
       // A token issued to an app session (sign-in or refresh) is that session's activity.
       if (this.model === 'AccessToken' && typeof payload.grantId === 'string') {
-        await ctx.db
-          .updateTable('sessions')
-          .set({ last_active_at: now })
-          .where('id', 'in', (eb) => eb.selectFrom('oauth_app_sessions').select('session_id').where('grant_id', '=', payload.grantId as string))
-          .execute()
+        const links = await ctx.db.selectFrom('oauth_app_sessions').select('session_id').where('grant_id', '=', payload.grantId).execute()
+        await markSessionsActive(ctx.db, links.map((l) => l.session_id), now)
       }
       const key = storedId(id)
       const updated = await ctx.db.updateTable('oauth_models').set(row).where('model', '=', this.model).where('id', '=', key).executeTakeFirst()

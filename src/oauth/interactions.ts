@@ -18,6 +18,7 @@ import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { createSession, endSession } from '../sessions/sessions.ts'
+import { rememberDevice } from '../signin/new-device.ts'
 import { lockAccountRow, type Account } from '../accounts/queries.ts'
 import { storedId } from './adapter.ts'
 import { clientInfo, isAppSessionClient, SCOPES } from './clients.ts'
@@ -72,9 +73,17 @@ function requestedScopes(interaction: Interaction): string[] {
   return SCOPES.filter((s) => asked.includes(s))
 }
 
+/**
+ * Stores the outcome for oidc-provider to resume with, for what is left of the interaction's own
+ * lifetime, as oidc-provider measures it (`remainingTTL`). That is on the system clock, not
+ * ctx.clock, by oidc-provider's rule: it sets `exp` from its own `Date.now()` when it creates the
+ * interaction and checks it the same way (no way to hand it another clock), so "seconds left"
+ * must be measured on that clock. (The 5-minute window a person has to answer is ours, and is
+ * on ctx.clock: see findPending's callers.)
+ */
 async function saveResult(interaction: Interaction, result: Record<string, unknown>): Promise<string> {
   interaction.result = result
-  await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)))
+  await interaction.save(Math.max(1, interaction.remainingTTL))
   return interaction.returnTo
 }
 
@@ -196,23 +205,21 @@ async function startAppSession(
       signedOut.push({ sessionId: oldest.session_id, deviceName: oldest.device_name, createdAt: new Date(oldest.created_at).toISOString() })
     }
 
-    const { session } = await createSession(ctx, trx, { accountId: account.id, staySignedIn: true, kind: 'api', meta: input.meta })
-    // The browser that approved a device-flow sign-in is not the device: its OS says nothing.
-    const os = input.flow === 'device' ? 'Unknown' : session.os
-    await trx.updateTable('sessions').set({ browser: input.clientName, os }).where('id', '=', session.id).execute()
+    // The sessions list names the app. The browser that approved a device-flow sign-in is not
+    // the device: its OS says nothing.
+    const device = input.flow === 'device' ? { browser: input.clientName, os: 'Unknown' } : { browser: input.clientName }
+    const { session } = await createSession(ctx, trx, { accountId: account.id, staySignedIn: true, kind: 'api', meta: input.meta, device })
     await trx.insertInto('oauth_app_sessions').values({ session_id: session.id, account_id: account.id, grant_id: input.grantId, client_id: input.clientId, device_name: input.deviceName, created_at: now }).execute()
     await recordAudit(trx, { accountId: account.id, type: 'signin.succeeded', meta: input.meta, at: now, details: { sessionId: session.id, method: `oauth_${input.flow}`, clientId: input.clientId, deviceName: input.deviceName } })
 
     // "New device" for an app is a device name this account has not signed in from before.
     const deviceHash = hashToken(`app:${input.clientId}:${input.deviceName}`)
-    const known = await trx.updateTable('known_devices').set({ last_seen_at: now }).where('account_id', '=', account.id).where('device_hash', '=', deviceHash).executeTakeFirst()
-    if (Number(known.numUpdatedRows) === 0) {
-      await trx.insertInto('known_devices').values({ account_id: account.id, device_hash: deviceHash, first_seen_at: now, last_seen_at: now }).execute()
+    if ((await rememberDevice(trx, account.id, deviceHash, now)) !== 'known') {
       const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'signin_disavow', sessionId: session.id })
       await notifySecurity(ctx, trx, account, 'signin_new_device', {
         username: account.username,
         browser: `${input.clientName} (${input.deviceName})`,
-        os,
+        os: session.os,
         ip: session.ip,
         at: new Date(now).toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
         disavowLink: link(ctx, '/signin/disavow', { token }),

@@ -16,6 +16,7 @@ import { errors } from '../http/schemas.ts'
 import { revokeGrant } from './adapter.ts'
 import { abortInteraction, completeInteraction, describeInteraction } from './interactions.ts'
 import { INTERACTION_COOKIE, mountProvider, type OAuthService } from './provider.ts'
+import { AuthorizedApps, InteractionAborted, InteractionDone, InteractionView } from './schemas.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,24 +26,6 @@ declare module 'fastify' {
 }
 
 const Uid = Type.Object({ uid: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) })
-
-const InteractionView = Type.Object(
-  {
-    uid: Type.String(),
-    status: Type.Union([Type.Literal('pending'), Type.Literal('expired')], { description: '`expired`: more than 5 minutes since the app started; `returnTo` hands the app its error.' }),
-    flow: Type.Union([Type.Literal('code'), Type.Literal('device')]),
-    client: Type.Object({ id: Type.String(), name: Type.String(), firstParty: Type.Boolean() }),
-    deviceName: Type.Union([Type.String(), Type.Null()]),
-    scopes: Type.Array(Type.String()),
-    consentRequired: Type.Boolean({ description: 'A third-party app the signed-in account has not allowed these scopes yet.' }),
-    expiresAt: Type.String({ format: 'date-time' }),
-    returnTo: Type.Optional(Type.String()),
-    account: Type.Union([Type.Object({ id: Type.String(), username: Type.String(), displayName: Type.String(), email: Type.String() }), Type.Null()], { description: 'The active account in this browser, if any.' }),
-  },
-  { $id: 'OAuthInteraction' },
-)
-
-const SignedOutDevice = Type.Object({ sessionId: Type.String(), deviceName: Type.String(), createdAt: Type.String({ format: 'date-time' }) })
 
 function assertBoundToBrowser(request: FastifyRequest, uid: string): void {
   // Only the browser the app sent here can answer: otherwise a link to someone else's
@@ -82,7 +65,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promis
         'Third-party apps need `consent: true` unless the scopes were allowed before. Send the browser to `returnTo` next.',
       params: Uid,
       body: Type.Object({ consent: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ returnTo: Type.String(), signedOut: Type.Array(SignedOutDevice) }), ...errors(400, 401, 403, 404, 410) },
+      response: { 200: InteractionDone, ...errors(400, 401, 403, 404, 410) },
     },
     preHandler: [signedIn],
   }, async (request) => {
@@ -98,26 +81,18 @@ export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promis
       description: 'Ends the request; the app receives `error=access_denied`. Send the browser to `returnTo` next.',
       params: Uid,
       body: Type.Optional(Type.Object({}, { additionalProperties: false })),
-      response: { 200: Type.Object({ returnTo: Type.String() }), ...errors(400, 404) },
+      response: { 200: InteractionAborted, ...errors(400, 404) },
     },
   }, async (request) => {
     assertBoundToBrowser(request, request.params.uid)
     return abortInteraction(ctx, await service.provider(), request.params.uid)
   })
 
-  const AuthorizedApp = Type.Object({
-    clientId: Type.String(),
-    name: Type.String(),
-    scopes: Type.Array(Type.String()),
-    grantedAt: Type.String({ format: 'date-time' }),
-    lastUsedAt: Type.String({ format: 'date-time' }),
-  })
-
   api.get('/api/v1/me/authorized-apps', {
     schema: {
       tags: ['oauth'],
       summary: 'Third-party apps you allowed to use your account',
-      response: { 200: Type.Object({ apps: Type.Array(AuthorizedApp) }), ...errors(401) },
+      response: { 200: AuthorizedApps, ...errors(401) },
     },
     preHandler: [signedIn],
   }, async (request) => {

@@ -7,21 +7,11 @@ import { authOf, requireAuth } from '../sessions/guard.ts'
 import { requestMeta } from '../http/request-meta.ts'
 import { errors } from '../http/schemas.ts'
 import { requireRecentAuth } from '../sessions/recent-auth.ts'
-import { PasskeyOptions, WebAuthnResponse } from './schemas.ts'
+import { PASSKEY_NAME_MAX_LENGTH } from './limits.ts'
+import { PasskeyOptions, PasskeyView, WebAuthnResponse } from './schemas.ts'
 import { listPasskeys, registerPasskey, registrationOptions, removePasskey, renamePasskey } from './passkeys.ts'
 
-const PasskeyView = Type.Object(
-  {
-    id: Type.String(),
-    name: Type.String(),
-    createdAt: Type.String({ format: 'date-time' }),
-    lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    synced: Type.Boolean({ description: 'Backed up by the platform (e.g. iCloud Keychain, Google Password Manager).' }),
-    deviceType: Type.String(),
-  },
-  { $id: 'Passkey' },
-)
-const Name = Type.String({ minLength: 1, maxLength: 64 })
+const Name = Type.String({ minLength: 1, maxLength: PASSKEY_NAME_MAX_LENGTH })
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 export function passkeyRoutes(app: FastifyInstance, ctx: AppContext): void {

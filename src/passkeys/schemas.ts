@@ -1,5 +1,5 @@
 /** WebAuthn request and answer shapes, shared by passkey registration, sign-in and re-authentication. */
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 
 /** What a browser's `PublicKeyCredential.toJSON()` sends. */
 export const WebAuthnResponse = Type.Object(
@@ -21,3 +21,18 @@ export const PasskeyOptions = Type.Object({
   options: Type.Record(Type.String(), Type.Unknown(), { description: 'Pass to `navigator.credentials.get()` (PublicKeyCredentialRequestOptionsJSON).' }),
 })
 
+/** A passkey of the account, as its owner's settings list it. */
+export const PasskeyView = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    synced: Type.Boolean({ description: 'Backed up by the platform (e.g. iCloud Keychain, Google Password Manager).' }),
+    deviceType: Type.String(),
+  },
+  { $id: 'Passkey' },
+)
+
+export type PasskeyView = Static<typeof PasskeyView>
+export type PasskeyOptions = Static<typeof PasskeyOptions>

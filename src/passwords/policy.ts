@@ -5,9 +5,7 @@
  */
 import { AppError } from '../errors.ts'
 import { bundledCommonPasswords } from './common-passwords.ts'
-
-export const PASSWORD_MIN_LENGTH = 8
-export const PASSWORD_MAX_LENGTH = 128
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './limits.ts'
 
 export function normalizePassword(password: string): string {
   return password.normalize('NFC')

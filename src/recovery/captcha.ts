@@ -7,12 +7,24 @@
 import { createChallenge, randomInt, verifySolution, type Challenge } from 'altcha-lib'
 import { deriveKey } from 'altcha-lib/algorithms/sha'
 import { randomBytes } from 'node:crypto'
-import { MINUTE_MS } from '../clock.ts'
+import { MINUTE_MS, systemClock } from '../clock.ts'
 import { isUniqueViolation } from '../db/errors.ts'
 import type { Db } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 
 const CHALLENGE_LIFETIME_MS = 10 * MINUTE_MS
+
+/**
+ * The captcha's time is the system clock, not ctx.clock, and that is ALTCHA's rule, not a
+ * shortcut: `verifySolution` refuses a challenge whose signed `expiresAt` is before the system
+ * clock's `Date.now()` (no way to hand it another clock), and the widget times a challenge out
+ * when that same `expiresAt` passes by the browser's clock. So a challenge's expiry is set on the system
+ * clock, and the record of its use (captcha_uses.expires_at, kept as long as ALTCHA would
+ * accept the challenge) and its pruning are on that clock too. On the injected clock, a test
+ * clock set in the past would make every challenge look expired to ALTCHA, one set in the
+ * future would prune uses of challenges ALTCHA still accepts (letting a solution be replayed).
+ */
+const altchaClock = systemClock
 
 /** Reads a named server secret, creating it once; every instance then shares the same one. */
 export async function serverSecret(db: Db, name: string, now: number): Promise<string> {
@@ -39,14 +51,14 @@ export class Captcha {
     this.#keySecret = `${options.secret}:key`
   }
 
-  /** ALTCHA expires challenges by the system clock, not the injected one: it is ALTCHA's rule. */
+  /** Expires by ALTCHA's clock (see altchaClock). */
   async challenge(): Promise<Challenge> {
     return createChallenge({
       algorithm: 'SHA-256',
       cost: 1,
       counter: randomInt(Math.ceil(this.#maxCounter / 2), this.#maxCounter),
       deriveKey,
-      expiresAt: new Date(Date.now() + CHALLENGE_LIFETIME_MS),
+      expiresAt: new Date(altchaClock.now() + CHALLENGE_LIFETIME_MS),
       hmacSignatureSecret: this.#secret,
       hmacKeySignatureSecret: this.#keySecret,
     })
@@ -76,7 +88,7 @@ export class Captcha {
       verified = false
     }
     if (!verified) throw fail()
-    const expiresAt = (parsed.challenge.parameters.expiresAt ?? 0) * 1000 || Date.now() + CHALLENGE_LIFETIME_MS
+    const expiresAt = (parsed.challenge.parameters.expiresAt ?? 0) * 1000 || altchaClock.now() + CHALLENGE_LIFETIME_MS
     try {
       await this.#db.insertInto('captcha_uses').values({ challenge_id: parsed.challenge.parameters.nonce, expires_at: expiresAt }).execute()
     } catch (err) {
@@ -86,6 +98,6 @@ export class Captcha {
   }
 
   async prune(): Promise<void> {
-    await this.#db.deleteFrom('captcha_uses').where('expires_at', '<', Date.now()).execute()
+    await this.#db.deleteFrom('captcha_uses').where('expires_at', '<', altchaClock.now()).execute()
   }
 }

@@ -10,23 +10,7 @@ import { AppError } from '../errors.ts'
 import { pruneSessionCookie } from './cookie.ts'
 import { authOf, requireAuth } from './guard.ts'
 import { listSessions, revokeAllSessions, revokeSession, type Session } from './sessions.ts'
-
-export const SessionView = Type.Object(
-  {
-    id: Type.String(),
-    current: Type.Boolean(),
-    kind: Type.String({ description: '`web` for browsers, `api` for apps and scripts.' }),
-    deviceName: Type.Optional(Type.String({ description: 'For an app signed in through OAuth: the name it gave (`device_name`).' })),
-    browser: Type.String(),
-    os: Type.String(),
-    ip: Type.String(),
-    staySignedIn: Type.Boolean(),
-    createdAt: Type.String({ format: 'date-time' }),
-    lastActiveAt: Type.String({ format: 'date-time' }),
-    expiresAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'Session' },
-)
+import { SessionView } from './schemas.ts'
 
 export function sessionView(session: Session, currentId: string) {
   return {

@@ -66,10 +66,14 @@ function describeDevice(userAgent: string): { browser: string; os: string } {
   return { browser: browser || 'Unknown browser', os: os || 'Unknown' }
 }
 
+/**
+ * `device`: what the sessions list shows instead of what the user agent says, for a session an
+ * app signed in to (its name as the browser; an OS the user agent cannot tell).
+ */
 export async function createSession(
   ctx: AppContext,
   db: Queryable,
-  input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta },
+  input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta; device?: { browser: string; os?: string } },
 ): Promise<{ token: string; session: Session }> {
   const created = newSession(ctx, input)
   await db.insertInto('sessions').values(created.session).execute()
@@ -79,8 +83,9 @@ export async function createSession(
 /** A session row and its token, not yet stored (the sign-in fast path writes it itself). */
 export function newSession(
   ctx: AppContext,
-  input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta },
+  input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta; device?: { browser: string; os?: string } },
 ): { token: string; session: Session } {
+  const described = describeDevice(input.meta.userAgent)
   const now = ctx.clock.now()
   const token = newToken()
   const session: Session = {
@@ -91,7 +96,8 @@ export function newSession(
     stay_signed_in: input.staySignedIn ? 1 : 0,
     ip: input.meta.ip,
     user_agent: input.meta.userAgent.slice(0, 512),
-    ...describeDevice(input.meta.userAgent),
+    browser: input.device?.browser ?? described.browser,
+    os: input.device?.os ?? described.os,
     created_at: now,
     last_active_at: now,
     expires_at: now + (input.staySignedIn ? STAY_SIGNED_IN_MS : UNREMEMBERED_MAX_MS),
@@ -224,6 +230,12 @@ export interface EndingSessions {
  * to them ends in the same commit (OAuth revokes the grants of app sessions: src/app.ts wires it).
  */
 export const sessionsEnding = new Listeners<[db: Queryable, ending: EndingSessions]>()
+
+/** Activity seen outside a request (an app's token issued or refreshed): these sessions were active at `now`. */
+export async function markSessionsActive(db: Queryable, sessionIds: readonly string[], now: number): Promise<void> {
+  if (!sessionIds.length) return
+  await db.updateTable('sessions').set({ last_active_at: now }).where('id', 'in', [...sessionIds]).execute()
+}
 
 export async function listSessions(ctx: AppContext, accountId: string) {
   const now = ctx.clock.now()

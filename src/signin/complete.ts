@@ -9,7 +9,7 @@ import type { AppContext } from '../context.ts'
 import { inTransaction } from '../context.ts'
 import { hashToken } from '../crypto.ts'
 import { createSession, newSession } from '../sessions/sessions.ts'
-import { warnOfNewDevice } from './new-device.ts'
+import { rememberDevice, warnOfNewDevice } from './new-device.ts'
 import type { SignInContext } from './password.ts'
 
 /** Creates the session, records the sign-in and warns about a device not seen before. */
@@ -23,18 +23,8 @@ export async function completeSignIn(ctx: AppContext, account: Account, input: S
     const now = ctx.clock.now()
     const created = await createSession(ctx, trx, { accountId: account.id, staySignedIn: input.staySignedIn, kind: input.kind, meta: input.meta })
     await recordAudit(trx, { accountId: account.id, type: 'signin.succeeded', meta: input.meta, at: now, details: { sessionId: created.session.id, method: input.method } })
-    const known = await trx
-      .updateTable('known_devices')
-      .set({ last_seen_at: now })
-      .where('account_id', '=', account.id)
-      .where('device_hash', '=', deviceHash)
-      .executeTakeFirst()
-    if (Number(known.numUpdatedRows) === 0) {
-      const anyKnown = await trx.selectFrom('known_devices').select('device_hash').where('account_id', '=', account.id).executeTakeFirst()
-      await trx.insertInto('known_devices').values({ account_id: account.id, device_hash: deviceHash, first_seen_at: now, last_seen_at: now }).execute()
-      // The very first device is the one that signed up: nothing to warn about.
-      if (anyKnown) await warnOfNewDevice(ctx, trx, account, created.session, now)
-    }
+    // The very first device is the one that signed up: nothing to warn about.
+    if ((await rememberDevice(trx, account.id, deviceHash, now)) === 'new') await warnOfNewDevice(ctx, trx, account, created.session, now)
     return { ...created, account }
   })
 }

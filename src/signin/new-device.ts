@@ -13,6 +13,20 @@ import { AppError } from '../errors.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { revokeAllSessions, type Session } from '../sessions/sessions.ts'
 
+/**
+ * Records a sign-in from a device (the hash of what identifies it: a browser's device cookie,
+ * an app's name) at `now`. `known`: seen before; `new`: not seen before; `first`: the account's
+ * first device ever (the one that signed up). known_devices belongs to sign-in: every sign-in
+ * method, Latchkey's own OAuth included, records devices through this.
+ */
+export async function rememberDevice(db: Queryable, accountId: string, deviceHash: string, now: number): Promise<'known' | 'new' | 'first'> {
+  const known = await db.updateTable('known_devices').set({ last_seen_at: now }).where('account_id', '=', accountId).where('device_hash', '=', deviceHash).executeTakeFirst()
+  if (Number(known.numUpdatedRows) > 0) return 'known'
+  const anyKnown = await db.selectFrom('known_devices').select('device_hash').where('account_id', '=', accountId).executeTakeFirst()
+  await db.insertInto('known_devices').values({ account_id: accountId, device_hash: deviceHash, first_seen_at: now, last_seen_at: now }).execute()
+  return anyKnown ? 'new' : 'first'
+}
+
 /** The notice, queued in the sign-in's transaction; its link ends this session. */
 export async function warnOfNewDevice(ctx: AppContext, trx: Queryable, account: Account, session: Session, now: number): Promise<void> {
   const token = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'signin_disavow', sessionId: session.id })

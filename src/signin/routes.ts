@@ -21,6 +21,7 @@ import { disavowSignIn } from './new-device.ts'
 import { signInWithPasskey } from './passkey.ts'
 import { signIn } from './password.ts'
 import { reauthenticate } from './reauthenticate.ts'
+import { BrowserAccounts, Reauthenticated, SignedIn, SignInDisavowed, TwoFactorRequired } from './schemas.ts'
 import { openTicketAccount, signInSecondFactor } from './second-factor.ts'
 
 const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600
@@ -44,8 +45,6 @@ export function deviceKey(ctx: AppContext, request: FastifyRequest, reply: Fasti
   const meta = requestMeta(request)
   return `agent:${meta.userAgent}|${meta.ip}`
 }
-
-const SignedIn = Type.Object({ account: Type.Ref('Account'), session: Type.Ref('Session'), token: Type.Optional(Type.String()) })
 
 export function signInRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -74,15 +73,7 @@ export function signInRoutes(app: FastifyInstance, ctx: AppContext): void {
         { additionalProperties: false },
       ),
       response: {
-        200: Type.Union([
-          SignedIn,
-          Type.Object({
-            twoFactorRequired: Type.Literal(true),
-            ticket: Type.String(),
-            expiresAt: Type.String({ format: 'date-time' }),
-            methods: Type.Array(Type.String(), { description: '`totp`, `recovery_code`, and `passkey` when the account has one.' }),
-          }),
-        ]),
+        200: Type.Union([SignedIn, TwoFactorRequired]),
         ...errors(400, 401, 403, 423, 429),
       },
     },
@@ -160,7 +151,7 @@ export function signInRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: '"This wasn\'t me": end the session a new-device email was about',
       description: 'Takes the token from the new-device email link; ends that session and emails a password reset link.',
       body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ status: Type.Literal('session_revoked'), passwordResetSent: Type.Boolean() }), ...errors(400) },
+      response: { 200: SignInDisavowed, ...errors(400) },
     },
   }, async (request) => {
     await disavowSignIn(ctx, request.body.token, requestMeta(request))
@@ -181,7 +172,7 @@ export function signInRoutes(app: FastifyInstance, ctx: AppContext): void {
         { password: Type.Optional(Type.String({ maxLength: 512 })), code: Type.Optional(Type.String({ maxLength: 16 })), passkey: Type.Optional(PasskeyAssertion) },
         { additionalProperties: false },
       ),
-      response: { 200: Type.Object({ reauthenticatedUntil: Type.String({ format: 'date-time' }), token: Type.Optional(Type.String()) }), ...errors(400, 401, 403, 429) },
+      response: { 200: Reauthenticated, ...errors(400, 401, 403, 429) },
     },
     preHandler: [signedIn],
   }, async (request, reply) => {
@@ -196,15 +187,13 @@ export function signInRoutes(app: FastifyInstance, ctx: AppContext): void {
     return { reauthenticatedUntil: new Date(until).toISOString(), ...(bearer ? { token } : {}) }
   })
 
-  const BrowserAccount = Type.Object({ accountId: Type.String(), username: Type.String(), displayName: Type.String(), email: Type.String(), active: Type.Boolean() })
-
   api.get('/api/v1/browser/accounts', {
     schema: {
       tags: ['sessions'],
       summary: 'Accounts signed in in this browser',
       description: 'Up to 5, the active one first. Works with the session cookie only; an empty list when none is signed in.',
       querystring: Type.Object({}, { additionalProperties: false }),
-      response: { 200: Type.Object({ accounts: Type.Array(BrowserAccount) }), ...errors(400) },
+      response: { 200: BrowserAccounts, ...errors(400) },
     },
   }, async (request, reply) => {
     const live = await pruneSessionCookie(ctx, request, reply)

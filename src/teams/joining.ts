@@ -2,9 +2,7 @@
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import type { Account } from '../accounts/queries.ts'
-
-/** SPEC §7: a person belongs to at most this many teams. */
-export const MAX_TEAMS_PER_PERSON = 10
+import { MAX_TEAMS_PER_PERSON } from './limits.ts'
 
 /** SPEC §2: unconfirmed accounts cannot create or join a team. */
 export function requireConfirmedEmail(account: Pick<Account, 'email_confirmed_at'>): void {

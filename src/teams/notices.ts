@@ -6,7 +6,7 @@
 import type { AppContext } from '../context.ts'
 import type { Queryable } from '../db/schema.ts'
 import { notifyByCategory } from '../notifications/notify.ts'
-import type { Account } from '../accounts/queries.ts'
+import { findConfirmedAccountByEmail, type Account } from '../accounts/queries.ts'
 import { describeRoles, type TeamRole } from './roles.ts'
 
 /**
@@ -18,12 +18,7 @@ export async function noticeOfInvitation(
   db: Queryable,
   input: { teamName: string; emailNormalized: string; roles: TeamRole[]; inviter: Pick<Account, 'username' | 'display_name'> },
 ): Promise<void> {
-  const invitee = await db
-    .selectFrom('accounts')
-    .select(['id', 'email', 'locale', 'notification_preferences'])
-    .where('email_normalized', '=', input.emailNormalized)
-    .where('email_confirmed_at', 'is not', null)
-    .executeTakeFirst()
+  const invitee = await findConfirmedAccountByEmail(db, input.emailNormalized)
   if (!invitee) return
   await notifyByCategory(ctx, db, [invitee], 'team', 'team_invitation_notice', (locale) => ({
     teamName: input.teamName,

@@ -10,75 +10,18 @@ import type { AppContext } from '../context.ts'
 import { authOf, requireAuth } from '../sessions/guard.ts'
 import { requestMeta } from '../http/request-meta.ts'
 import { errors } from '../http/schemas.ts'
-import { EMAIL_MAX_LENGTH } from '../accounts/emails.ts'
+import { EMAIL_MAX_LENGTH } from '../accounts/limits.ts'
 import { teamAccess, teamAccessOf } from './access.ts'
 import { listTeamActivity } from './activity.ts'
 import {
   acceptInvitation, approveSuggestion, cancelInvitation, declineSuggestion, inviteToTeam,
-  listInvitations, MAX_INVITATIONS_PER_REQUEST, resendInvitation,
+  listInvitations, resendInvitation,
 } from './invitations/invitations.ts'
-import { TEAM_ROLES } from './roles.ts'
-import { MAX_SEATS } from './seats.ts'
-import { TEAM_NAME_MAX_LENGTH } from './profile/slugs.ts'
+import { MAX_INVITATIONS_PER_REQUEST, MAX_SEATS } from './limits.ts'
+import {
+  ActivityPage, Invitation, InvitationParams, Invitations, JoinedTeam, LeaveResult, Member, MemberParams, Roles, SeatUsage, SlugParams, TeamName, TeamPage, TeamRef, TeamSummary,
+} from './schemas.ts'
 import { changeMemberRoles, changeSeats, createTeam, leaveTeam, listMyTeams, removeMember, renameTeam, teamPage } from './teams.ts'
-
-const Role = Type.Enum([...TEAM_ROLES])
-const Roles = Type.Array(Role, { minItems: 1, maxItems: TEAM_ROLES.length, uniqueItems: true })
-// No control characters; the domain trims and counts the precise 50.
-const TeamName = Type.String({ minLength: 1, maxLength: TEAM_NAME_MAX_LENGTH * 2, pattern: '^[^\\u0000-\\u001f\\u007f]*$' })
-const Timestamp = Type.String({ format: 'date-time' })
-
-const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }) })
-const MemberParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }), accountId: Type.String({ minLength: 1, maxLength: 64 }) })
-const InvitationParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }), invitationId: Type.String({ minLength: 1, maxLength: 64 }) })
-
-const LogoUrl = Type.Union([Type.String(), Type.Null()], { description: 'The logo (256×256 PNG), a path on this server; null without one.' })
-const TeamSummary = Type.Object({ slug: Type.String(), name: Type.String(), roles: Type.Array(Role), memberCount: Type.Integer(), joinedAt: Timestamp, logoUrl: LogoUrl })
-const SeatUsage = Type.Object({
-  bought: Type.Integer(),
-  takenByMembers: Type.Integer({ description: 'Paid seats taken by members.' }),
-  heldByInvitations: Type.Integer({ description: 'Paid seats held by pending invitations.' }),
-  available: Type.Integer(),
-  supportMembers: Type.Integer({ description: 'Members with only Admin and/or Billing roles.' }),
-  freeSupportMembers: Type.Integer({ description: 'Support members who take no seat.' }),
-})
-const Member = Type.Object({ accountId: Type.String(), username: Type.String(), displayName: Type.String(), roles: Type.Array(Role), supportMember: Type.Boolean(), joinedAt: Timestamp, avatarUrl: Type.Union([Type.String(), Type.Null()]) })
-const Invitation = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  roles: Type.Array(Role),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('suggested')], { description: '`suggested`: waits for an Admin to approve it.' }),
-  invitedBy: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Timestamp,
-  sentAt: Type.Union([Timestamp, Type.Null()]),
-})
-const Invitations = Type.Object({ invitations: Type.Array(Invitation), suggestions: Type.Array(Invitation) })
-const TeamPage = Type.Object({
-  slug: Type.String(),
-  name: Type.String(),
-  createdAt: Timestamp,
-  logoUrl: LogoUrl,
-  myRoles: Type.Array(Role),
-  seats: SeatUsage,
-  members: Type.Array(Member),
-  invitations: Type.Array(Invitation),
-  suggestions: Type.Array(Invitation),
-})
-const ActivityPage = Type.Object({
-  events: Type.Array(Type.Object({
-    id: Type.String(),
-    type: Type.String(),
-    actor: Type.Union([Type.Object({
-      accountId: Type.String(),
-      username: Type.String({ description: 'The current username (at the time, when the account has been deleted).' }),
-      formerUsername: Type.Optional(Type.String({ description: 'The username at the time of the event, when the account has been renamed since. `details.username` and `details.formerUsername` follow the same rule for the member the event is about (`details.accountId`).' })),
-    }), Type.Null()]),
-    ip: Type.Union([Type.String(), Type.Null()]),
-    at: Timestamp,
-    details: Type.Record(Type.String(), Type.Unknown()),
-  })),
-  nextCursor: Type.Union([Type.String(), Type.Null()]),
-})
 
 export function teamRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -125,7 +68,7 @@ export function teamRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Rename the team (Admin)',
       params: SlugParams,
       body: Type.Object({ name: TeamName }, { additionalProperties: false }),
-      response: { 200: Type.Object({ slug: Type.String(), name: Type.String() }), ...errors(400, 401, 403, 404) },
+      response: { 200: TeamRef, ...errors(400, 401, 403, 404) },
     },
     preHandler: [signedIn, teamAccess(ctx, 'change_settings')],
   }, async (request) => renameTeam(ctx, { account: authOf(request).account, teamId: teamAccessOf(request).team.id, name: request.body.name, meta: requestMeta(request) }))
@@ -174,7 +117,7 @@ export function teamRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Leave the team',
       description: 'The last Admin cannot leave while others remain (`last_admin`). The last member leaving deletes the team.',
       params: SlugParams,
-      response: { 200: Type.Object({ teamDeleted: Type.Boolean() }), ...errors(400, 401, 404, 409) },
+      response: { 200: LeaveResult, ...errors(400, 401, 404, 409) },
     },
     preHandler: [signedIn, teamAccess(ctx, 'leave_team')],
   }, async (request) => leaveTeam(ctx, { account: authOf(request).account, teamId: teamAccessOf(request).team.id, meta: requestMeta(request) }))
@@ -246,7 +189,7 @@ export function teamRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Accept a team invitation',
       description: 'With the token from the invitation email, signed in as the account whose confirmed email was invited.',
       body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ slug: Type.String(), name: Type.String(), roles: Type.Array(Role) }), ...errors(400, 401, 403, 404, 409) },
+      response: { 200: JoinedTeam, ...errors(400, 401, 403, 404, 409) },
     },
     preHandler: [signedIn],
   }, async (request) => acceptInvitation(ctx, { account: authOf(request).account, token: request.body.token, meta: requestMeta(request) }))

@@ -8,7 +8,6 @@ import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 
 export const FREE_SUPPORT_MEMBERS = 2
-export const MAX_SEATS = 10_000
 
 export interface SeatUsage {
   bought: number

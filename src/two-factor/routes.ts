@@ -8,11 +8,7 @@ import { cookieTokens, pruneSessionCookie } from '../sessions/cookie.ts'
 import { errors } from '../http/schemas.ts'
 import { requireRecentAuth, requireRecentAuthOrPassword } from '../sessions/recent-auth.ts'
 import { beginTwoFactorSetup, cancelTwoFactorSetup, confirmTwoFactorSetup, disableTwoFactor, pendingTwoFactorSetup, regenerateRecoveryCodes, twoFactorStatus } from './two-factor.ts'
-
-// No minLength: an empty password gets "Enter your password." on its field (verifyPasswordOf),
-// not a schema message naming the field.
-const PasswordBody = Type.Object({ password: Type.String({ maxLength: 512 }) }, { additionalProperties: false })
-const SetupKey = Type.Object({ secret: Type.String(), otpauthUri: Type.String(), qrCode: Type.String() })
+import { PasswordBody, RecoveryCodes, TwoFactorEnabled, TwoFactorSetup, TwoFactorStatus } from './schemas.ts'
 
 export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -26,7 +22,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Two-factor status',
       description: '`setupPending`: a set-up was started and is neither confirmed nor cancelled; `GET /api/v1/me/two-factor/setup` shows its key again.',
       response: {
-        200: Type.Object({ enabled: Type.Boolean(), enabledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]), recoveryCodesRemaining: Type.Integer(), setupPending: Type.Boolean() }),
+        200: TwoFactorStatus,
         ...errors(401),
       },
     },
@@ -39,7 +35,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Start turning on two-factor authentication',
       description: 'Returns the TOTP secret, its `otpauth://` URI and a QR code (PNG data URL). Nothing changes until `POST /api/v1/me/two-factor/confirm`. While a set-up is pending, the same key is returned again (cancel it with `DELETE /api/v1/me/two-factor/setup` for a new one). The password counts as confirming it is you.',
       body: PasswordBody,
-      response: { 200: SetupKey, ...errors(400, 401, 403, 409, 429) },
+      response: { 200: TwoFactorSetup, ...errors(400, 401, 403, 409, 429) },
     },
     preHandler: withPassword,
   }, async (request) => beginTwoFactorSetup(ctx, authOf(request), request.body))
@@ -49,7 +45,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
       tags: ['two-factor'],
       summary: 'The pending set-up\'s key again',
       description: 'For a page reloaded in the middle of a set-up: the same secret, URI and QR code as `POST /api/v1/me/two-factor` returned. `two_factor_setup_missing` when none is pending.',
-      response: { 200: SetupKey, ...errors(401, 403, 409) },
+      response: { 200: TwoFactorSetup, ...errors(401, 403, 409) },
     },
     preHandler: sensitive,
   }, async (request) => pendingTwoFactorSetup(ctx, authOf(request)))
@@ -68,7 +64,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Turn two-factor authentication on with a current code',
       description: 'Returns 10 single-use recovery codes (shown once). Every session and token issued before ends (SPEC: enabling revokes all sessions); the caller gets a fresh session at once: a new cookie, or the new token in the body for bearer clients. `otherSessionsRevoked` counts the other devices signed out.',
       body: Type.Object({ code: Type.String({ maxLength: 16 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()), otherSessionsRevoked: Type.Integer(), token: Type.Optional(Type.String()) }), ...errors(400, 401, 403, 409) },
+      response: { 200: TwoFactorEnabled, ...errors(400, 401, 403, 409) },
     },
     preHandler: sensitive,
   }, async (request, reply) => {
@@ -93,7 +89,7 @@ export function twoFactorRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Replace the recovery codes',
       description: 'The old codes stop working at once.',
       body: PasswordBody,
-      response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()) }), ...errors(400, 401, 403, 409, 429) },
+      response: { 200: RecoveryCodes, ...errors(400, 401, 403, 409, 429) },
     },
     preHandler: withPassword,
   }, async (request) => ({ recoveryCodes: await regenerateRecoveryCodes(ctx, authOf(request), request.body, requestMeta(request)) }))

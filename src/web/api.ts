@@ -41,33 +41,11 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return data as T
 }
 
-/** The job roles the profile offers (accounts/accounts.ts JOB_ROLES, which the API validates). */
-export const JOB_ROLES = ['developer', 'qa', 'product', 'manager', 'student', 'other'] as const
-
-export interface Account {
-  id: string
-  email: string
-  emailConfirmed: boolean
-  username: string
-  displayName: string
-  jobRole: string | null
-  bio: string
-  aboutMe: string
-  links: string[]
-  publicProfile: boolean
-  locale: 'en' | 'zh-CN'
-  createdAt: string
-  /** Path of the uploaded avatar (/images/<id>.png), if any. */
-  avatarUrl?: string | null
-}
-
-export interface BrowserAccount {
-  accountId: string
-  username: string
-  displayName: string
-  email: string
-  active: boolean
-}
+/** The API's shapes the whole app uses, from the server's schemas (no server code comes with them). */
+export type { AccountView as Account } from '../accounts/schemas.ts'
+export type { BrowserAccount } from '../signin/schemas.ts'
+/** The job roles the profile offers, as the API validates them. */
+export { JOB_ROLES } from '../accounts/limits.ts'
 
 /** Turns a base64url token out of the URL fragment (emailed links keep tokens out of server logs). */
 export function tokenFromFragment(): string | null {

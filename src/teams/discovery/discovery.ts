@@ -13,8 +13,8 @@ import { lockTeamFor } from '../access.ts'
 import { actorOf, recordTeamActivity } from '../activity.ts'
 import { emailDomain, hasVerifiedDomain } from './domains.ts'
 import { imagePath } from '../../images/images.ts'
+import { DISCOVERY_QUESTION_MAX_LENGTH } from '../limits.ts'
 
-export const DISCOVERY_QUESTION_MAX_LENGTH = 200
 
 export interface DiscoverySettings {
   enabled: boolean

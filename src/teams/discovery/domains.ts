@@ -20,9 +20,8 @@ import { AppError } from '../../errors.ts'
 import type { Account } from '../../accounts/queries.ts'
 import { lockTeamFor } from '../access.ts'
 import { actorOf, recordTeamActivity } from '../activity.ts'
+import { DOMAIN_MAX_LENGTH, MAX_DOMAINS_PER_TEAM } from '../limits.ts'
 
-export const MAX_DOMAINS_PER_TEAM = 20
-export const DOMAIN_MAX_LENGTH = 253
 export const TXT_RECORD_PREFIX = '_latchkey-challenge'
 export const TXT_VALUE_PREFIX = 'latchkey-verification='
 

@@ -21,13 +21,13 @@ import { inPersonTransaction, isTeamMember, lockPerson, lockTeamFor } from '../a
 import { actorOf, recordTeamActivity } from '../activity.ts'
 import { discoverableTeamsQuery } from './discovery.ts'
 import { emailDomain } from './domains.ts'
-import { MAX_TEAMS_PER_PERSON, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
+import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, type TeamRole } from '../roles.ts'
 import { currentSeatUsage, requireSeatsForChange } from '../seats.ts'
 import type { MemberView } from '../teams.ts'
 import { findAccountById } from '../../accounts/queries.ts'
+import { JOIN_ANSWER_MAX_LENGTH, MAX_TEAMS_PER_PERSON } from '../limits.ts'
 
-export const JOIN_ANSWER_MAX_LENGTH = 1000
 
 type JoinRequestRow = Selectable<TeamJoinRequestsTable>
 

@@ -11,66 +11,14 @@ import { authOf, requireAuth } from '../../sessions/guard.ts'
 import { requestMeta } from '../../http/request-meta.ts'
 import { errors } from '../../http/schemas.ts'
 import { teamAccess, teamAccessOf } from '../access.ts'
-import { changeDiscovery, DISCOVERY_QUESTION_MAX_LENGTH, discoverySettings, listDiscoverableTeams } from './discovery.ts'
-import { addDomain, DOMAIN_MAX_LENGTH, listDomains, removeDomain, verifyDomain } from './domains.ts'
+import { changeDiscovery, discoverySettings, listDiscoverableTeams } from './discovery.ts'
+import { addDomain, listDomains, removeDomain, verifyDomain } from './domains.ts'
 import {
-  approveJoinRequest, denyJoinRequest, JOIN_ANSWER_MAX_LENGTH, listJoinRequests, listMyJoinRequests, requestToJoin, withdrawJoinRequest,
+  approveJoinRequest, denyJoinRequest, listJoinRequests, listMyJoinRequests, requestToJoin, withdrawJoinRequest,
 } from './join-requests.ts'
-import { TEAM_ROLES } from '../roles.ts'
-
-const Role = Type.Enum([...TEAM_ROLES])
-const Timestamp = Type.String({ format: 'date-time' })
-const Slug = Type.String({ minLength: 1, maxLength: 64 })
-const Id = Type.String({ minLength: 1, maxLength: 64 })
-const SlugParams = Type.Object({ slug: Slug })
-const DomainParams = Type.Object({ slug: Slug, domainId: Id })
-const RequestParams = Type.Object({ slug: Slug, requestId: Id })
-
-const CheckOutcome = Type.Union([Type.Literal('verified'), Type.Literal('record_not_found'), Type.Literal('wrong_value'), Type.Literal('dns_error')])
-const Domain = Type.Object({
-  id: Type.String(),
-  domain: Type.String({ description: 'Lower-case; internationalised names in punycode (xn--…).' }),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('verified')]),
-  record: Type.Object(
-    { type: Type.Literal('TXT'), name: Type.String({ description: '`_latchkey-challenge.<domain>`' }), value: Type.String({ description: '`latchkey-verification=<token>`' }) },
-    { description: 'The DNS record to publish at the domain’s DNS provider.' },
-  ),
-  createdAt: Timestamp,
-  verifiedAt: Type.Union([Timestamp, Type.Null()]),
-  lastCheck: Type.Union([Type.Object({ at: Timestamp, outcome: CheckOutcome }), Type.Null()]),
-})
-const Discovery = Type.Object({
-  enabled: Type.Boolean(),
-  question: Type.Union([Type.String(), Type.Null()], { description: 'Asked of everyone who requests to join; null: none.' }),
-})
-const DomainsPage = Type.Object({ domains: Type.Array(Domain), discovery: Discovery })
-const VerifyResult = Type.Object({
-  outcome: Type.Union([CheckOutcome], { description: '`verified`; `record_not_found` (no TXT record at the name); `wrong_value` (TXT records there, none with the value); `dns_error` (the lookup failed; nothing changed).' }),
-  message: Type.String({ description: 'What happened, in words to show.' }),
-  found: Type.Array(Type.String(), { description: 'TXT values found at the name when none matched (at most 10).' }),
-  domain: Domain,
-})
-const JoinRequest = Type.Object({
-  id: Type.String(),
-  accountId: Type.String(),
-  username: Type.String(),
-  displayName: Type.String(),
-  email: Type.String(),
-  question: Type.Union([Type.String(), Type.Null()], { description: 'The question as it was when they asked.' }),
-  answer: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Timestamp,
-})
-const Member = Type.Object({ accountId: Type.String(), username: Type.String(), displayName: Type.String(), roles: Type.Array(Role), supportMember: Type.Boolean(), joinedAt: Timestamp })
-const MyJoinRequest = Type.Object({ id: Type.String(), team: Type.Object({ slug: Type.String(), name: Type.String() }), status: Type.Literal('pending'), createdAt: Timestamp })
-const DiscoverableTeam = Type.Object({
-  slug: Type.String(),
-  name: Type.String(),
-  logoUrl: Type.Union([Type.String(), Type.Null()]),
-  memberCount: Type.Integer(),
-  question: Type.Union([Type.String(), Type.Null()], { description: 'When set, a request must answer it.' }),
-  requestPending: Type.Boolean(),
-  requestId: Type.Union([Type.String(), Type.Null()], { description: 'The pending request, to withdraw it.' }),
-})
+import { DISCOVERY_QUESTION_MAX_LENGTH, DOMAIN_MAX_LENGTH, JOIN_ANSWER_MAX_LENGTH } from '../limits.ts'
+import { Roles, SlugParams } from '../schemas.ts'
+import { ApprovedMember, Discovery, DiscoverableTeam, Domain, DomainParams, DomainRemoval, DomainsPage, Id, JoinRequest, MyJoinRequest, RequestParams, VerifyResult } from './schemas.ts'
 
 export function teamDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -123,7 +71,7 @@ export function teamDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): void
       summary: 'Remove an email domain (Admin)',
       description: 'With no verified domain left, discovery turns off. Pending join requests stay for the Admins to answer.',
       params: DomainParams,
-      response: { 200: Type.Object({ discoveryTurnedOff: Type.Boolean() }), ...errors(400, 401, 403, 404) },
+      response: { 200: DomainRemoval, ...errors(400, 401, 403, 404) },
     },
     preHandler: [signedIn, teamAccess(ctx, 'manage_domains')],
   }, async (request) => removeDomain(ctx, { account: authOf(request).account, teamId: teamAccessOf(request).team.id, domainId: request.params.domainId, meta: requestMeta(request) }))
@@ -154,8 +102,8 @@ export function teamDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): void
       summary: 'Approve a request to join (Admin)',
       description: 'The person joins with `roles` (default Developer; the body may be left out) and is notified. Their 10-team limit (`team_limit_reached`) and the seats (`no_seats_available`) apply.',
       params: RequestParams,
-      body: Type.Object({ roles: Type.Optional(Type.Array(Role, { minItems: 1, maxItems: TEAM_ROLES.length, uniqueItems: true })) }, { additionalProperties: false }),
-      response: { 200: Member, ...errors(400, 401, 403, 404, 409) },
+      body: Type.Object({ roles: Type.Optional(Roles) }, { additionalProperties: false }),
+      response: { 200: ApprovedMember, ...errors(400, 401, 403, 404, 409) },
     },
     // No body at all means the default roles.
     preValidation: async (request) => {

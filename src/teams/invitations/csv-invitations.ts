@@ -14,9 +14,9 @@ import { AppError } from '../../errors.ts'
 import type { Account } from '../../accounts/queries.ts'
 import { inviteMany, type InvitationRequest, type InvitationResult } from './invitations.ts'
 import { normalizeRoles, TEAM_ROLES, type TeamRole } from '../roles.ts'
+import { CSV_MAX_LENGTH, CSV_MAX_ROWS } from '../limits.ts'
+import type { CsvProblem } from './schemas.ts'
 
-export const CSV_MAX_ROWS = 500
-export const CSV_MAX_LENGTH = 200_000
 /** At most this many row problems are listed; the message says how many there were. */
 const MAX_LISTED_PROBLEMS = 100
 
@@ -25,12 +25,7 @@ export interface CsvRecord {
   cells: string[]
 }
 
-export interface CsvProblem {
-  line: number
-  column: 'email' | 'roles' | 'row' | 'file'
-  code: string
-  message: string
-}
+export type { CsvProblem } from './schemas.ts'
 
 function csvInvalid(problems: CsvProblem[], message?: string): AppError {
   const listed = problems.slice(0, MAX_LISTED_PROBLEMS)

@@ -22,11 +22,9 @@ import { notifyByCategory, teamAdmins } from '../../notifications/notify.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from '../roles.ts'
 import { currentSeatUsage, noSeatsError, requireSeatsForChange } from '../seats.ts'
 import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
-import { findAccountById, usernameOf } from '../../accounts/queries.ts'
+import { accountsByEmails, findAccountById, usernameOf } from '../../accounts/queries.ts'
+import { currentUsernames } from '../../accounts/usernames.ts'
 import { imagePath } from '../../images/images.ts'
-
-/** One request invites at most this many addresses (a CSV upload, later, can batch more). */
-export const MAX_INVITATIONS_PER_REQUEST = 50
 
 type InvitationRow = Selectable<TeamInvitationsTable>
 
@@ -64,7 +62,6 @@ async function sendInvitationEmail(ctx: AppContext, trx: Queryable, team: Team, 
   })
   await noticeOfInvitation(ctx, trx, { teamName: team.name, emailNormalized: normalizeEmail(invitation.email), roles: invitation.roles, inviter })
 }
-
 
 export interface InvitationResult {
   invitations: InvitationView[]
@@ -135,13 +132,13 @@ export async function inviteMany(ctx: AppContext, input: { account: Account; tea
       const isDirect = (roles: TeamRole[]) => allows(actorRoles, 'invite_any_role') || (roles.length === 1 && roles[0] === 'developer')
       const normalized = [...emails.keys()]
 
-      const members = await trx
-        .selectFrom('team_members')
-        .innerJoin('accounts', 'accounts.id', 'team_members.account_id')
-        .select('accounts.email_normalized')
-        .where('team_members.team_id', '=', team.id)
-        .where('accounts.email_normalized', 'in', normalized)
-        .execute()
+      // The addresses that already have an account: members among them are refused, the others
+      // are written to in their language.
+      const holders = await accountsByEmails(trx, normalized)
+      const memberIds = new Set(holders.length
+        ? (await trx.selectFrom('team_members').select('account_id').where('team_id', '=', team.id).where('account_id', 'in', holders.map((a) => a.id)).execute()).map((m) => m.account_id)
+        : [])
+      const members = holders.filter((a) => memberIds.has(a.id))
       if (members.length) {
         throw new AppError('already_team_member', { fields: Object.fromEntries(members.map((m) => [emails.get(m.email_normalized)!.field, 'already_member'])) })
       }
@@ -156,9 +153,7 @@ export async function inviteMany(ctx: AppContext, input: { account: Account; tea
         throw new AppError('already_invited', { fields: Object.fromEntries(open.map((o) => [emails.get(o.email_normalized)!.field, 'already_invited'])) })
       }
       // Each invitation is written in the invitee's language when they have an account.
-      const locales = new Map(
-        (await trx.selectFrom('accounts').select(['email_normalized', 'locale']).where('email_normalized', 'in', normalized).execute()).map((a) => [a.email_normalized, a.locale]),
-      )
+      const locales = new Map(holders.map((a) => [a.email_normalized, a.locale]))
 
       const now = ctx.clock.now()
       const rows: (InvitationRow & { roles: TeamRole[] })[] = [...emails].map(([key, { email, roles }]) => ({
@@ -295,15 +290,14 @@ async function inviterName(db: Queryable, accountId: string | null): Promise<str
 export async function openInvitations(db: Queryable, teamId: string): Promise<InvitationView[]> {
   const rows = await db
     .selectFrom('team_invitations')
-    .leftJoin('accounts', 'accounts.id', 'team_invitations.invited_by')
-    .selectAll('team_invitations')
-    .select('accounts.username as invited_by_username')
-    .where('team_invitations.team_id', '=', teamId)
-    .where('team_invitations.status', 'in', ['pending', 'suggested'])
-    .orderBy('team_invitations.created_at')
-    .orderBy('team_invitations.email_normalized')
+    .selectAll()
+    .where('team_id', '=', teamId)
+    .where('status', 'in', ['pending', 'suggested'])
+    .orderBy('created_at')
+    .orderBy('email_normalized')
     .execute()
-  return rows.map((r) => invitationView(r, r.invited_by_username))
+  const inviters = await currentUsernames(db, rows.flatMap((r) => (r.invited_by ? [r.invited_by] : [])))
+  return rows.map((r) => invitationView(r, r.invited_by ? inviters.get(r.invited_by) ?? null : null))
 }
 
 export async function listInvitations(ctx: AppContext, teamId: string): Promise<InvitationResult> {

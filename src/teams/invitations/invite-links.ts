@@ -29,9 +29,9 @@ import { allows, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamR
 import { countSeats, currentSeatUsage, noSeatForOneMore, requireSeatsForChange } from '../seats.ts'
 import { imagePath } from '../../images/images.ts'
 import { currentUsernames } from '../../accounts/usernames.ts'
+import { INVITE_LINK_MAX_USES } from '../limits.ts'
 
 export const INVITE_LINK_TTL_MS = 7 * 24 * 3600 * 1000
-export const INVITE_LINK_MAX_USES = 30
 /** A team creates at most this many links in any 24 hours (revoked ones count: rows are kept for the log). */
 export const INVITE_LINKS_PER_DAY = 100
 const DAY_MS = 24 * 3600 * 1000

@@ -10,66 +10,12 @@ import { authOf, optionalAuth, requireAuth } from '../../sessions/guard.ts'
 import { requestMeta } from '../../http/request-meta.ts'
 import { errors } from '../../http/schemas.ts'
 import { teamAccess, teamAccessOf } from '../access.ts'
-import { CSV_MAX_LENGTH, CSV_MAX_ROWS, inviteFromCsv } from './csv-invitations.ts'
+import { inviteFromCsv } from './csv-invitations.ts'
 import { acceptInvitationById, invitationsFor } from './invitations.ts'
-import { createInviteLink, INVITE_LINK_MAX_USES, joinWithInviteLink, listInviteLinks, previewInviteLink, revokeInviteLink } from './invite-links.ts'
-import { TEAM_ROLES } from '../roles.ts'
-
-const Role = Type.Enum([...TEAM_ROLES])
-const Roles = Type.Array(Role, { minItems: 1, maxItems: TEAM_ROLES.length, uniqueItems: true })
-const Timestamp = Type.String({ format: 'date-time' })
-const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }) })
-const LinkParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }), linkId: Type.String({ minLength: 1, maxLength: 64 }) })
-const TokenParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 128, description: 'The last part of the link `/join/<token>`.' }) })
-
-const InviteLink = Type.Object({
-  id: Type.String(),
-  roles: Type.Array(Role),
-  state: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked'), Type.Literal('used_up')], {
-    description: '`revoked` also when its creator may no longer create it (removed, left, or no longer holding the role it needs); `revokedAt` is then null.',
-  }),
-  createdBy: Type.Union([Type.String(), Type.Null()], { description: 'Username of the member who created it.' }),
-  createdAt: Timestamp,
-  expiresAt: Timestamp,
-  maxUses: Type.Integer(),
-  uses: Type.Integer(),
-  usesLeft: Type.Integer({ description: '0 unless the link is active.' }),
-  revokedAt: Type.Union([Timestamp, Type.Null()]),
-  revokedBy: Type.Union([Type.String(), Type.Null()]),
-  noFreeSeat: Type.Boolean({ description: 'True for an active link through which nobody can join now: a join needs a paid seat and none is free (links hold no seats). Add seats or free one.' }),
-})
-const NewInviteLink = Type.Object({
-  ...InviteLink.properties,
-  url: Type.String({ description: '`${PUBLIC_URL}/join/<token>`: shown only now; Latchkey keeps only a hash of the token.' }),
-  token: Type.String(),
-})
-const InviteLinkPreview = Type.Object({
-  team: Type.Object({ slug: Type.String(), name: Type.String(), logoUrl: Type.Union([Type.String(), Type.Null()]) }),
-  roles: Type.Array(Role),
-  expiresAt: Timestamp,
-  usesLeft: Type.Integer(),
-  alreadyMember: Type.Union([Type.Boolean(), Type.Null()], { description: 'Null when signed out.' }),
-  emailConfirmed: Type.Union([Type.Boolean(), Type.Null()], { description: 'Joining needs a confirmed email. Null when signed out.' }),
-})
-const Invitation = Type.Object({
-  id: Type.String(),
-  email: Type.String(),
-  roles: Type.Array(Role),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('suggested')]),
-  invitedBy: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Timestamp,
-  sentAt: Type.Union([Timestamp, Type.Null()]),
-})
-const Invitations = Type.Object({ invitations: Type.Array(Invitation), suggestions: Type.Array(Invitation) })
-const MyInvitation = Type.Object({
-  id: Type.String(),
-  team: Type.Object({ name: Type.String(), logoUrl: Type.Union([Type.String(), Type.Null()]) }),
-  inviter: Type.Union([Type.String(), Type.Null()], { description: 'Display name (or username) of who invited.' }),
-  roles: Type.Array(Role),
-  sentAt: Type.Union([Timestamp, Type.Null()]),
-})
-const InvitationIdParams = Type.Object({ invitationId: Type.String({ minLength: 1, maxLength: 64 }) })
-const Joined = Type.Object({ slug: Type.String(), name: Type.String(), roles: Type.Array(Role) })
+import { createInviteLink, joinWithInviteLink, listInviteLinks, previewInviteLink, revokeInviteLink } from './invite-links.ts'
+import { CSV_MAX_LENGTH, CSV_MAX_ROWS, INVITE_LINK_MAX_USES } from '../limits.ts'
+import { Invitations, JoinedTeam, Roles, SlugParams } from '../schemas.ts'
+import { InvitationIdParams, InviteLink, InviteLinkPreview, LinkParams, MyInvitation, NewInviteLink, TokenParams } from './schemas.ts'
 
 export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -131,7 +77,7 @@ export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: 'Needs a confirmed email, room for another team (10 at most) and, unless the roles are only Admin/Billing within the 2 free support members, a free seat (`no_seats_available`). Errors: `invite_link_invalid` (with `reason`), `already_team_member`, `team_limit_reached`, `email_not_confirmed`.',
       params: TokenParams,
       body: Type.Optional(Type.Object({}, { additionalProperties: false })),
-      response: { 200: Type.Object({ slug: Type.String(), name: Type.String(), roles: Type.Array(Role) }), ...errors(400, 401, 403, 409) },
+      response: { 200: JoinedTeam, ...errors(400, 401, 403, 409) },
     },
     preHandler: [signedIn],
   }, async (request) => joinWithInviteLink(ctx, { account: authOf(request).account, token: request.params.token, meta: requestMeta(request) }))
@@ -153,7 +99,7 @@ export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: 'As `POST /invitations/accept`, without the emailed link: the confirmed address is the proof. Errors: `invitation_invalid` (with `reason`; also for an invitation to someone else), `email_not_confirmed`, `already_team_member`, `team_limit_reached`, `no_seats_available`.',
       params: InvitationIdParams,
       body: Type.Optional(Type.Object({}, { additionalProperties: false })),
-      response: { 200: Joined, ...errors(400, 401, 403, 409) },
+      response: { 200: JoinedTeam, ...errors(400, 401, 403, 409) },
     },
     preHandler: [signedIn],
   }, async (request) => acceptInvitationById(ctx, { account: authOf(request).account, invitationId: request.params.invitationId, meta: requestMeta(request) }))

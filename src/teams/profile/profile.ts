@@ -20,9 +20,8 @@ import { invitationInvalid } from '../invitations/invitations.ts'
 import { rolesOf, type TeamRole } from '../roles.ts'
 import { rememberPreviousSlug, slugHolder } from './slug-history.ts'
 import { checkSlug } from './slugs.ts'
+import { DESCRIPTION_MAX_LENGTH, WEBSITE_MAX_LENGTH } from '../limits.ts'
 
-export const DESCRIPTION_MAX_LENGTH = 500
-export const WEBSITE_MAX_LENGTH = 200
 
 // ---------------------------------------------------------------- slugs
 

@@ -10,17 +10,11 @@ import { authOf, optionalAuth, requireAuth } from '../../sessions/guard.ts'
 import { requestMeta } from '../../http/request-meta.ts'
 import { errors } from '../../http/schemas.ts'
 import { teamAccess, teamAccessOf } from '../access.ts'
-import { changeTeamSlug, DESCRIPTION_MAX_LENGTH, previewInvitation, profileOf, publicTeamProfile, slugAvailability, updateTeamProfile, WEBSITE_MAX_LENGTH } from './profile.ts'
-import { TEAM_ROLES } from '../roles.ts'
+import { changeTeamSlug, previewInvitation, profileOf, publicTeamProfile, slugAvailability, updateTeamProfile } from './profile.ts'
+import { DESCRIPTION_MAX_LENGTH, WEBSITE_MAX_LENGTH } from '../limits.ts'
+import { SlugParams } from '../schemas.ts'
+import { InvitationPreview, Profile, PublicTeam, SlugAvailability, SlugChange } from './schemas.ts'
 import { SLUG_REDIRECT_DAYS } from './slug-history.ts'
-
-const Role = Type.Enum([...TEAM_ROLES])
-const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }) })
-const Profile = Type.Object({
-  description: Type.String({ description: `Plain text (line breaks kept), at most ${DESCRIPTION_MAX_LENGTH} characters; render it as text.` }),
-  website: Type.Union([Type.String(), Type.Null()], { description: 'An https URL, or null.' }),
-  public: Type.Boolean({ description: 'Shown at /t/<slug> and by GET /api/v1/public/teams/{slug}.' }),
-})
 
 export function teamProfileRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -34,12 +28,7 @@ export function teamProfileRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: `For the create form and the settings field while typing. \`reason\`: \`invalid\` (with \`detail\`: too_short, too_long, invalid_characters), \`reserved\` or \`taken\` (with up to 3 free \`suggestions\`). A team's previous URL stays taken for ${SLUG_REDIRECT_DAYS} days. Rate limited per account.`,
       params: SlugParams,
       response: {
-        200: Type.Object({
-          available: Type.Boolean(),
-          reason: Type.Optional(Type.Union([Type.Literal('taken'), Type.Literal('reserved'), Type.Literal('invalid')])),
-          detail: Type.Optional(Type.String()),
-          suggestions: Type.Array(Type.String()),
-        }),
+        200: SlugAvailability,
         ...errors(400, 401, 429),
       },
     },
@@ -53,7 +42,7 @@ export function teamProfileRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: `Same rules as at creation (\`team_slug_invalid\`, \`team_slug_taken\`). For ${SLUG_REDIRECT_DAYS} days the old URL answers members with \`team_moved\` (404, \`slug\` the new one) and non-members with \`not_found\`; no other team can take it meanwhile. The team keeps its 5 latest previous URLs.`,
       params: SlugParams,
       body: Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ slug: Type.String(), name: Type.String(), previousSlug: Type.Union([Type.String(), Type.Null()]) }), ...errors(400, 401, 403, 404, 409) },
+      response: { 200: SlugChange, ...errors(400, 401, 403, 404, 409) },
     },
     preHandler: [signedIn, teamAccess(ctx, 'change_settings')],
   }, async (request) => changeTeamSlug(ctx, { account: authOf(request).account, teamId: teamAccessOf(request).team.id, slug: request.body.slug, meta: requestMeta(request) }))
@@ -86,7 +75,7 @@ export function teamProfileRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: 'No sign-in needed. Only teams whose profile is public; every other address is the same `not_found`. Name, logo, description, website and member count; never the members.',
       params: SlugParams,
       response: {
-        200: Type.Object({ slug: Type.String(), name: Type.String(), logoUrl: Type.Union([Type.String(), Type.Null()]), description: Type.String(), website: Type.Union([Type.String(), Type.Null()]), memberCount: Type.Integer() }),
+        200: PublicTeam,
         ...errors(400, 404),
       },
     },
@@ -99,14 +88,7 @@ export function teamProfileRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: 'For the accept page, signed in or not: with the token from the email, the team name and logo, the inviter and the roles; signed out, also the invited address (for the sign-up form), never when signed in. Does not use up the invitation. A closed one answers `invitation_invalid` with `reason`, as accepting would.',
       body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
       response: {
-        200: Type.Object({
-          team: Type.Object({ name: Type.String(), logoUrl: Type.Union([Type.String(), Type.Null()]) }),
-          inviter: Type.Union([Type.String(), Type.Null()], { description: 'Display name (or username) of who invited.' }),
-          roles: Type.Array(Role),
-          emailMatches: Type.Union([Type.Boolean(), Type.Null()], { description: "Signed in: whether this account's email was invited. Null when signed out." }),
-          alreadyMember: Type.Union([Type.Boolean(), Type.Null()]),
-          invitedEmail: Type.Union([Type.String(), Type.Null()], { description: 'Signed out only: the invited address, to fill in the sign-up form (the token was sent there). Null when signed in.' }),
-        }),
+        200: InvitationPreview,
         ...errors(400),
       },
     },

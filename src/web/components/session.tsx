@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react'
 import { api, ApiError, type Account, type BrowserAccount } from '../api.ts'
 import { rememberLanguage } from '../i18n.ts'
+import type { NotificationPage } from '../../notifications/schemas.ts'
 
 interface SessionState {
   me: Account | null
@@ -31,7 +32,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       }
       const [account, inbox] = await Promise.all([
         api<Account>('GET', '/me'),
-        api<{ unreadCount: number }>('GET', '/me/notifications?limit=1'),
+        api<Pick<NotificationPage, 'unreadCount'>>('GET', '/me/notifications?limit=1'),
       ])
       setMe(account)
       // The account's saved language wins over the browser's once signed in.

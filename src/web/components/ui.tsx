@@ -2,6 +2,7 @@ import { useId, useState, type InputHTMLAttributes, type ReactNode } from 'react
 import { useTranslation } from 'react-i18next'
 import { ApiError } from '../api.ts'
 import { formatDateTime } from '../dates.ts'
+import { PASSWORD_MIN_LENGTH } from '../../passwords/limits.ts'
 
 /** A labelled input whose error is announced and tied to it (aria-describedby). */
 export function Field(props: InputHTMLAttributes<HTMLInputElement> & { label: string; error?: string; hint?: ReactNode; multiline?: boolean }) {
@@ -103,7 +104,7 @@ export function Card({ title, children, headingLevel = 2 }: { title?: string; ch
 /** Rough guess of guessability for the meter; the server has the final word (length, common list). */
 export function passwordScore(password: string): 0 | 1 | 2 | 3 | 4 {
   const length = [...password].length
-  if (length < 8) return 0
+  if (length < PASSWORD_MIN_LENGTH) return 0
   let variety = 0
   for (const re of [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/]) if (re.test(password)) variety++
   const unique = new Set(password).size

@@ -9,6 +9,9 @@ import { useSession } from '../components/session.tsx'
 import { Button, Checkbox, Field, FormError, Notice, PasswordMeter, useAction, UsernameSuggestions } from '../components/ui.tsx'
 import { webauthnGet } from '../webauthn.ts'
 import { OnboardingTeamsStep } from './teams/onboarding.tsx'
+import type { ConfirmationSent, Terms, UsernameAvailability } from '../../accounts/schemas.ts'
+import type { PasskeyOptions } from '../../passkeys/schemas.ts'
+import type { SignedIn, TwoFactorRequired } from '../../signin/schemas.ts'
 import { InvitationWaitingNotice } from './teams/pending.tsx'
 import { afterConfirm, rememberAfterConfirm, safeReturnPath } from '../return-to.ts'
 
@@ -22,14 +25,14 @@ export function SignUpPage() {
   const [sentTo, setSentTo] = useState<string | null>(null)
   // Where the operator publishes the terms (TERMS_URL, PRIVACY_URL); unset, the words are plain text.
   // (The translations mark the linked words <doc>: Trans parses <link> as HTML's void element.)
-  const [terms, setTerms] = useState<{ termsUrl: string | null; privacyUrl: string | null } | null>(null)
+  const [terms, setTerms] = useState<Terms | null>(null)
   useEffect(() => {
-    api<{ termsUrl: string | null; privacyUrl: string | null }>('GET', '/terms').then(setTerms, () => setTerms(null))
+    api<Terms>('GET', '/terms').then(setTerms, () => setTerms(null))
   }, [])
   const navigate = useNavigate()
   const { refresh } = useSession()
   const action = useAction(async () => {
-    const res = await api<{ email: string }>('POST', '/signup', { ...form, locale: localStorage.getItem('latchkey.language') ?? undefined, ...(next ? { next } : {}) })
+    const res = await api<ConfirmationSent>('POST', '/signup', { ...form, locale: localStorage.getItem('latchkey.language') ?? undefined, ...(next ? { next } : {}) })
     setSentTo(res.email)
     rememberAfterConfirm(next)
     // An unconfirmed account may sign in (SPEC §2); onboarding shows the confirm banner.
@@ -47,7 +50,7 @@ export function SignUpPage() {
     setAvailability({ state: 'checking' })
     const timer = setTimeout(async () => {
       try {
-        const res = await api<{ available: boolean; reason?: string; message?: string; suggestions: string[] }>('GET', `/usernames/${encodeURIComponent(form.username)}`)
+        const res = await api<UsernameAvailability>('GET', `/usernames/${encodeURIComponent(form.username)}`)
         if (res.available) setAvailability({ state: 'available', text: t('signup.available') })
         else if (res.reason === 'taken') setAvailability({ state: 'taken', text: t('signup.taken'), suggestions: res.suggestions })
         else setAvailability({ state: 'invalid', text: res.message })
@@ -90,7 +93,7 @@ export function SignUpPage() {
   )
 }
 
-type TwoFactorState = { ticket: string; methods: string[] } | null
+type TwoFactorState = Pick<TwoFactorRequired, 'ticket' | 'methods'> | null
 
 export function SignInPage() {
   const { t } = useTranslation()
@@ -109,8 +112,8 @@ export function SignInPage() {
     void navigate(safeReturnPath(params.get('next')) ?? '/settings/profile')
   }
   const password = useAction(async () => {
-    const res = await api<{ twoFactorRequired?: boolean; ticket?: string; methods?: string[] }>('POST', '/signin', form)
-    if (res.twoFactorRequired) setTwoFactor({ ticket: res.ticket!, methods: res.methods! })
+    const res = await api<SignedIn | TwoFactorRequired>('POST', '/signin', form)
+    if ('twoFactorRequired' in res) setTwoFactor({ ticket: res.ticket, methods: res.methods })
     else await finish()
   })
   const second = useAction(async () => {
@@ -118,7 +121,7 @@ export function SignInPage() {
     await finish()
   })
   const passkey = useAction(async (ticket?: string) => {
-    const start = await api<{ challengeId: string; options: unknown }>('POST', '/signin/passkey/options', ticket ? { ticket } : {})
+    const start = await api<PasskeyOptions>('POST', '/signin/passkey/options', ticket ? { ticket } : {})
     const response = await webauthnGet(start.options)
     if (ticket) await api('POST', '/signin/two-factor', { ticket, passkey: { challengeId: start.challengeId, response } })
     else await api('POST', '/signin/passkey', { challengeId: start.challengeId, response, staySignedIn: form.staySignedIn })

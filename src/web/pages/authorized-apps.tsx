@@ -4,13 +4,12 @@ import { useTranslation } from 'react-i18next'
 import { api } from '../api.ts'
 import { Button, Card, FormError, useAction } from '../components/ui.tsx'
 import { formatDateTime } from '../dates.ts'
-
-interface AuthorizedApp { clientId: string; name: string; scopes: string[]; grantedAt: string; lastUsedAt: string }
+import type { AuthorizedApp, AuthorizedApps } from '../../oauth/schemas.ts'
 
 export function AuthorizedAppsSettings() {
   const { t, i18n } = useTranslation()
   const [apps, setApps] = useState<AuthorizedApp[] | null>(null)
-  const load = async () => setApps((await api<{ apps: AuthorizedApp[] }>('GET', '/me/authorized-apps')).apps)
+  const load = async () => setApps((await api<AuthorizedApps>('GET', '/me/authorized-apps')).apps)
   useEffect(() => {
     void load()
   }, [])

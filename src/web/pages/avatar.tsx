@@ -3,9 +3,7 @@ import type { Account } from '../api.ts'
 import { useSession } from '../components/session.tsx'
 import { Card } from '../components/ui.tsx'
 import { ImageUpload } from './teams/images.tsx'
-
-/** The server's avatar limit (src/images/images.ts AVATAR_MAX_BYTES, SPEC §6). */
-const AVATAR_MAX_BYTES = 500_000
+import { AVATAR_MAX_BYTES } from '../../images/limits.ts'
 
 /** Profile settings: upload or remove the avatar (PNG/JPEG, 500 KB; the server re-encodes it). */
 export function AvatarCard() {

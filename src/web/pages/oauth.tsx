@@ -13,21 +13,8 @@ import { useSession } from '../components/session.tsx'
 import { Button, FormError, Notice, useAction } from '../components/ui.tsx'
 import { SignInPage } from './auth.tsx'
 import { formatDateTime } from '../dates.ts'
+import type { InteractionAborted, InteractionDone, InteractionView, SignedOutDevice } from '../../oauth/schemas.ts'
 
-interface InteractionView {
-  uid: string
-  status: 'pending' | 'expired'
-  flow: 'code' | 'device'
-  client: { id: string; name: string; firstParty: boolean }
-  deviceName: string | null
-  scopes: string[]
-  consentRequired: boolean
-  expiresAt: string
-  returnTo?: string
-  account: { id: string; username: string; displayName: string; email: string } | null
-}
-
-interface SignedOutDevice { sessionId: string; deviceName: string; createdAt: string }
 
 /** Leaves the page for the provider, which hands the app its answer (code or error). */
 function goTo(url: string) {
@@ -65,7 +52,7 @@ export function AppSignInPage() {
 
   const complete = useAction(async () => {
     try {
-      const res = await api<{ returnTo: string; signedOut: SignedOutDevice[] }>('POST', `/oauth/interactions/${encodeURIComponent(uid)}/complete`, view?.consentRequired ? { consent: true } : {})
+      const res = await api<InteractionDone>('POST', `/oauth/interactions/${encodeURIComponent(uid)}/complete`, view?.consentRequired ? { consent: true } : {})
       if (res.signedOut.length) setSignedOut({ devices: res.signedOut, returnTo: res.returnTo })
       else {
         setLeaving(true)
@@ -80,7 +67,7 @@ export function AppSignInPage() {
     }
   })
   const skip = useAction(async () => {
-    const res = await api<{ returnTo: string }>('POST', `/oauth/interactions/${encodeURIComponent(uid)}/abort`, {})
+    const res = await api<InteractionAborted>('POST', `/oauth/interactions/${encodeURIComponent(uid)}/abort`, {})
     setLeaving(true)
     goTo(res.returnTo)
   })

@@ -7,17 +7,18 @@ import { useSession } from '../components/session.tsx'
 import { Button, Card, FormError, useAction } from '../components/ui.tsx'
 import { formatDate, formatDateTime } from '../dates.ts'
 import { Markdown } from '../markdown.tsx'
+import type { PublicProfile } from '../../accounts/schemas.ts'
+import type { Notification, NotificationPage } from '../../notifications/schemas.ts'
 import { PendingInvitations } from './teams/pending.tsx'
 
-interface Item { id: string; title: string; body: string; createdAt: string; read: boolean }
 
 export function InboxPage() {
   const { t, i18n } = useTranslation()
   const { refresh } = useSession()
-  const [items, setItems] = useState<Item[] | null>(null)
+  const [items, setItems] = useState<Notification[] | null>(null)
   const [cursor, setCursor] = useState<string | null>(null)
   const load = async (after?: string) => {
-    const page = await api<{ notifications: Item[]; nextCursor: string | null }>('GET', `/me/notifications?limit=20${after ? `&cursor=${encodeURIComponent(after)}` : ''}`)
+    const page = await api<NotificationPage>('GET', `/me/notifications?limit=20${after ? `&cursor=${encodeURIComponent(after)}` : ''}`)
     setItems((prev) => (after && prev ? [...prev, ...page.notifications] : page.notifications))
     setCursor(page.nextCursor)
   }
@@ -57,14 +58,13 @@ export function InboxPage() {
   )
 }
 
-interface Profile { username: string; displayName: string; bio: string; aboutMe: string; links: string[]; memberSince: string; avatarUrl: string | null }
 
 export function PublicProfilePage() {
   const { t, i18n } = useTranslation()
   const { username = '' } = useParams()
-  const [profile, setProfile] = useState<Profile | null | 'missing'>(null)
+  const [profile, setProfile] = useState<PublicProfile | null | 'missing'>(null)
   useEffect(() => {
-    api<Profile>('GET', `/users/${encodeURIComponent(username)}`).then(setProfile, () => setProfile('missing'))
+    api<PublicProfile>('GET', `/users/${encodeURIComponent(username)}`).then(setProfile, () => setProfile('missing'))
   }, [username])
   if (profile === null) return <CenteredPage title={username}><p role="status">{t('app.loading')}</p></CenteredPage>
   if (profile === 'missing') return <CenteredPage title={t('errors.notFoundTitle')}><p>{t('profile.notFound')}</p></CenteredPage>

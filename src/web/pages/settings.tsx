@@ -7,6 +7,7 @@ import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAct
 import { webauthnCreate } from '../webauthn.ts'
 import { AvatarCard } from './avatar.tsx'
 import { formatDate, formatDateTime } from '../dates.ts'
+import type { PendingEmailChange } from '../../accounts/schemas.ts'
 
 export function SettingsLayout() {
   const { t } = useTranslation()
@@ -125,7 +126,6 @@ export function ProfileSettings() {
   )
 }
 
-interface PendingEmailChange { email: string; requestedAt: string; expiresAt: string }
 
 /**
  * The change of address waiting for its link (GET /me/email/pending), shown whenever the

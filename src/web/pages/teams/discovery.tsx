@@ -3,12 +3,12 @@ import { useTranslation } from 'react-i18next'
 import { api } from '../../api.ts'
 import { useSession } from '../../components/session.tsx'
 import { Button, Checkbox, Notice, useAction } from '../../components/ui.tsx'
-import { TEAM_ROLES, type Member, type TeamPageData, type TeamRole } from './model.ts'
+import { TEAM_ROLES, type TeamPage, type TeamRole } from './model.ts'
 import { Section } from './frame.tsx'
 import { formatDate, formatDateTime } from '../../dates.ts'
 import { focusOnMount, TeamError, TeamLogo } from './widgets.tsx'
-
-interface DiscoverableTeam { slug: string; name: string; logoUrl: string | null; memberCount: number; question: string | null; requestPending: boolean; requestId: string | null }
+import { DISCOVERY_QUESTION_MAX_LENGTH, JOIN_ANSWER_MAX_LENGTH } from '../../../teams/limits.ts'
+import type { ApprovedMember, Discovery, DiscoverableTeam, Domain, DomainRemoval, DomainsPage, JoinRequest, VerifyResult } from '../../../teams/discovery/schemas.ts'
 
 /**
  * Teams the person may ask to join (SPEC §7 discovery): teams with discovery on and a verified
@@ -70,7 +70,7 @@ function DiscoverableTeamRow({ team, reload }: { team: DiscoverableTeam; reload:
             {team.question ? (
               <div className="field">
                 <label htmlFor={`${id}-answer`}>{t('teams.discovery.answer', { question: team.question })}</label>
-                <textarea id={`${id}-answer`} name="answer" rows={2} maxLength={500} value={answer} onChange={(e) => setAnswer(e.target.value)} aria-invalid={ask.error?.body.fields?.answer ? true : undefined} />
+                <textarea id={`${id}-answer`} name="answer" rows={2} maxLength={JOIN_ANSWER_MAX_LENGTH} value={answer} onChange={(e) => setAnswer(e.target.value)} aria-invalid={ask.error?.body.fields?.answer ? true : undefined} />
               </div>
             ) : null}
             <TeamError error={ask.error} />
@@ -93,20 +93,10 @@ function DiscoverableTeamRow({ team, reload }: { team: DiscoverableTeam; reload:
   )
 }
 
-interface DomainView {
-  id: string
-  domain: string
-  status: 'pending' | 'verified'
-  record: { type: 'TXT'; name: string; value: string }
-  createdAt: string
-  verifiedAt: string | null
-  lastCheck: { at: string; outcome: string } | null
-}
-
 /** Team settings for Admins: verified email domains (the TXT record to add, verify) and discovery on/off with a question. */
-export function DomainsAndDiscovery({ data }: { data: TeamPageData }) {
+export function DomainsAndDiscovery({ data }: { data: TeamPage }) {
   const { t, i18n } = useTranslation()
-  const [state, setState] = useState<{ domains: DomainView[]; discovery: { enabled: boolean; question: string | null } } | null>(null)
+  const [state, setState] = useState<{ domains: Domain[]; discovery: { enabled: boolean; question: string | null } } | null>(null)
   const [domain, setDomain] = useState('')
   const [checks, setChecks] = useState<Record<string, { outcome: string; found: string[] }>>({})
   const [done, setDone] = useState<string | null>(null)
@@ -116,7 +106,7 @@ export function DomainsAndDiscovery({ data }: { data: TeamPageData }) {
   const id = useId()
   const base = `/teams/${data.slug}`
   const load = useAction(async () => {
-    const res = await api<{ domains: DomainView[]; discovery: { enabled: boolean; question: string | null } }>('GET', `${base}/domains`)
+    const res = await api<DomainsPage>('GET', `${base}/domains`)
     setState(res)
     setEnabled(res.discovery.enabled)
     setQuestion(res.discovery.question ?? '')
@@ -130,20 +120,20 @@ export function DomainsAndDiscovery({ data }: { data: TeamPageData }) {
     setDomain('')
     await load.run()
   })
-  const verify = useAction(async (d: DomainView) => {
-    const res = await api<{ outcome: string; found: string[] }>('POST', `${base}/domains/${d.id}/verify`)
+  const verify = useAction(async (d: Domain) => {
+    const res = await api<VerifyResult>('POST', `${base}/domains/${d.id}/verify`)
     setChecks((prev) => ({ ...prev, [d.id]: res }))
     await load.run()
   })
   const [removing, setRemoving] = useState<string | null>(null)
-  const remove = useAction(async (d: DomainView) => {
-    const res = await api<{ discoveryTurnedOff: boolean }>('DELETE', `${base}/domains/${d.id}`)
+  const remove = useAction(async (d: Domain) => {
+    const res = await api<DomainRemoval>('DELETE', `${base}/domains/${d.id}`)
     setRemoving(null)
     setDone(`${t('teams.domains.removed', { domain: d.domain })}${res.discoveryTurnedOff ? ` ${t('teams.domains.discoveryOff')}` : ''}`)
     await load.run()
   })
   const saveDiscovery = useAction(async () => {
-    const res = await api<{ enabled: boolean; question: string | null }>('PUT', `${base}/discovery`, { enabled, question: question.trim() || null })
+    const res = await api<Discovery>('PUT', `${base}/discovery`, { enabled, question: question.trim() || null })
     setState((prev) => (prev ? { ...prev, discovery: res } : prev))
     setDiscoverySaved(true)
   })
@@ -216,7 +206,7 @@ export function DomainsAndDiscovery({ data }: { data: TeamPageData }) {
           {!anyVerified ? <p className="hint">{t('teams.discovery.needsDomain')}</p> : null}
           <div className="field">
             <label htmlFor={`${id}-question`}>{t('teams.discovery.question')}</label>
-            <input id={`${id}-question`} name="discoveryQuestion" maxLength={200} value={question} onChange={(e) => setQuestion(e.target.value)} aria-describedby={`${id}-question-hint`} />
+            <input id={`${id}-question`} name="discoveryQuestion" maxLength={DISCOVERY_QUESTION_MAX_LENGTH} value={question} onChange={(e) => setQuestion(e.target.value)} aria-describedby={`${id}-question-hint`} />
             <p className="hint" id={`${id}-question-hint`}>{t('teams.discovery.questionHint')}</p>
           </div>
           <TeamError error={saveDiscovery.error} />
@@ -228,10 +218,8 @@ export function DomainsAndDiscovery({ data }: { data: TeamPageData }) {
   )
 }
 
-interface JoinRequest { id: string; accountId: string; username: string; displayName: string; email: string; question: string | null; answer: string | null; createdAt: string }
-
 /** Admins on the team page: requests to join from discovery, approved with chosen roles or denied. */
-export function JoinRequestsSection({ data, reload }: { data: TeamPageData; reload: () => Promise<void> }) {
+export function JoinRequestsSection({ data, reload }: { data: TeamPage; reload: () => Promise<void> }) {
   const { t, i18n } = useTranslation()
   const [requests, setRequests] = useState<JoinRequest[] | null>(null)
   const [roles, setRoles] = useState<Record<string, TeamRole[]>>({})
@@ -243,7 +231,7 @@ export function JoinRequestsSection({ data, reload }: { data: TeamPageData; relo
     // eslint-disable-next-line react-hooks/exhaustive-deps -- useAction's run is a new function each render; this loads once per team, as its key changes
   }, [data.slug])
   const approve = useAction(async (r: JoinRequest) => {
-    const member = await api<Member>('POST', `/teams/${data.slug}/join-requests/${r.id}/approve`, { roles: roles[r.id] ?? ['developer'] })
+    const member = await api<ApprovedMember>('POST', `/teams/${data.slug}/join-requests/${r.id}/approve`, { roles: roles[r.id] ?? ['developer'] })
     setDone(t('teams.requests.approved', { name: member.displayName || member.username }))
     await load.run()
     await reload()

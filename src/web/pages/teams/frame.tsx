@@ -7,16 +7,16 @@ import { useCallback, useEffect, useId, useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useNavigate } from 'react-router'
 import { api, ApiError } from '../../api.ts'
-import { can, type TeamPageData } from './model.ts'
+import { can, type TeamPage } from './model.ts'
 import { RolePills, TeamError, TeamLogo } from './widgets.tsx'
 
 export function useTeam(slug: string) {
-  const [data, setData] = useState<TeamPageData | null>(null)
+  const [data, setData] = useState<TeamPage | null>(null)
   const [error, setError] = useState<ApiError | null>(null)
   const navigate = useNavigate()
   const load = useCallback(async () => {
     try {
-      setData(await api<TeamPageData>('GET', `/teams/${encodeURIComponent(slug)}`))
+      setData(await api<TeamPage>('GET', `/teams/${encodeURIComponent(slug)}`))
       setError(null)
     } catch (err) {
       // An old URL of the member's team (team_moved names the new one): go there.
@@ -59,7 +59,7 @@ export function TeamMissing({ error }: { error: ApiError }) {
   )
 }
 
-export function TeamHeader({ data, current }: { data: Pick<TeamPageData, 'slug' | 'name' | 'myRoles' | 'logoUrl'>; current: 'team' | 'settings' | 'activity' }) {
+export function TeamHeader({ data, current }: { data: Pick<TeamPage, 'slug' | 'name' | 'myRoles' | 'logoUrl'>; current: 'team' | 'settings' | 'activity' }) {
   const { t } = useTranslation()
   const links = [
     { key: 'team', to: `/teams/${data.slug}`, label: data.name, show: true },

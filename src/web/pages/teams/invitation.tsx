@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link } from 'react-router'
 import { api, ApiError, tokenFromFragment, type ApiErrorCode } from '../../api.ts'
+import type { JoinedTeam } from '../../../teams/schemas.ts'
 import { CenteredPage } from '../../components/layout.tsx'
 import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
@@ -30,7 +31,7 @@ export function InvitationAcceptPage() {
     if (window.location.hash) history.replaceState(null, '', window.location.pathname)
   }, [])
   const accept = useAction(async () => {
-    const res = await api<{ slug: string; name: string; roles: TeamRole[] }>('POST', '/invitations/accept', { token })
+    const res = await api<JoinedTeam>('POST', '/invitations/accept', { token })
     sessionStorage.removeItem(STORAGE_KEY)
     setJoined(res)
   })

@@ -5,31 +5,16 @@ import { api, ApiError } from '../../api.ts'
 import { CenteredPage } from '../../components/layout.tsx'
 import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
-import { can, roleList, TEAM_ROLES, type TeamPageData, type TeamRole } from './model.ts'
+import { can, roleList, TEAM_ROLES, type TeamPage, type TeamRole } from './model.ts'
 import { Section } from './frame.tsx'
 import { formatDate } from '../../dates.ts'
 import { focusOnMount, RolePills, TeamError, TeamLogo } from './widgets.tsx'
+import type { InviteLink, InviteLinkPreview, NewInviteLink } from '../../../teams/invitations/schemas.ts'
 import { signUpFromInvitation } from '../../return-to.ts'
 import './teams.css'
 
-interface InviteLink {
-  id: string
-  roles: TeamRole[]
-  state: 'active' | 'expired' | 'revoked' | 'used_up'
-  createdBy: string | null
-  createdAt: string
-  expiresAt: string
-  maxUses: number
-  uses: number
-  usesLeft: number
-  revokedAt: string | null
-  revokedBy: string | null
-  /** Active, but nobody can join through it now: a join needs a paid seat and none is free. */
-  noFreeSeat: boolean
-}
-
 /** Invite links of the team page: create (roles), list with creator, dates and uses, revoke. */
-export function InviteLinksSection({ data, reload }: { data: TeamPageData; reload: () => Promise<void> }) {
+export function InviteLinksSection({ data, reload }: { data: TeamPage; reload: () => Promise<void> }) {
   const { t, i18n } = useTranslation()
   const { me } = useSession()
   const admin = can(data.myRoles, 'invite_any_role')
@@ -50,7 +35,7 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
     // eslint-disable-next-line react-hooks/exhaustive-deps -- useAction's run is a new function each render; this loads once per team, and again when its free seats change (noFreeSeat)
   }, [data.slug, data.seats.available])
   const create = useAction(async () => {
-    const link = await api<InviteLink & { url: string }>('POST', `/teams/${data.slug}/invite-links`, { roles: admin ? roles : ['developer'] })
+    const link = await api<NewInviteLink>('POST', `/teams/${data.slug}/invite-links`, { roles: admin ? roles : ['developer'] })
     setFresh({ url: link.url, noFreeSeat: link.noFreeSeat })
     setCopied(false)
     await load.run()
@@ -128,27 +113,17 @@ export function InviteLinksSection({ data, reload }: { data: TeamPageData; reloa
   )
 }
 
-interface Preview {
-  team: { slug: string; name: string; logoUrl: string | null }
-  roles: TeamRole[]
-  expiresAt: string
-  usesLeft: number
-  /** Null when signed out. */
-  alreadyMember: boolean | null
-  emailConfirmed: boolean | null
-}
-
 /** The page an invite link opens (/join/<token>). */
 export function JoinPage() {
   const { t, i18n } = useTranslation()
   const { token = '' } = useParams()
   const { me, loading } = useSession()
-  const [preview, setPreview] = useState<Preview | null>(null)
+  const [preview, setPreview] = useState<InviteLinkPreview | null>(null)
   const [problem, setProblem] = useState<ApiError | null>(null)
   const [joined, setJoined] = useState<{ slug: string; name: string; roles: TeamRole[] } | null>(null)
   const open = useCallback(async () => {
     try {
-      setPreview(await api<Preview>('GET', `/invite-links/${encodeURIComponent(token)}`))
+      setPreview(await api<InviteLinkPreview>('GET', `/invite-links/${encodeURIComponent(token)}`))
     } catch (err) {
       setProblem(err instanceof ApiError ? err : new ApiError(0, { code: 'client_error', message: String(err) }))
     }

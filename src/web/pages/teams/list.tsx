@@ -4,9 +4,10 @@ import { Link, useLocation } from 'react-router'
 import { api } from '../../api.ts'
 import { useSession } from '../../components/session.tsx'
 import { Button, Card, Field, Notice, useAction } from '../../components/ui.tsx'
-import { roleList, slugFromName, slugProblem, TEAM_NAME_MAX, teamErrorMessage, type TeamSummary } from './model.ts'
+import { roleList, slugFromName, slugProblem, TEAM_NAME_MAX_LENGTH, teamErrorMessage, type TeamSummary } from './model.ts'
 import { DiscoverableTeams } from './discovery.tsx'
 import { slugCheckText, useSlugAvailability } from './profile.tsx'
+import { MAX_TEAMS_PER_PERSON } from '../../../teams/limits.ts'
 import { TeamError, TeamLogo } from './widgets.tsx'
 import { PendingInvitations } from './pending.tsx'
 import './teams.css'
@@ -29,13 +30,13 @@ export function CreateTeamForm({ onCreated }: { onCreated: (team: TeamSummary) =
   const serverField = (field: string) => (create.error?.body.fields?.[field] ? teamErrorMessage(t, create.error) : undefined)
   const disabled = !me?.emailConfirmed
   return (
-    <form onSubmit={(e) => { e.preventDefault(); if (!problem && nameLength > 0 && nameLength <= TEAM_NAME_MAX) void create.run() }} noValidate aria-label={t('teams.create.title')}>
+    <form onSubmit={(e) => { e.preventDefault(); if (!problem && nameLength > 0 && nameLength <= TEAM_NAME_MAX_LENGTH) void create.run() }} noValidate aria-label={t('teams.create.title')}>
       {disabled ? <Notice tone="warning">{t('teams.create.needsConfirmed')}</Notice> : null}
       <Field
         label={t('teams.create.name')} name="teamName" required value={name} disabled={disabled} autoComplete="organization"
         onChange={(e) => { setName(e.target.value); if (!slugEdited) setSlug(slugFromName(e.target.value)) }}
         hint={t('teams.create.nameHint')}
-        error={serverField('name') ?? (nameLength > TEAM_NAME_MAX ? t('teams.create.nameTooLong', { count: nameLength }) : undefined)}
+        error={serverField('name') ?? (nameLength > TEAM_NAME_MAX_LENGTH ? t('teams.create.nameTooLong', { count: nameLength }) : undefined)}
       />
       <Field
         label={t('teams.create.slug')} name="teamSlug" required value={slug} disabled={disabled} autoCapitalize="none" spellCheck={false}
@@ -83,7 +84,7 @@ export function TeamsPage() {
             ))}
           </ul>
         )}
-        {teams && teams.length >= 10 ? <p className="hint">{t('teams.list.limit')}</p> : null}
+        {teams && teams.length >= MAX_TEAMS_PER_PERSON ? <p className="hint">{t('teams.list.limit')}</p> : null}
       </section>
       <DiscoverableTeams onJoined={() => void load()} />
       <Card title={t('teams.create.title')}>

@@ -3,13 +3,16 @@ import { useTranslation } from 'react-i18next'
 import { useLocation, useParams } from 'react-router'
 import { api } from '../../api.ts'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
-import { can, roleList, type ActivityEvent, type TeamPageData, type TeamRole } from './model.ts'
+import { can, roleList, type ActivityEvent, type TeamPage, type TeamRole } from './model.ts'
 import { Section, TeamHeader, TeamMissing, useTeam } from './frame.tsx'
 import { formatDateTime } from '../../dates.ts'
 import { TeamError, TeamLogo } from './widgets.tsx'
 import { ImageUpload } from './images.tsx'
 import { DomainsAndDiscovery } from './discovery.tsx'
 import { PublicProfileSection, TeamUrlSection } from './profile.tsx'
+import { LOGO_MAX_BYTES } from '../../../images/limits.ts'
+import { TEAM_NAME_MAX_LENGTH } from '../../../teams/limits.ts'
+import type { ActivityPage, TeamRef } from '../../../teams/schemas.ts'
 import './teams.css'
 
 export function TeamSettingsPage() {
@@ -37,10 +40,7 @@ export function TeamSettingsPage() {
   )
 }
 
-/** The server's logo limit (src/images/images.ts LOGO_MAX_BYTES): larger pictures are shrunk first. */
-const LOGO_MAX_BYTES = 1_000_000
-
-function LogoSection({ data, reload }: { data: TeamPageData; reload: () => Promise<void> }) {
+function LogoSection({ data, reload }: { data: TeamPage; reload: () => Promise<void> }) {
   const { t } = useTranslation()
   return (
     <Section title={t('teams.logo.title')}>
@@ -59,7 +59,7 @@ function RenameSection({ slug, name: current, disabled, reload }: { slug: string
   const [done, setDone] = useState<string | null>(null)
   const id = useId()
   const rename = useAction(async () => {
-    const res = await api<{ name: string }>('PATCH', `/teams/${slug}`, { name })
+    const res = await api<TeamRef>('PATCH', `/teams/${slug}`, { name })
     setDone(t('teams.settings.renamed', { name: res.name }))
     await reload()
   })
@@ -68,7 +68,7 @@ function RenameSection({ slug, name: current, disabled, reload }: { slug: string
       <form onSubmit={(e) => { e.preventDefault(); setDone(null); void rename.run() }} noValidate>
         <div className="field">
           <label htmlFor={`${id}-name`}>{t('teams.settings.name')}</label>
-          <input id={`${id}-name`} name="teamName" value={name} maxLength={100} disabled={disabled} onChange={(e) => setName(e.target.value)} aria-invalid={rename.error?.body.fields?.name ? true : undefined} />
+          <input id={`${id}-name`} name="teamName" value={name} maxLength={TEAM_NAME_MAX_LENGTH * 2} disabled={disabled} onChange={(e) => setName(e.target.value)} aria-invalid={rename.error?.body.fields?.name ? true : undefined} />
         </div>
         <TeamError error={rename.error} />
         {done ? <Notice tone="success">{done}</Notice> : null}
@@ -99,7 +99,7 @@ export function TeamActivityPage() {
   const [events, setEvents] = useState<ActivityEvent[] | null>(null)
   const [cursor, setCursor] = useState<string | null>(null)
   const more = useAction(async (after?: string) => {
-    const page = await api<{ events: ActivityEvent[]; nextCursor: string | null }>('GET', `/teams/${encodeURIComponent(slug)}/activity?limit=25${after ? `&cursor=${encodeURIComponent(after)}` : ''}`)
+    const page = await api<ActivityPage>('GET', `/teams/${encodeURIComponent(slug)}/activity?limit=25${after ? `&cursor=${encodeURIComponent(after)}` : ''}`)
     setEvents((prev) => (after && prev ? [...prev, ...page.events] : page.events))
     setCursor(page.nextCursor)
   })

@@ -1,7 +1,8 @@
 /**
- * What the team pages know of the team API (src/teams/routes.ts): its shapes, and the server's
- * own permission map (src/teams/permission-map.ts), used only to hide or disable what a
- * person's roles do not allow. The server decides; its refusals are still shown (see teamErrorMessage).
+ * What the team pages know of the team API (src/teams/routes.ts): its shapes and limits
+ * (src/teams/schemas.ts, src/teams/limits.ts), and the server's own permission map
+ * (src/teams/permission-map.ts), used only to hide or disable what a person's roles do not
+ * allow. The server decides; its refusals are still shown (see teamErrorMessage).
  */
 import type { TFunction } from 'i18next'
 import { ApiError } from '../../api.ts'
@@ -13,42 +14,12 @@ export function can(roles: readonly TeamRole[] | undefined, action: TeamAction):
   return allows(roles ?? [], action)
 }
 
-export interface TeamSummary { slug: string; name: string; roles: TeamRole[]; memberCount: number; joinedAt: string; logoUrl?: string | null }
-export interface SeatUsage { bought: number; takenByMembers: number; heldByInvitations: number; available: number; supportMembers: number; freeSupportMembers: number }
-export interface Member { accountId: string; username: string; displayName: string; roles: TeamRole[]; supportMember: boolean; joinedAt: string; avatarUrl?: string | null }
-export interface Invitation { id: string; email: string; roles: TeamRole[]; status: 'pending' | 'suggested'; invitedBy: string | null; createdAt: string; sentAt: string | null }
-export interface TeamPageData {
-  slug: string
-  name: string
-  createdAt: string
-  myRoles: TeamRole[]
-  seats: SeatUsage
-  members: Member[]
-  invitations: Invitation[]
-  suggestions: Invitation[]
-  logoUrl?: string | null
-}
-export interface ActivityEvent { id: string; type: string; actor: { accountId: string; username: string; formerUsername?: string } | null; ip: string | null; at: string; details: Record<string, unknown> }
-
-/** Same rule as src/teams/slugs.ts: 3–48 lowercase letters, digits, hyphens; not at either end; not reserved. */
-export const SLUG_RE = /^[a-z0-9][a-z0-9-]{1,46}[a-z0-9]$/
-const RESERVED = new Set([
-  'admin', 'administrator', 'api', 'app', 'auth', 'billing', 'create', 'dashboard', 'docs',
-  'edit', 'help', 'invitations', 'invite', 'join', 'latchkey', 'login', 'logout', 'me', 'new',
-  'oauth', 'oidc', 'official', 'operator', 'root', 'security', 'settings', 'signin', 'signout',
-  'signup', 'sso', 'staff', 'status', 'support', 'system', 'team', 'teams', 'www',
-])
-export const TEAM_NAME_MAX = 50
-
-export type SlugProblem = 'too_short' | 'too_long' | 'invalid_characters' | 'edge_hyphen' | 'reserved'
-export function slugProblem(slug: string): SlugProblem | null {
-  if (slug.length < 3) return 'too_short'
-  if (slug.length > 48) return 'too_long'
-  if (!/^[a-z0-9-]+$/.test(slug)) return 'invalid_characters'
-  if (!SLUG_RE.test(slug)) return 'edge_hyphen'
-  if (RESERVED.has(slug)) return 'reserved'
-  return null
-}
+/** The API's shapes, from the server's own schemas (no server code comes with them). */
+export type { ActivityEvent, Invitation, Member, SeatUsage, TeamPage, TeamSummary } from '../../../teams/schemas.ts'
+/** The limits and the slug rule the server checks, so hints here match its refusals. */
+export { slugProblem, TEAM_NAME_MAX_LENGTH, type SlugProblem } from '../../../teams/limits.ts'
+import type { SeatUsage } from '../../../teams/schemas.ts'
+import { SLUG_MAX_LENGTH } from '../../../teams/limits.ts'
 
 /** A slug suggested from a team name: lowercase ASCII words joined by hyphens. */
 export function slugFromName(name: string): string {
@@ -58,7 +29,7 @@ export function slugFromName(name: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 48)
+    .slice(0, SLUG_MAX_LENGTH)
     .replace(/-+$/, '')
 }
 

@@ -7,17 +7,12 @@ import { Button, Notice, useAction } from '../../components/ui.tsx'
 import { formatDate } from '../../dates.ts'
 import { afterConfirm, safeReturnPath } from '../../return-to.ts'
 import { STORAGE_KEY } from './invitation.tsx'
-import { roleList, type TeamRole } from './model.ts'
+import { roleList } from './model.ts'
 import { TeamError, TeamLogo } from './widgets.tsx'
+import type { MyInvitation } from '../../../teams/invitations/schemas.ts'
+import type { JoinedTeam } from '../../../teams/schemas.ts'
 import './teams.css'
 
-interface WaitingInvitation {
-  id: string
-  team: { name: string; logoUrl: string | null }
-  inviter: string | null
-  roles: TeamRole[]
-  sentAt: string | null
-}
 
 /**
  * The invitations waiting for the signed-in person (GET /me/invitations), each with Accept:
@@ -29,17 +24,17 @@ export function PendingInvitations({ onJoined }: { onJoined?: () => void }) {
   const { t, i18n } = useTranslation()
   const { me } = useSession()
   const headingId = useId()
-  const [invitations, setInvitations] = useState<WaitingInvitation[] | null>(null)
-  const [joined, setJoined] = useState<{ slug: string; name: string; roles: TeamRole[] } | null>(null)
+  const [invitations, setInvitations] = useState<MyInvitation[] | null>(null)
+  const [joined, setJoined] = useState<JoinedTeam | null>(null)
   const confirmed = me?.emailConfirmed ?? false
   useEffect(() => {
     if (!confirmed) return
     let current = true
-    api<{ invitations: WaitingInvitation[] }>('GET', '/me/invitations').then((res) => { if (current) setInvitations(res.invitations) }, () => {})
+    api<{ invitations: MyInvitation[] }>('GET', '/me/invitations').then((res) => { if (current) setInvitations(res.invitations) }, () => {})
     return () => { current = false }
   }, [confirmed])
-  const accept = useAction(async (invitation: WaitingInvitation) => {
-    const res = await api<{ slug: string; name: string; roles: TeamRole[] }>('POST', `/me/invitations/${encodeURIComponent(invitation.id)}/accept`, {})
+  const accept = useAction(async (invitation: MyInvitation) => {
+    const res = await api<JoinedTeam>('POST', `/me/invitations/${encodeURIComponent(invitation.id)}/accept`, {})
     setJoined(res)
     setInvitations((prev) => prev?.filter((i) => i.id !== invitation.id) ?? null)
     onJoined?.()

@@ -10,12 +10,12 @@ import { Link, useNavigate, useParams } from 'react-router'
 import { api, ApiError } from '../../api.ts'
 import { CenteredPage } from '../../components/layout.tsx'
 import { Button, Checkbox, Field, Notice, useAction } from '../../components/ui.tsx'
-import { can, roleList, slugProblem, type TeamPageData, type TeamRole } from './model.ts'
+import { can, roleList, slugProblem, type TeamPage } from './model.ts'
 import { Section } from './frame.tsx'
 import { TeamError, TeamLogo } from './widgets.tsx'
+import type { InvitationPreview, Profile, PublicTeam, SlugAvailability, SlugChange } from '../../../teams/profile/schemas.ts'
+import { DESCRIPTION_MAX_LENGTH } from '../../../teams/limits.ts'
 import './teams.css'
-
-export const DESCRIPTION_MAX = 500
 
 export interface SlugCheck {
   state: 'idle' | 'checking' | 'available' | 'taken' | 'reserved' | 'invalid' | 'error'
@@ -36,7 +36,7 @@ export function useSlugAvailability(slug: string, unchanged?: string): SlugCheck
     let live = true
     setCheck({ state: 'checking', suggestions: [] })
     const timer = setTimeout(() => {
-      api<{ available: boolean; reason?: 'taken' | 'reserved' | 'invalid'; suggestions: string[] }>('GET', `/team-slugs/${encodeURIComponent(slug)}`).then(
+      api<SlugAvailability>('GET', `/team-slugs/${encodeURIComponent(slug)}`).then(
         (res) => live && setCheck({ state: res.available ? 'available' : res.reason ?? 'invalid', suggestions: res.suggestions }),
         () => live && setCheck({ state: 'error', suggestions: [] }),
       )
@@ -64,7 +64,7 @@ export function slugCheckText(t: ReturnType<typeof useTranslation>['t'], check: 
 // ---------------------------------------------------------------- settings
 
 /** Team settings: change the URL (Admins). The old URL keeps pointing members here for 90 days. */
-export function TeamUrlSection({ data }: { data: TeamPageData }) {
+export function TeamUrlSection({ data }: { data: TeamPage }) {
   const { t } = useTranslation()
   const navigate = useNavigate()
   const admin = can(data.myRoles, 'change_settings')
@@ -72,7 +72,7 @@ export function TeamUrlSection({ data }: { data: TeamPageData }) {
   const check = useSlugAvailability(slug, data.slug)
   const problem = slug ? slugProblem(slug) : 'too_short'
   const save = useAction(async () => {
-    const res = await api<{ slug: string; previousSlug: string | null }>('PUT', `/teams/${encodeURIComponent(data.slug)}/slug`, { slug })
+    const res = await api<SlugChange>('PUT', `/teams/${encodeURIComponent(data.slug)}/slug`, { slug })
     void navigate(`/teams/${res.slug}/settings`, { replace: true, state: { notice: t('teams.url.changed', { url: `/teams/${res.slug}` }) } })
   })
   const live = slugCheckText(t, check)
@@ -94,10 +94,8 @@ export function TeamUrlSection({ data }: { data: TeamPageData }) {
   )
 }
 
-interface Profile { description: string; website: string | null; public: boolean }
-
 /** Team settings: the public profile (Admins and Community Managers edit; other members read). */
-export function PublicProfileSection({ data }: { data: TeamPageData }) {
+export function PublicProfileSection({ data }: { data: TeamPage }) {
   const { t } = useTranslation()
   const editor = can(data.myRoles, 'edit_public_profile')
   const [profile, setProfile] = useState<Profile | null>(null)
@@ -129,12 +127,12 @@ export function PublicProfileSection({ data }: { data: TeamPageData }) {
       <p className="hint">{t('teams.profile.body')}</p>
       {!editor ? <Notice tone="warning">{t('teams.profile.editorsOnly')}</Notice> : null}
       {profile === null ? <TeamError error={load.error} /> : (
-        <form onSubmit={(e) => { e.preventDefault(); setSaved(false); if (length <= DESCRIPTION_MAX && !websiteProblem) void save.run() }} noValidate>
+        <form onSubmit={(e) => { e.preventDefault(); setSaved(false); if (length <= DESCRIPTION_MAX_LENGTH && !websiteProblem) void save.run() }} noValidate>
           <fieldset disabled={!editor} className="plain">
             <Field
               label={t('teams.profile.description')} name="description" multiline value={description} onChange={(e) => setDescription(e.target.value)}
-              hint={t('teams.profile.descriptionHint', { count: length, max: DESCRIPTION_MAX })}
-              error={fieldError('description') ?? (length > DESCRIPTION_MAX ? t('teams.profile.tooLong', { max: DESCRIPTION_MAX }) : undefined)}
+              hint={t('teams.profile.descriptionHint', { count: length, max: DESCRIPTION_MAX_LENGTH })}
+              error={fieldError('description') ?? (length > DESCRIPTION_MAX_LENGTH ? t('teams.profile.tooLong', { max: DESCRIPTION_MAX_LENGTH }) : undefined)}
             />
             <Field label={t('teams.profile.website')} name="website" type="text" inputMode="url" autoComplete="url" placeholder="https://" value={website} onChange={(e) => setWebsite(e.target.value)} hint={t('teams.profile.websiteHint')} error={fieldError('website') ?? websiteProblem} />
             <Checkbox name="public" label={t('teams.profile.public')} checked={isPublic} onChange={setPublic} />
@@ -152,8 +150,6 @@ export function PublicProfileSection({ data }: { data: TeamPageData }) {
 }
 
 // ---------------------------------------------------------------- public page
-
-interface PublicTeam { slug: string; name: string; logoUrl: string | null; description: string; website: string | null; memberCount: number }
 
 /** /t/<slug>: anyone, signed in or not; only teams that made their profile public. */
 export function PublicTeamPage() {
@@ -188,16 +184,6 @@ export function PublicTeamPage() {
 }
 
 // ---------------------------------------------------------------- invitation preview
-
-export interface InvitationPreview {
-  team: { name: string; logoUrl: string | null }
-  inviter: string | null
-  roles: TeamRole[]
-  emailMatches: boolean | null
-  /** Signed out only: the invited address, for the sign-up form. */
-  invitedEmail?: string | null
-  alreadyMember: boolean | null
-}
 
 /** Loads the preview once for a token; `error` is the server's refusal (the invitation is closed). */
 export function useInvitationPreview(token: string | null, signedIn: boolean) {

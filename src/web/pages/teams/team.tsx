@@ -4,16 +4,16 @@ import { useNavigate, useParams } from 'react-router'
 import { api } from '../../api.ts'
 import { useSession } from '../../components/session.tsx'
 import { Button, Notice, useAction } from '../../components/ui.tsx'
-import { can, emailsIn, TEAM_ROLES, type Invitation, type Member, type TeamPageData, type TeamRole } from './model.ts'
+import { can, emailsIn, TEAM_ROLES, type Invitation, type Member, type TeamPage as TeamView, type TeamRole } from './model.ts'
 import { formatDate } from '../../dates.ts'
 import { focusOnMount, RolePills, TeamError } from './widgets.tsx'
 import { Section, TeamHeader, TeamMissing, useTeam } from './frame.tsx'
 import { InviteLinksSection } from './links.tsx'
 import { JoinRequestsSection } from './discovery.tsx'
+import type { CsvProblem as ServerCsvProblem } from '../../../teams/invitations/schemas.ts'
+import { MAX_INVITATIONS_PER_REQUEST, MAX_SEATS } from '../../../teams/limits.ts'
+import type { Invitations, LeaveResult } from '../../../teams/schemas.ts'
 import './teams.css'
-
-/** Largest batch one request may carry (MAX_INVITATIONS_PER_REQUEST in src/teams/invitations.ts). */
-const MAX_PER_REQUEST = 50
 
 export function TeamPage() {
   const { t } = useTranslation()
@@ -39,7 +39,7 @@ export function TeamPage() {
   )
 }
 
-interface SectionProps { data: TeamPageData; reload: () => Promise<void> }
+interface SectionProps { data: TeamView; reload: () => Promise<void> }
 
 /** The member's avatar, or their initial; decorative beside their name. */
 function MemberAvatar({ member }: { member: Member }) {
@@ -118,7 +118,7 @@ function MembersSection({ data, reload }: SectionProps) {
  * Several roles per member, at least one. An Admin changes any role; a Billing member only the
  * Billing role (the other boxes are disabled); the only Admin's Admin box stays ticked.
  */
-function RoleEditor({ data, member, onlyAdmin, onDone, onCancel }: { data: TeamPageData; member: Member; onlyAdmin: boolean; onDone: () => Promise<void>; onCancel: () => void }) {
+function RoleEditor({ data, member, onlyAdmin, onDone, onCancel }: { data: TeamView; member: Member; onlyAdmin: boolean; onDone: () => Promise<void>; onCancel: () => void }) {
   const { t } = useTranslation()
   const [roles, setRoles] = useState<TeamRole[]>(member.roles)
   const [touched, setTouched] = useState(false)
@@ -187,7 +187,7 @@ function SeatsSection({ data, reload }: SectionProps) {
         <form className="inline-form" onSubmit={(e) => { e.preventDefault(); setSaved(false); void save.run() }} noValidate>
           <div className="field">
             <label htmlFor={inputId}>{t('teams.seats.set')}</label>
-            <input id={inputId} name="seats" type="number" min={1} max={10000} inputMode="numeric" value={seats} onChange={(e) => setSeats(e.target.value)} aria-describedby={`${inputId}-hint`} aria-invalid={save.error?.body.fields?.seats ? true : undefined} />
+            <input id={inputId} name="seats" type="number" min={1} max={MAX_SEATS} inputMode="numeric" value={seats} onChange={(e) => setSeats(e.target.value)} aria-describedby={`${inputId}-hint`} aria-invalid={save.error?.body.fields?.seats ? true : undefined} />
             <p className="hint" id={`${inputId}-hint`}>{t('teams.seats.hint')}</p>
           </div>
           <TeamError error={save.error} />
@@ -211,7 +211,7 @@ function InviteSection({ data, reload }: SectionProps) {
   const suggestion = !admin && !(roles.length === 1 && roles[0] === 'developer')
   const emails = emailsIn(text)
   const send = useAction(async () => {
-    const res = await api<{ invitations: Invitation[]; suggestions: Invitation[] }>('POST', `/teams/${data.slug}/invitations`, { emails, roles })
+    const res = await api<Invitations>('POST', `/teams/${data.slug}/invitations`, { emails, roles })
     setResult({ sent: res.invitations.length, suggested: res.suggestions.length })
     setText('')
     await reload()
@@ -226,8 +226,8 @@ function InviteSection({ data, reload }: SectionProps) {
         onSubmit={(e) => {
           e.preventDefault()
           setResult(null)
-          setLocalError(emails.length === 0 ? t('teams.invite.noEmails') : emails.length > MAX_PER_REQUEST ? t('teams.invite.tooMany', { max: MAX_PER_REQUEST }) : roles.length === 0 ? t('teams.members.atLeastOne') : null)
-          if (emails.length && emails.length <= MAX_PER_REQUEST && roles.length) void send.run()
+          setLocalError(emails.length === 0 ? t('teams.invite.noEmails') : emails.length > MAX_INVITATIONS_PER_REQUEST ? t('teams.invite.tooMany', { max: MAX_INVITATIONS_PER_REQUEST }) : roles.length === 0 ? t('teams.members.atLeastOne') : null)
+          if (emails.length && emails.length <= MAX_INVITATIONS_PER_REQUEST && roles.length) void send.run()
         }}
         noValidate
       >
@@ -266,7 +266,8 @@ function InviteSection({ data, reload }: SectionProps) {
   )
 }
 
-interface CsvProblem { line: number; column: string; code: string; message: string }
+/** A row the server named in `csv_invalid`, or one of the `fields` a schema refusal names (no column). */
+type CsvProblem = Omit<ServerCsvProblem, 'column'> & { column: ServerCsvProblem['column'] | '' }
 
 /** A CSV file sent as it is: the server reads `email[,roles]` rows and names bad lines; all or nothing. */
 function CsvInvite({ slug, roles, reload }: { slug: string; roles: TeamRole[]; reload: () => Promise<void> }) {
@@ -280,13 +281,13 @@ function CsvInvite({ slug, roles, reload }: { slug: string; roles: TeamRole[]; r
     setFile(f ? { name: f.name, text: await f.text() } : null)
   }
   const send = useAction(async () => {
-    const res = await api<{ invitations: Invitation[]; suggestions: Invitation[] }>('POST', `/teams/${slug}/invitations/csv`, { csv: file!.text, ...(roles.length ? { defaultRoles: roles } : {}) })
+    const res = await api<Invitations>('POST', `/teams/${slug}/invitations/csv`, { csv: file!.text, ...(roles.length ? { defaultRoles: roles } : {}) })
     setResult({ sent: res.invitations.length, suggested: res.suggestions.length })
     setFile(null)
     await reload()
   })
   const body = send.error?.body as ({ rows?: CsvProblem[] } & Record<string, unknown>) | undefined
-  const fieldRows = Object.entries(send.error?.body.fields ?? {}).filter(([f]) => f.startsWith('csv.')).map(([f, code]) => ({ line: Number(f.slice(4)), column: '', code, message: code }))
+  const fieldRows = Object.entries(send.error?.body.fields ?? {}).filter(([f]) => f.startsWith('csv.')).map(([f, code]) => ({ line: Number(f.slice(4)), column: '' as const, code, message: code }))
   const rows: CsvProblem[] = body?.rows ?? (send.error?.code !== 'csv_invalid' ? fieldRows : [])
   // The server's row messages are English and name the address or role; other languages get the code's text.
   const csvProblemText = (r: CsvProblem) => {
@@ -412,12 +413,12 @@ function SuggestionsSection({ data, reload }: SectionProps) {
   )
 }
 
-function LeaveSection({ data }: { data: TeamPageData }) {
+function LeaveSection({ data }: { data: TeamView }) {
   const { t } = useTranslation()
   const navigate = useNavigate()
   const [confirming, setConfirming] = useState(false)
   const leave = useAction(async () => {
-    const res = await api<{ teamDeleted: boolean }>('POST', `/teams/${data.slug}/leave`)
+    const res = await api<LeaveResult>('POST', `/teams/${data.slug}/leave`)
     void navigate('/teams', { state: { notice: res.teamDeleted ? t('teams.leave.deleted', { name: data.name }) : t('teams.leave.left', { name: data.name }) } })
   })
   const lastMember = data.members.length === 1
