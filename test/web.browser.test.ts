@@ -218,8 +218,10 @@ describe.each(DIALECTS)('the web app in Chromium on %s', (dialect) => {
     await page.locator('.field-error', { hasText: 'Enter your password.' }).waitFor()
     await page.locator('input[name=deletePassword]').fill(who.password)
     await page.getByRole('button', { name: 'Delete my account' }).click()
-    // Signed out: the sign-in page (whatever its ?next=), never a second password prompt.
+    // Signed out: the plain sign-in page (not /signin?next=/settings/account, as if thrown out of
+    // the page), never a second password prompt.
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/signin')
     await t.smtp.waitFor(who.email, /deleted/)
   }, BROWSER_FLOW)
 

@@ -220,8 +220,10 @@ export function AccountSettings() {
       }
       throw err
     }
+    // Gone for good: to /signin before the session state says so (as signing out does). Refreshed
+    // first, this page would be left signed out and send the person to /signin?next=<this page>.
+    await navigate('/signin', { replace: true })
     await refresh()
-    void navigate('/signin')
   })
   return (
     <>
