@@ -12,7 +12,7 @@ import {
   accountView, cancelEmailChange, changePassword, confirmEmail, deleteAccount, deletionBlocker, pendingEmailChange, publicProfile,
   requestEmailChange, resendConfirmation, resendEmailChange, signUp, updateProfile,
 } from './accounts.ts'
-import { ConfirmationSent, Email, EmailChangeSent, Password, PendingEmailChange, ProfilePatch, PublicProfile, ReturnPath, Terms, Username, UsernameAvailability } from './schemas.ts'
+import { ConfirmationSent, DeletionCheck, Email, EmailChangeResent, EmailChangeSent, Password, PasswordChanged, PendingEmailChangeAnswer, ProfilePatch, PublicProfile, ReturnPath, Terms, Username, UsernameAvailability } from './schemas.ts'
 import { usernameAvailability } from './usernames.ts'
 
 export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -112,7 +112,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       tags: ['accounts'],
       summary: 'The change of email address waiting for confirmation',
       description: 'The address asked for, when, and until when its link works; `pending` is null when none waits (never asked, confirmed, cancelled, expired, or cancelled by a password change or reset, 2FA being turned on, or a disavowed sign-in).',
-      response: { 200: Type.Object({ pending: Type.Union([PendingEmailChange, Type.Null()]) }), ...errors(401) },
+      response: { 200: PendingEmailChangeAnswer, ...errors(401) },
     },
     preHandler: [signedIn],
   }, async (request) => ({ pending: await pendingEmailChange(ctx, authOf(request).account) }))
@@ -135,7 +135,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       tags: ['accounts'],
       summary: 'Re-send the link for the pending change of email address',
       description: 'A new link (24 h) to the address already asked for; the previous link stops working. `not_found` when no change waits. Rate limited like asking.',
-      response: { 202: Type.Object({ status: Type.Literal('confirmation_sent'), pending: PendingEmailChange }), ...errors(401, 404, 429) },
+      response: { 202: EmailChangeResent, ...errors(401, 404, 429) },
     },
     preHandler: [signedIn],
   }, async (request, reply) => {
@@ -150,11 +150,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: 'Requires the current password; every other session is revoked, and a pending change of email address is cancelled (its link stops working): `cancelledEmailChange` names that address, and the notice email says so too.',
       body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
       response: {
-        200: Type.Object({
-          status: Type.Literal('password_changed'),
-          otherSessionsRevoked: Type.Integer(),
-          cancelledEmailChange: Type.Union([Type.String(), Type.Null()], { description: 'The new address of the email change this cancelled; null when none was waiting.' }),
-        }),
+        200: PasswordChanged,
         ...errors(400, 401, 403, 429),
       },
     },
@@ -167,13 +163,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Can this account be deleted now?',
       description: 'Asked by the delete page before it asks for a password. `blockedBy` is the error `DELETE /api/v1/me` would answer (`team_membership_blocks_deletion`, with `teams` to leave first), or null.',
       response: {
-        200: Type.Object({
-          allowed: Type.Boolean(),
-          blockedBy: Type.Union([
-            Type.Object({ code: Type.String(), message: Type.String(), teams: Type.Optional(Type.Array(Type.Object({ slug: Type.String(), name: Type.String() }))) }),
-            Type.Null(),
-          ]),
-        }),
+        200: DeletionCheck,
         ...errors(401),
       },
     },

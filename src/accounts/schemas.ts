@@ -73,6 +73,22 @@ export const ProfilePatch = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 )
 
+/** `GET /api/v1/me/deletion`: whether the account can be deleted now, and if not the error `DELETE /api/v1/me` would answer. */
+export const DeletionCheck = Type.Object({
+  allowed: Type.Boolean(),
+  blockedBy: Type.Union([
+    Type.Object({ code: Type.String(), message: Type.String(), teams: Type.Optional(Type.Array(Type.Object({ slug: Type.String(), name: Type.String() }))) }),
+    Type.Null(),
+  ]),
+})
+export const PendingEmailChangeAnswer = Type.Object({ pending: Type.Union([PendingEmailChange, Type.Null()]) })
+export const EmailChangeResent = Type.Object({ status: Type.Literal('confirmation_sent'), pending: PendingEmailChange })
+export const PasswordChanged = Type.Object({
+  status: Type.Literal('password_changed'),
+  otherSessionsRevoked: Type.Integer(),
+  cancelledEmailChange: Type.Union([Type.String(), Type.Null()], { description: 'The new address of the email change this cancelled; null when none was waiting.' }),
+})
+
 export const ConfirmationSent = Type.Object({ status: Type.Literal('confirmation_sent'), email: Type.String() })
 export const EmailChangeSent = Type.Object({ status: Type.Literal('confirmation_sent'), pendingEmail: Type.String() })
 export const Terms = Type.Object({ version: Type.String(), termsUrl: Type.Union([Type.String(), Type.Null()]), privacyUrl: Type.Union([Type.String(), Type.Null()]) })
@@ -84,6 +100,10 @@ export type PublicProfile = Static<typeof PublicProfile>
 export type PendingEmailChange = Static<typeof PendingEmailChange>
 export type ProfilePatch = Static<typeof ProfilePatch>
 export type ConfirmationSent = Static<typeof ConfirmationSent>
+export type DeletionCheck = Static<typeof DeletionCheck>
+export type PendingEmailChangeAnswer = Static<typeof PendingEmailChangeAnswer>
+export type EmailChangeResent = Static<typeof EmailChangeResent>
+export type PasswordChanged = Static<typeof PasswordChanged>
 export type EmailChangeSent = Static<typeof EmailChangeSent>
 export type Terms = Static<typeof Terms>
 export type UsernameAvailability = Static<typeof UsernameAvailability>

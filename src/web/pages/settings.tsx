@@ -7,7 +7,13 @@ import { Button, Card, Checkbox, Field, FormError, Notice, PasswordMeter, useAct
 import { webauthnCreate } from '../webauthn.ts'
 import { AvatarCard } from './avatar.tsx'
 import { formatDate, formatDateTime } from '../dates.ts'
-import type { PendingEmailChange } from '../../accounts/schemas.ts'
+import type { DeletionCheck, EmailChangeResent, PasswordChanged, PendingEmailChange, PendingEmailChangeAnswer } from '../../accounts/schemas.ts'
+import { BIO_MAX_LENGTH } from '../../accounts/limits.ts'
+import { PASSKEY_NAME_MAX_LENGTH } from '../../passkeys/limits.ts'
+import type { PasskeyOptions, PasskeyView } from '../../passkeys/schemas.ts'
+import type { Category, PreferencesView } from '../../notifications/schemas.ts'
+import type { SessionView } from '../../sessions/schemas.ts'
+import type { RecoveryCodes, TwoFactorEnabled, TwoFactorStatus } from '../../two-factor/schemas.ts'
 
 export function SettingsLayout() {
   const { t } = useTranslation()
@@ -46,7 +52,6 @@ function requirePassword(password: string, message: string, field = 'password'):
   if (password === '') throw new ApiError(0, { code: 'invalid_request', message, fields: { [field]: 'required' } })
 }
 
-interface DeletionCheck { allowed: boolean; blockedBy: { code: string; message: string; teams?: { slug: string; name: string }[] } | null }
 
 /**
  * Wraps a sensitive action: when the server answers `reauthentication_required`, asks for the
@@ -112,7 +117,7 @@ export function ProfileSettings() {
             {JOB_ROLES.map((r) => <option key={r} value={r}>{t(`onboarding.roles.${r}`)}</option>)}
           </select>
         </div>
-        <Field label={t('settings.bio')} name="bio" maxLength={160} value={form.bio} onChange={(e) => setForm({ ...form, bio: e.target.value })} error={save.fieldError('bio')} />
+        <Field label={t('settings.bio')} name="bio" maxLength={BIO_MAX_LENGTH} value={form.bio} onChange={(e) => setForm({ ...form, bio: e.target.value })} error={save.fieldError('bio')} />
         <Field label={t('settings.aboutMe')} name="aboutMe" multiline value={form.aboutMe} onChange={(e) => setForm({ ...form, aboutMe: e.target.value })} error={save.fieldError('aboutMe')} />
         <Field label={t('settings.links')} name="links" multiline value={form.links} onChange={(e) => setForm({ ...form, links: e.target.value })} error={Object.keys(save.error?.body.fields ?? {}).some((f) => f.startsWith('links')) ? save.error!.message : undefined} />
         <Checkbox label={t('settings.publicProfile')} checked={form.publicProfile} onChange={(v) => setForm({ ...form, publicProfile: v })} />
@@ -137,14 +142,14 @@ function usePendingEmailChange() {
   const [pending, setPending] = useState<PendingEmailChange | null>(null)
   const [done, setDone] = useState<{ kind: 'resent' | 'cancelled'; email: string } | null>(null)
   const reload = useCallback(async () => {
-    setPending((await api<{ pending: PendingEmailChange | null }>('GET', '/me/email/pending')).pending)
+    setPending((await api<PendingEmailChangeAnswer>('GET', '/me/email/pending')).pending)
   }, [])
   useEffect(() => {
     reload().catch(() => {})
   }, [reload])
   const resend = useAction(async (change: PendingEmailChange) => {
     setDone(null)
-    setPending((await api<{ pending: PendingEmailChange }>('POST', '/me/email/pending/resend', {})).pending)
+    setPending((await api<EmailChangeResent>('POST', '/me/email/pending/resend', {})).pending)
     setDone({ kind: 'resent', email: change.email })
   })
   const cancel = useAction(async (change: PendingEmailChange) => {
@@ -201,7 +206,7 @@ export function AccountSettings() {
   })
   const changePassword = useSensitive(async () => {
     requirePassword(passwords.currentPassword, t('settings.enterPassword'), 'currentPassword')
-    const res = await api<{ cancelledEmailChange: string | null }>('POST', '/me/password', passwords)
+    const res = await api<PasswordChanged>('POST', '/me/password', passwords)
     setPasswords({ currentPassword: '', newPassword: '' })
     setPasswordDone(true)
     setCancelledByPassword(res.cancelledEmailChange)
@@ -283,7 +288,6 @@ export function AccountSettings() {
   )
 }
 
-interface Passkey { id: string; name: string; createdAt: string; lastUsedAt: string | null }
 
 export function SecuritySettings() {
   const { t, i18n } = useTranslation()
@@ -292,12 +296,12 @@ export function SecuritySettings() {
   const [password, setPassword] = useState('')
   const [code, setCode] = useState('')
   const [codes, setCodes] = useState<string[] | null>(null)
-  const [passkeys, setPasskeys] = useState<Passkey[]>([])
+  const [passkeys, setPasskeys] = useState<PasskeyView[]>([])
   const [name, setName] = useState('')
   const load = async () => {
-    const loaded = await api<{ enabled: boolean; recoveryCodesRemaining: number; setupPending: boolean }>('GET', '/me/two-factor')
+    const loaded = await api<TwoFactorStatus>('GET', '/me/two-factor')
     setStatus(loaded)
-    setPasskeys((await api<{ passkeys: Passkey[] }>('GET', '/me/passkeys')).passkeys)
+    setPasskeys((await api<{ passkeys: PasskeyView[] }>('GET', '/me/passkeys')).passkeys)
     return loaded
   }
   // A set-up started before a reload: its key (already in the person's app) is shown again.
@@ -315,7 +319,7 @@ export function SecuritySettings() {
   const confirm = useSensitive(async () => {
     if (code === '') throw new ApiError(0, { code: 'invalid_request', message: t('security.enterCode'), fields: { code: 'required' } })
     // The server ends every other session and gives this browser a fresh one: no sign-in again.
-    const res = await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/confirm', { code })
+    const res = await api<TwoFactorEnabled>('POST', '/me/two-factor/confirm', { code })
     setCodes(res.recoveryCodes)
     setSetup(null)
     setCode('')
@@ -335,12 +339,12 @@ export function SecuritySettings() {
   })
   const regenerate = useSensitive(async () => {
     requirePassword(password, t('settings.enterPassword'))
-    setCodes((await api<{ recoveryCodes: string[] }>('POST', '/me/two-factor/recovery-codes', { password })).recoveryCodes)
+    setCodes((await api<RecoveryCodes>('POST', '/me/two-factor/recovery-codes', { password })).recoveryCodes)
     setPassword('')
     await load()
   })
   const addPasskey = useSensitive(async () => {
-    const start = await api<{ challengeId: string; options: unknown }>('POST', '/me/passkeys/options')
+    const start = await api<PasskeyOptions>('POST', '/me/passkeys/options')
     const response = await webauthnCreate(start.options)
     await api('POST', '/me/passkeys', { challengeId: start.challengeId, name: name || undefined, response })
     setName('')
@@ -409,7 +413,7 @@ export function SecuritySettings() {
         )}
         {removePasskey.prompt}
         <form onSubmit={(e) => { e.preventDefault(); void addPasskey.run() }} noValidate>
-          <Field label={t('security.passkeyName')} name="passkeyName" maxLength={64} value={name} onChange={(e) => setName(e.target.value)} />
+          <Field label={t('security.passkeyName')} name="passkeyName" maxLength={PASSKEY_NAME_MAX_LENGTH} value={name} onChange={(e) => setName(e.target.value)} />
           <FormError error={addPasskey.error ?? removePasskey.error} />
           <Button type="submit" busy={addPasskey.busy}>{t('security.addPasskey')}</Button>
           {addPasskey.prompt}
@@ -419,7 +423,6 @@ export function SecuritySettings() {
   )
 }
 
-type Grid = Record<string, { email: boolean; inApp: boolean }>
 
 /**
  * The categories something sends today: security notices (sessions, password, 2FA) and team
@@ -431,12 +434,12 @@ const CATEGORIES_IN_USE = new Set(['security', 'team'])
 
 export function NotificationSettings() {
   const { t } = useTranslation()
-  const [data, setData] = useState<{ categories: string[]; preferences: Grid } | null>(null)
+  const [data, setData] = useState<PreferencesView | null>(null)
   const save = useAction(async (category: string, channel: 'email' | 'inApp', on: boolean) => {
-    setData(await api('PUT', '/me/notification-preferences', { preferences: { [category]: { [channel]: on } } }))
+    setData(await api<PreferencesView>('PUT', '/me/notification-preferences', { preferences: { [category]: { [channel]: on } } }))
   })
   useEffect(() => {
-    void api<{ categories: string[]; preferences: Grid }>('GET', '/me/notification-preferences').then(setData)
+    void api<PreferencesView>('GET', '/me/notification-preferences').then(setData)
   }, [])
   return (
     <Card title={t('notifications.title')}>
@@ -452,7 +455,7 @@ export function NotificationSettings() {
                 <th scope="row">{t(`notifications.categories.${c}`)}</th>
                 {(['email', 'inApp'] as const).map((channel) => (
                   <td key={channel}>
-                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c]?.[channel] ?? false} onChange={(e) => void save.run(c, channel, e.target.checked)} />
+                    <input type="checkbox" aria-label={`${t(`notifications.categories.${c}`)}: ${t(`notifications.${channel}`)}`} checked={data.preferences[c as Category][channel]} onChange={(e) => void save.run(c, channel, e.target.checked)} />
                   </td>
                 ))}
               </tr>
@@ -465,13 +468,12 @@ export function NotificationSettings() {
   )
 }
 
-interface SessionRow { id: string; current: boolean; browser: string; os: string; ip: string; createdAt: string; lastActiveAt: string; deviceName?: string }
 
 export function SessionSettings() {
   const { t, i18n } = useTranslation()
-  const [sessions, setSessions] = useState<SessionRow[] | null>(null)
+  const [sessions, setSessions] = useState<SessionView[] | null>(null)
   // This device first, then the most recently active.
-  const load = async () => setSessions((await api<{ sessions: SessionRow[] }>('GET', '/me/sessions')).sessions.sort((a, b) => Number(b.current) - Number(a.current)))
+  const load = async () => setSessions((await api<{ sessions: SessionView[] }>('GET', '/me/sessions')).sessions.sort((a, b) => Number(b.current) - Number(a.current)))
   useEffect(() => {
     void load()
   }, [])
