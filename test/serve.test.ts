@@ -87,6 +87,16 @@ describe('latchkey serve, started as the README says', () => {
     expect(page.status).toBe(200)
   })
 
+  it('answers the site root with the app to any client, and an unknown API-ish path with the JSON 404', async () => {
+    const root = await fetch(`http://localhost:${server.port}/`, { headers: { accept: '*/*' } })
+    expect(root.status).toBe(200)
+    expect(root.headers.get('content-type')).toMatch(/^text\/html/)
+    expect(await root.text()).toContain('<div id="root">')
+    const typo = await fetch(`http://localhost:${server.port}/no-such-thing`, { headers: { accept: '*/*' } })
+    expect(typo.status).toBe(404)
+    expect(await typo.json()).toMatchObject({ error: { code: 'not_found' } })
+  })
+
   it('says that a port in use is in use, in one line, and exits 1', async () => {
     const second = await run([process.execPath, ...NODE_ARGS], { PORT: String(server.port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATABASE_URL: `sqlite:${path.join(dir, 'second.db')}`, PUBLIC_URL: undefined })
     expect(second.status).toBe(1)

@@ -35,7 +35,12 @@ const CONTENT_SECURITY_POLICY = [
 const NOT_PAGES = /^\/(api|docs|openapi\.json|healthz|readyz|metrics|assets)(\/|$)/
 
 export function isPageRequest(request: FastifyRequest): boolean {
-  return request.method === 'GET' && !NOT_PAGES.test(request.url) && String(request.headers.accept ?? '').includes('text/html')
+  if (request.method !== 'GET' || NOT_PAGES.test(request.url)) return false
+  // The site's root is the app for anyone: an operator's `curl http://localhost:3000/` after
+  // `npm start` should see the page, not "No route for GET /". Other unknown paths are pages only
+  // for browsers, so an API client's typo still gets the JSON 404.
+  if (request.url === '/' || request.url.startsWith('/?')) return true
+  return String(request.headers.accept ?? '').includes('text/html')
 }
 
 export async function registerWebApp(app: FastifyInstance): Promise<(request: FastifyRequest, reply: FastifyReply) => FastifyReply> {
