@@ -11,9 +11,9 @@ const CONFIRM_LINK = new RegExp(`${PUBLIC_URL.replace(/\./g, '\\.')}/confirm-ema
 
 /** Reads `read` until `done` holds or `timeoutMs` passes, and returns the last value read. */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
+  const deadline = performance.now() + timeoutMs
   let value = await read()
-  while (!done(value) && Date.now() < deadline) {
+  while (!done(value) && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 25))
     value = await read()
   }

@@ -60,9 +60,9 @@ async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signa
 
 /** Polls `ready` every 50 ms until it holds; fails after `timeoutMs` with `what`. */
 export async function waitUntil(what: string, ready: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
+  const deadline = performance.now() + timeoutMs
   while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }

@@ -57,13 +57,17 @@ export class SmtpCatcher {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
 
-  /** Waits for a message to `to` whose subject matches; fails after `timeoutMs`. */
+  /**
+   * Waits for a message to `to` whose subject matches; fails after `timeoutMs`. Deadlines here and
+   * in the other test waits run on the monotonic clock: on this VM the wall clock was seen to jump,
+   * and a Date.now() deadline then failed a 10-second wait after 3.7 s.
+   */
   async waitFor(to: string, subject?: RegExp, timeoutMs = 10_000): Promise<CaughtMail> {
-    const deadline = Date.now() + timeoutMs
+    const deadline = performance.now() + timeoutMs
     for (;;) {
       const found = this.messages.find((m) => m.to.toLowerCase() === to.toLowerCase() && (!subject || subject.test(m.subject)))
       if (found) return found
-      const left = deadline - Date.now()
+      const left = deadline - performance.now()
       if (left <= 0) throw new Error(`no mail to ${to}${subject ? ` matching ${subject}` : ''} within ${timeoutMs} ms; got: ${this.messages.map((m) => `${m.to}: ${m.subject}`).join('; ') || 'nothing'}`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 250))
