@@ -13,6 +13,7 @@ import * as m0005 from './migrations/0005_team_domains_and_join_requests.ts'
 import * as m0006 from './migrations/0006_oauth.ts'
 import * as m0007 from './migrations/0007_team_profiles.ts'
 import * as m0008 from './migrations/0008_device_code_polls.ts'
+import * as m0009 from './migrations/0009_sso.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_oauth': m0006,
   '0007_team_profiles': m0007,
   '0008_device_code_polls': m0008,
+  '0009_sso': m0009,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

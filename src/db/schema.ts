@@ -357,6 +357,82 @@ export interface OauthAppSessionsTable {
   created_at: number
 }
 
+export type SsoProtocol = 'saml' | 'oidc'
+
+/** A team's SAML or OIDC identity provider (owned by `src/sso/`). */
+export interface SsoConnectionsTable {
+  id: string
+  team_id: string
+  protocol: SsoProtocol
+  name: string
+  enabled: number
+  /** SAML only: accept responses the IdP sends unasked (RelayState), after a confirmation page. */
+  idp_initiated: number
+  idp_entity_id: string | null
+  idp_sso_url: string | null
+  /** JSON array of PEM certificates (two during a rollover). */
+  idp_certificates: string | null
+  oidc_issuer: string | null
+  oidc_client_id: string | null
+  /** Encrypted with the server's secret box, like TOTP secrets. */
+  oidc_client_secret: string | null
+  tested_at: number | null
+  created_by: string | null
+  created_at: number
+  updated_at: number
+}
+
+/** An outside identity tied to an account, keyed by issuer + subject, never by email. */
+export interface LinkedIdentitiesTable {
+  id: string
+  account_id: string
+  method: 'google' | SsoProtocol
+  connection_id: string | null
+  issuer: string
+  subject: string
+  email: string
+  created_at: number
+  last_used_at: number
+}
+
+/** SAML request IDs and OIDC states awaiting their answer, shared by every instance. */
+export interface SsoRequestsTable {
+  connection_id: string
+  request_id: string
+  value: string
+  expires_at: number
+}
+
+/** Consumed assertion IDs, kept until their NotOnOrAfter so a replay is refused. */
+export interface SsoUsedAssertionsTable {
+  connection_id: string
+  assertion_id: string
+  expires_at: number
+}
+
+/** JIT and the Enterprise sign-in controls of one team (a row only once an Admin sets one). */
+export interface TeamSigninPoliciesTable {
+  team_id: string
+  jit_enabled: number
+  password_signin_disabled: number
+  google_signin_disabled: number
+  require_two_factor: number
+  max_session_minutes: number | null
+  google_workspace_domain: string | null
+  updated_at: number
+}
+
+/** A link that lets a company's IT administrator open one team's SSO set-up pages. */
+export interface SsoSetupLinksTable {
+  id: string
+  team_id: string
+  token_hash: string
+  created_by: string | null
+  created_at: number
+  expires_at: number
+  revoked_at: number | null
+}
+
 export interface Database {
   accounts: AccountsTable
   sessions: SessionsTable
@@ -387,6 +463,12 @@ export interface Database {
   oauth_clients: OauthClientsTable
   oauth_consents: OauthConsentsTable
   oauth_app_sessions: OauthAppSessionsTable
+  sso_connections: SsoConnectionsTable
+  linked_identities: LinkedIdentitiesTable
+  sso_requests: SsoRequestsTable
+  sso_used_assertions: SsoUsedAssertionsTable
+  team_signin_policies: TeamSigninPoliciesTable
+  sso_setup_links: SsoSetupLinksTable
 }
 
 export type Db = Kysely<Database>
