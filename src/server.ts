@@ -39,6 +39,7 @@ import { teamDiscoveryRoutes } from './teams/discovery/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { oauthRoutes } from './oauth/routes.ts'
 import { authenticateAppAccessToken } from './oauth/bearer.ts'
+import { signinPolicyRoutes } from './sso/policy-routes.ts'
 
 const VERSION = '0.1.0'
 
@@ -161,6 +162,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   teamLogoRoutes(app, ctx)
   teamDiscoveryRoutes(app, ctx)
   auditRoutes(app, ctx)
+  signinPolicyRoutes(app, ctx)
   await oauthRoutes(app, ctx)
   opsRoutes(app, ctx)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
