@@ -49,6 +49,8 @@ const IN_FLIGHT_GRACE_MS = 10_000
 export const LOG_REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
+  // An IT set-up link's token, sent by scripts instead of the cookie (src/sso/setup-links.ts).
+  'req.headers["x-latchkey-setup-link"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.currentPassword',

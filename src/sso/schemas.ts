@@ -53,7 +53,7 @@ export const SetupLinkParams = Type.Object({ slug: Type.String({ minLength: 1, m
 /** What the link holder's page shows: the team it may set up, and until when. */
 export const SetupSession = Type.Object({
   team: Type.Object({ slug: Type.String(), name: Type.String() }),
-  expiresAt: Timestamp,
+  expiresAt: Type.Union([Timestamp, Type.Null()], { description: 'When the set-up link stops working; null for an Admin.' }),
   via: Type.Union([Type.Literal('admin'), Type.Literal('setup_link')]),
 })
 export type SetupSession = Static<typeof SetupSession>
