@@ -111,7 +111,11 @@ function isExpired(session: Session, now: number): boolean {
   return session.stay_signed_in === 0 && now - session.last_active_at >= IDLE_TIMEOUT_MS
 }
 
-/** The hot-path join: session and account in one indexed lookup by token hash. */
+/**
+ * The hot-path join: session and account in one indexed lookup by token hash. The one read of
+ * `accounts` outside src/accounts/, on purpose: ARCHITECTURE's session check is one round trip,
+ * and it reads the whole row (selectAll), so no column list here can drift from the owner's.
+ */
 async function loadSession(ctx: AppContext, tokenHash: string): Promise<Authenticated | undefined> {
   const row = await ctx.db
     .selectFrom('sessions')
@@ -232,6 +236,13 @@ export interface EndingSessions {
 export const sessionsEnding = new Listeners<[db: Queryable, ending: EndingSessions]>()
 
 /** Activity seen outside a request (an app's token issued or refreshed): these sessions were active at `now`. */
+/** Which of these sessions are still live at `now` (not ended, not expired). */
+export async function liveSessionIds(db: Queryable, sessionIds: readonly string[], now: number): Promise<Set<string>> {
+  if (!sessionIds.length) return new Set()
+  const rows = await db.selectFrom('sessions').select('id').where('id', 'in', [...sessionIds]).where('expires_at', '>', now).execute()
+  return new Set(rows.map((row) => row.id))
+}
+
 export async function markSessionsActive(db: Queryable, sessionIds: readonly string[], now: number): Promise<void> {
   if (!sessionIds.length) return
   await db.updateTable('sessions').set({ last_active_at: now }).where('id', 'in', [...sessionIds]).execute()
