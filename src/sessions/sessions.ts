@@ -85,7 +85,8 @@ export function newSession(
   ctx: AppContext,
   input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta; device?: { browser: string; os?: string } },
 ): { token: string; session: Session } {
-  const described = describeDevice(input.meta.userAgent)
+  // An app names itself; only a browser's user agent is parsed (bowser is not free on the sign-in path).
+  const described = input.device ? { browser: input.device.browser, os: input.device.os ?? describeDevice(input.meta.userAgent).os } : describeDevice(input.meta.userAgent)
   const now = ctx.clock.now()
   const token = newToken()
   const session: Session = {
@@ -96,8 +97,8 @@ export function newSession(
     stay_signed_in: input.staySignedIn ? 1 : 0,
     ip: input.meta.ip,
     user_agent: input.meta.userAgent.slice(0, 512),
-    browser: input.device?.browser ?? described.browser,
-    os: input.device?.os ?? described.os,
+    browser: described.browser,
+    os: described.os,
     created_at: now,
     last_active_at: now,
     expires_at: now + (input.staySignedIn ? STAY_SIGNED_IN_MS : UNREMEMBERED_MAX_MS),
@@ -235,7 +236,6 @@ export interface EndingSessions {
  */
 export const sessionsEnding = new Listeners<[db: Queryable, ending: EndingSessions]>()
 
-/** Activity seen outside a request (an app's token issued or refreshed): these sessions were active at `now`. */
 /** Which of these sessions are still live at `now` (not ended, not expired). */
 export async function liveSessionIds(db: Queryable, sessionIds: readonly string[], now: number): Promise<Set<string>> {
   if (!sessionIds.length) return new Set()
@@ -243,6 +243,7 @@ export async function liveSessionIds(db: Queryable, sessionIds: readonly string[
   return new Set(rows.map((row) => row.id))
 }
 
+/** Activity seen outside a request (an app's token issued or refreshed): these sessions were active at `now`. */
 export async function markSessionsActive(db: Queryable, sessionIds: readonly string[], now: number): Promise<void> {
   if (!sessionIds.length) return
   await db.updateTable('sessions').set({ last_active_at: now }).where('id', 'in', [...sessionIds]).execute()
