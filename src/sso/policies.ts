@@ -27,7 +27,7 @@ import { inTransaction } from '../context.ts'
 import type { Database, Queryable, TeamSigninPoliciesTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { capSessionLifetimes, revokeAllSessions } from '../sessions/sessions.ts'
-import { lockTeamFor } from '../teams/access.ts'
+import { lockTeamFor, memberIdsOf, membershipsOf } from '../teams/access.ts'
 import { actorOf, recordTeamActivity } from '../teams/activity.ts'
 import type { SigninPolicy, SigninPolicyChange } from './schemas.ts'
 
@@ -123,15 +123,13 @@ export async function updateSigninPolicy(
       (before.max_session_minutes === null || after.max_session_minutes < before.max_session_minutes)
     let sessionsShortened = 0
     if (lowered) {
-      const members = await trx.selectFrom('team_members').select('account_id').where('team_id', '=', input.teamId).execute()
-      sessionsShortened = await capSessionLifetimes(ctx, trx, members.map((m) => m.account_id), after.max_session_minutes! * MINUTE_MS)
+      sessionsShortened = await capSessionLifetimes(ctx, trx, await memberIdsOf(trx, input.teamId), after.max_session_minutes! * MINUTE_MS)
     }
     // Sessions members signed in to with the method now off would outlive the rule (and could still
     // approve an app's sign-in, src/oauth/interactions.ts): they end, and members come back by SSO.
     let sessionsEnded = 0
     if (turningOff) {
-      const members = await trx.selectFrom('team_members').select('account_id').where('team_id', '=', input.teamId).where('role_admin', '=', 0).execute()
-      for (const member of members) sessionsEnded += await revokeAllSessions(ctx, trx, { accountId: member.account_id })
+      for (const accountId of await memberIdsOf(trx, input.teamId, { exceptAdmins: true })) sessionsEnded += await revokeAllSessions(ctx, trx, { accountId })
     }
     const details = { changes: changed, ...(lowered ? { sessionsShortened } : {}), ...(turningOff ? { sessionsEnded } : {}) }
     await recordTeamActivity(trx, { teamId: input.teamId, actor: actorOf(input.account), type: 'sso.signin_policy_changed', meta: input.meta, at: now, details })
@@ -152,43 +150,38 @@ async function upsertPolicy(trx: Transaction<Database>, row: PolicyRow): Promise
  * and a team without an enabled connection enforces nothing.
  */
 export async function assertSigninMethodAllowed(ctx: AppContext, accountId: string, method: SigninMethod): Promise<void> {
-  const column = method === 'google' ? 'team_signin_policies.google_signin_disabled' : 'team_signin_policies.password_signin_disabled'
-  const teams = await ctx.db
-    .selectFrom('team_members')
-    .innerJoin('team_signin_policies', 'team_signin_policies.team_id', 'team_members.team_id')
-    .innerJoin('teams', 'teams.id', 'team_members.team_id')
-    .select(['teams.slug', 'teams.name'])
-    .where('team_members.account_id', '=', accountId)
-    .where('team_members.role_admin', '=', 0)
+  const memberOf = (await membershipsOf(ctx.db, accountId)).filter((m) => !m.admin)
+  if (!memberOf.length) return
+  const column = method === 'google' ? 'google_signin_disabled' : 'password_signin_disabled'
+  const refusing = await ctx.db
+    .selectFrom('team_signin_policies')
+    .select('team_id')
+    .where('team_id', 'in', memberOf.map((m) => m.teamId))
     .where(column, '=', 1)
-    .where((eb) => eb.exists(eb.selectFrom('sso_connections').select('sso_connections.id').whereRef('sso_connections.team_id', '=', 'team_members.team_id').where('sso_connections.enabled', '=', 1)))
-    .orderBy('teams.slug')
+    .where((eb) => eb.exists(eb.selectFrom('sso_connections').select('sso_connections.id').whereRef('sso_connections.team_id', '=', 'team_signin_policies.team_id').where('sso_connections.enabled', '=', 1)))
     .execute()
-  if (teams.length) {
-    throw new AppError('team_requires_sso', { details: { method, teams: teams.map((t) => ({ slug: t.slug, name: t.name })) } })
-  }
+  const ids = new Set(refusing.map((r) => r.team_id))
+  const teams = memberOf.filter((m) => ids.has(m.teamId)).map((m) => ({ slug: m.slug, name: m.name }))
+  if (teams.length) throw new AppError('team_requires_sso', { details: { method, teams } })
 }
 
 /** The teams of the account that require 2FA for password sign-in (empty: none). */
 export async function teamsRequiringTwoFactor(db: Queryable, accountId: string): Promise<{ slug: string; name: string }[]> {
-  return db
-    .selectFrom('team_members')
-    .innerJoin('team_signin_policies', 'team_signin_policies.team_id', 'team_members.team_id')
-    .innerJoin('teams', 'teams.id', 'team_members.team_id')
-    .select(['teams.slug', 'teams.name'])
-    .where('team_members.account_id', '=', accountId)
-    .where('team_signin_policies.require_two_factor', '=', 1)
-    .orderBy('teams.slug')
-    .execute()
+  const memberOf = await membershipsOf(db, accountId)
+  if (!memberOf.length) return []
+  const requiring = await db.selectFrom('team_signin_policies').select('team_id').where('team_id', 'in', memberOf.map((m) => m.teamId)).where('require_two_factor', '=', 1).execute()
+  const ids = new Set(requiring.map((r) => r.team_id))
+  return memberOf.filter((m) => ids.has(m.teamId)).map((m) => ({ slug: m.slug, name: m.name }))
 }
 
 /** The shortest maximum session length over the account's teams, in ms, or null (sessions.setSessionLifetimeCap). */
 export async function maxSessionMsFor(db: Queryable, accountId: string): Promise<number | null> {
+  const memberOf = await membershipsOf(db, accountId)
+  if (!memberOf.length) return null
   const row = await db
-    .selectFrom('team_members')
-    .innerJoin('team_signin_policies', 'team_signin_policies.team_id', 'team_members.team_id')
-    .select((eb) => eb.fn.min('team_signin_policies.max_session_minutes').as('minutes'))
-    .where('team_members.account_id', '=', accountId)
+    .selectFrom('team_signin_policies')
+    .select((eb) => eb.fn.min('max_session_minutes').as('minutes'))
+    .where('team_id', 'in', memberOf.map((m) => m.teamId))
     .executeTakeFirst()
   const minutes = row?.minutes
   return minutes === null || minutes === undefined ? null : Number(minutes) * MINUTE_MS

@@ -15,7 +15,7 @@ import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { optionalAuth } from '../sessions/guard.ts'
-import { memberRoles, teamNotFound, type Team } from '../teams/access.ts'
+import { findTeam, memberRoles, teamNotFound, type Team } from '../teams/access.ts'
 import { allows, deniedMessage } from '../teams/roles.ts'
 import { resolveSetupLink, SETUP_LINK_COOKIE, SETUP_LINK_HEADER, type SetupActor } from './setup-links.ts'
 
@@ -43,7 +43,7 @@ export function ssoSetupAccess(ctx: AppContext): preHandlerAsyncHookHandler {
   return async function ssoSetupAccessCheck(request, reply) {
     await session.call(this, request, reply)
     const { slug } = request.params as { slug: string }
-    const team = await ctx.db.selectFrom('teams').selectAll().where('slug', '=', slug).executeTakeFirst()
+    const team = await findTeam(ctx.db, { slug })
     const account = request.auth?.account
     const roles = team && account ? await memberRoles(ctx.db, team.id, account.id) : null
     if (team && account && roles && allows(roles, 'manage_sso')) {

@@ -15,14 +15,14 @@
  */
 import type { Selectable } from 'kysely'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
-import type { Account } from '../accounts/queries.ts'
+import { accountCards, type Account } from '../accounts/queries.ts'
 import { DAY_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
 import { hashToken, newId, newToken } from '../crypto.ts'
 import type { Queryable, SsoSetupLinksTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
-import { lockTeamFor } from '../teams/access.ts'
+import { findTeam, lockTeamFor } from '../teams/access.ts'
 import { actorOf, recordTeamActivity, type TeamActivityType } from '../teams/activity.ts'
 import { SETUP_LINK_TTL_DAYS, SETUP_LINKS_OPEN_MAX } from './limits.ts'
 import type { CreatedSetupLink, SetupLink } from './schemas.ts'
@@ -77,17 +77,11 @@ export async function createSetupLink(ctx: AppContext, input: { account: Account
 }
 
 export async function listSetupLinks(ctx: AppContext, teamId: string): Promise<SetupLink[]> {
-  const rows = await ctx.db
-    .selectFrom('sso_setup_links')
-    .leftJoin('accounts', 'accounts.id', 'sso_setup_links.created_by')
-    .selectAll('sso_setup_links')
-    .select('accounts.username as created_by_username')
-    .where('sso_setup_links.team_id', '=', teamId)
-    .orderBy('sso_setup_links.created_at', 'desc')
-    .limit(LISTED)
-    .execute()
+  const rows = await ctx.db.selectFrom('sso_setup_links').selectAll().where('team_id', '=', teamId).orderBy('created_at', 'desc').limit(LISTED).execute()
+  // Names through accounts' own reader (one owner per table); a deleted creator shows as null.
+  const cards = await accountCards(ctx.db, rows.flatMap((r) => (r.created_by ? [r.created_by] : [])))
   const now = ctx.clock.now()
-  return rows.map((row) => view(row, now))
+  return rows.map((row) => view({ ...row, created_by_username: row.created_by ? cards.get(row.created_by)?.username ?? null : null }, now))
 }
 
 export async function revokeSetupLink(ctx: AppContext, input: { account: Account; teamId: string; linkId: string; meta: RequestMeta }): Promise<void> {
@@ -106,16 +100,13 @@ export async function revokeSetupLink(ctx: AppContext, input: { account: Account
 export async function resolveSetupLink(ctx: AppContext, token: string): Promise<{ linkId: string; teamId: string; slug: string; name: string; expiresAt: number }> {
   // Tokens are 43 base64url characters; anything else is unknown without a query.
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) throw new AppError('setup_link_invalid')
-  const row = await ctx.db
-    .selectFrom('sso_setup_links')
-    .innerJoin('teams', 'teams.id', 'sso_setup_links.team_id')
-    .select(['sso_setup_links.id', 'sso_setup_links.team_id', 'sso_setup_links.expires_at', 'sso_setup_links.revoked_at', 'teams.slug', 'teams.name'])
-    .where('sso_setup_links.token_hash', '=', hashToken(token))
-    .executeTakeFirst()
+  const row = await ctx.db.selectFrom('sso_setup_links').select(['id', 'team_id', 'expires_at', 'revoked_at']).where('token_hash', '=', hashToken(token)).executeTakeFirst()
   if (!row) throw new AppError('setup_link_invalid')
   if (row.revoked_at !== null) throw new AppError('setup_link_revoked')
   if (ctx.clock.now() >= Number(row.expires_at)) throw new AppError('setup_link_expired')
-  return { linkId: row.id, teamId: row.team_id, slug: row.slug, name: row.name, expiresAt: Number(row.expires_at) }
+  const team = await findTeam(ctx.db, { teamId: row.team_id })
+  if (!team) throw new AppError('setup_link_invalid')
+  return { linkId: row.id, teamId: row.team_id, slug: team.slug, name: team.name, expiresAt: Number(row.expires_at) }
 }
 
 /** Opening a link: logged once per browser, so the Admins see when their IT administrator came in. */
