@@ -40,6 +40,10 @@ export type AuditEventType =
   | 'team.removed'
   | 'oauth.app_session_ended'
   | 'oauth.app_revoked'
+  | 'account.password_set'
+  | 'account.email_released'
+  | 'identity.linked'
+  | 'identity.unlinked'
 
 /** Who did it and from where; `operator` for the CLI. */
 export interface RequestMeta {
