@@ -2,6 +2,7 @@
  * Configuration is read from the environment once, at start-up, and validated here so a
  * typo stops the process with a message that names the variable instead of failing later.
  */
+import fs from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
 
@@ -75,6 +76,17 @@ export interface Config {
    * yet: until it does, an Admin or Billing member sets them, and this is where they start.
    */
   teamDefaultSeats: number
+  /**
+   * Sign in with Google (SPEC §2, §3): on when GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are
+   * set. The issuer is Google's unless GOOGLE_ISSUER names another OpenID provider.
+   */
+  google?: { clientId: string; clientSecret: string; issuer: URL }
+  /**
+   * SSO_CA_FILE: PEM certificates trusted, besides Node's own roots, for outbound HTTPS to
+   * identity providers (Google, a team's OIDC IdP) — a company CA, or the tests' own IdP.
+   * There is deliberately no switch that allows plain HTTP or unchecked certificates.
+   */
+  ssoCaPem?: string
   /** The DNS resolver that checks team domains' TXT records: the system's unless servers are given. */
   dns: { servers: string[]; timeoutMs: number }
 }
@@ -159,6 +171,31 @@ function dnsServers(env: Env, name: string): string[] {
   })
 }
 
+function google(env: Env): Config['google'] {
+  const clientId = env.GOOGLE_CLIENT_ID?.trim()
+  const clientSecret = env.GOOGLE_CLIENT_SECRET?.trim()
+  if (!clientId && !clientSecret) return undefined
+  if (!clientId) throw new ConfigError('GOOGLE_CLIENT_ID', 'must be set with GOOGLE_CLIENT_SECRET')
+  if (!clientSecret) throw new ConfigError('GOOGLE_CLIENT_SECRET', 'must be set with GOOGLE_CLIENT_ID')
+  // HTTPS only: the ID token's issuer and keys are trusted because of where they came from.
+  const issuer = url(env, 'GOOGLE_ISSUER', ['https:'], 'https://accounts.google.com')!
+  if (issuer.search || issuer.hash) throw new ConfigError('GOOGLE_ISSUER', 'must be an issuer URL without a query or fragment')
+  return { clientId, clientSecret, issuer }
+}
+
+function caFile(env: Env, name: string): string | undefined {
+  const file = env[name]
+  if (!file) return undefined
+  let pem: string
+  try {
+    pem = fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(name, `cannot be read: ${(err as Error).message}`)
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(name, 'must be a PEM file with at least one certificate')
+  return pem
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['production', 'development', 'test'] as const, 'development')
   const port = integer(env, 'PORT', 3000, 0, 65535)
@@ -185,6 +222,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   return {
     env: nodeEnv,
+    google: google(env),
+    ssoCaPem: caFile(env, 'SSO_CA_FILE'),
     encryptionKey,
     host: env.HOST || '127.0.0.1',
     port,

@@ -25,6 +25,7 @@ import { recoveryRoutes } from './recovery/routes.ts'
 import { acceptBearerTokens, carriesSessionCookie } from './sessions/guard.ts'
 import { sessionRoutes } from './sessions/routes.ts'
 import { signInRoutes } from './signin/routes.ts'
+import { googleRoutes } from './signin/google-routes.ts'
 import { twoFactorRoutes } from './two-factor/routes.ts'
 import { passkeyRoutes } from './passkeys/routes.ts'
 import { notificationRoutes } from './notifications/routes.ts'
@@ -151,6 +152,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   accountRoutes(app, ctx)
   sessionRoutes(app, ctx)
   signInRoutes(app, ctx)
+  googleRoutes(app, ctx)
   recoveryRoutes(app, ctx)
   twoFactorRoutes(app, ctx)
   passkeyRoutes(app, ctx)

@@ -44,6 +44,10 @@ export type AuditEventType =
   | 'team.sso_setup_link_created'
   | 'team.sso_setup_link_revoked'
   | 'signin.refused_by_team'
+  | 'account.password_set'
+  | 'account.email_released'
+  | 'identity.linked'
+  | 'identity.unlinked'
 
 /** Who did it and from where; `operator` for the CLI. */
 export interface RequestMeta {

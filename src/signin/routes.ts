@@ -36,10 +36,11 @@ function deviceCookieName(ctx: AppContext): string {
  * What "the same device" means for new-device notices: a long-lived random cookie in a
  * browser; for apps and scripts (no cookie jar) the user agent and IP address.
  */
-export function deviceKey(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): string {
+export function deviceKey(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, options: { browser?: boolean } = {}): string {
   const existing = request.cookies[deviceCookieName(ctx)]
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return `cookie:${existing}`
-  if (request.headers.origin) {
+  // `browser`: a top-level navigation (Google's redirect back) carries no Origin, but is a browser.
+  if (request.headers.origin || options.browser) {
     const fresh = newToken()
     reply.setCookie(deviceCookieName(ctx), fresh, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.publicUrl.protocol === 'https:', maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS })
     return `cookie:${fresh}`

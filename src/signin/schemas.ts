@@ -30,3 +30,24 @@ export type Reauthenticated = Static<typeof Reauthenticated>
 export type BrowserAccount = Static<typeof BrowserAccount>
 
 export type SignedInWithNewTwoFactor = Omit<Static<typeof SignedInWithNewTwoFactor>, 'account' | 'session'> & { account: AccountView; session: SessionView }
+/** Which sign-in methods this server offers, for the sign-in and sign-up pages (`GET /api/v1/signin/methods`). */
+export const SignInMethods = Type.Object({ google: Type.Boolean({ description: 'Sign in and sign up with Google (GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set).' }) })
+/** After Google: what the sign-up or link step needs to show. */
+export const PendingGoogle = Type.Object({
+  step: Type.Union([Type.Literal('signup'), Type.Literal('link')]),
+  email: Type.String(),
+  emailVerified: Type.Boolean(),
+  name: Type.String(),
+  canCreateAccount: Type.Boolean({ description: 'With `link`: a new account may be made instead, since the existing one never confirmed this address.' }),
+  suggestedUsernames: Type.Array(Type.String()),
+  next: Type.Union([Type.String(), Type.Null()]),
+})
+export const LinkedIdentity = Type.Object({ id: Type.String(), method: Type.String(), email: Type.String(), createdAt: Type.String({ format: 'date-time' }), lastUsedAt: Type.String({ format: 'date-time' }) })
+export const LinkedIdentities = Type.Object({
+  identities: Type.Array(LinkedIdentity),
+  canUnlink: Type.Boolean({ description: 'False when an identity is the only way in (no password, passkey or other identity).' }),
+  hasPassword: Type.Boolean({ description: 'False for an account made with Google that has not set a password (`POST /api/v1/me/password/set`).' }),
+})
+export type SignInMethods = Static<typeof SignInMethods>
+export type PendingGoogle = Static<typeof PendingGoogle>
+export type LinkedIdentities = Static<typeof LinkedIdentities>

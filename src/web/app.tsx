@@ -1,4 +1,5 @@
 import { useEffect, type ReactNode } from 'react'
+import { GoogleContinuePage } from './pages/google.tsx'
 import { useTranslation } from 'react-i18next'
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router'
 import { Layout } from './components/layout.tsx'
@@ -51,6 +52,7 @@ export function App() {
             <Route path="signup" element={<SignUpPage />} />
             <Route path="signin" element={<SignInPage />} />
             <Route path="signin/disavow" element={<DisavowPage />} />
+            <Route path="signin/google" element={<GoogleContinuePage />} />
             <Route path="app-signin/:uid" element={<AppSignInPage />} />
             <Route path="confirm-email" element={<ConfirmEmailPage />} />
             <Route path="trouble-signing-in" element={<TroublePage />} />

@@ -14,6 +14,7 @@ import type { PasskeyOptions } from '../../passkeys/schemas.ts'
 import type { SignedIn, TwoFactorRequired } from '../../signin/schemas.ts'
 import { InvitationWaitingNotice } from './teams/pending.tsx'
 import { afterConfirm, rememberAfterConfirm, safeReturnPath } from '../return-to.ts'
+import { GoogleButton } from './google.tsx'
 
 export function SignUpPage() {
   const { t } = useTranslation()
@@ -88,6 +89,7 @@ export function SignUpPage() {
         <FormError error={action.error && !action.error.body.fields ? action.error : null} />
         <Button type="submit" busy={action.busy}>{t('signup.submit')}</Button>
       </form>
+      <GoogleButton intent="signup" next={next} />
       <p className="aside">{t('signup.haveAccount')} <Link to={next ? `/signin?next=${encodeURIComponent(next)}` : '/signin'}>{t('nav.signIn')}</Link></p>
     </CenteredPage>
   )
@@ -100,7 +102,15 @@ export function SignInPage() {
   const [params] = useSearchParams()
   const adding = params.get('add') === '1'
   const [form, setForm] = useState({ login: '', password: '', staySignedIn: false })
-  const [twoFactor, setTwoFactor] = useState<TwoFactorState>(null)
+  // After Google, for an account with two-factor authentication: the ticket arrives in the
+  // fragment (never sent to a server, then cleared from the address bar).
+  const [twoFactor, setTwoFactor] = useState<TwoFactorState>(() => {
+    const fragment = new URLSearchParams(window.location.hash.slice(1))
+    const ticket = fragment.get('ticket')
+    if (!ticket) return null
+    history.replaceState(null, '', window.location.pathname + window.location.search)
+    return { ticket, methods: (fragment.get('methods') ?? 'totp,recovery_code').split(',') }
+  })
   const [mode, setMode] = useState<'code' | 'recovery'>('code')
   const [code, setCode] = useState('')
   const navigate = useNavigate()
@@ -167,6 +177,7 @@ export function SignInPage() {
       </form>
       <Button variant="secondary" type="button" busy={passkey.busy} onClick={() => void passkey.run()}>{t('signin.passkey')}</Button>
       <FormError error={passkey.error} />
+      <GoogleButton intent="signin" next={safeReturnPath(params.get('next'))} staySignedIn={form.staySignedIn} />
       <p className="aside">
         <Link to="/trouble-signing-in">{t('signin.trouble')}</Link> · {t('signin.noAccount')} <Link to="/signup">{t('nav.signUp')}</Link>
       </p>

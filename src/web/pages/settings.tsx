@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
+import { GoogleSettingsCard } from './google.tsx'
 import { useTranslation } from 'react-i18next'
 import { Link, NavLink, Outlet, useNavigate } from 'react-router'
 import { api, ApiError, JOB_ROLES, type Account } from '../api.ts'
@@ -400,6 +401,7 @@ export function SecuritySettings() {
         {/* Outside the forms above: a reload's "confirm it is you" before the pending key is shown. */}
         {setup ? null : resume.prompt}
       </Card>
+      <GoogleSettingsCard />
       <Card title={t('security.passkeys')}>
         {passkeys.length === 0 ? <p>{t('security.noPasskeys')}</p> : (
           <ul className="list">
