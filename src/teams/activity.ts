@@ -37,6 +37,12 @@ export type TeamActivityType =
   | 'team.logo_removed'
   | 'team.slug_changed'
   | 'team.profile_changed'
+  | 'sso.connection_created'
+  | 'sso.connection_updated'
+  | 'sso.connection_deleted'
+  | 'sso.connection_tested'
+  | 'sso.signin'
+  | 'sso.member_provisioned'
 
 export interface Actor {
   id: string

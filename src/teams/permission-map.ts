@@ -31,6 +31,8 @@ export const TEAM_PERMISSIONS = {
   // SPEC row "team settings, domains": email domains, discovery and join requests.
   manage_domains: ['admin'],
   manage_join_requests: ['admin'],
+  // SPEC row "SSO/SCIM": connections, their test sign-in, JIT.
+  manage_sso: ['admin'],
   // SPEC row "edit the team's public profile": description, website, public on/off.
   edit_public_profile: ['admin', 'community_manager'],
 } as const satisfies Record<string, readonly TeamRole[]>

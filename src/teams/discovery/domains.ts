@@ -246,3 +246,8 @@ export async function removeDomain(ctx: AppContext, input: { account: Account; t
     return { discoveryTurnedOff: true }
   })
 }
+
+/** Whether `domain` (normalized) is one of the team's verified domains (SSO accepts only those, SPEC §8). */
+export async function isVerifiedDomainOf(db: Queryable, teamId: string, domain: string): Promise<boolean> {
+  return !!(await db.selectFrom('team_domains').select('id').where('team_id', '=', teamId).where('domain', '=', domain).where('status', '=', 'verified').executeTakeFirst())
+}
