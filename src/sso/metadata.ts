@@ -36,9 +36,11 @@ for (const [net, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24],
   ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) blocked.addSubnet(net, prefix, 'ipv4')
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['100::', 64], ['2001::', 23], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) {
+for (const [net, prefix] of [['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001::', 23], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) {
   blocked.addSubnet(net, prefix, 'ipv6')
 }
+// ::ffff:0:0/96 is not listed: BlockList checks IPv4 addresses against IPv6 rules in that
+// mapped form, so it would block every IPv4 address; addressAllowed unwraps mapped ones itself.
 const loopback = new BlockList()
 loopback.addSubnet('127.0.0.0', 8, 'ipv4')
 loopback.addAddress('::1', 'ipv6')
@@ -151,7 +153,7 @@ export async function parseIdpMetadata(xml: string): Promise<IdpSettings> {
   if (Buffer.byteLength(xml) > METADATA_MAX_BYTES) throw new AppError('sso_metadata_too_large')
   // No DTD at all: entity declarations are how XML bombs and external entities get in.
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new AppError('sso_metadata_invalid', { message: 'The IdP metadata has a DTD (<!DOCTYPE or <!ENTITY): remove it and try again.', fields: { metadataXml: 'dtd' } })
-  let parsed: Record<string, any>
+  let parsed: { entityID?: unknown; loginType?: unknown; publicKey?: unknown; sso?: { redirectUrl?: unknown; postUrl?: unknown } }
   try {
     parsed = await saml20.parseMetadata(xml, {})
   } catch (err) {

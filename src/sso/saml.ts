@@ -157,7 +157,8 @@ function classify(err: unknown): AppError {
   if (/signature|Cannot obtain assertion|Referenced node|ID cannot refer|transforms/i.test(message)) return fail('saml_signature_invalid', err)
   if (/audience/i.test(message)) return fail('saml_wrong_recipient', err)
   if (/issuer/i.test(message)) return fail('saml_wrong_issuer', err)
-  if (/expired|not yet valid|too old|clocks skewed/i.test(message)) return fail('saml_expired', err)
+  // "No valid subject confirmation": node-saml's words when SubjectConfirmationData's times fail.
+  if (/expired|not yet valid|too old|clocks skewed|No valid subject confirmation/i.test(message)) return fail('saml_expired', err)
   return fail('saml_response_invalid', err)
 }
 
@@ -189,6 +190,8 @@ async function precheck(ctx: AppContext, connection: ConnectionRow, samlResponse
   }
 }
 
+// xml2js output, as node-saml hands it over (its own type for it is as loose).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type XmlJs = Record<string, any>
 
 function first(node: unknown): XmlJs | undefined {

@@ -6,15 +6,26 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser } from '../../test/helpers/app.ts'
+import { signedUpUser, STRONG_PASSWORD, type TestApp } from '../../test/helpers/app.ts'
+import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { SimpleSamlPhp } from '../../test/helpers/simplesamlphp.ts'
 import { createConnection, finish, pageError, postToAcs, setJit, ssoApp, ssoTeam, SSO_DOMAIN, startSignIn, type SsoTeam } from '../../test/helpers/sso.ts'
-import { personAt } from '../../test/helpers/discovery.ts'
 
 const ALICE = { username: 'alice', password: 'alicepass', email: `alice@${SSO_DOMAIN}`, attributes: { displayName: ['Alice Example'] } }
 const OUTSIDER = { username: 'mallory', password: 'mallorypass', email: 'mallory@elsewhere.test' }
 const LINKER = { username: 'linker', password: 'linkerpass', email: `linker@${SSO_DOMAIN}` }
 const idp = new SimpleSamlPhp()
+
+/** Signs up with exactly `email` (confirmed or not) and answers its id, password and client. */
+async function accountWithEmail(t: TestApp, email: string, options: { confirm: boolean }) {
+  const client = t.client()
+  const username = `u${Math.random().toString(36).slice(2, 10)}`
+  expect((await client.post('/api/v1/signup', { email, username, password: STRONG_PASSWORD, acceptTerms: true })).status).toBe(202)
+  const mail = await t.smtp.waitFor(email, /confirm/i)
+  if (options.confirm) expect((await client.post('/api/v1/email/confirm', { token: tokenFrom(mail) })).status).toBe(200)
+  const signin = await client.post('/api/v1/signin', { login: email, password: STRONG_PASSWORD })
+  return { client, password: STRONG_PASSWORD, accountId: signin.body.account.id as string }
+}
 
 beforeAll(async () => {
   await idp.start([ALICE, OUTSIDER, LINKER])
@@ -139,6 +150,59 @@ describe.each(DIALECTS)('SAML with SimpleSAMLphp (%s)', (dialect) => {
     }
   })
 
+  it('XSW: wrappings of a real signed response are refused; the response itself is then accepted', async () => {
+    const t = await ssoApp(dialect)
+    const team = await ssoTeam(t)
+    const connection = await connected(team, { idpInitiated: true })
+    await setJit(t, team.slug, true)
+    // IdP-initiated: no request to use up, so every vector meets the signature checks.
+    const post = await idp.login(idp.idpInitiatedUrl(connection.sp.entityId, '/'), ALICE)
+    const xml = Buffer.from(post.SAMLResponse, 'base64').toString('utf8')
+    const assertion = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)![0]
+    const signature = /<ds:Signature[\s\S]*?<\/ds:Signature>/.exec(assertion)![0]
+    const evil = assertion.replaceAll(ALICE.email, `evil@${SSO_DOMAIN}`).replace(signature, '')
+    const evilNewId = evil.replace(/ID="([^"]+)"/, 'ID="_evil0123456789"')
+    const [head, tail] = [xml.slice(0, xml.indexOf(assertion)), xml.slice(xml.indexOf(assertion) + assertion.length)]
+    const vectors: Record<string, string> = {
+      // XSW3: an unsigned assertion beside the signed one (before it).
+      'evil assertion first': head + evilNewId + assertion + tail,
+      // The same, after it.
+      'evil assertion after': head + assertion + evilNewId + tail,
+      // Same ID twice: the signature's reference would be ambiguous.
+      'duplicate ID': head + evil + assertion + tail,
+      // XSW4: the signed assertion wrapped inside the evil one.
+      'signed inside evil': head + evilNewId.replace('</saml:Assertion>', assertion + '</saml:Assertion>') + tail,
+      // XSW7: the signed assertion hidden in Extensions, the evil one where it is read.
+      'signed in Extensions': head + '<samlp:Extensions>' + assertion + '</samlp:Extensions>' + evilNewId + tail,
+      // XSW8: the signed assertion in the signature's Object of the evil one.
+      'signed in ds:Object': head + evil.replace(/(<saml:Issuer[^>]*>[^<]*<\/saml:Issuer>)/, `$1${signature.replace('</ds:Signature>', `<ds:Object>${assertion.replace(signature, '')}</ds:Object></ds:Signature>`)}`) + tail,
+      // XSW1-like: the whole signed response wrapped in an evil one's signature Object.
+      'response in Object': xml.replace(assertion, evil).replace(/(<\/saml:Issuer>)/, `$1<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:Object>${xml.replace(/^<\?xml[^>]*>/, '')}</ds:Object></ds:Signature>`),
+    }
+    for (const [name, wrapped] of Object.entries(vectors)) {
+      const res = await postToAcs(t.client(), connection.id, Buffer.from(wrapped).toString('base64'), '/')
+      expect(res.status, name).toBe(400)
+      expect(['saml_signature_invalid', 'saml_response_invalid'], `${name}: ${pageError(res)}`).toContain(pageError(res))
+    }
+    expect(await t.app.ctx.db.selectFrom('accounts').select('id').where('email_normalized', '=', `evil@${SSO_DOMAIN}`).executeTakeFirst()).toBeUndefined()
+    const browser = t.client()
+    const confirm = await finish(browser, await postToAcs(browser, connection.id, post.SAMLResponse, post.RelayState))
+    expect(confirm.status).toBe(200)
+    expect(String(confirm.body)).toContain(ALICE.email)
+  })
+
+  it('a tampered real response (NameID changed) is refused', async () => {
+    const t = await ssoApp(dialect)
+    const team = await ssoTeam(t)
+    const connection = await connected(team)
+    await setJit(t, team.slug, true)
+    const browser = t.client()
+    const post = await idp.login(await startSignIn(browser, connection.id), ALICE)
+    const tampered = Buffer.from(Buffer.from(post.SAMLResponse, 'base64').toString('utf8').replaceAll(ALICE.email, `evil@${SSO_DOMAIN}`)).toString('base64')
+    const res = await postToAcs(browser, connection.id, tampered, post.RelayState)
+    expect(pageError(res)).toBe('saml_signature_invalid')
+  })
+
   it('the Admin test sign-in shows the attributes and changes nothing', async () => {
     const t = await ssoApp(dialect)
     const team = await ssoTeam(t)
@@ -190,13 +254,36 @@ describe.each(DIALECTS)('SAML with SimpleSAMLphp (%s)', (dialect) => {
     expect(await t.app.ctx.db.selectFrom('accounts').select('id').where('email_normalized', '=', ALICE.email).executeTakeFirst()).toBeUndefined()
 
     // A confirmed account at the domain (linked at once), not a member: the Admins get a request.
-    const linker = await personAt(t, SSO_DOMAIN)
-    idp.registerSp(connection.sp.entityId, connection.sp.acsUrl)
-    const post2 = await idp.login(await startSignIn(linker.client, connection.id), { username: 'linker', password: 'linkerpass' })
-    // The IdP user "linker" carries linker@…, not this person's random address: use the account's own.
-    expect(post2.SAMLResponse).toBeTruthy()
-    const requests = await team.admin.client.get(`/api/v1/teams/${team.slug}/join-requests`)
-    expect(requests.status).toBe(200)
+    const linker = await accountWithEmail(t, LINKER.email, { confirm: true })
+    const post2 = await idp.login(await startSignIn(linker.client, connection.id), LINKER)
+    const refused = await postToAcs(linker.client, connection.id, post2.SAMLResponse, post2.RelayState)
+    expect(refused.status).toBe(403)
+    expect(pageError(refused)).toBe('sso_jit_not_allowed')
+    const requests = (await team.admin.client.get(`/api/v1/teams/${team.slug}/join-requests`)).body.requests as { email: string }[]
+    expect(requests.map((r) => r.email)).toEqual([LINKER.email])
+    expect(await t.app.ctx.db.selectFrom('linked_identities').select('account_id').where('subject', '=', LINKER.email).executeTakeFirst()).toEqual({ account_id: linker.accountId })
+  })
+
+  it('an unconfirmed local account with the address proves its password once to link', async () => {
+    const t = await ssoApp(dialect)
+    const team = await ssoTeam(t)
+    const connection = await connected(team)
+    await setJit(t, team.slug, true)
+    const local = await accountWithEmail(t, LINKER.email, { confirm: false })
+    const browser = t.client()
+    const post = await idp.login(await startSignIn(browser, connection.id), LINKER)
+    const page = await finish(browser, await postToAcs(browser, connection.id, post.SAMLResponse, post.RelayState))
+    expect(page.status).toBe(200)
+    expect(String(page.body)).toContain('type="password"')
+    expect((await browser.get('/api/v1/me')).status).toBe(401)
+    const handoff = /name="handoff" value="([^"]+)"/.exec(String(page.body))![1]
+    const form = (password: string) => new URLSearchParams({ handoff, password }).toString()
+    const wrong = await browser.request('POST', `/sso/saml/${connection.id}/finish`, form('not the password'), { 'content-type': 'application/x-www-form-urlencoded' })
+    expect(pageError(wrong)).toBe('password_incorrect')
+    const right = await browser.request('POST', `/sso/saml/${connection.id}/finish`, form(local.password), { 'content-type': 'application/x-www-form-urlencoded' })
+    expect(right.status, String(right.body).slice(0, 300)).toBe(303)
+    expect((await browser.get('/api/v1/me')).body.id ?? (await browser.get('/api/v1/me')).body.accountId).toBeTruthy()
+    expect((await t.app.ctx.db.selectFrom('linked_identities').select('account_id').where('subject', '=', LINKER.email).executeTakeFirst())?.account_id).toBe(local.accountId)
   })
 
   it('an IdP entity ID used by one team cannot be registered by another', async () => {

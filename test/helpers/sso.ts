@@ -33,7 +33,7 @@ export async function setJit(t: TestApp, slug: string, enabled: boolean): Promis
   const team = await db.selectFrom('teams').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()
   await db
     .insertInto('team_signin_policies')
-    .values({ team_id: team.id, jit_enabled: enabled ? 1 : 0, updated_at: t.clock.now() })
+    .values({ team_id: team.id, jit_enabled: enabled ? 1 : 0, password_signin_disabled: 0, google_signin_disabled: 0, require_two_factor: 0, updated_at: t.clock.now() })
     .onConflict((oc) => oc.column('team_id').doUpdateSet({ jit_enabled: enabled ? 1 : 0 }))
     .execute()
 }
