@@ -148,6 +148,8 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   api.get('/sso/saml/:connectionId/start', {
     schema: {
       tags,
+      // Browser pages, not API (they answer HTML, like /oauth/*): out of the OpenAPI document; the README describes them.
+      hide: true,
       summary: 'Start an SP-initiated SAML sign-in (browser)',
       description: 'Redirects to the IdP. `return_to`: a path on this site to land on afterwards.',
       params: PublicConnectionParams,
@@ -172,6 +174,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     forms.post('/sso/saml/:connectionId/acs', {
       schema: {
         tags,
+        hide: true,
         summary: 'SAML assertion consumer service (the IdP posts here)',
         description: 'HTTP-POST binding. Answers a redirect to finish the sign-in, or a page: the test result, or the error (wrong signature, wrong ACS/audience/destination, expired, replayed, stale RelayState, unknown or disabled connection, JIT refused).',
         params: PublicConnectionParams,
@@ -203,7 +206,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     }
 
     forms.get('/sso/saml/:connectionId/finish', {
-      schema: { tags, summary: 'Finish a SAML sign-in (browser)', params: PublicConnectionParams, querystring: Type.Object({ handoff: Type.String({ minLength: 1, maxLength: 128 }) }) },
+      schema: { hide: true, tags, summary: 'Finish a SAML sign-in (browser)', params: PublicConnectionParams, querystring: Type.Object({ handoff: Type.String({ minLength: 1, maxLength: 128 }) }) },
       attachValidation: true,
     }, async (request, reply) => {
       try {
@@ -224,6 +227,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     forms.post('/sso/saml/:connectionId/finish', {
       schema: {
         tags,
+        hide: true,
         summary: 'Confirm a SAML sign-in (the confirmation or password page posts here)',
         params: PublicConnectionParams,
         consumes: ['application/x-www-form-urlencoded'],
