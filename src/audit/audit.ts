@@ -58,6 +58,11 @@ export async function recordAudit(db: Queryable, event: AuditEvent): Promise<voi
 }
 
 /** The row an event is stored as (the sign-in fast path writes it inside a larger statement). */
+/** A deleted account's personal trail goes with it (the deletion record is written after). */
+export async function eraseAccountAudit(db: Queryable, accountId: string): Promise<void> {
+  await db.deleteFrom('audit_events').where('account_id', '=', accountId).execute()
+}
+
 export function auditRow(event: AuditEvent) {
   return {
     id: newId(),

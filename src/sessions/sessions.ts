@@ -85,7 +85,8 @@ export function newSession(
   ctx: AppContext,
   input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta; device?: { browser: string; os?: string } },
 ): { token: string; session: Session } {
-  const described = describeDevice(input.meta.userAgent)
+  // An app names itself; only a browser's user agent is parsed (bowser is not free on the sign-in path).
+  const described = input.device ? { browser: input.device.browser, os: input.device.os ?? describeDevice(input.meta.userAgent).os } : describeDevice(input.meta.userAgent)
   const now = ctx.clock.now()
   const token = newToken()
   const session: Session = {
@@ -96,8 +97,8 @@ export function newSession(
     stay_signed_in: input.staySignedIn ? 1 : 0,
     ip: input.meta.ip,
     user_agent: input.meta.userAgent.slice(0, 512),
-    browser: input.device?.browser ?? described.browser,
-    os: input.device?.os ?? described.os,
+    browser: described.browser,
+    os: described.os,
     created_at: now,
     last_active_at: now,
     expires_at: now + (input.staySignedIn ? STAY_SIGNED_IN_MS : UNREMEMBERED_MAX_MS),
@@ -111,7 +112,11 @@ function isExpired(session: Session, now: number): boolean {
   return session.stay_signed_in === 0 && now - session.last_active_at >= IDLE_TIMEOUT_MS
 }
 
-/** The hot-path join: session and account in one indexed lookup by token hash. */
+/**
+ * The hot-path join: session and account in one indexed lookup by token hash. The one read of
+ * `accounts` outside src/accounts/, on purpose: ARCHITECTURE's session check is one round trip,
+ * and it reads the whole row (selectAll), so no column list here can drift from the owner's.
+ */
 async function loadSession(ctx: AppContext, tokenHash: string): Promise<Authenticated | undefined> {
   const row = await ctx.db
     .selectFrom('sessions')
@@ -230,6 +235,13 @@ export interface EndingSessions {
  * to them ends in the same commit (OAuth revokes the grants of app sessions: src/app.ts wires it).
  */
 export const sessionsEnding = new Listeners<[db: Queryable, ending: EndingSessions]>()
+
+/** Which of these sessions are still live at `now` (not ended, not expired). */
+export async function liveSessionIds(db: Queryable, sessionIds: readonly string[], now: number): Promise<Set<string>> {
+  if (!sessionIds.length) return new Set()
+  const rows = await db.selectFrom('sessions').select('id').where('id', 'in', [...sessionIds]).where('expires_at', '>', now).execute()
+  return new Set(rows.map((row) => row.id))
+}
 
 /** Activity seen outside a request (an app's token issued or refreshed): these sessions were active at `now`. */
 export async function markSessionsActive(db: Queryable, sessionIds: readonly string[], now: number): Promise<void> {
