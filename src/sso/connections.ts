@@ -19,6 +19,8 @@ import type { Queryable, SsoConnectionsTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { lockTeamFor } from '../teams/access.ts'
 import { actorOf, recordTeamActivity } from '../teams/activity.ts'
+import { teamsWithVerifiedDomain } from '../teams/discovery/domains.ts'
+import { teamIdBySlug, teamNames } from '../teams/teams.ts'
 import { certificateSummary, checkSsoUrl, fetchMetadata, MAX_IDP_CERTIFICATES, normalizeCertificate, parseIdpMetadata, type IdpSettings } from './metadata.ts'
 
 export type ConnectionRow = Selectable<SsoConnectionsTable>
@@ -244,28 +246,35 @@ export interface SsoMethodsAnswer {
  * that this team (or this domain's team) signs in with SSO. Discovery shows as much already.
  */
 export async function ssoMethods(ctx: AppContext, input: { team?: string; email?: string }): Promise<SsoMethodsAnswer> {
-  let query = ctx.db
-    .selectFrom('sso_connections as c')
-    .innerJoin('teams as t', 't.id', 'c.team_id')
-    .select(['t.slug', 't.name as team_name', 'c.id', 'c.name', 'c.created_at'])
-    .where('c.enabled', '=', 1)
-    .where('c.protocol', '=', 'saml')
+  let teamIds: string[]
   if (input.team !== undefined) {
-    query = query.where('t.slug', '=', input.team.trim().toLowerCase())
+    const id = await teamIdBySlug(ctx.db, input.team.trim().toLowerCase())
+    teamIds = id ? [id] : []
   } else if (input.email !== undefined) {
-    const at = input.email.trim().toLowerCase().lastIndexOf('@')
-    const domain = at > 0 ? input.email.trim().toLowerCase().slice(at + 1) : ''
-    if (!domain) return { teams: [] }
-    query = query.where((eb) => eb.exists(eb.selectFrom('team_domains as d').select('d.id').whereRef('d.team_id', '=', 't.id').where('d.domain', '=', domain).where('d.status', '=', 'verified')))
+    const email = input.email.trim().toLowerCase()
+    const at = email.lastIndexOf('@')
+    teamIds = at > 0 && at < email.length - 1 ? await teamsWithVerifiedDomain(ctx.db, email.slice(at + 1)) : []
   } else {
     throw new AppError('invalid_request', { message: 'Give a team URL (team) or an email address (email).', fields: { team: 'required' } })
   }
-  const rows = await query.orderBy('t.slug').orderBy('c.created_at').orderBy('c.id').limit(50).execute()
+  if (teamIds.length === 0) return { teams: [] }
+  const rows = await ctx.db
+    .selectFrom('sso_connections')
+    .select(['id', 'team_id', 'name'])
+    .where('team_id', 'in', teamIds)
+    .where('enabled', '=', 1)
+    .where('protocol', '=', 'saml')
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
+  const names = await teamNames(ctx.db, [...new Set(rows.map((r) => r.team_id))])
   const teams = new Map<string, SsoMethodsAnswer['teams'][number]>()
   for (const row of rows) {
-    const team = teams.get(row.slug) ?? { slug: row.slug, name: row.team_name, methods: [] }
-    team.methods.push({ protocol: 'saml', connectionId: row.id, name: row.name, startUrl: startUrl(ctx, row.id) })
-    teams.set(row.slug, team)
+    const team = names.get(row.team_id)
+    if (!team) continue
+    const entry = teams.get(row.team_id) ?? { slug: team.slug, name: team.name, methods: [] }
+    entry.methods.push({ protocol: 'saml', connectionId: row.id, name: row.name, startUrl: startUrl(ctx, row.id) })
+    teams.set(row.team_id, entry)
   }
   return { teams: [...teams.values()] }
 }

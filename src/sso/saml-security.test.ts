@@ -171,6 +171,18 @@ describe.each(DIALECTS)('SAML security rules (%s)', (dialect) => {
     expect(String(zh.body)).toContain('lang="zh-CN"')
   })
 
+  it('Sign in with SSO: the methods by team URL or by an address at a verified domain; nothing told otherwise', async () => {
+    const f = await fixture(dialect)
+    const anyone = f.team.t.client({ origin: null })
+    const bySlug = await anyone.get(`/api/v1/sso/methods?team=${f.team.slug}`)
+    expect(bySlug.status).toBe(200)
+    expect(bySlug.body.teams).toEqual([{ slug: f.team.slug, name: `Team ${f.team.slug}`, methods: [{ protocol: 'saml', connectionId: f.connection.id, name: 'Company IdP', startUrl: `http://latchkey.test/sso/saml/${f.connection.id}/start` }] }])
+    expect((await anyone.get(`/api/v1/sso/methods?email=${encodeURIComponent(`someone@${SSO_DOMAIN}`)}`)).body.teams.map((t: { slug: string }) => t.slug)).toEqual([f.team.slug])
+    for (const query of ['team=no-such-team', 'email=someone%40unknown.example', 'email=nonsense']) expect((await anyone.get(`/api/v1/sso/methods?${query}`)).body, query).toEqual({ teams: [] })
+    await f.team.admin.client.request('PATCH', `/api/v1/teams/${f.team.slug}/sso/saml/${f.connection.id}`, { enabled: false })
+    expect((await anyone.get(`/api/v1/sso/methods?team=${f.team.slug}`)).body).toEqual({ teams: [] })
+  })
+
   it('the ACS is the only form route: other unsafe requests still need this Origin', async () => {
     const f = await fixture(dialect)
     const res = await f.team.t.client({ origin: 'https://evil.example' }).request('PATCH', `/api/v1/teams/${f.team.slug}/sso/saml/${f.connection.id}`, { enabled: false })
