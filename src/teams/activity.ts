@@ -42,6 +42,12 @@ export type TeamActivityType =
   | 'sso.setup_link_revoked'
   | 'sso.setup_link_opened'
   | 'sso.setup_link_action'
+  | 'sso.connection_created'
+  | 'sso.connection_updated'
+  | 'sso.connection_deleted'
+  | 'sso.connection_tested'
+  | 'sso.signin'
+  | 'sso.member_provisioned'
 
 export interface Actor {
   id: string
