@@ -21,7 +21,7 @@
  * redirect URI is exact and carries no query (openid-client derives the token request's
  * redirect_uri from it).
  */
-import * as oidc from 'openid-client'
+import type * as oidc from 'openid-client'
 import type { RequestMeta } from '../audit/audit.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { canonicalEmail, normalizeEmail } from '../accounts/emails.ts'
@@ -39,16 +39,14 @@ import { isReturnPath } from '../return-path.ts'
 import type { Authenticated } from '../sessions/sessions.ts'
 import { isTwoFactorEnabled } from '../two-factor/two-factor.ts'
 import { completeSignIn } from './complete.ts'
-import { identityProviderFetch } from './identity-provider-fetch.ts'
 import { findLinkedIdentity, linkIdentity, listLinkedIdentities, touchLinkedIdentity, unlinkIdentity } from './linked-identities.ts'
+import { authorizationUrl, newAuthorizationRequest, OidcFailure, oidcClient, redeemAuthorizationCode } from './oidc-client.ts'
 import type { SignInContext, SignInResult } from './password.ts'
 import { issueSignInTicket } from './second-factor.ts'
 
 export const GOOGLE_CALLBACK_PATH = '/api/v1/signin/google/callback'
 /** How long the round trip to Google, and then the sign-up or link step, may take. */
 export const GOOGLE_FLOW_LIFETIME_MS = 10 * MINUTE_MS
-/** Discovery is fetched again after this (keys follow the library's own JWKS cache). */
-const DISCOVERY_TTL_MS = 60 * MINUTE_MS
 
 type Intent = 'signin' | 'signup'
 
@@ -95,32 +93,11 @@ export function googleRedirectUri(ctx: AppContext): string {
 
 // ---------------------------------------------------------------- the client
 
-const discoveries = new WeakMap<AppContext, { config: Promise<oidc.Configuration>; fetchedAt: number }>()
-
 async function googleClient(ctx: AppContext): Promise<oidc.Configuration> {
   const google = ctx.config.google
   if (!google) throw new AppError('google_not_configured')
-  const now = ctx.clock.now()
-  let entry = discoveries.get(ctx)
-  if (!entry || now - entry.fetchedAt > DISCOVERY_TTL_MS || now < entry.fetchedAt) {
-    // Discovery checks that the document names exactly the configured issuer.
-    const config = oidc.discovery(
-      google.issuer,
-      google.clientId,
-      { redirect_uris: [googleRedirectUri(ctx)], response_types: ['code'] },
-      oidc.ClientSecretBasic(google.clientSecret),
-      { [oidc.customFetch]: identityProviderFetch(ctx) },
-    )
-    const created = { config, fetchedAt: now }
-    entry = created
-    discoveries.set(ctx, created)
-    // A failed discovery is not kept: the next sign-in asks again.
-    config.catch(() => {
-      if (discoveries.get(ctx) === created) discoveries.delete(ctx)
-    })
-  }
   try {
-    return await entry.config
+    return await oidcClient(ctx, { issuer: google.issuer, clientId: google.clientId, clientSecret: google.clientSecret, redirectUri: googleRedirectUri(ctx) })
   } catch (err) {
     throw new AppError('google_unavailable', { cause: err })
   }
@@ -151,25 +128,15 @@ export async function startGoogleSignIn(ctx: AppContext, input: { intent: Intent
   const config = await googleClient(ctx)
   const flow: FlowCookie = {
     purpose: 'google_flow',
-    state: oidc.randomState(),
-    nonce: oidc.randomNonce(),
-    verifier: oidc.randomPKCECodeVerifier(),
+    ...newAuthorizationRequest(),
     intent: input.intent,
     // Only a path on this site (an app sign-in request is one: /app-signin/<uid>).
     next: isReturnPath(input.next) ? input.next : null,
     staySignedIn: input.staySignedIn,
     expiresAt: ctx.clock.now() + GOOGLE_FLOW_LIFETIME_MS,
   }
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: googleRedirectUri(ctx),
-    scope: 'openid email profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(flow.verifier),
-    code_challenge_method: 'S256',
-    state: flow.state,
-    nonce: flow.nonce,
-    // Google's account chooser: a shared computer's signed-in Google account is not taken silently.
-    prompt: 'select_account',
-  })
+  // Google's account chooser: a shared computer's signed-in Google account is not taken silently.
+  const url = await authorizationUrl(config, { ...flow, redirectUri: googleRedirectUri(ctx), scope: 'openid email profile', extra: { prompt: 'select_account' } })
   return { url: url.href, flowCookie: seal(ctx, flow) }
 }
 
@@ -185,21 +152,18 @@ interface GoogleClaims {
 /** Exchanges the code: state, nonce, PKCE, issuer (also the `iss` parameter, RFC 9207), audience and signature are checked by openid-client. */
 async function redeemCode(ctx: AppContext, flow: FlowCookie, callbackUrl: URL): Promise<GoogleClaims> {
   const config = await googleClient(ctx)
-  let claims: oidc.IDToken | undefined
+  let claims: oidc.IDToken
   try {
-    const tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: flow.verifier, expectedNonce: flow.nonce, expectedState: flow.state, idTokenExpected: true })
-    claims = tokens.claims()
+    claims = await redeemAuthorizationCode(config, callbackUrl, flow)
   } catch (err) {
-    const code = (err as { code?: unknown }).code
-    // openid-client's own refusals (bad state, reused code, wrong issuer, an error answer) carry
-    // an OAUTH_ code; anything else is the network or Google being down.
-    if (typeof code === 'string' && code.startsWith('OAUTH_')) {
-      ctx.log.info({ err: { code, message: (err as Error).message } }, 'google sign-in refused')
+    if (err instanceof OidcFailure && err.kind === 'refused') {
+      const cause = err.cause as { code?: unknown; message?: string }
+      ctx.log.info({ err: { code: cause.code, message: cause.message } }, 'google sign-in refused')
       throw new AppError('google_signin_failed', { cause: err })
     }
     throw new AppError('google_unavailable', { cause: err })
   }
-  if (!claims || typeof claims.email !== 'string') throw new AppError('google_signin_failed', { message: 'Google did not share an email address for this account.' })
+  if (typeof claims.email !== 'string') throw new AppError('google_signin_failed', { message: 'Google did not share an email address for this account.' })
   let email: string
   try {
     email = canonicalEmail(claims.email)

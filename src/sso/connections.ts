@@ -15,7 +15,7 @@ import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
 import { newId } from '../crypto.ts'
 import { isUniqueViolation } from '../db/errors.ts'
-import type { Queryable, SsoConnectionsTable } from '../db/schema.ts'
+import type { Queryable, SsoConnectionsTable, SsoProtocol } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { lockTeamFor } from '../teams/access.ts'
 import { actorOf, recordTeamActivity } from '../teams/activity.ts'
@@ -59,6 +59,10 @@ export function acsUrl(ctx: AppContext, connectionId: string): string {
 
 export function startUrl(ctx: AppContext, connectionId: string): string {
   return link(ctx, `/sso/saml/${connectionId}/start`)
+}
+
+export function oidcStartUrl(ctx: AppContext, connectionId: string): string {
+  return link(ctx, `/sso/oidc/${connectionId}/start`)
 }
 
 export function certificatesOf(row: Pick<ConnectionRow, 'idp_certificates'>): string[] {
@@ -117,8 +121,11 @@ export async function listConnections(ctx: AppContext, teamId: string): Promise<
   return rows.map((row) => connectionView(ctx, row))
 }
 
-export async function findConnection(db: Queryable, connectionId: string): Promise<ConnectionRow | undefined> {
-  return db.selectFrom('sso_connections').selectAll().where('id', '=', connectionId).where('protocol', '=', 'saml').executeTakeFirst()
+/** One connection; `protocol` null: of either protocol (the shared finish step). */
+export async function findConnection(db: Queryable, connectionId: string, protocol: SsoProtocol | null = 'saml'): Promise<ConnectionRow | undefined> {
+  let query = db.selectFrom('sso_connections').selectAll().where('id', '=', connectionId)
+  if (protocol) query = query.where('protocol', '=', protocol)
+  return query.executeTakeFirst()
 }
 
 export async function getConnection(ctx: AppContext, teamId: string, connectionId: string): Promise<ConnectionRow> {
@@ -236,7 +243,7 @@ export async function markTested(ctx: AppContext, input: { connection: Connectio
 }
 
 export interface SsoMethodsAnswer {
-  teams: { slug: string; name: string; methods: { protocol: 'saml'; connectionId: string; name: string; startUrl: string }[] }[]
+  teams: { slug: string; name: string; methods: { protocol: SsoProtocol; connectionId: string; name: string; startUrl: string }[] }[]
 }
 
 /**
@@ -260,10 +267,9 @@ export async function ssoMethods(ctx: AppContext, input: { team?: string; email?
   if (teamIds.length === 0) return { teams: [] }
   const rows = await ctx.db
     .selectFrom('sso_connections')
-    .select(['id', 'team_id', 'name'])
+    .select(['id', 'team_id', 'name', 'protocol'])
     .where('team_id', 'in', teamIds)
     .where('enabled', '=', 1)
-    .where('protocol', '=', 'saml')
     .orderBy('created_at')
     .orderBy('id')
     .execute()
@@ -273,7 +279,7 @@ export async function ssoMethods(ctx: AppContext, input: { team?: string; email?
     const team = names.get(row.team_id)
     if (!team) continue
     const entry = teams.get(row.team_id) ?? { slug: team.slug, name: team.name, methods: [] }
-    entry.methods.push({ protocol: 'saml', connectionId: row.id, name: row.name, startUrl: startUrl(ctx, row.id) })
+    entry.methods.push({ protocol: row.protocol, connectionId: row.id, name: row.name, startUrl: row.protocol === 'oidc' ? oidcStartUrl(ctx, row.id) : startUrl(ctx, row.id) })
     teams.set(row.team_id, entry)
   }
   return { teams: [...teams.values()] }

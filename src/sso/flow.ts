@@ -18,15 +18,18 @@ import type { AppContext } from '../context.ts'
 import { hashToken, newToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { isReturnPath } from '../return-path.ts'
+import type { SsoProtocol } from '../db/schema.ts'
 import { findConnection, markTested, type ConnectionRow } from './connections.ts'
 import { authnRequestUrl, validateSamlResponse } from './saml.ts'
-import { linkSamlIdentity, resolveSsoAccount } from './signin.ts'
+import { linkSsoIdentity, resolveSsoAccount } from './signin.ts'
 
 const HANDOFF_TTL_MS = 5 * 60_000
 const HANDOFF_PREFIX = 'handoff:'
 
-export async function connectionForSignIn(ctx: AppContext, connectionId: string, options: { allowDisabled?: boolean } = {}): Promise<ConnectionRow> {
-  const connection = await findConnection(ctx.db, connectionId)
+export async function connectionForSignIn(ctx: AppContext, connectionId: string, options: { allowDisabled?: boolean; protocol?: SsoProtocol | null } = {}): Promise<ConnectionRow> {
+  // The protocol's own routes name theirs (a SAML ACS never reads an OIDC connection); the
+  // shared finish step takes either (null).
+  const connection = await findConnection(ctx.db, connectionId, options.protocol === undefined ? 'saml' : options.protocol)
   if (!connection) throw new AppError('sso_connection_unknown')
   if (connection.enabled !== 1 && !options.allowDisabled) throw new AppError('sso_connection_disabled')
   return connection
@@ -46,7 +49,7 @@ export async function startSamlSignIn(ctx: AppContext, input: { connectionId: st
   })
 }
 
-interface Handoff {
+export interface Handoff {
   accountId: string
   email: string
   returnTo: string
@@ -93,9 +96,14 @@ export async function receiveSamlResponse(ctx: AppContext, input: { connectionId
     outcome.kind === 'account'
       ? { accountId: outcome.account.id, email: outcome.account.email, returnTo, bindHash, kind: 'signin', subject: assertion.nameId }
       : { accountId: outcome.accountId, email: outcome.email, returnTo, bindHash, kind: 'password', subject: assertion.nameId }
+  return { kind: 'finish', handoff: await leaveHandoff(ctx, connection, handoff) }
+}
+
+/** The one-time token the finish step redeems (shared by SAML and OIDC). */
+export async function leaveHandoff(ctx: AppContext, connection: ConnectionRow, handoff: Handoff): Promise<string> {
   const token = newToken()
   await ctx.db.insertInto('sso_requests').values({ connection_id: connection.id, request_id: HANDOFF_PREFIX + hashToken(token), value: JSON.stringify(handoff), expires_at: ctx.clock.now() + HANDOFF_TTL_MS }).execute()
-  return { kind: 'finish', handoff: token }
+  return token
 }
 
 export interface OpenHandoff extends Handoff {
@@ -115,7 +123,7 @@ export async function peekHandoff(ctx: AppContext, connectionId: string, token: 
   const handoff = JSON.parse(row.value) as Handoff
   // Another browser than the one that started: a login CSRF attempt, or a copied link.
   if (handoff.bindHash !== null && (!browserSecret || hashToken(browserSecret) !== handoff.bindHash)) throw new AppError('saml_relay_state_invalid')
-  const connection = await connectionForSignIn(ctx, connectionId)
+  const connection = await connectionForSignIn(ctx, connectionId, { protocol: null })
   const account = await findAccountById(ctx.db, handoff.accountId)
   if (!account) throw new AppError('saml_relay_state_invalid')
   if (account.status !== 'active') throw new AppError('account_deactivated')
@@ -132,9 +140,9 @@ export async function takeHandoff(ctx: AppContext, connectionId: string, token: 
   const taken = await ctx.db.deleteFrom('sso_requests').where('connection_id', '=', connectionId).where('request_id', '=', HANDOFF_PREFIX + hashToken(token)).executeTakeFirst()
   if (Number(taken.numDeletedRows) !== 1) throw new AppError('saml_replayed')
   if (open.kind === 'password') {
-    await linkSamlIdentity(ctx, { connection: open.connection, account: open.account, subject: open.subject, email: open.email, meta: options.meta })
+    await linkSsoIdentity(ctx, { connection: open.connection, account: open.account, subject: open.subject, email: open.email, meta: options.meta })
     // Linked now, with the same membership rule as any other SSO sign-in.
-    const again = await resolveSsoAccount(ctx, { connection: open.connection, assertion: { nameId: open.subject, email: open.email, attributes: {}, assertionId: '', notOnOrAfter: 0, request: null, inResponseTo: null, sessionIndex: null }, meta: options.meta })
+    const again = await resolveSsoAccount(ctx, { connection: open.connection, assertion: { nameId: open.subject, email: open.email, attributes: {} }, meta: options.meta })
     if (again.kind !== 'account') throw new AppError('sso_password_required')
   }
   return open

@@ -123,7 +123,7 @@ export const SsoMethods = Type.Object({
     Type.Object({
       slug: Type.String(),
       name: Type.String(),
-      methods: Type.Array(Type.Object({ protocol: Type.Literal('saml'), connectionId: Type.String(), name: Type.String(), startUrl: Type.String() })),
+      methods: Type.Array(Type.Object({ protocol: Type.Union([Type.Literal('saml'), Type.Literal('oidc')]), connectionId: Type.String(), name: Type.String(), startUrl: Type.String() })),
     }),
   ),
 })

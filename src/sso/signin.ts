@@ -43,7 +43,7 @@ export type SsoOutcome =
   | { kind: 'password_required'; accountId: string; email: string }
 
 /** The address the assertion vouches for, refused unless at a verified domain of the team. */
-export async function vouchedEmail(ctx: AppContext, connection: ConnectionRow, assertion: ValidatedAssertion): Promise<string> {
+export async function vouchedEmail(ctx: AppContext, connection: ConnectionRow, assertion: Pick<SsoIdentity, 'email'>): Promise<string> {
   if (!assertion.email) throw new AppError('sso_email_missing')
   let email: string
   try {
@@ -55,14 +55,23 @@ export async function vouchedEmail(ctx: AppContext, connection: ConnectionRow, a
   return email
 }
 
-export async function resolveSsoAccount(ctx: AppContext, input: { connection: ConnectionRow; assertion: ValidatedAssertion; meta: RequestMeta }): Promise<SsoOutcome> {
+/** What any SSO protocol vouches for: a SAML assertion, or an OIDC ID token's claims (./oidc.ts). */
+export type SsoIdentity = Pick<ValidatedAssertion, 'nameId' | 'email' | 'attributes'>
+
+/** The issuer identities of this connection are keyed by: the SAML IdP entity ID or the OIDC issuer. */
+export function issuerOf(connection: ConnectionRow): string {
+  return (connection.protocol === 'oidc' ? connection.oidc_issuer : connection.idp_entity_id)!
+}
+
+/** The same rules for every protocol: a validated SAML assertion and a validated OIDC ID token go through here. */
+export async function resolveSsoAccount(ctx: AppContext, input: { connection: ConnectionRow; assertion: SsoIdentity; meta: RequestMeta }): Promise<SsoOutcome> {
   const { connection, assertion } = input
   const email = await vouchedEmail(ctx, connection, assertion)
-  const issuer = connection.idp_entity_id!
+  const issuer = issuerOf(connection)
   const linked = await findLinkedIdentity(ctx.db, { issuer, subject: assertion.nameId })
   if (linked) {
     const account = await findAccountById(ctx.db, linked.account_id)
-    if (!account) throw new AppError('saml_response_invalid')
+    if (!account) throw new AppError(connection.protocol === 'oidc' ? 'sso_oidc_signin_failed' : 'saml_response_invalid')
     requireActive(account)
     await touchLinkedIdentity(ctx.db, linked.id, { email, at: ctx.clock.now() })
     return { kind: 'account', account, linked: false, ...(await ensureMember(ctx, connection, account, input.meta)) }
@@ -71,7 +80,7 @@ export async function resolveSsoAccount(ctx: AppContext, input: { connection: Co
   if (existing) {
     requireActive(existing)
     if (existing.email_confirmed_at === null) return { kind: 'password_required', accountId: existing.id, email }
-    await linkSamlIdentity(ctx, { connection, account: existing, subject: assertion.nameId, email, meta: input.meta })
+    await linkSsoIdentity(ctx, { connection, account: existing, subject: assertion.nameId, email, meta: input.meta })
     return { kind: 'account', account: existing, linked: true, ...(await ensureMember(ctx, connection, existing, input.meta)) }
   }
   if (!(await jitEnabled(ctx.db, connection.team_id))) throw new AppError('sso_jit_not_allowed', { message: 'You have no account here yet, and this team does not add new members automatically. Ask the team\'s Admin for an invitation.' })
@@ -93,12 +102,12 @@ function displayNameOf(attributes: Record<string, unknown>): string | undefined 
   return full || undefined
 }
 
-export async function linkSamlIdentity(ctx: AppContext, input: { connection: ConnectionRow; account: Account; subject: string; email: string; meta: RequestMeta }): Promise<void> {
+export async function linkSsoIdentity(ctx: AppContext, input: { connection: ConnectionRow; account: Account; subject: string; email: string; meta: RequestMeta }): Promise<void> {
   try {
     await inTransaction(ctx, async (trx) => {
       const now = ctx.clock.now()
-      await linkIdentity(trx, { accountId: input.account.id, method: 'saml', connectionId: input.connection.id, issuer: input.connection.idp_entity_id!, subject: input.subject, email: input.email, at: now })
-      await recordAudit(trx, { accountId: input.account.id, type: 'sso.identity_linked', meta: input.meta, at: now, details: { connectionId: input.connection.id, teamId: input.connection.team_id, method: 'saml' } })
+      await linkIdentity(trx, { accountId: input.account.id, method: input.connection.protocol, connectionId: input.connection.id, issuer: issuerOf(input.connection), subject: input.subject, email: input.email, at: now })
+      await recordAudit(trx, { accountId: input.account.id, type: 'sso.identity_linked', meta: input.meta, at: now, details: { connectionId: input.connection.id, teamId: input.connection.team_id, method: input.connection.protocol } })
     })
   } catch (err) {
     // The same first sign-in twice at once: the first link stands.
@@ -151,7 +160,7 @@ async function provision(ctx: AppContext, input: { connection: ConnectionRow; em
       const team = await lockTeam(ctx, trx, input.connection.team_id)
       const account = await createAccountForIdentity(ctx, trx, { email: input.email, displayName: input.displayName, meta: input.meta })
       const now = ctx.clock.now()
-      await linkIdentity(trx, { accountId: account.id, method: 'saml', connectionId: input.connection.id, issuer: input.connection.idp_entity_id!, subject: input.subject, email: input.email, at: now })
+      await linkIdentity(trx, { accountId: account.id, method: input.connection.protocol, connectionId: input.connection.id, issuer: issuerOf(input.connection), subject: input.subject, email: input.email, at: now })
       await addDeveloper(ctx, trx, { team, account, connection: input.connection, meta: input.meta })
       return account
     })
@@ -170,6 +179,6 @@ export async function recordSsoSignIn(ctx: AppContext, input: { connection: Conn
     type: 'sso.signin',
     meta: input.meta,
     at: ctx.clock.now(),
-    details: { accountId: input.account.id, username: input.account.username, connectionId: input.connection.id, protocol: 'saml', idpInitiated: input.idpInitiated },
+    details: { accountId: input.account.id, username: input.account.username, connectionId: input.connection.id, protocol: input.connection.protocol, idpInitiated: input.idpInitiated },
   })
 }
