@@ -14,6 +14,7 @@ import * as m0006 from './migrations/0006_oauth.ts'
 import * as m0007 from './migrations/0007_team_profiles.ts'
 import * as m0008 from './migrations/0008_device_code_polls.ts'
 import * as m0009 from './migrations/0009_sso.ts'
+import * as m0010 from './migrations/0010_sso_oidc_issuer.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_team_profiles': m0007,
   '0008_device_code_polls': m0008,
   '0009_sso': m0009,
+  '0010_sso_oidc_issuer': m0010,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

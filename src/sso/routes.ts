@@ -23,7 +23,9 @@ import { connectionForSignIn, peekHandoff, receiveSamlResponse, startSamlSignIn,
 import { confirmPage, errorPage, langOf, passwordPage, testResultPage } from './pages.ts'
 import { spMetadataXml } from './saml.ts'
 import { recordSsoSignIn } from './signin.ts'
-import { ConnectionParams, CreateConnection, PatchConnection, PublicConnectionParams, SamlConnection, SsoMethods, TestStarted } from './schemas.ts'
+import { ConnectionParams, CreateConnection, CreateOidcConnection, OidcConnection, PatchConnection, PatchOidcConnection, PublicConnectionParams, SamlConnection, SsoMethods, TestStarted } from './schemas.ts'
+import { createOidcConnection, deleteOidcConnection, getOidcConnection, listOidcConnections, OIDC_FLOW_LIFETIME_MS, receiveOidcCallback, startOidcSignIn, updateOidcConnection } from './oidc.ts'
+import { setupAccessOf, ssoSetupAccess } from './setup-access.ts'
 
 /** A SAMLResponse is base64 XML: a few KB usually, large with many attributes or certificates. */
 const FORM_BODY_LIMIT = 512 * 1024
@@ -50,6 +52,13 @@ function browserSecret(ctx: AppContext, request: FastifyRequest, reply: FastifyR
 
 function sendPage(reply: FastifyReply, status: number, html: string) {
   return reply.status(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send(html)
+}
+
+const OIDC_FLOW_COOKIE = 'latchkey_sso_oidc'
+
+/** The OIDC flow cookie lives under its connection's path: another connection's callback never sees it. */
+function oidcPath(connectionId: string): string {
+  return `/sso/oidc/${encodeURIComponent(connectionId)}`
 }
 
 /** Every failure of the browser flow is a page of its own, never a bare 500. */
@@ -126,6 +135,117 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
     return { url }
   })
 
+  // ------------------------------------------------------------ OIDC connections
+  // An Admin of the team, or the holder of one of its IT set-up links (./setup-access.ts).
+  const setup = [ssoSetupAccess(ctx)]
+
+  api.get('/api/v1/teams/:slug/sso/oidc', {
+    schema: { tags, summary: "The team's OIDC connections (Admin or set-up link)", params: SlugParams, response: { 200: Type.Object({ connections: Type.Array(OidcConnection) }), ...errors(400, 401, 403, 404, 410) } },
+    preHandler: setup,
+  }, async (request) => ({ connections: await listOidcConnections(ctx, setupAccessOf(request).team.id) }))
+
+  api.post('/api/v1/teams/:slug/sso/oidc', {
+    schema: {
+      tags,
+      summary: 'Add an OIDC connection (Admin or set-up link)',
+      description: 'The issuer (https) must answer its discovery document naming exactly itself (`sso_oidc_discovery_failed` otherwise); an issuer another team uses is refused (`sso_oidc_issuer_taken`). The client secret is stored encrypted and never returned. Starts switched off. Give the IdP `redirectUri`.',
+      params: SlugParams,
+      body: CreateOidcConnection,
+      response: { 201: OidcConnection, ...errors(400, 401, 403, 404, 409, 410) },
+    },
+    preHandler: setup,
+  }, async (request, reply) => {
+    const access = setupAccessOf(request)
+    const created = await createOidcConnection(ctx, { by: access.by, teamId: access.team.id, connection: request.body, meta: requestMeta(request) })
+    return reply.status(201).send(created)
+  })
+
+  api.get('/api/v1/teams/:slug/sso/oidc/:connectionId', {
+    schema: { tags, summary: 'One OIDC connection (Admin or set-up link)', params: ConnectionParams, response: { 200: OidcConnection, ...errors(400, 401, 403, 404, 410) } },
+    preHandler: setup,
+  }, async (request) => getOidcConnection(ctx, setupAccessOf(request).team.id, request.params.connectionId))
+
+  api.patch('/api/v1/teams/:slug/sso/oidc/:connectionId', {
+    schema: {
+      tags,
+      summary: 'Change, switch on or off an OIDC connection (Admin or set-up link)',
+      description: 'A new `issuer` is checked like at creation; a new `clientSecret` replaces the stored one.',
+      params: ConnectionParams,
+      body: PatchOidcConnection,
+      response: { 200: OidcConnection, ...errors(400, 401, 403, 404, 409, 410) },
+    },
+    preHandler: setup,
+  }, async (request) => {
+    const access = setupAccessOf(request)
+    return updateOidcConnection(ctx, { by: access.by, teamId: access.team.id, connectionId: request.params.connectionId, patch: request.body, meta: requestMeta(request) })
+  })
+
+  api.delete('/api/v1/teams/:slug/sso/oidc/:connectionId', {
+    schema: { tags, summary: 'Delete an OIDC connection (Admin or set-up link)', description: 'Identities linked through it are unlinked; accounts stay.', params: ConnectionParams, response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 410) } },
+    preHandler: setup,
+  }, async (request, reply) => {
+    const access = setupAccessOf(request)
+    await deleteOidcConnection(ctx, { by: access.by, teamId: access.team.id, connectionId: request.params.connectionId, meta: requestMeta(request) })
+    return reply.status(204).send(null)
+  })
+
+  api.post('/api/v1/teams/:slug/sso/oidc/:connectionId/test', {
+    schema: {
+      tags,
+      summary: 'Start an OIDC test sign-in (Admin or set-up link)',
+      description: 'Answers the IdP URL to open in this browser. The IdP comes back to a page showing the claims it sent; no session is made and no membership changes. Works while the connection is off.',
+      params: ConnectionParams,
+      response: { 200: TestStarted, ...errors(400, 401, 403, 404, 410, 502) },
+    },
+    preHandler: setup,
+  }, async (request, reply) => {
+    const access = setupAccessOf(request)
+    await getOidcConnection(ctx, access.team.id, request.params.connectionId)
+    const started = await startOidcSignIn(ctx, { connectionId: request.params.connectionId, browserSecret: browserSecret(ctx, request, reply), test: access.by })
+    setOidcFlowCookie(reply, request.params.connectionId, started.flowCookie)
+    return { url: started.url }
+  })
+
+  function setOidcFlowCookie(reply: FastifyReply, connectionId: string, value: string) {
+    // Lax: sent on the IdP's top-level redirect back to the callback.
+    reply.setCookie(OIDC_FLOW_COOKIE, value, { path: oidcPath(connectionId), httpOnly: true, sameSite: 'lax', secure: ctx.config.publicUrl.protocol === 'https:', maxAge: OIDC_FLOW_LIFETIME_MS / 1000 })
+  }
+
+  api.get('/sso/oidc/:connectionId/start', {
+    schema: {
+      tags,
+      hide: true,
+      summary: 'Start an OIDC sign-in (browser)',
+      description: 'Redirects to the IdP. `return_to`: a path on this site to land on afterwards (e.g. /app-signin/…).',
+      params: PublicConnectionParams,
+      querystring: Type.Object({ return_to: Type.Optional(Type.String({ maxLength: 600 })) }),
+    },
+  }, async (request, reply) => {
+    try {
+      const started = await startOidcSignIn(ctx, { connectionId: request.params.connectionId, returnTo: request.query.return_to, browserSecret: browserSecret(ctx, request, reply) })
+      setOidcFlowCookie(reply, request.params.connectionId, started.flowCookie)
+      return reply.header('cache-control', 'no-store').redirect(started.url, 302)
+    } catch (err) {
+      return failurePage(ctx, request, reply, err)
+    }
+  })
+
+  api.get('/sso/oidc/:connectionId/callback', {
+    schema: { tags, hide: true, summary: 'OIDC redirect URI (the IdP sends the browser here)', params: PublicConnectionParams },
+  }, async (request, reply) => {
+    try {
+      const connectionId = request.params.connectionId
+      const callbackUrl = new URL(request.url, ctx.config.publicUrl)
+      const result = await receiveOidcCallback(ctx, { connectionId, callbackUrl, flowCookie: request.cookies[OIDC_FLOW_COOKIE], meta: requestMeta(request) })
+      // One round trip per cookie: a second visit of this URL finds none.
+      reply.clearCookie(OIDC_FLOW_COOKIE, { path: oidcPath(connectionId) })
+      if (result.kind === 'tested') return sendPage(reply, 200, testResultPage(langOf(request.headers['accept-language']), result))
+      return reply.header('cache-control', 'no-store').redirect(`${oidcPath(connectionId)}/finish?handoff=${result.handoff}`, 303)
+    } catch (err) {
+      return failurePage(ctx, request, reply, err)
+    }
+  })
+
   api.get('/api/v1/sso/methods', {
     schema: {
       tags,
@@ -195,53 +315,55 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
       }
     })
 
-    const finishPath = (connectionId: string) => `/sso/saml/${encodeURIComponent(connectionId)}/finish`
 
     async function signInWith(request: FastifyRequest, reply: FastifyReply, open: OpenHandoff) {
       const meta = requestMeta(request)
-      const result = await completeSignIn(ctx, open.account, { staySignedIn: false, meta, deviceKey: deviceKey(ctx, request, reply), kind: 'web', method: 'saml' })
+      const result = await completeSignIn(ctx, open.account, { staySignedIn: false, meta, deviceKey: deviceKey(ctx, request, reply), kind: 'web', method: open.connection.protocol })
       await recordSsoSignIn(ctx, { connection: open.connection, account: open.account, meta, idpInitiated: open.bindHash === null })
       await addSessionToCookie(ctx, request, reply, result.token, result.account.id, false)
       return reply.header('cache-control', 'no-store').redirect(open.returnTo, 303)
     }
 
-    forms.get('/sso/saml/:connectionId/finish', {
-      schema: { hide: true, tags, summary: 'Finish a SAML sign-in (browser)', params: PublicConnectionParams, querystring: Type.Object({ handoff: Type.String({ minLength: 1, maxLength: 128 }) }) },
-      attachValidation: true,
-    }, async (request, reply) => {
-      try {
-        if (request.validationError) throw new AppError('saml_relay_state_invalid')
-        const lang = langOf(request.headers['accept-language'])
-        const secret = request.cookies[flowCookieName(ctx)]
-        const open = await peekHandoff(ctx, request.params.connectionId, request.query.handoff, secret)
-        const action = finishPath(request.params.connectionId)
-        if (open.kind === 'password') return sendPage(reply, 200, passwordPage(lang, { action, handoff: request.query.handoff, email: open.email }))
-        // IdP-initiated: nothing ties this browser to the sign-in; the person confirms it first.
-        if (open.bindHash === null) return sendPage(reply, 200, confirmPage(lang, { action, handoff: request.query.handoff, email: open.email, connectionName: open.connection.name }))
-        return await signInWith(request, reply, await takeHandoff(ctx, request.params.connectionId, request.query.handoff, secret, { meta: requestMeta(request) }))
-      } catch (err) {
-        return failurePage(ctx, request, reply, err)
-      }
-    })
+    // The finish step is shared: the handoff is the same whichever protocol vouched.
+    for (const protocol of ['saml', 'oidc'] as const) {
+      forms.get(`/sso/${protocol}/:connectionId/finish`, {
+        schema: { hide: true, tags, summary: `Finish a ${protocol.toUpperCase()} sign-in (browser)`, params: PublicConnectionParams, querystring: Type.Object({ handoff: Type.String({ minLength: 1, maxLength: 128 }) }) },
+        attachValidation: true,
+      }, async (request, reply) => {
+        try {
+          if (request.validationError) throw new AppError('saml_relay_state_invalid')
+          const lang = langOf(request.headers['accept-language'])
+          const secret = request.cookies[flowCookieName(ctx)]
+          const open = await peekHandoff(ctx, request.params.connectionId, request.query.handoff, secret)
+          const action = `/sso/${protocol}/${encodeURIComponent(request.params.connectionId)}/finish`
+          if (open.kind === 'password') return sendPage(reply, 200, passwordPage(lang, { action, handoff: request.query.handoff, email: open.email }))
+          // IdP-initiated: nothing ties this browser to the sign-in; the person confirms it first.
+          if (open.bindHash === null) return sendPage(reply, 200, confirmPage(lang, { action, handoff: request.query.handoff, email: open.email, connectionName: open.connection.name }))
+          return await signInWith(request, reply, await takeHandoff(ctx, request.params.connectionId, request.query.handoff, secret, { meta: requestMeta(request) }))
+        } catch (err) {
+          return failurePage(ctx, request, reply, err)
+        }
+      })
 
-    forms.post('/sso/saml/:connectionId/finish', {
-      schema: {
-        tags,
-        hide: true,
-        summary: 'Confirm a SAML sign-in (the confirmation or password page posts here)',
-        params: PublicConnectionParams,
-        consumes: ['application/x-www-form-urlencoded'],
-        body: Type.Object({ handoff: Type.String({ minLength: 1, maxLength: 128 }), password: Type.Optional(Type.String({ maxLength: 512 })) }),
-      },
-      attachValidation: true,
-    }, async (request, reply) => {
-      try {
-        if (request.validationError) throw new AppError('saml_relay_state_invalid')
-        const open = await takeHandoff(ctx, request.params.connectionId, request.body.handoff, request.cookies[flowCookieName(ctx)], { password: request.body.password, meta: requestMeta(request) })
-        return await signInWith(request, reply, open)
-      } catch (err) {
-        return failurePage(ctx, request, reply, err)
-      }
-    })
+      forms.post(`/sso/${protocol}/:connectionId/finish`, {
+        schema: {
+          tags,
+          hide: true,
+          summary: `Confirm a ${protocol.toUpperCase()} sign-in (the confirmation or password page posts here)`,
+          params: PublicConnectionParams,
+          consumes: ['application/x-www-form-urlencoded'],
+          body: Type.Object({ handoff: Type.String({ minLength: 1, maxLength: 128 }), password: Type.Optional(Type.String({ maxLength: 512 })) }),
+        },
+        attachValidation: true,
+      }, async (request, reply) => {
+        try {
+          if (request.validationError) throw new AppError('saml_relay_state_invalid')
+          const open = await takeHandoff(ctx, request.params.connectionId, request.body.handoff, request.cookies[flowCookieName(ctx)], { password: request.body.password, meta: requestMeta(request) })
+          return await signInWith(request, reply, open)
+        } catch (err) {
+          return failurePage(ctx, request, reply, err)
+        }
+      })
+    }
   })
 }

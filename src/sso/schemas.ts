@@ -127,3 +127,36 @@ export const SsoMethods = Type.Object({
     }),
   ),
 })
+
+// OIDC connections (./oidc.ts), the routes in ./routes.ts.
+export const OidcConnection = Type.Object({
+  id: Type.String(),
+  protocol: Type.Literal('oidc'),
+  name: Type.String(),
+  enabled: Type.Boolean(),
+  issuer: Type.String(),
+  clientId: Type.String(),
+  clientSecret: Type.Literal('set', { description: 'The secret is stored encrypted and never shown again: only that it is set.' }),
+  redirectUri: Type.String({ description: 'Give this to the IdP as the redirect (callback) URI of the client.' }),
+  startUrl: Type.String({ description: 'Where members start signing in.' }),
+  testedAt: Type.Union([Timestamp, Type.Null()]),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type OidcConnection = Static<typeof OidcConnection>
+
+const OidcIssuer = Type.String({ minLength: 1, maxLength: 1024, description: "The IdP's issuer, https:// (its discovery document is fetched and checked when saved)." })
+const OidcClientId = Type.String({ minLength: 1, maxLength: 512 })
+const OidcClientSecret = Type.String({ minLength: 1, maxLength: 2048, description: 'Stored encrypted; never returned.' })
+
+export const CreateOidcConnection = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), issuer: OidcIssuer, clientId: OidcClientId, clientSecret: OidcClientSecret }, { additionalProperties: false })
+export const PatchOidcConnection = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    enabled: Type.Optional(Type.Boolean({ description: 'Members can sign in with it only when on.' })),
+    issuer: Type.Optional(OidcIssuer),
+    clientId: Type.Optional(OidcClientId),
+    clientSecret: Type.Optional(OidcClientSecret),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
