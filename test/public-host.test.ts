@@ -4,7 +4,7 @@
  * is refused with `wrong_host`, and health checks and metrics answer at any Host.
  */
 import { describe, expect, it } from 'vitest'
-import { PUBLIC_URL, testApp } from './helpers/app.ts'
+import { errorOf, PUBLIC_URL, testApp } from './helpers/app.ts'
 import { DIALECTS } from './helpers/databases.ts'
 
 const OTHER_HOST = '127.0.0.1:3000'
@@ -39,23 +39,23 @@ describe.each(DIALECTS)('requests at a host other than PUBLIC_URL on %s', (diale
       const t = await testApp(dialect)
       const res = await t.client({ origin: `http://${OTHER_HOST}` }).request('POST', '/api/v1/signin', { login: 'ada', password: 'x' }, { host: OTHER_HOST })
       expect(res.status).toBe(421)
-      expect(res.body.error).toMatchObject({ code: 'wrong_host', publicUrl: PUBLIC_URL })
-      expect(res.body.error.message).toContain(PUBLIC_URL)
-      expect(res.body.error.message).toContain(OTHER_HOST)
+      expect(errorOf(res)).toMatchObject({ code: 'wrong_host', publicUrl: PUBLIC_URL })
+      expect(errorOf(res).message).toContain(PUBLIC_URL)
+      expect(errorOf(res).message).toContain(OTHER_HOST)
     })
 
     it('is refused for an API GET even from a browser tab (no redirect of the API)', async () => {
       const t = await testApp(dialect)
       const res = await t.client().request('GET', '/api/v1/me', undefined, { host: OTHER_HOST, accept: HTML })
       expect(res.status).toBe(421)
-      expect(res.body.error.code).toBe('wrong_host')
+      expect(errorOf(res).code).toBe('wrong_host')
     })
 
     it('is refused for OAuth and discovery endpoints', async () => {
       const t = await testApp(dialect)
       for (const path of ['/.well-known/openid-configuration', '/oauth/jwks', '/oauth/auth?client_id=latchkey-cli']) {
         const res = await t.client().request('GET', path, undefined, { host: OTHER_HOST, accept: HTML })
-        expect([path, res.status, res.body.error?.code]).toEqual([path, 421, 'wrong_host'])
+        expect([path, res.status, errorOf(res)?.code]).toEqual([path, 421, 'wrong_host'])
       }
     })
 

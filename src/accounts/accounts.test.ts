@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { HOUR_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
+import { person, signedUpUser, STRONG_PASSWORD, testApp, errorOf } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
+import type { AccountView, ConfirmationSent, EmailChangeSent, EmailConfirmed, PasswordChanged, PublicProfile, UsernameAvailability } from './schemas.ts'
+import type { NotificationPage } from '../notifications/schemas.ts'
+import type { SignedIn } from '../signin/schemas.ts'
 
 async function count(t: Awaited<ReturnType<typeof testApp>>, table: 'accounts' | 'sessions') {
   const row = await t.app.ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
@@ -14,25 +17,25 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('creates the account and emails a single-use confirmation link', async () => {
       const t = await testApp(dialect)
       const who = person()
-      const res = await t.client().post('/api/v1/signup', { ...who, acceptTerms: true })
+      const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })
       expect(res.status).toBe(202)
       expect(res.body).toEqual({ status: 'confirmation_sent', email: who.email })
       const mail = await t.smtp.waitFor(who.email, /Confirm your email/)
       expect(mail.text).toContain('http://latchkey.test/confirm-email#token=')
       const token = tokenFrom(mail)
-      const confirmed = await t.client().post('/api/v1/email/confirm', { token })
+      const confirmed = await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token })
       expect(confirmed.status).toBe(200)
-      const again = await t.client().post('/api/v1/email/confirm', { token })
+      const again = await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token })
       expect(again.status).toBe(400)
-      expect(again.body.error.code).toBe('token_invalid')
-      const signin = await t.client().post('/api/v1/signin', { login: who.email, password: who.password })
+      expect(errorOf(again).code).toBe('token_invalid')
+      const signin = await t.client().post<SignedIn>('/api/v1/signin', { login: who.email, password: who.password })
       expect(signin.body.account.emailConfirmed).toBe(true)
     })
 
     it('records the accepted terms version and time', async () => {
       const t = await testApp(dialect, { TERMS_VERSION: '2026-06' })
       const who = person()
-      await t.client().post('/api/v1/signup', { ...who, acceptTerms: true })
+      await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })
       const row = await t.app.ctx.db.selectFrom('accounts').select(['terms_version', 'terms_accepted_at']).where('username', '=', who.username).executeTakeFirstOrThrow()
       expect(row).toEqual({ terms_version: '2026-06', terms_accepted_at: t.clock.now() })
     })
@@ -40,20 +43,20 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('expires the confirmation link after 24 hours', async () => {
       const t = await testApp(dialect)
       const who = person()
-      await t.client().post('/api/v1/signup', { ...who, acceptTerms: true })
+      await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })
       const token = tokenFrom(await t.smtp.waitFor(who.email, /Confirm/))
       t.clock.advance(24 * HOUR_MS)
-      const res = await t.client().post('/api/v1/email/confirm', { token })
-      expect(res.body.error.code).toBe('token_invalid')
+      const res = await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token })
+      expect(errorOf(res).code).toBe('token_invalid')
     })
 
     it('accepts the confirmation link just before 24 hours', async () => {
       const t = await testApp(dialect)
       const who = person()
-      await t.client().post('/api/v1/signup', { ...who, acceptTerms: true })
+      await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })
       const token = tokenFrom(await t.smtp.waitFor(who.email, /Confirm/))
       t.clock.advance(24 * HOUR_MS - 1)
-      expect((await t.client().post('/api/v1/email/confirm', { token })).status).toBe(200)
+      expect((await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token })).status).toBe(200)
     })
 
     it('re-sends the confirmation, and only the newest link works', async () => {
@@ -63,10 +66,10 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       expect((await user.client.post('/api/v1/email/resend')).status).toBe(202)
       await expect.poll(() => t.smtp.messagesTo(user.email).length).toBe(2)
       const second = tokenFrom(t.smtp.messagesTo(user.email)[1])
-      expect((await t.client().post('/api/v1/email/confirm', { token: first })).body.error.code).toBe('token_invalid')
-      expect((await t.client().post('/api/v1/email/confirm', { token: second })).status).toBe(200)
+      expect(errorOf(await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: first })).code).toBe('token_invalid')
+      expect((await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: second })).status).toBe(200)
       const already = await user.client.post('/api/v1/email/resend')
-      expect(already.body.error.code).toBe('email_already_confirmed')
+      expect(errorOf(already).code).toBe('email_already_confirmed')
     })
 
     it('rate-limits re-sending the confirmation', async () => {
@@ -76,14 +79,14 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       expect((await user.client.post('/api/v1/email/resend')).status).toBe(202)
       const limited = await user.client.post('/api/v1/email/resend')
       expect(limited.status).toBe(429)
-      expect(limited.body.error.code).toBe('too_many_requests')
+      expect(errorOf(limited).code).toBe('too_many_requests')
     })
 
     it('answers a sign-up with a taken email like any other and emails the owner instead', async () => {
       const t = await testApp(dialect)
       const owner = await signedUpUser(t)
       const before = await count(t, 'accounts')
-      const res = await t.client().post('/api/v1/signup', { email: owner.email.toUpperCase(), username: person().username, password: 'another fine passphrase', acceptTerms: true })
+      const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { email: owner.email.toUpperCase(), username: person().username, password: 'another fine passphrase', acceptTerms: true })
       expect(res.status).toBe(202)
       expect(res.body.status).toBe('confirmation_sent')
       expect(await count(t, 'accounts')).toBe(before)
@@ -93,13 +96,13 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('refuses a taken username with a field error and free suggestions', async () => {
       const t = await testApp(dialect)
       const owner = await signedUpUser(t)
-      const res = await t.client().post('/api/v1/signup', { ...person(), username: owner.username.toUpperCase(), acceptTerms: true })
+      const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), username: owner.username.toUpperCase(), acceptTerms: true })
       expect(res.status).toBe(409)
-      expect(res.body.error.code).toBe('username_taken')
-      expect(res.body.error.fields).toEqual({ username: 'taken' })
-      expect(res.body.error.suggestions.length).toBeGreaterThan(0)
-      for (const suggestion of res.body.error.suggestions) {
-        const free = await t.client().post('/api/v1/signup', { ...person(), username: suggestion, acceptTerms: true })
+      expect(errorOf(res).code).toBe('username_taken')
+      expect(errorOf(res).fields).toEqual({ username: 'taken' })
+      expect(errorOf(res).suggestions.length).toBeGreaterThan(0)
+      for (const suggestion of errorOf(res).suggestions) {
+        const free = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), username: suggestion, acceptTerms: true })
         expect(free.status).toBe(202)
       }
     })
@@ -108,7 +111,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const t = await testApp(dialect)
       const owner = await signedUpUser(t)
       t.clock.set(Date.UTC(2031, 2, 1))
-      const res = await t.client().get(`/api/v1/usernames/${owner.username}`)
+      const res = await t.client().get<UsernameAvailability>(`/api/v1/usernames/${owner.username}`)
       expect(res.body).toMatchObject({ available: false, reason: 'taken' })
       expect(res.body.suggestions[0]).toBe(`${owner.username.replace(/[-_]+$/, '').slice(0, 26)}31`)
     })
@@ -124,10 +127,10 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       ['support', 'reserved'],
     ])('refuses the username %j (%s)', async (username, reason) => {
       const t = await testApp(dialect)
-      const res = await t.client().post('/api/v1/signup', { ...person(), username, acceptTerms: true })
+      const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), username, acceptTerms: true })
       expect(res.status).toBe(400)
-      expect(res.body.error.code).toBe('username_invalid')
-      expect(res.body.error.fields.username).toBe(reason)
+      expect(errorOf(res).code).toBe('username_invalid')
+      expect(errorOf(res).fields.username).toBe(reason)
     })
 
     it.each([
@@ -138,18 +141,18 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       ['iloveyou2', 'password_common'],
     ])('refuses the password %j with %s', async (password, code) => {
       const t = await testApp(dialect)
-      const res = await t.client().post('/api/v1/signup', { ...person(), password, acceptTerms: true })
+      const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), password, acceptTerms: true })
       expect(res.status).toBe(400)
-      expect(res.body.error.code).toBe(code)
-      expect(Object.keys(res.body.error.fields)).toEqual(['password'])
+      expect(errorOf(res).code).toBe(code)
+      expect(Object.keys(errorOf(res).fields)).toEqual(['password'])
       expect(await count(t, 'accounts')).toBe(0)
     })
 
     it('refuses a password equal to the username, whatever its case', async () => {
       const t = await testApp(dialect)
       const who = { ...person(), username: 'longusername42' }
-      const res = await t.client().post('/api/v1/signup', { ...who, password: 'LongUserName42', acceptTerms: true })
-      expect(res.body.error).toMatchObject({ code: 'password_common', fields: { password: 'common' } })
+      const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, password: 'LongUserName42', acceptTerms: true })
+      expect(errorOf(res)).toMatchObject({ code: 'password_common', fields: { password: 'common' } })
     })
 
     it('refuses a password that is little more than the product name, the host name, the username or the email, at sign-up and on change', async () => {
@@ -157,48 +160,48 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const browser = () => t.client({ origin: 'https://accounts.example.com' })
       const who = person()
       for (const password of ['Latchkey2026!', 'example-2024', `${who.username.toUpperCase()}-2024`, `${who.email.split('@')[0]}1234`]) {
-        const res = await browser().post('/api/v1/signup', { ...who, password, acceptTerms: true })
-        expect(res.body.error, password).toMatchObject({ code: 'password_common', fields: { password: 'common' } })
+        const res = await browser().post<ConfirmationSent>('/api/v1/signup', { ...who, password, acceptTerms: true })
+        expect(errorOf(res), password).toMatchObject({ code: 'password_common', fields: { password: 'common' } })
       }
       expect(await count(t, 'accounts')).toBe(0)
       const client = browser()
-      expect((await client.post('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
-      expect((await client.post('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
-      const change = await client.post('/api/v1/me/password', { currentPassword: who.password, newPassword: 'accounts-2026' })
-      expect(change.body.error).toMatchObject({ code: 'password_common', fields: { newPassword: 'common' } })
-      expect((await client.post('/api/v1/me/password', { currentPassword: who.password, newPassword: 'latchkey is my favourite app' })).status).toBe(200)
+      expect((await client.post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+      expect((await client.post<SignedIn>('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
+      const change = await client.post<PasswordChanged>('/api/v1/me/password', { currentPassword: who.password, newPassword: 'accounts-2026' })
+      expect(errorOf(change)).toMatchObject({ code: 'password_common', fields: { newPassword: 'common' } })
+      expect((await client.post<PasswordChanged>('/api/v1/me/password', { currentPassword: who.password, newPassword: 'latchkey is my favourite app' })).status).toBe(200)
     })
 
     it('accepts 128-character and Unicode passwords, normalised to NFC', async () => {
       const t = await testApp(dialect)
       const long = person()
-      expect((await t.client().post('/api/v1/signup', { ...long, password: 'p'.repeat(120) + 'ünïcødé', acceptTerms: true })).status).toBe(202)
+      expect((await t.client().post<ConfirmationSent>('/api/v1/signup', { ...long, password: 'p'.repeat(120) + 'ünïcødé', acceptTerms: true })).status).toBe(202)
       const who = person()
       const decomposed = 'cafe\u0301 au lait, s\u0327il vous plai\u0302t'
-      expect((await t.client().post('/api/v1/signup', { ...who, password: decomposed, acceptTerms: true })).status).toBe(202)
+      expect((await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, password: decomposed, acceptTerms: true })).status).toBe(202)
       const composed = decomposed.normalize('NFC')
-      expect((await t.client().post('/api/v1/signin', { login: who.email, password: composed })).status).toBe(200)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: who.email, password: composed })).status).toBe(200)
     })
 
     it('requires the terms to be accepted', async () => {
       const t = await testApp(dialect)
-      const res = await t.client().post('/api/v1/signup', { ...person(), acceptTerms: false })
+      const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), acceptTerms: false })
       expect(res.status).toBe(400)
-      expect(res.body.error.code).toBe('terms_not_accepted')
+      expect(errorOf(res).code).toBe('terms_not_accepted')
     })
 
     it('rejects an invalid email address', async () => {
       const t = await testApp(dialect)
-      const res = await t.client().post('/api/v1/signup', { ...person(), email: 'not-an-email', acceptTerms: true })
-      expect(res.body.error).toMatchObject({ code: 'email_invalid', fields: { email: 'invalid' } })
+      const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), email: 'not-an-email', acceptTerms: true })
+      expect(errorOf(res)).toMatchObject({ code: 'email_invalid', fields: { email: 'invalid' } })
     })
 
     it('rate-limits sign-ups per IP address', async () => {
       const t = await testApp(dialect, { RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR: '2' })
       const client = t.client({ ip: '192.0.2.44' })
-      expect((await client.post('/api/v1/signup', { ...person(), acceptTerms: true })).status).toBe(202)
-      expect((await client.post('/api/v1/signup', { ...person(), acceptTerms: true })).status).toBe(202)
-      expect((await client.post('/api/v1/signup', { ...person(), acceptTerms: true })).status).toBe(429)
+      expect((await client.post<ConfirmationSent>('/api/v1/signup', { ...person(), acceptTerms: true })).status).toBe(202)
+      expect((await client.post<ConfirmationSent>('/api/v1/signup', { ...person(), acceptTerms: true })).status).toBe(202)
+      expect((await client.post<ConfirmationSent>('/api/v1/signup', { ...person(), acceptTerms: true })).status).toBe(429)
     })
 
     it('sends the confirmation in Simplified Chinese to a Chinese-speaking browser', async () => {
@@ -214,46 +217,46 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('changes display name, bio, links and language', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
-      const res = await user.client.patch('/api/v1/me', { displayName: 'Ada Lovelace', bio: 'Engines', jobRole: 'developer', links: ['https://ada.example'], locale: 'zh-CN' })
+      const res = await user.client.patch<AccountView>('/api/v1/me', { displayName: 'Ada Lovelace', bio: 'Engines', jobRole: 'developer', links: ['https://ada.example'], locale: 'zh-CN' })
       expect(res.status).toBe(200)
       expect(res.body).toMatchObject({ displayName: 'Ada Lovelace', bio: 'Engines', jobRole: 'developer', links: ['https://ada.example'], locale: 'zh-CN' })
-      expect((await user.client.get('/api/v1/me')).body.displayName).toBe('Ada Lovelace')
+      expect((await user.client.get<AccountView>('/api/v1/me')).body.displayName).toBe('Ada Lovelace')
     })
 
     it('changes the username under the sign-up rules', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const other = await signedUpUser(t)
-      const taken = await user.client.patch('/api/v1/me', { username: other.username })
+      const taken = await user.client.patch<AccountView>('/api/v1/me', { username: other.username })
       expect(taken.status).toBe(409)
-      expect(taken.body.error.code).toBe('username_taken')
-      expect(taken.body.error.suggestions.length).toBeGreaterThan(0)
-      const reserved = await user.client.patch('/api/v1/me', { username: 'root' })
-      expect(reserved.body.error.code).toBe('username_invalid')
-      const renamed = await user.client.patch('/api/v1/me', { username: `${user.username}-new` })
+      expect(errorOf(taken).code).toBe('username_taken')
+      expect(errorOf(taken).suggestions.length).toBeGreaterThan(0)
+      const reserved = await user.client.patch<AccountView>('/api/v1/me', { username: 'root' })
+      expect(errorOf(reserved).code).toBe('username_invalid')
+      const renamed = await user.client.patch<AccountView>('/api/v1/me', { username: `${user.username}-new` })
       expect(renamed.body.username).toBe(`${user.username}-new`)
-      expect((await t.client().post('/api/v1/signin', { login: `${user.username}-new`, password: STRONG_PASSWORD })).status).toBe(200)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: `${user.username}-new`, password: STRONG_PASSWORD })).status).toBe(200)
     })
 
     it('tells the owner by email and in-app when the username changes, naming the old and the new one', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const renamed = `${user.username}-new`
-      expect((await user.client.patch('/api/v1/me', { username: renamed })).status).toBe(200)
+      expect((await user.client.patch<AccountView>('/api/v1/me', { username: renamed })).status).toBe(200)
       const mail = await t.smtp.waitFor(user.email, /Your username was changed/)
       expect(mail.text).toContain(`changed from ${user.username} to ${renamed}`)
-      const inbox = await user.client.get('/api/v1/me/notifications')
+      const inbox = await user.client.get<NotificationPage>('/api/v1/me/notifications')
       expect(inbox.body.notifications.map((n: { kind: string }) => n.kind)).toContain('username_changed')
       // Nothing is sent when the username stays as it was.
-      expect((await user.client.patch('/api/v1/me', { username: renamed, displayName: 'Ada' })).status).toBe(200)
-      const after = await user.client.get('/api/v1/me/notifications')
+      expect((await user.client.patch<AccountView>('/api/v1/me', { username: renamed, displayName: 'Ada' })).status).toBe(200)
+      const after = await user.client.get<NotificationPage>('/api/v1/me/notifications')
       expect(after.body.notifications.filter((n: { kind: string }) => n.kind === 'username_changed')).toHaveLength(1)
     })
 
     it('lets a person change only the letter case of their own username', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
-      const res = await user.client.patch('/api/v1/me', { username: user.username.toUpperCase() })
+      const res = await user.client.patch<AccountView>('/api/v1/me', { username: user.username.toUpperCase() })
       expect(res.status).toBe(200)
       expect(res.body.username).toBe(user.username.toUpperCase())
     })
@@ -261,14 +264,14 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('shows the public profile only while it is on, and 404 alike when off or missing', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
-      await user.client.patch('/api/v1/me', { displayName: 'Public Person', bio: 'hello' })
-      const off = await t.client().get(`/api/v1/users/${user.username}`)
-      const missing = await t.client().get('/api/v1/users/nobody-here')
+      await user.client.patch<AccountView>('/api/v1/me', { displayName: 'Public Person', bio: 'hello' })
+      const off = await t.client().get<PublicProfile>(`/api/v1/users/${user.username}`)
+      const missing = await t.client().get<PublicProfile>('/api/v1/users/nobody-here')
       expect(off.status).toBe(404)
       expect(missing.status).toBe(404)
-      expect(off.body.error.code).toBe(missing.body.error.code)
-      await user.client.patch('/api/v1/me', { publicProfile: true })
-      const on = await t.client().get(`/api/v1/users/${user.username.toUpperCase()}`)
+      expect(errorOf(off).code).toBe(errorOf(missing).code)
+      await user.client.patch<AccountView>('/api/v1/me', { publicProfile: true })
+      const on = await t.client().get<PublicProfile>(`/api/v1/users/${user.username.toUpperCase()}`)
       expect(on.status).toBe(200)
       expect(on.body).toMatchObject({ username: user.username, displayName: 'Public Person', bio: 'hello' })
       expect(on.body.email).toBeUndefined()
@@ -280,36 +283,36 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const newEmail = person().email
-      const res = await user.client.post('/api/v1/me/email', { email: newEmail, password: STRONG_PASSWORD })
+      const res = await user.client.post<EmailChangeSent>('/api/v1/me/email', { email: newEmail, password: STRONG_PASSWORD })
       expect(res.status).toBe(202)
       expect(res.body.pendingEmail).toBe(newEmail)
       await t.smtp.waitFor(user.email, /change of your email/)
       const link = await t.smtp.waitFor(newEmail, /new email/)
-      expect((await user.client.get('/api/v1/me')).body.email).toBe(user.email)
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(200)
-      expect((await t.client().post('/api/v1/email/confirm', { token: tokenFrom(link) })).status).toBe(200)
-      expect((await user.client.get('/api/v1/me')).body).toMatchObject({ email: newEmail, emailConfirmed: true })
-      expect((await t.client().post('/api/v1/signin', { login: newEmail, password: STRONG_PASSWORD })).status).toBe(200)
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(401)
+      expect((await user.client.get<AccountView>('/api/v1/me')).body.email).toBe(user.email)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(200)
+      expect((await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: tokenFrom(link) })).status).toBe(200)
+      expect((await user.client.get<AccountView>('/api/v1/me')).body).toMatchObject({ email: newEmail, emailConfirmed: true })
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: newEmail, password: STRONG_PASSWORD })).status).toBe(200)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(401)
       await t.smtp.waitFor(user.email, /was changed/)
     })
 
     it('requires the current password', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
-      const res = await user.client.post('/api/v1/me/email', { email: person().email, password: 'not my password!' })
+      const res = await user.client.post<EmailChangeSent>('/api/v1/me/email', { email: person().email, password: 'not my password!' })
       expect(res.status).toBe(403)
-      expect(res.body.error).toMatchObject({ code: 'password_incorrect', fields: { password: 'incorrect' } })
+      expect(errorOf(res)).toMatchObject({ code: 'password_incorrect', fields: { password: 'incorrect' } })
     })
 
     it("does not reveal that the new address belongs to someone else", async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const other = await signedUpUser(t)
-      const res = await user.client.post('/api/v1/me/email', { email: other.email, password: STRONG_PASSWORD })
+      const res = await user.client.post<EmailChangeSent>('/api/v1/me/email', { email: other.email, password: STRONG_PASSWORD })
       expect(res.status).toBe(202)
       await t.smtp.waitFor(other.email, /could not be used/)
-      expect((await user.client.get('/api/v1/me')).body.email).toBe(user.email)
+      expect((await user.client.get<AccountView>('/api/v1/me')).body.email).toBe(user.email)
     })
   })
 
@@ -318,18 +321,18 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const other = t.client()
-      await other.post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
-      const wrong = await user.client.post('/api/v1/me/password', { currentPassword: 'wrong password!', newPassword: 'a brand new passphrase' })
-      expect(wrong.body.error).toMatchObject({ code: 'password_incorrect', fields: { currentPassword: 'incorrect' } })
-      const weak = await user.client.post('/api/v1/me/password', { currentPassword: STRONG_PASSWORD, newPassword: 'password1' })
-      expect(weak.body.error).toMatchObject({ code: 'password_common', fields: { newPassword: 'common' } })
-      const res = await user.client.post('/api/v1/me/password', { currentPassword: STRONG_PASSWORD, newPassword: 'a brand new passphrase' })
+      await other.post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
+      const wrong = await user.client.post<PasswordChanged>('/api/v1/me/password', { currentPassword: 'wrong password!', newPassword: 'a brand new passphrase' })
+      expect(errorOf(wrong)).toMatchObject({ code: 'password_incorrect', fields: { currentPassword: 'incorrect' } })
+      const weak = await user.client.post<PasswordChanged>('/api/v1/me/password', { currentPassword: STRONG_PASSWORD, newPassword: 'password1' })
+      expect(errorOf(weak)).toMatchObject({ code: 'password_common', fields: { newPassword: 'common' } })
+      const res = await user.client.post<PasswordChanged>('/api/v1/me/password', { currentPassword: STRONG_PASSWORD, newPassword: 'a brand new passphrase' })
       expect(res.status).toBe(200)
       expect(res.body.otherSessionsRevoked).toBe(1)
-      expect((await other.get('/api/v1/me')).status).toBe(401)
-      expect((await user.client.get('/api/v1/me')).status).toBe(200)
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(401)
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: 'a brand new passphrase' })).status).toBe(200)
+      expect((await other.get<AccountView>('/api/v1/me')).status).toBe(401)
+      expect((await user.client.get<AccountView>('/api/v1/me')).status).toBe(200)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(401)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'a brand new passphrase' })).status).toBe(200)
       await t.smtp.waitFor(user.email, /password was changed/)
     })
   })
@@ -340,18 +343,18 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const user = await signedUpUser(t)
       const res = await user.client.delete('/api/v1/me', { password: 'wrong password!' })
       expect(res.status).toBe(403)
-      expect(res.body.error.code).toBe('password_incorrect')
-      expect((await user.client.get('/api/v1/me')).status).toBe(200)
+      expect(errorOf(res).code).toBe('password_incorrect')
+      expect((await user.client.get<AccountView>('/api/v1/me')).status).toBe(200)
     })
 
     it('removes the account, its sessions and data, and sends a confirmation', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const other = t.client()
-      await other.post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
+      await other.post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
       const res = await user.client.delete('/api/v1/me', { password: STRONG_PASSWORD })
       expect(res.status).toBe(200)
-      expect((await other.get('/api/v1/me')).status).toBe(401)
+      expect((await other.get<AccountView>('/api/v1/me')).status).toBe(401)
       expect(await count(t, 'accounts')).toBe(0)
       expect(await count(t, 'sessions')).toBe(0)
       const tokens = await t.app.ctx.db.selectFrom('account_tokens').selectAll().where('account_id', '=', user.accountId).execute()
@@ -359,8 +362,8 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const audit = await t.app.ctx.db.selectFrom('audit_events').select('type').where('account_id', '=', user.accountId).execute()
       expect(audit).toEqual([{ type: 'account.deleted' }])
       await t.smtp.waitFor(user.email, /deleted/)
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(401)
-      expect((await t.client().post('/api/v1/signup', { email: user.email, username: user.username, password: STRONG_PASSWORD, acceptTerms: true })).status).toBe(202)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(401)
+      expect((await t.client().post<ConfirmationSent>('/api/v1/signup', { email: user.email, username: user.username, password: STRONG_PASSWORD, acceptTerms: true })).status).toBe(202)
     })
   })
 
@@ -368,8 +371,8 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('records security events with time, IP and user agent', async () => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
-      await t.client({ ip: '203.0.113.50' }).post('/api/v1/signin', { login: user.email, password: 'wrong password!' })
-      await user.client.post('/api/v1/me/password', { currentPassword: STRONG_PASSWORD, newPassword: 'a brand new passphrase' })
+      await t.client({ ip: '203.0.113.50' }).post<SignedIn>('/api/v1/signin', { login: user.email, password: 'wrong password!' })
+      await user.client.post<PasswordChanged>('/api/v1/me/password', { currentPassword: STRONG_PASSWORD, newPassword: 'a brand new passphrase' })
       const events = await t.app.ctx.db.selectFrom('audit_events').selectAll().where('account_id', '=', user.accountId).orderBy('at').execute()
       const types = events.map((e) => e.type)
       expect(types).toEqual(expect.arrayContaining(['account.created', 'account.email_confirmed', 'signin.succeeded', 'signin.failed', 'account.password_changed']))

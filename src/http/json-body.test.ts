@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import pino from 'pino'
-import { testApp } from '../../test/helpers/app.ts'
+import { testApp, errorOf } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { jsonDepthExceeds, MAX_JSON_DEPTH, nulPath } from './json-body.ts'
 
@@ -53,7 +53,7 @@ describe.each(DIALECTS)('deeply nested JSON bodies on %s', (dialect) => {
     const { t, lines } = await appWithLog(dialect)
     const res = await t.client().request('POST', '/api/v1/signin', nested(5000, '{"a":', '}', '1'), { 'content-type': 'application/json' })
     expect(res.status).toBe(400)
-    expect(res.body.error.code).toBe('json_too_deep')
+    expect(errorOf(res).code).toBe('json_too_deep')
     expect(lines.join('\n')).not.toMatch(/RangeError|Maximum call stack|"level":50/)
   })
 
@@ -62,10 +62,10 @@ describe.each(DIALECTS)('deeply nested JSON bodies on %s', (dialect) => {
     const client = t.client()
     const over = await client.request('PATCH', '/api/v1/me', `{"links":${nested(MAX_JSON_DEPTH)}}`, { 'content-type': 'application/json' })
     expect(over.status).toBe(400)
-    expect(over.body.error.code).toBe('json_too_deep')
+    expect(errorOf(over).code).toBe('json_too_deep')
     // At the limit the body parses, and the route's schema answers.
     const at = await client.request('PATCH', '/api/v1/me', `{"links":${nested(MAX_JSON_DEPTH - 1)}}`, { 'content-type': 'application/json' })
     expect(at.status).toBe(400)
-    expect(at.body.error.code).toBe('invalid_request')
+    expect(errorOf(at).code).toBe('invalid_request')
   })
 })
