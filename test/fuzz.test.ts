@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { PUBLIC_URL, signedUpUser, testApp } from './helpers/app.ts'
 import { DIALECTS } from './helpers/databases.ts'
-import { operationsOf, requestFor, ruleBroken, seedFor, type FuzzRequest, type KnownValues } from './helpers/openapi-fuzz.ts'
+import { operationsOf, requestFor, ruleBroken, seedFor, type FuzzRequest, type KnownValues, type OpenApiDocument } from './helpers/openapi-fuzz.ts'
 import type { NewInviteLink } from '../src/teams/invitations/schemas.ts'
 import type { Invitations, TeamSummary } from '../src/teams/schemas.ts'
 import type { Domain } from '../src/teams/discovery/schemas.ts'
@@ -78,7 +78,7 @@ describe.each(DIALECTS)('fuzzing every OpenAPI operation on %s', (dialect) => {
       domainId: idsIn(domain.body),
       clientId: ['latchkey-cli'],
     }
-    const openapi = await t.client().get('/openapi.json')
+    const openapi = await t.client().get<OpenApiDocument>('/openapi.json')
     const operations = operationsOf(openapi.body)
     expect(operations.length).toBeGreaterThan(80)
 

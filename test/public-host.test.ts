@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import { errorOf, PUBLIC_URL, testApp } from './helpers/app.ts'
 import { DIALECTS } from './helpers/databases.ts'
+import type { SignedIn } from '../src/signin/schemas.ts'
+import type { AccountView } from '../src/accounts/schemas.ts'
 
 const OTHER_HOST = '127.0.0.1:3000'
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
@@ -37,7 +39,7 @@ describe.each(DIALECTS)('requests at a host other than PUBLIC_URL on %s', (diale
   describe('everything else', () => {
     it('is refused with 421 wrong_host naming PUBLIC_URL: an API call', async () => {
       const t = await testApp(dialect)
-      const res = await t.client({ origin: `http://${OTHER_HOST}` }).request('POST', '/api/v1/signin', { login: 'ada', password: 'x' }, { host: OTHER_HOST })
+      const res = await t.client({ origin: `http://${OTHER_HOST}` }).request<SignedIn>('POST', '/api/v1/signin', { login: 'ada', password: 'x' }, { host: OTHER_HOST })
       expect(res.status).toBe(421)
       expect(errorOf(res)).toMatchObject({ code: 'wrong_host', publicUrl: PUBLIC_URL })
       expect(errorOf(res).message).toContain(PUBLIC_URL)
@@ -46,7 +48,7 @@ describe.each(DIALECTS)('requests at a host other than PUBLIC_URL on %s', (diale
 
     it('is refused for an API GET even from a browser tab (no redirect of the API)', async () => {
       const t = await testApp(dialect)
-      const res = await t.client().request('GET', '/api/v1/me', undefined, { host: OTHER_HOST, accept: HTML })
+      const res = await t.client().request<AccountView>('GET', '/api/v1/me', undefined, { host: OTHER_HOST, accept: HTML })
       expect(res.status).toBe(421)
       expect(errorOf(res).code).toBe('wrong_host')
     })

@@ -17,7 +17,7 @@ describe.each(DIALECTS)('the personal security log on %s', (dialect) => {
     expect(first.status).toBe(200)
     expect(first.body.events.map((e: { type: string }) => e.type)).toEqual(['account.password_changed', 'signin.failed'])
     expect(first.body.events[1]).toMatchObject({ ip: '203.0.113.77' })
-    const rest = await user.client.get<SecurityLog>(`/api/v1/me/security-log?limit=50&cursor=${encodeURIComponent(first.body.nextCursor)}`)
+    const rest = await user.client.get<SecurityLog>(`/api/v1/me/security-log?limit=50&cursor=${encodeURIComponent(first.body.nextCursor!)}`)
     const types = rest.body.events.map((e: { type: string }) => e.type)
     expect(types).toEqual(expect.arrayContaining(['signin.succeeded', 'account.email_confirmed', 'account.created']))
     expect(types).not.toContain('account.password_changed')

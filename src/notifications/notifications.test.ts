@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SECOND_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, STRONG_PASSWORD, testApp, type TestApp, errorOf } from '../../test/helpers/app.ts'
+import { signedUpUser, STRONG_PASSWORD, testApp, type TestApp, errorCodeOf, errorOf } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { ALWAYS_EMAILED } from './notifications.ts'
 import type { MarkedRead, NotificationPage, PreferencesView } from './schemas.ts'
@@ -170,7 +170,7 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
       const user = await signedUpUser(t)
       for (const preferences of [{ marketing: { email: false } }, { security: { sms: false } }, { security: { email: 'no' } }, { security: { inApp: null } }, { security: false }]) {
         const res = await user.client.put<PreferencesView>('/api/v1/me/notification-preferences', { preferences })
-        expect({ preferences, status: res.status, code: res.body?.error?.code }).toEqual({ preferences, status: 400, code: 'invalid_request' })
+        expect({ preferences, status: res.status, code: errorCodeOf(res) }).toEqual({ preferences, status: 400, code: 'invalid_request' })
       }
       const read = await user.client.get<PreferencesView>('/api/v1/me/notification-preferences')
       expect(read.body.preferences).toEqual(Object.fromEntries(CATEGORIES.map((c) => [c, { email: true, inApp: true }])))
@@ -252,11 +252,11 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
       let pages = 0
       do {
         const url: string = `/api/v1/me/notifications?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
-        const page = await user.client.get(url)
+        const page = await user.client.get<NotificationPage>(url)
         expect(page.status).toBe(200)
         expect(page.body.unreadCount).toBe(5)
         expect(page.body.notifications.length).toBeLessThanOrEqual(2)
-        seen.push(...page.body.notifications.map((n: { id: string }) => n.id))
+        seen.push(...page.body.notifications.map((n) => n.id))
         cursor = page.body.nextCursor
         pages += 1
       } while (cursor && pages < 10)
@@ -270,7 +270,7 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
       const user = await signedUpUser(t)
       for (const cursor of ['garbage', 'abc|def', '123']) {
         const res = await user.client.get<NotificationPage>(`/api/v1/me/notifications?cursor=${encodeURIComponent(cursor)}`)
-        expect({ cursor, status: res.status, code: res.body?.error?.code }).toEqual({ cursor, status: 400, code: 'invalid_request' })
+        expect({ cursor, status: res.status, code: errorCodeOf(res) }).toEqual({ cursor, status: 400, code: 'invalid_request' })
       }
     })
 
@@ -279,7 +279,7 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
       const user = await signedUpUser(t)
       for (const limit of ['0', '101', 'two']) {
         const res = await user.client.get<NotificationPage>(`/api/v1/me/notifications?limit=${limit}`)
-        expect({ limit, status: res.status, code: res.body?.error?.code }).toEqual({ limit, status: 400, code: 'invalid_request' })
+        expect({ limit, status: res.status, code: errorCodeOf(res) }).toEqual({ limit, status: 400, code: 'invalid_request' })
       }
       expect((await user.client.get<NotificationPage>('/api/v1/me/notifications?limit=100')).status).toBe(200)
     })

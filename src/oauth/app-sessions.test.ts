@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { signedUpUser, testApp, type TestClient, errorOf } from '../../test/helpers/app.ts'
+import { errorDetails, errorOf, signedUpUser, testApp, type TestClient } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { CLI, cliClient, discover, followToApp, injectFetch, options, signInApp, startAuthorization } from '../../test/helpers/oauth.ts'
 import type { InteractionAborted, InteractionDone, InteractionView } from './schemas.ts'
@@ -28,7 +28,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const late = await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})
     expect(late.status).toBe(410)
     expect(errorOf(late)).toMatchObject({ code: 'oauth_request_expired', message: 'This sign-in request expired. Go back to the app and start again.' })
-    const redirect = await followToApp(ada.client, errorOf(late).returnTo)
+    const redirect = await followToApp(ada.client, errorDetails(late).returnTo as string)
     expect(redirect.origin + redirect.pathname).toBe(pending.redirectUri)
     expect(redirect.searchParams.get('error')).toBe('access_denied')
     expect(redirect.searchParams.get('error_description')).toBe('This sign-in request expired. Go back to the app and start again.')
@@ -49,7 +49,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     t.clock.advance(6 * MINUTE)
     const view = await ada.client.get<InteractionView>(`/api/v1/oauth/interactions/${other.uid}`)
     expect(view.body).toMatchObject({ status: 'expired' })
-    const back = await followToApp(ada.client, view.body.returnTo)
+    const back = await followToApp(ada.client, view.body.returnTo!)
     expect(back.searchParams.get('error_description')).toMatch(/expired/)
   })
 
@@ -80,7 +80,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     expect(fourth.signedOut).toEqual([expect.objectContaining({ deviceName: 'latchkey CLI on laptop' })])
 
     const apps = (await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
-    expect(apps.map((s: { deviceName: string }) => s.deviceName).sort()).toEqual(['latchkey CLI on build box', 'latchkey CLI on desktop', 'latchkey CLI on tablet'])
+    expect(apps.map((s) => s.deviceName).sort()).toEqual(['latchkey CLI on build box', 'latchkey CLI on desktop', 'latchkey CLI on tablet'])
     const refresh = (token: string) => oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), token, options(t))
     await expect(oauth.processRefreshTokenResponse(as, cliClient(), await refresh(signIns[0].tokens.refresh_token!))).rejects.toMatchObject({ error: 'invalid_grant' })
     const still = await oauth.processRefreshTokenResponse(as, cliClient(), await refresh(signIns[1].tokens.refresh_token!))
@@ -124,14 +124,14 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     // Using the app (a refresh) counts as the session's activity.
     t.clock.advance(10 * MINUTE)
     const refreshed = await oauth.processRefreshTokenResponse(as, cliClient(), await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), tokens.refresh_token!, options(t)))
-    const active = (await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions.find((s: { id: string }) => s.id === app.id)
-    expect(Date.parse(active.lastActiveAt)).toBe(t.clock.now())
+    const active = (await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions.find((s) => s.id === app!.id)
+    expect(Date.parse(active!.lastActiveAt)).toBe(t.clock.now())
     tokens.refresh_token = refreshed.refresh_token
     tokens.access_token = refreshed.access_token
 
-    expect((await ada.client.delete(`/api/v1/me/sessions/${app.id}`)).status).toBe(204)
+    expect((await ada.client.delete(`/api/v1/me/sessions/${app!.id}`)).status).toBe(204)
     // The grant's rows went in the same transaction.
-    expect(await t.app.ctx.db.selectFrom('oauth_app_sessions').selectAll().where('session_id', '=', app.id).execute()).toEqual([])
+    expect(await t.app.ctx.db.selectFrom('oauth_app_sessions').selectAll().where('session_id', '=', app!.id).execute()).toEqual([])
     expect(await t.app.ctx.db.selectFrom('oauth_models').select('model').where('model', 'in', ['AccessToken', 'RefreshToken', 'Grant']).where('account_id', '=', ada.accountId).execute()).toEqual([])
     const userinfo = await injectFetch(t)(as.userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } })
     expect(userinfo.status).toBe(401)
@@ -196,11 +196,11 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const started = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid', device_name: 'sent by someone' }, options(t)))
     const link = new URL(started.verification_uri_complete!)
     // The link's page posts the code itself (oidc-provider's form_post), without `confirm`.
-    const autoPost = await ada.client.get(`${link.pathname}${link.search}`)
+    const autoPost = await ada.client.get<string>(`${link.pathname}${link.search}`)
     const fields = formFields(autoPost.body)
     expect(fields.get('user_code')).toBe(started.user_code)
     expect(fields.has('confirm')).toBe(false)
-    const asked = await ada.client.request('POST', '/oauth/device', fields.toString(), { 'content-type': 'application/x-www-form-urlencoded' })
+    const asked = await ada.client.request<string>('POST', '/oauth/device', fields.toString(), { 'content-type': 'application/x-www-form-urlencoded' })
     expect(asked.status).toBe(200)
     expect(asked.body).toContain('Is this your device?')
     expect(asked.body).toContain(`<code>${started.user_code}</code>`)
@@ -281,7 +281,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const t = await testApp(dialect)
     const as = await discover(t)
     const ada = await signedUpUser(t)
-    const page = await ada.client.get('/oauth/device')
+    const page = await ada.client.get<string>('/oauth/device')
     expect(page.status).toBe(200)
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)![1]
     const wrong = await ada.client.request('POST', '/oauth/device', `xsrf=${xsrf}&user_code=BCDF-GHJK`, { 'content-type': 'application/x-www-form-urlencoded' })
@@ -292,7 +292,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     t.clock.advance(5 * MINUTE)
     const late = await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${uid}/complete`, {})
     expect(errorOf(late).code).toBe('oauth_request_expired')
-    await ada.client.get(new URL(errorOf(late).returnTo).pathname)
+    await ada.client.get(new URL(errorDetails(late).returnTo as string).pathname)
     await expect(oauth.processDeviceCodeResponse(as, cliClient(), await oauth.deviceCodeGrantRequest(as, cliClient(), oauth.None(), started.device_code, options(t)))).rejects.toMatchObject({ error: 'access_denied', error_description: 'This sign-in request expired. Go back to the app and start again.' })
   })
 })
@@ -309,7 +309,7 @@ function formFields(html: string): URLSearchParams {
  * our page (no "Is this your device?" step for a typed code).
  */
 async function enterUserCode(browser: TestClient, userCode: string): Promise<{ uid: string }> {
-  const form = await browser.get('/oauth/device')
+  const form = await browser.get<string>('/oauth/device')
   expect(form.status).toBe(200)
   expect(form.headers['content-type']).toContain('text/html')
   const fields = formFields(form.body)

@@ -53,8 +53,8 @@ describe.each(DIALECTS)('OAuth 2.0 / OpenID Connect on %s', (dialect) => {
     expect(me.status).toBe(200)
     expect(me.body.username).toBe(ada.username)
     const seen = await cli.get<SessionList>('/api/v1/me/sessions')
-    expect(seen.body.sessions.find((s: { current: boolean }) => s.current)).toMatchObject({ id: app.id, deviceName: 'latchkey CLI on ada-laptop' })
-    expect((await ada.client.delete(`/api/v1/me/sessions/${app.id}`)).status).toBe(204)
+    expect(seen.body.sessions.find((s: { current: boolean }) => s.current)).toMatchObject({ id: app!.id, deviceName: 'latchkey CLI on ada-laptop' })
+    expect((await ada.client.delete(`/api/v1/me/sessions/${app!.id}`)).status).toBe(204)
     expect((await cli.get<AccountView>('/api/v1/me')).status).toBe(401)
   })
 

@@ -13,7 +13,7 @@ import { addClient } from './clients.ts'
 import { approve, CLI, cliClient, discover, injectFetch, options, signInApp, startAuthorization } from '../../test/helpers/oauth.ts'
 import type { SessionList, SessionsRevoked } from '../sessions/schemas.ts'
 import type { InteractionAborted, InteractionDone, InteractionView } from './schemas.ts'
-import type { AccountView } from '../accounts/schemas.ts'
+import type { AccountView, PasswordChanged } from '../accounts/schemas.ts'
 
 async function tokenRequest(t: Parameters<typeof injectFetch>[0], body: Record<string, string>) {
   const res = await injectFetch(t)('http://latchkey.test/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() })
@@ -207,7 +207,7 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
       expect(errorOf(res).code).toBe('oauth_request_invalid')
     }
     // A cross-site POST (wrong Origin) is refused before anything happens.
-    const forged = await ada.client.request('POST', `/api/v1/oauth/interactions/${pending.uid}/complete`, {}, { origin: 'https://evil.example' })
+    const forged = await ada.client.request<InteractionDone>('POST', `/api/v1/oauth/interactions/${pending.uid}/complete`, {}, { origin: 'https://evil.example' })
     expect(forged.status).toBe(403)
     expect(errorOf(forged).code).toBe('forbidden_origin')
     // Bad input gets a JSON error, never a 500.
@@ -229,7 +229,7 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
 
     const again = await signInApp(t, as, ada.client)
     expect(await userinfoStatus(t, again.tokens.access_token)).toBe(200)
-    const changed = await ada.client.request('POST', '/api/v1/me/password', { currentPassword: ada.password, newPassword: 'another long passphrase 42' })
+    const changed = await ada.client.request<PasswordChanged>('POST', '/api/v1/me/password', { currentPassword: ada.password, newPassword: 'another long passphrase 42' })
     expect(changed.status, JSON.stringify(changed.body)).toBe(200)
     expect(await userinfoStatus(t, again.tokens.access_token)).toBe(401)
     expect((await tokenRequest(t, { grant_type: 'refresh_token', client_id: CLI, refresh_token: again.tokens.refresh_token! })).body.error).toBe('invalid_grant')

@@ -11,7 +11,7 @@ import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import type { AccountView } from '../accounts/schemas.ts'
-import type { SignedIn } from '../signin/schemas.ts'
+import type { SignedIn, TwoFactorRequired } from '../signin/schemas.ts'
 
 /** Solves the server's challenge the way the ALTCHA widget does, and encodes the payload. */
 async function solvedCaptcha(t: TestApp): Promise<string> {
@@ -107,7 +107,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const token = await recoveryLink(t, user.email)
       expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
       const client = t.client()
-      const first = await client.post<SignedIn>('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })
+      const first = await client.post<TwoFactorRequired>('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })
       expect(first.status).toBe(200)
       expect(first.body.twoFactorRequired).toBe(true)
       expect(first.cookies.find((c) => c.name === 'latchkey_session')).toBeUndefined()

@@ -185,7 +185,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       const other = list.body.sessions.find((s: { current: boolean; lastActiveAt: string }) => !s.current)
       expect(current).toMatchObject({ browser: 'Chrome 142', os: 'Windows 10', ip: '198.51.100.7' })
       expect(other).toMatchObject({ browser: 'Safari 17', os: 'iOS 17.4', ip: '203.0.113.9' })
-      expect(Date.parse(other.lastActiveAt)).toBe(t.clock.now())
+      expect(Date.parse(other!.lastActiveAt)).toBe(t.clock.now())
     })
 
     it('revokes one session, which fails on its very next request', async () => {
@@ -283,8 +283,8 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       expect(blocked.status).toBe(429)
       expect(errorOf(blocked).code).toBe('too_many_requests')
       // On the server's clock, within the 15-minute window.
-      expect(Date.parse(errorOf(blocked).retryAt)).toBeGreaterThan(t.clock.now())
-      expect(Date.parse(errorOf(blocked).retryAt)).toBeLessThanOrEqual(t.clock.now() + 15 * 60 * 1000)
+      expect(Date.parse(errorOf(blocked).retryAt!)).toBeGreaterThan(t.clock.now())
+      expect(Date.parse(errorOf(blocked).retryAt!)).toBeLessThanOrEqual(t.clock.now() + 15 * 60 * 1000)
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0)
     })
 

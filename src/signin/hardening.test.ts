@@ -8,7 +8,7 @@ import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import type { SessionList } from '../sessions/schemas.ts'
-import type { SignedIn } from './schemas.ts'
+import type { SignedIn, TwoFactorRequired } from './schemas.ts'
 import type { EmailChangeSent, EmailConfirmed } from '../accounts/schemas.ts'
 import type { PasskeyOptions } from '../passkeys/schemas.ts'
 import type { TwoFactorSetup } from '../two-factor/schemas.ts'
@@ -26,7 +26,7 @@ describe.each(DIALECTS)('hardening on %s', (dialect) => {
   it('checks at most five codes for one ticket, however many arrive at once', async () => {
     const t = await testApp(dialect, { RATE_LIMIT_TWO_FACTOR_FAILURES_PER_ACCOUNT: '1000' })
     const user = await userWithTwoFactor(t)
-    const ticket = (await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).body.ticket
+    const ticket = (await t.client().post<TwoFactorRequired>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).body.ticket
     const right = independentTotp(user.secret, t.clock.now())
     const guesses = Array.from({ length: 20 }, (_, i) => String((Number(right) + 1 + i) % 1_000_000).padStart(6, '0'))
     const answers = await Promise.all(guesses.map((code) => t.client().post<SignedIn>('/api/v1/signin/two-factor', { ticket, code })))
@@ -69,7 +69,7 @@ describe.each(DIALECTS)('hardening on %s', (dialect) => {
   it('kills open 2FA tickets when the password is reset', async () => {
     const t = await testApp(dialect)
     const user = await userWithTwoFactor(t)
-    const ticket = (await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).body.ticket
+    const ticket = (await t.client().post<TwoFactorRequired>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).body.ticket
     const reset = await resetLink(t, user.email)
     await t.client().post('/api/v1/password/reset', { token: reset, password: 'the owner is back now' })
     const res = await t.client().post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
@@ -97,7 +97,7 @@ describe.each(DIALECTS)('hardening on %s', (dialect) => {
     const odd = t.client({ userAgent: 'Call +1-555-0100 now to secure your account' })
     await odd.post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
     const sessions = (await odd.get<SessionList>('/api/v1/me/sessions')).body.sessions
-    expect(sessions.find((s: { current: boolean }) => s.current).browser).toBe('Unknown browser')
+    expect(sessions.find((s) => s.current)!.browser).toBe('Unknown browser')
   })
 
   it('marks sessions handed to apps and scripts as api sessions', async () => {
@@ -106,7 +106,7 @@ describe.each(DIALECTS)('hardening on %s', (dialect) => {
     const script = t.client({ origin: null })
     script.bearer = (await script.post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD, returnToken: true })).body.token
     const sessions = (await script.get<SessionList>('/api/v1/me/sessions')).body.sessions
-    expect(sessions.find((s: { current: boolean }) => s.current).kind).toBe('api')
+    expect(sessions.find((s) => s.current)!.kind).toBe('api')
   })
 
   it.each(['1.5|x', '1e300|x', '99999999999999999999|x', '-1|x', 'abc'])('refuses the notification cursor %j with 400', async (cursor) => {

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { MINUTE_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { person, signedUpUser, STRONG_PASSWORD, testApp, type Response, type TestApp, type TestClient, errorOf } from '../../test/helpers/app.ts'
+import { person, signedUpUser, STRONG_PASSWORD, testApp, type Response, type TestApp, type TestClient, errorCodeOf, errorDetails, errorOf } from '../../test/helpers/app.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import type { AccountView, ConfirmationSent, EmailChangeSent, EmailConfirmed, PasswordChanged } from '../accounts/schemas.ts'
 import type { SessionList } from '../sessions/schemas.ts'
-import type { Reauthenticated, SignedIn } from './schemas.ts'
+import type { Reauthenticated, SignedIn, TwoFactorRequired } from './schemas.ts'
 import type { RecoveryCodes, TwoFactorEnabled, TwoFactorSetup } from '../two-factor/schemas.ts'
 import type { PasskeyOptions } from '../passkeys/schemas.ts'
 
@@ -34,8 +34,8 @@ const WITH_PASSWORD: { name: string; call: (client: TestClient, password: string
 function expectReauthRequired(res: Response): void {
   expect(res.status).toBe(403)
   expect(errorOf(res).code).toBe('reauthentication_required')
-  expect(errorOf(res).reauthenticate).toBe('POST /api/v1/me/reauthenticate')
-  expect(errorOf(res).methods).toEqual(['password', 'code', 'passkey'])
+  expect(errorDetails(res).reauthenticate).toBe('POST /api/v1/me/reauthenticate')
+  expect(errorDetails(res).methods).toEqual(['password', 'code', 'passkey'])
 }
 
 async function reauthEvents(t: TestApp, accountId: string) {
@@ -60,7 +60,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     t.clock.advance(5 * MINUTE_MS)
     for (const route of SENSITIVE) {
       const res = await route.call(user.client)
-      expect({ route: route.name, status: res.status, code: res.body?.error?.code }).toEqual({ route: route.name, status: 403, code: 'reauthentication_required' })
+      expect({ route: route.name, status: res.status, code: errorCodeOf(res) }).toEqual({ route: route.name, status: 403, code: 'reauthentication_required' })
       expectReauthRequired(res)
     }
     // Nothing happened: the session still works, the account and password are unchanged.
@@ -74,7 +74,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     t.clock.advance(5 * MINUTE_MS)
     for (const route of WITH_PASSWORD) {
       const wrong = await route.call(user.client, 'not my password!')
-      expect({ route: route.name, code: wrong.body?.error?.code }).toEqual({ route: route.name, code: 'password_incorrect' })
+      expect({ route: route.name, code: errorCodeOf(wrong) }).toEqual({ route: route.name, code: 'password_incorrect' })
     }
     // Each wrong guess spent one of the sign-in failure budget's tries; the right password gives them back.
     for (const route of WITH_PASSWORD) {
@@ -182,7 +182,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     const script = t.client({ origin: null })
     const signin = await script.post<SignedIn>('/api/v1/signin', { login: who.email, password: who.password, staySignedIn: true, returnToken: true })
     expect(signin.status).toBe(200)
-    const oldToken: string = signin.body.token
+    const oldToken = signin.body.token!
     script.bearer = oldToken
     t.clock.advance(5 * MINUTE_MS)
     expectReauthRequired(await script.post<PasskeyOptions>('/api/v1/me/passkeys/options'))
@@ -206,7 +206,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     const t = await testApp(dialect)
     const user = await userWithTwoFactor(t)
     const client = t.client()
-    const first = await client.post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD, staySignedIn: true })
+    const first = await client.post<TwoFactorRequired>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD, staySignedIn: true })
     expect(first.body.twoFactorRequired).toBe(true)
     const second = await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket: first.body.ticket, code: independentTotp(user.secret, t.clock.now()) })
     expect(second.status).toBe(200)
@@ -252,7 +252,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     const t = await testApp(dialect, { RATE_LIMIT_TWO_FACTOR_FAILURES_PER_ACCOUNT: '3' })
     const user = await userWithTwoFactor(t)
     const client = t.client()
-    const first = await client.post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD, staySignedIn: true })
+    const first = await client.post<TwoFactorRequired>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD, staySignedIn: true })
     expect((await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket: first.body.ticket, code: independentTotp(user.secret, t.clock.now()) })).status).toBe(200)
     t.clock.advance(5 * MINUTE_MS)
     const right = independentTotp(user.secret, t.clock.now())

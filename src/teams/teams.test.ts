@@ -296,10 +296,10 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
         await admin.client.patch<TeamRef>(`/api/v1/teams/${slug}`, { name: `Name ${i}` })
       }
       const first = (await admin.client.get<ActivityPage>(`/api/v1/teams/${slug}/activity?limit=2`)).body
-      expect(first.events.map((e: { details: { to: string } }) => e.details.to)).toEqual(['Name 5', 'Name 4'])
-      const second = (await admin.client.get<ActivityPage>(`/api/v1/teams/${slug}/activity?limit=2&cursor=${encodeURIComponent(first.nextCursor)}`)).body
-      expect(second.events.map((e: { details: { to: string } }) => e.details.to)).toEqual(['Name 3', 'Name 2'])
-      const last = (await admin.client.get<ActivityPage>(`/api/v1/teams/${slug}/activity?limit=2&cursor=${encodeURIComponent(second.nextCursor)}`)).body
+      expect(first.events.map((e) => e.details.to)).toEqual(['Name 5', 'Name 4'])
+      const second = (await admin.client.get<ActivityPage>(`/api/v1/teams/${slug}/activity?limit=2&cursor=${encodeURIComponent(first.nextCursor!)}`)).body
+      expect(second.events.map((e) => e.details.to)).toEqual(['Name 3', 'Name 2'])
+      const last = (await admin.client.get<ActivityPage>(`/api/v1/teams/${slug}/activity?limit=2&cursor=${encodeURIComponent(second.nextCursor!)}`)).body
       expect(last.events.map((e: { type: string }) => e.type)).toEqual(['team.renamed', 'team.created'])
       expect(last.nextCursor).toBeNull()
       expect(errorOf(await admin.client.get<ActivityPage>(`/api/v1/teams/${slug}/activity?cursor=nonsense`))).toMatchObject({ code: 'invalid_request', fields: { cursor: 'invalid' } })

@@ -114,7 +114,7 @@ describe('two instances behind HAProxy', () => {
       const res = await new HttpClient(cluster.base, { origin: null }).post<SignedIn>('/api/v1/signin', { login: victim.username, password: victim.password })
       expect(res.status).toBe(429)
       expect(errorOf(res).code).toBe('too_many_requests')
-      expect(Date.parse(errorOf(res).retryAt)).toBeGreaterThan(Date.now())
+      expect(Date.parse(errorOf(res).retryAt!)).toBeGreaterThan(Date.now())
     }
   })
 
@@ -257,11 +257,11 @@ describe('two instances behind HAProxy', () => {
       await expect(oauth.processDeviceCodeResponse(as, client, await poll())).rejects.toMatchObject({ error: 'authorization_pending' })
 
       const before = browser.served.length
-      const form = await browser.get('/oauth/device')
+      const form = await browser.get<string>('/oauth/device')
       expect(form.status).toBe(200)
       const xsrf = /name="xsrf" value="([^"]+)"/.exec(form.body)![1]
       const form1 = { 'content-type': 'application/x-www-form-urlencoded' }
-      const confirm = await browser.request('POST', '/oauth/device', new URLSearchParams({ xsrf, user_code: started.user_code }).toString(), form1)
+      const confirm = await browser.request<string>('POST', '/oauth/device', new URLSearchParams({ xsrf, user_code: started.user_code }).toString(), form1)
       expect(confirm.status).toBe(200)
       expect(confirm.body).toContain('Is this your device?')
       const confirmXsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)![1]

@@ -25,3 +25,18 @@ export function expectError(res: { status: number; body: unknown }, status: numb
   expect({ status: res.status, code: error.code }, error.message).toEqual({ status, code })
   return error
 }
+
+/**
+ * An error's extra fields beyond the documented ones (`ErrorResponse` allows additional properties:
+ * `AppError` details such as `returnTo` or `methods`). Typed `unknown` on purpose: the schema does
+ * not describe them, so a test that reads one says so here.
+ */
+export function errorDetails(res: { status: number; body: unknown }): Readonly<Record<string, unknown>> {
+  return errorOf(res) as Readonly<Record<string, unknown>>
+}
+
+/** The error code of an answer, or undefined when it is not an error: for table-driven checks that compare whole rows. */
+export function errorCodeOf(res: { status: number; body: unknown }): ErrorCode | undefined {
+  const error = typeof res.body === 'object' && res.body !== null ? (res.body as { error?: { code?: unknown } }).error : undefined
+  return typeof error === 'object' && error !== null && typeof error.code === 'string' ? errorOf(res).code : undefined
+}

@@ -376,7 +376,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const ada = await personAt(t, domain)
       const id = (await requestJoin(t, ada, slug)).body.id
       // No body at all (as a script might send it) means the default roles.
-      const res = await admin.client.request('POST', `/api/v1/teams/${slug}/join-requests/${id}/approve`)
+      const res = await admin.client.request<ApprovedMember>('POST', `/api/v1/teams/${slug}/join-requests/${id}/approve`)
       expect(res.status, JSON.stringify(res.body)).toBe(200)
       expect(res.body).toMatchObject({ accountId: ada.accountId, username: ada.username, roles: ['developer'], supportMember: false })
       expect((await ada.client.get<TeamList>('/api/v1/teams')).body.teams).toEqual([expect.objectContaining({ slug, roles: ['developer'] })])

@@ -6,11 +6,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { signedUpUser, testApp, type TestApp, errorOf } from '../../../test/helpers/app.ts'
+import { errorDetails, errorOf, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { AppError } from '../../errors.ts'
 import { invitationsFromCsv, parseCsv, parseRoles } from './csv-invitations.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { Invitation, Invitations, JoinedTeam } from '../schemas.ts'
+import type { CsvProblem } from './schemas.ts'
 
 function problemsOf(fn: () => unknown): { line: number; column: string; code: string }[] {
   try {
@@ -144,7 +145,7 @@ describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
     const res = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'ok@example.com,developer\nnope,developer\nfine@example.com,wizard\n' })
     expect(res.status).toBe(400)
     expect(errorOf(res)).toMatchObject({ code: 'csv_invalid', fields: { 'csv.2': 'email_invalid', 'csv.3': 'unknown_role' }, problemCount: 2 })
-    expect(errorOf(res).rows.map((r: { line: number }) => r.line)).toEqual([2, 3])
+    expect((errorDetails(res).rows as CsvProblem[]).map((r) => r.line)).toEqual([2, 3])
     expect(errorOf(res).message).toContain('line 2')
     expect((await admin.client.get<Invitations>(`/api/v1/teams/${slug}/invitations`)).body.invitations).toEqual([])
     expect(await invitationMails(t)).toBe(0)
@@ -204,7 +205,7 @@ describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
     // Team: 3/5 used; three more would pass the second Admin's own limit but not the team's.
     const teamWide = await second.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['c@example.com', 'd@example.com', 'e@example.com'], roles: ['developer'] })
     expect(teamWide.status).toBe(429)
-    expect(errorOf(teamWide).limit).toBe('invitations_team')
+    expect(errorDetails(teamWide).limit).toBe('invitations_team')
     expect((await second.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['c@example.com', 'd@example.com'], roles: ['developer'] })).status).toBe(201)
     // Re-sending spends from the same budget.
     const pending = (await second.client.get<Invitations>(`/api/v1/teams/${slug}/invitations`)).body.invitations[0].id

@@ -197,7 +197,7 @@ describe.each(DIALECTS)('team invitations on %s', (dialect) => {
       const bo = await signedUpUser(t)
       const cy = await signedUpUser(t)
       const sent = (await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [bo.email, cy.email], roles: ['developer'] })).body.invitations
-      const idOf = (email: string) => sent.find((i: { email: string }) => i.email === email).id
+      const idOf = (email: string) => sent.find((i) => i.email === email)!.id
       const boToken = await invitationToken(t, bo.email)
       expect((await admin.client.delete(`/api/v1/teams/${slug}/invitations/${idOf(bo.email)}`)).status).toBe(204)
       expect(errorOf(await bo.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: boToken }))).toMatchObject({ code: 'invitation_invalid', reason: 'cancelled' })

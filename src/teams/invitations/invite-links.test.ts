@@ -141,7 +141,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     const refused = await dev.client.post<NewInviteLink>(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })
     expect(refused.status).toBe(429)
     expect(errorOf(refused)).toMatchObject({ code: 'too_many_requests', limit: 'invite_links_team', retryAt: expect.any(String) })
-    expect(Date.parse(errorOf(refused).retryAt)).toBe(t.clock.now() + 24 * 3600 * 1000)
+    expect(Date.parse(errorOf(refused).retryAt!)).toBe(t.clock.now() + 24 * 3600 * 1000)
     const count = await t.app.ctx.db.selectFrom('team_invite_links').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
     expect(Number(count.n)).toBe(100)
     // A day later (moving the links back: a day on the clock would also end the sessions) it works again.
@@ -169,7 +169,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     expect(joined.body).toEqual({ slug, name: `Team ${slug}`, roles: ['developer', 'community_manager'] })
 
     const page = (await joiner.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body
-    expect(page.members.find((m: { username: string }) => m.username === joiner.username).roles).toEqual(['developer', 'community_manager'])
+    expect(page.members.find((m) => m.username === joiner.username)!.roles).toEqual(['developer', 'community_manager'])
     expect(page.seats).toMatchObject({ takenByMembers: 1 })
     expect((await joiner.client.get<InviteLinkPreview>(`/api/v1/invite-links/${link.token}`)).body.alreadyMember).toBe(true)
     const again = await joiner.client.post<JoinedTeam>(`/api/v1/invite-links/${link.token}/join`)
@@ -190,7 +190,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
       const res = await joiner.client.post<JoinedTeam>(`/api/v1/invite-links/${token}/join`)
       expect(res.status).toBe(400)
       expect(errorOf(res)).toMatchObject({ code: 'invite_link_invalid', reason: 'unknown' })
-      expect(errorOf(res).teamName).toBeUndefined()
+      expect(errorOf(res)).not.toHaveProperty('teamName')
     }
     const link = await createLink(admin, slug)
     t.clock.advance(7 * 24 * 3600 * 1000 - 1000)

@@ -154,7 +154,7 @@ describe.each(DIALECTS)('team URL and profile on %s', (dialect) => {
       // Partial edits keep the rest; an empty website removes it.
       expect((await admin.client.put<Profile>(`/api/v1/teams/${slug}/profile`, { website: '' })).body).toEqual({ description: 'We build <b>tools</b>.\nSince 2020.', website: null, public: true })
       const log = (await admin.client.get<ActivityPage>(`/api/v1/teams/${slug}/activity`)).body.events
-      expect(log.slice(0, 2).map((e: { type: string; details: unknown; actor: { accountId: string } }) => [e.type, e.actor.accountId, e.details])).toEqual([
+      expect(log.slice(0, 2).map((e) => [e.type, e.actor?.accountId, e.details])).toEqual([
         ['team.profile_changed', admin.accountId, { changed: ['website'], website: { from: 'https://example.com/about', to: null } }],
         ['team.profile_changed', cm.accountId, { changed: ['description', 'website', 'public'], website: { from: null, to: 'https://example.com/about' }, public: true }],
       ])
