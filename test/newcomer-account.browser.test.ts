@@ -88,7 +88,7 @@ describe.each(DIALECTS)("a newcomer's account, in Chromium on %s", (dialect) => 
     const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
     const created = await admin.client.post<NewInviteLink>(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })
     expect(created.status).toBe(201)
-    const token = created.body.token as string
+    const token = created.body.token
     const who = person('linked')
 
     const page = await newPage()

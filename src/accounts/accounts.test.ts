@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { HOUR_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { person, signedUpUser, STRONG_PASSWORD, testApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import type { AccountView, ConfirmationSent, EmailChangeSent, EmailConfirmed, PasswordChanged, PublicProfile, UsernameAvailability } from './schemas.ts'
 import type { NotificationPage } from '../notifications/schemas.ts'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { HOUR_MS } from '../clock.ts'
 import { issueToken } from './tokens.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import type { AccountView, EmailChangeResent, EmailChangeSent, EmailConfirmed, PasswordChanged, PendingEmailChangeAnswer } from './schemas.ts'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, STRONG_PASSWORD, testApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
 import type { SecurityLog } from './schemas.ts'
 import type { SignedIn } from '../signin/schemas.ts'
 import type { PasswordChanged } from '../accounts/schemas.ts'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import pino from 'pino'
-import { testApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { jsonDepthExceeds, MAX_JSON_DEPTH, nulPath } from './json-body.ts'
 import type { SignedIn } from '../signin/schemas.ts'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SECOND_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, STRONG_PASSWORD, testApp, type TestApp, errorCodeOf, errorOf } from '../../test/helpers/app.ts'
+import { errorCodeOf, errorOf, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { ALWAYS_EMAILED } from './notifications.ts'
 import type { MarkedRead, NotificationPage, PreferencesView } from './schemas.ts'
@@ -32,7 +32,7 @@ async function signInFromNewBrowser(t: TestApp, user: User) {
   const client = t.client({ ip: `203.0.113.${ipCounter}`, userAgent: FIREFOX_MAC })
   const res = await client.post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
   expect(res.status).toBe(200)
-  return { client, sessionId: res.body.session.id as string }
+  return { client, sessionId: res.body.session.id }
 }
 
 async function setPreferences(user: User, preferences: Record<string, Record<string, boolean>>) {
@@ -294,7 +294,7 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
       await signInFromNewBrowser(t, other)
       const before = await user.client.get<NotificationPage>('/api/v1/me/notifications')
       expect(before.body.unreadCount).toBe(2)
-      const target = before.body.notifications[1].id as string
+      const target = before.body.notifications[1].id
       const marked = await user.client.post(`/api/v1/me/notifications/${target}/read`)
       expect(marked.status).toBe(204)
       const after = await user.client.get<NotificationPage>('/api/v1/me/notifications')
@@ -304,7 +304,7 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
         [target, true],
       ])
 
-      const othersId = (await other.client.get<NotificationPage>('/api/v1/me/notifications')).body.notifications[0].id as string
+      const othersId = (await other.client.get<NotificationPage>('/api/v1/me/notifications')).body.notifications[0].id
       const foreign = await user.client.post(`/api/v1/me/notifications/${othersId}/read`)
       expect(foreign.status).toBe(404)
       expect(errorOf(foreign).code).toBe('not_found')
@@ -320,7 +320,7 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
       const other = await signedUpUser(t)
       for (let i = 0; i < 3; i++) await signInFromNewBrowser(t, user)
       await signInFromNewBrowser(t, other)
-      const first = (await user.client.get<NotificationPage>('/api/v1/me/notifications')).body.notifications[0].id as string
+      const first = (await user.client.get<NotificationPage>('/api/v1/me/notifications')).body.notifications[0].id
       expect((await user.client.post(`/api/v1/me/notifications/${first}/read`)).status).toBe(204)
       const res = await user.client.post<MarkedRead>('/api/v1/me/notifications/read-all')
       expect(res.status).toBe(200)

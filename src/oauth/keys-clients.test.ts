@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { signedUpUser, testApp, type TestApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { addClient, removeClient } from './clients.ts'
 import { RETIRED_KEY_KEEP_MS, rotateSigningKey } from './keys.ts'

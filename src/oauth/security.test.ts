@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { signedUpUser, testApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, signedUpUser, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { DAY_MS, MINUTE_MS } from '../clock.ts'
 import { addClient } from './clients.ts'

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { MINUTE_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { launchChromium } from '../../test/helpers/browser.ts'
-import { person, type TestApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, person, type TestApp } from '../../test/helpers/app.ts'
 import { listeningApp } from '../../test/helpers/web.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'

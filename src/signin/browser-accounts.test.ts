@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { person, STRONG_PASSWORD, testApp, type TestApp, type TestClient, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, person, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
 import type { AccountView, ConfirmationSent, UsernameAvailability } from '../accounts/schemas.ts'
 import type { BrowserAccounts, SignedIn } from './schemas.ts'
 import type { SessionsRevoked } from '../sessions/schemas.ts'
@@ -10,7 +10,7 @@ async function signUpAndIn(t: TestApp, browser: TestClient, stay = false) {
   await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })
   const res = await browser.post<SignedIn>('/api/v1/signin', { login: who.email, password: STRONG_PASSWORD, staySignedIn: stay })
   expect(res.status).toBe(200)
-  return { ...who, accountId: res.body.account.id as string }
+  return { ...who, accountId: res.body.account.id }
 }
 
 describe.each(DIALECTS)('several accounts in one browser on %s', (dialect) => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, testApp, type TestApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../test/helpers/teams.ts'
 import type { Invitations, JoinedTeam, LeaveResult, Member, SeatUsage, TeamPage } from './schemas.ts'
 import type { SignedIn } from '../signin/schemas.ts'

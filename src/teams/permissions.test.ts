@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, testApp, type TestApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import type { TeamRole } from './roles.ts'
 import { addMember, invitationToken, newSlug, teamWithAdmin, type Person } from '../../test/helpers/teams.ts'
 import { DnsServer } from '../../test/helpers/dns.ts'
@@ -56,7 +56,7 @@ async function withDomain(f: Fixture, options: { verify?: boolean } = {}) {
   f.domainId = added.body.id
   dns.setTxt(added.body.record.name, [added.body.record.value])
   if (options.verify) expect((await admin.post<VerifyResult>(`/api/v1/teams/${f.slug}/domains/${f.domainId}/verify`)).body.outcome).toBe('verified')
-  return added.body.domain as string
+  return added.body.domain
 }
 async function withJoinRequest(t: TestApp, f: Fixture) {
   const domain = await withDomain(f, { verify: true })

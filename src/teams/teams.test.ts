@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, STRONG_PASSWORD, testApp, errorOf } from '../../test/helpers/app.ts'
+import { errorOf, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
 import { addMember, newSlug, teamWithAdmin } from '../../test/helpers/teams.ts'
 import type { ActivityPage, Invitations, LeaveResult, Member, SeatUsage, TeamList, TeamPage, TeamRef, TeamSummary } from './schemas.ts'
 import type { InviteLinks, NewInviteLink } from './invitations/schemas.ts'

@@ -49,7 +49,7 @@ export async function personAt(t: TestApp, domain: string, options: { confirm?: 
   }
   const signin = await client.post<SignedIn>('/api/v1/signin', { login: email, password: who.password, staySignedIn: false })
   if (signin.status !== 200) throw new Error(`signin failed: ${JSON.stringify(signin.body)}`)
-  return { ...who, email, client, accountId: signin.body.account.id as string, sessionId: signin.body.session.id as string }
+  return { ...who, email, client, accountId: signin.body.account.id, sessionId: signin.body.session.id }
 }
 
 /** Adds `domain` to the team, publishes its TXT record on the test DNS server and verifies it. */
@@ -59,7 +59,7 @@ export async function verifiedDomain(t: DiscoveryApp, admin: Person, slug: strin
   t.dns.setTxt(added.body.record.name, [added.body.record.value])
   const verified = await admin.client.post<VerifyResult>(`/api/v1/teams/${slug}/domains/${added.body.id}/verify`)
   expect(verified.body.outcome, JSON.stringify(verified.body)).toBe('verified')
-  return added.body.id as string
+  return added.body.id
 }
 
 /** A team with a verified domain and discovery on (optionally with a question). */

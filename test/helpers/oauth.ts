@@ -93,7 +93,7 @@ export async function approve(browser: TestClient, uid: string, body: Record<str
   expect(seen.status, JSON.stringify(seen.body)).toBe(200)
   const done = await browser.post<InteractionDone>(`/api/v1/oauth/interactions/${uid}/complete`, body)
   expect(done.status, JSON.stringify(done.body)).toBe(200)
-  return { view: seen.body, done: done.body as { returnTo: string; signedOut: { deviceName: string; sessionId: string }[] }, redirect: await followToApp(browser, done.body.returnTo) }
+  return { view: seen.body, done: done.body, redirect: await followToApp(browser, done.body.returnTo) }
 }
 
 /** A whole sign-in of the CLI: authorize, approve, exchange the code. */

@@ -13,5 +13,5 @@ export async function userWithTwoFactor(t: TestApp) {
   expect(confirm.status).toBe(200)
   // Codes are single use per 30-second step: move on so the next sign-in has a fresh one.
   t.clock.advance(30_000)
-  return { ...user, secret, recoveryCodes: confirm.body.recoveryCodes as string[] }
+  return { ...user, secret, recoveryCodes: confirm.body.recoveryCodes }
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig, ConfigError } from '../../config.ts'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { signedUpUser, errorOf } from '../../../test/helpers/app.ts'
+import { errorOf, signedUpUser } from '../../../test/helpers/app.ts'
 import { tokenFrom } from '../../../test/helpers/smtp.ts'
 import { appWithDns, discoverableTeam, newDomain, personAt, verifiedDomain, type DiscoveryApp } from '../../../test/helpers/discovery.ts'
 import { addMember, newSlug, teamWithAdmin, type Person } from '../../../test/helpers/teams.ts'
@@ -20,7 +20,7 @@ async function activity(admin: Person, slug: string) {
 }
 
 async function inbox(who: Person) {
-  return (await who.client.get<NotificationPage>('/api/v1/me/notifications')).body.notifications as { category: string; kind: string; title: string; body: string }[]
+  return (await who.client.get<NotificationPage>('/api/v1/me/notifications')).body.notifications
 }
 
 /** The person's in-app notice of `kind` (notices written at one clock tick have no set order). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { signedUpUser, testApp, type TestApp, errorOf } from '../../../test/helpers/app.ts'
+import { errorOf, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { hashToken } from '../../crypto.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { ActivityPage, Invitation, Invitations, JoinedTeam, TeamPage, TeamSummary } from '../schemas.ts'

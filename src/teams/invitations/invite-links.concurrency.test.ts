@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { signedUpUser, testApp, errorOf } from '../../../test/helpers/app.ts'
+import { errorOf, signedUpUser, testApp } from '../../../test/helpers/app.ts'
 import { teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { JoinedTeam, TeamPage } from '../schemas.ts'
 import type { InviteLinks, NewInviteLink } from './schemas.ts'

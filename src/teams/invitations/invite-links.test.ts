@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { signedUpUser, testApp, type TestApp, errorOf } from '../../../test/helpers/app.ts'
+import { errorOf, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { hashToken } from '../../crypto.ts'
 import { addMember, teamWithAdmin, type Person } from '../../../test/helpers/teams.ts'
 import type { InviteLink, InviteLinkPreview, InviteLinks, NewInviteLink } from './schemas.ts'
@@ -18,7 +18,7 @@ const MANY_PEOPLE = { RATE_LIMIT_SIGNUP_PER_IP_PER_HOUR: '100000', RATE_LIMIT_SI
 async function createLink(by: Person, slug: string, roles: string[] = ['developer']) {
   const res = await by.client.post<NewInviteLink>(`/api/v1/teams/${slug}/invite-links`, { roles })
   expect(res.status, JSON.stringify(res.body)).toBe(201)
-  return res.body as { id: string; url: string; token: string; roles: string[]; state: string; usesLeft: number; expiresAt: string; createdBy: string; noFreeSeat: boolean }
+  return res.body
 }
 
 async function activity(admin: Person, slug: string) {

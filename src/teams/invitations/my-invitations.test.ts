@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { person, signedUpUser, testApp, errorOf } from '../../../test/helpers/app.ts'
+import { errorOf, person, signedUpUser, testApp } from '../../../test/helpers/app.ts'
 import { tokenFrom } from '../../../test/helpers/smtp.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { MyInvitations } from './schemas.ts'

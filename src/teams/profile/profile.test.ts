@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { signedUpUser, testApp, errorOf } from '../../../test/helpers/app.ts'
+import { errorOf, signedUpUser, testApp } from '../../../test/helpers/app.ts'
 import { addMember, invitationToken, newSlug, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { InvitationPreview, Profile, PublicTeam, SlugAvailability, SlugChange } from './schemas.ts'
 import type { ActivityPage, Invitations, JoinedTeam, TeamList, TeamPage, TeamSummary } from '../schemas.ts'
