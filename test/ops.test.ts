@@ -6,7 +6,7 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { LOG_REDACT_PATHS } from '../src/app.ts'
 import { startDraining } from '../src/http/ops.ts'
-import { errorOf, person, PUBLIC_URL, testApp } from './helpers/app.ts'
+import { errorOf, expectError, person, PUBLIC_URL, testApp } from './helpers/app.ts'
 import { DIALECTS, type TestDialect } from './helpers/databases.ts'
 import { tokenFrom } from './helpers/smtp.ts'
 import type { AccountView, ConfirmationSent, EmailConfirmed, PasswordChanged, PublicProfile } from '../src/accounts/schemas.ts'
@@ -179,8 +179,7 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       expect((await t.client().get('/healthz')).headers.connection).not.toBe('close')
       startDraining(t.app.ctx)
       const ready = await t.client().get('/readyz')
-      expect(ready.status).toBe(503)
-      expect(errorOf(ready).code).toBe('service_unavailable')
+      expectError(ready, 503, 'service_unavailable')
       const alive = await t.client().get('/healthz')
       expect(alive.status).toBe(200)
       expect(alive.headers.connection).toBe('close')
@@ -216,8 +215,7 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
     it('answers only this machine, and never through a proxy, when no METRICS_TOKEN is set', async () => {
       const t = await testApp(dialect)
       const remote = await t.client({ ip: '203.0.113.9' }).get('/metrics')
-      expect(remote.status).toBe(401)
-      expect(errorOf(remote).code).toBe('unauthenticated')
+      expectError(remote, 401, 'unauthenticated')
       expect((await t.client({ ip: '127.0.0.1' }).request('GET', '/metrics', undefined, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(401)
       expect((await t.client({ ip: '127.0.0.1' }).request('GET', '/metrics', undefined, { forwarded: 'for=203.0.113.9' })).status).toBe(401)
     })

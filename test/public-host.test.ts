@@ -4,7 +4,7 @@
  * is refused with `wrong_host`, and health checks and metrics answer at any Host.
  */
 import { describe, expect, it } from 'vitest'
-import { errorOf, PUBLIC_URL, testApp } from './helpers/app.ts'
+import { errorOf, expectError, PUBLIC_URL, testApp } from './helpers/app.ts'
 import { DIALECTS } from './helpers/databases.ts'
 import type { SignedIn } from '../src/signin/schemas.ts'
 import type { AccountView } from '../src/accounts/schemas.ts'
@@ -49,8 +49,7 @@ describe.each(DIALECTS)('requests at a host other than PUBLIC_URL on %s', (diale
     it('is refused for an API GET even from a browser tab (no redirect of the API)', async () => {
       const t = await testApp(dialect)
       const res = await t.client().request<AccountView>('GET', '/api/v1/me', undefined, { host: OTHER_HOST, accept: HTML })
-      expect(res.status).toBe(421)
-      expect(errorOf(res).code).toBe('wrong_host')
+      expectError(res, 421, 'wrong_host')
     })
 
     it('is refused for OAuth and discovery endpoints', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { HOUR_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import type { AccountView, ConfirmationSent, EmailChangeSent, EmailConfirmed, PasswordChanged, PublicProfile, UsernameAvailability } from './schemas.ts'
 import type { NotificationPage } from '../notifications/schemas.ts'
@@ -26,8 +26,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const confirmed = await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token })
       expect(confirmed.status).toBe(200)
       const again = await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token })
-      expect(again.status).toBe(400)
-      expect(errorOf(again).code).toBe('token_invalid')
+      expectError(again, 400, 'token_invalid')
       const signin = await t.client().post<SignedIn>('/api/v1/signin', { login: who.email, password: who.password })
       expect(signin.body.account.emailConfirmed).toBe(true)
     })
@@ -78,8 +77,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       expect((await user.client.post('/api/v1/email/resend')).status).toBe(202)
       expect((await user.client.post('/api/v1/email/resend')).status).toBe(202)
       const limited = await user.client.post('/api/v1/email/resend')
-      expect(limited.status).toBe(429)
-      expect(errorOf(limited).code).toBe('too_many_requests')
+      expectError(limited, 429, 'too_many_requests')
     })
 
     it('answers a sign-up with a taken email like any other and emails the owner instead', async () => {
@@ -97,8 +95,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const t = await testApp(dialect)
       const owner = await signedUpUser(t)
       const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), username: owner.username.toUpperCase(), acceptTerms: true })
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('username_taken')
+      expectError(res, 409, 'username_taken')
       expect(errorOf(res).fields).toEqual({ username: 'taken' })
       expect(errorOf(res).suggestions?.length).toBeGreaterThan(0)
       for (const suggestion of errorOf(res).suggestions ?? []) {
@@ -128,8 +125,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     ])('refuses the username %j (%s)', async (username, reason) => {
       const t = await testApp(dialect)
       const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), username, acceptTerms: true })
-      expect(res.status).toBe(400)
-      expect(errorOf(res).code).toBe('username_invalid')
+      expectError(res, 400, 'username_invalid')
       expect(errorOf(res).fields?.username).toBe(reason)
     })
 
@@ -186,8 +182,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('requires the terms to be accepted', async () => {
       const t = await testApp(dialect)
       const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), acceptTerms: false })
-      expect(res.status).toBe(400)
-      expect(errorOf(res).code).toBe('terms_not_accepted')
+      expectError(res, 400, 'terms_not_accepted')
     })
 
     it('rejects an invalid email address', async () => {
@@ -228,8 +223,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const user = await signedUpUser(t)
       const other = await signedUpUser(t)
       const taken = await user.client.patch<AccountView>('/api/v1/me', { username: other.username })
-      expect(taken.status).toBe(409)
-      expect(errorOf(taken).code).toBe('username_taken')
+      expectError(taken, 409, 'username_taken')
       expect(errorOf(taken).suggestions?.length).toBeGreaterThan(0)
       const reserved = await user.client.patch<AccountView>('/api/v1/me', { username: 'root' })
       expect(errorOf(reserved).code).toBe('username_invalid')
@@ -342,8 +336,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const res = await user.client.delete('/api/v1/me', { password: 'wrong password!' })
-      expect(res.status).toBe(403)
-      expect(errorOf(res).code).toBe('password_incorrect')
+      expectError(res, 403, 'password_incorrect')
       expect((await user.client.get<AccountView>('/api/v1/me')).status).toBe(200)
     })
 

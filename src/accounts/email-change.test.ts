@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { HOUR_MS } from '../clock.ts'
 import { issueToken } from './tokens.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import type { AccountView, EmailChangeResent, EmailChangeSent, EmailConfirmed, PasswordChanged, PendingEmailChangeAnswer } from './schemas.ts'
 
@@ -46,8 +46,7 @@ describe.each(DIALECTS)('the pending change of email address on %s', (dialect) =
     it('needs a session', async () => {
       const t = await testApp(dialect)
       const res = await t.client().get<PendingEmailChangeAnswer>('/api/v1/me/email/pending')
-      expect(res.status).toBe(401)
-      expect(errorOf(res).code).toBe('unauthenticated')
+      expectError(res, 401, 'unauthenticated')
     })
   })
 
@@ -73,8 +72,7 @@ describe.each(DIALECTS)('the pending change of email address on %s', (dialect) =
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const res = await user.client.post<EmailChangeResent>('/api/v1/me/email/pending/resend')
-      expect(res.status).toBe(404)
-      expect(errorOf(res).code).toBe('not_found')
+      expectError(res, 404, 'not_found')
     })
 
     it('is rate limited with asking for the change', async () => {
@@ -117,8 +115,7 @@ describe.each(DIALECTS)('the pending change of email address on %s', (dialect) =
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const res = await user.client.delete('/api/v1/me/email/pending')
-      expect(res.status).toBe(404)
-      expect(errorOf(res).code).toBe('not_found')
+      expectError(res, 404, 'not_found')
     })
   })
 

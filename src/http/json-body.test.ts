@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import pino from 'pino'
-import { errorOf, testApp } from '../../test/helpers/app.ts'
+import { expectError, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { jsonDepthExceeds, MAX_JSON_DEPTH, nulPath } from './json-body.ts'
 import type { SignedIn } from '../signin/schemas.ts'
@@ -54,8 +54,7 @@ describe.each(DIALECTS)('deeply nested JSON bodies on %s', (dialect) => {
   it('refuses 5000 levels of objects on the first request a fresh app gets', async () => {
     const { t, lines } = await appWithLog(dialect)
     const res = await t.client().request<SignedIn>('POST', '/api/v1/signin', nested(5000, '{"a":', '}', '1'), { 'content-type': 'application/json' })
-    expect(res.status).toBe(400)
-    expect(errorOf(res).code).toBe('json_too_deep')
+    expectError(res, 400, 'json_too_deep')
     expect(lines.join('\n')).not.toMatch(/RangeError|Maximum call stack|"level":50/)
   })
 
@@ -63,11 +62,9 @@ describe.each(DIALECTS)('deeply nested JSON bodies on %s', (dialect) => {
     const { t } = await appWithLog(dialect)
     const client = t.client()
     const over = await client.request<AccountView>('PATCH', '/api/v1/me', `{"links":${nested(MAX_JSON_DEPTH)}}`, { 'content-type': 'application/json' })
-    expect(over.status).toBe(400)
-    expect(errorOf(over).code).toBe('json_too_deep')
+    expectError(over, 400, 'json_too_deep')
     // At the limit the body parses, and the route's schema answers.
     const at = await client.request<AccountView>('PATCH', '/api/v1/me', `{"links":${nested(MAX_JSON_DEPTH - 1)}}`, { 'content-type': 'application/json' })
-    expect(at.status).toBe(400)
-    expect(errorOf(at).code).toBe('invalid_request')
+    expectError(at, 400, 'invalid_request')
   })
 })

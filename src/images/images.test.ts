@@ -9,7 +9,7 @@ import jpeg from 'jpeg-js'
 import { PNG } from 'pngjs'
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { addMember, teamWithAdmin } from '../../test/helpers/teams.ts'
 import { AppError } from '../errors.ts'
 import { pngInflatedSize, reencodeImage } from './process.ts'
@@ -375,8 +375,7 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
     const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
     const dev = await addMember(t, admin, slug, ['developer'])
     const denied = await dev.client.put<LogoSet>(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })
-    expect(denied.status).toBe(403)
-    expect(errorOf(denied).code).toBe('team_permission_denied')
+    expectError(denied, 403, 'team_permission_denied')
     const stranger = await signedUpUser(t)
     expect((await stranger.client.put<LogoSet>(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })).status).toBe(404)
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SECOND_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorCodeOf, errorOf, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorCodeOf, expectError, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { ALWAYS_EMAILED } from './notifications.ts'
 import type { MarkedRead, NotificationPage, PreferencesView } from './schemas.ts'
@@ -129,12 +129,10 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
       const token = tokenFrom(await t.smtp.waitFor(user.email, NEW_SIGNIN))
       expect((await t.client().post<SignInDisavowed>('/api/v1/signin/disavow', { token })).status).toBe(200)
       const again = await t.client().post<SignInDisavowed>('/api/v1/signin/disavow', { token })
-      expect(again.status).toBe(400)
-      expect(errorOf(again).code).toBe('token_invalid')
+      expectError(again, 400, 'token_invalid')
       expect((await queuedSubjects(t, user.email)).filter((s) => s === 'Your username and a password reset link')).toHaveLength(1)
       const made = await t.client().post<SignInDisavowed>('/api/v1/signin/disavow', { token: 'A'.repeat(43) })
-      expect(made.status).toBe(400)
-      expect(errorOf(made).code).toBe('token_invalid')
+      expectError(made, 400, 'token_invalid')
     })
   })
 
@@ -306,12 +304,10 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
 
       const othersId = (await other.client.get<NotificationPage>('/api/v1/me/notifications')).body.notifications[0].id
       const foreign = await user.client.post(`/api/v1/me/notifications/${othersId}/read`)
-      expect(foreign.status).toBe(404)
-      expect(errorOf(foreign).code).toBe('not_found')
+      expectError(foreign, 404, 'not_found')
       expect((await other.client.get<NotificationPage>('/api/v1/me/notifications')).body.unreadCount).toBe(1)
       const missing = await user.client.post('/api/v1/me/notifications/no-such-id/read')
-      expect(missing.status).toBe(404)
-      expect(errorOf(missing).code).toBe('not_found')
+      expectError(missing, 404, 'not_found')
     })
 
     it('marks all read, answering how many', async () => {
@@ -353,8 +349,7 @@ describe.each(DIALECTS)('notifications on %s', (dialect) => {
     it('needs a signed-in session', async () => {
       const t = await testApp(dialect)
       const res = await t.client().get<NotificationPage>('/api/v1/me/notifications')
-      expect(res.status).toBe(401)
-      expect(errorOf(res).code).toBe('unauthenticated')
+      expectError(res, 401, 'unauthenticated')
     })
   })
 })

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { errorOf, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { expectError, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { addClient, removeClient } from './clients.ts'
 import { RETIRED_KEY_KEEP_MS, rotateSigningKey } from './keys.ts'
@@ -66,8 +66,7 @@ describe.each(DIALECTS)('keys and clients on %s', (dialect) => {
     const view = await ada.client.get<InteractionView>(`/api/v1/oauth/interactions/${pending.uid}`)
     expect(view.body).toMatchObject({ client: { id: acme.clientId, name: 'Acme Dashboard', firstParty: false }, consentRequired: true, scopes: ['openid', 'profile', 'email', 'offline_access'] })
     const refused = await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})
-    expect(refused.status).toBe(400)
-    expect(errorOf(refused).code).toBe('oauth_consent_required')
+    expectError(refused, 400, 'oauth_consent_required')
     const allowed = await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, { consent: true })
     expect(allowed.status).toBe(200)
     const redirect = await followToApp(ada.client, allowed.body.returnTo)

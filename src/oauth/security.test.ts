@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { errorOf, signedUpUser, testApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { DAY_MS, MINUTE_MS } from '../clock.ts'
 import { addClient } from './clients.ts'
@@ -203,13 +203,11 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
       await mallory.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {}),
       await mallory.client.post<InteractionAborted>(`/api/v1/oauth/interactions/${pending.uid}/abort`, {}),
     ]) {
-      expect(res.status).toBe(404)
-      expect(errorOf(res).code).toBe('oauth_request_invalid')
+      expectError(res, 404, 'oauth_request_invalid')
     }
     // A cross-site POST (wrong Origin) is refused before anything happens.
     const forged = await ada.client.request<InteractionDone>('POST', `/api/v1/oauth/interactions/${pending.uid}/complete`, {}, { origin: 'https://evil.example' })
-    expect(forged.status).toBe(403)
-    expect(errorOf(forged).code).toBe('forbidden_origin')
+    expectError(forged, 403, 'forbidden_origin')
     // Bad input gets a JSON error, never a 500.
     expect((await ada.client.get<InteractionView>('/api/v1/oauth/interactions/bad%20uid')).status).toBe(400)
     expect((await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, { consent: 'yes' })).status).toBe(400)
@@ -267,8 +265,7 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
       guesses.push(res)
     }
     expect(guesses.slice(0, 3).map((g) => g.status)).toEqual([200, 200, 200])
-    expect(guesses[3].status).toBe(429)
-    expect(errorOf(guesses[3]).code).toBe('too_many_requests')
+    expectError(guesses[3], 429, 'too_many_requests')
     // Other IPs are not affected.
     const other = t.client({ ip: '198.51.100.99' })
     expect((await other.get('/oauth/device')).status).toBe(200)

@@ -3,7 +3,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../clock.ts'
 import { setAccountActive } from '../accounts/accounts.ts'
 import { OPERATOR } from '../audit/audit.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
 import type { SessionList, SessionsRevoked } from './schemas.ts'
 import type { AccountView, ConfirmationSent } from '../accounts/schemas.ts'
 import type { SignedIn } from '../signin/schemas.ts'
@@ -107,8 +107,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       for (const login of ['admin', 'root', 'sa', 'administrator', 'latchkey']) {
         for (const password of ['admin', 'password', 'changeme', login]) {
           const res = await t.client().post<SignedIn>('/api/v1/signin', { login, password })
-          expect(res.status).toBe(401)
-          expect(errorOf(res).code).toBe('invalid_credentials')
+          expectError(res, 401, 'invalid_credentials')
         }
       }
     })
@@ -129,8 +128,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       expect((await user.client.get<AccountView>('/api/v1/me')).status).toBe(200)
       t.clock.advance(1)
       const expired = await user.client.get<AccountView>('/api/v1/me')
-      expect(expired.status).toBe(401)
-      expect(errorOf(expired).code).toBe('session_expired')
+      expectError(expired, 401, 'session_expired')
     })
 
     it('ends a session without "stay signed in" after 30 minutes without activity', async () => {
@@ -142,8 +140,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       }
       t.clock.advance(30 * MINUTE_MS)
       const expired = await user.client.get<AccountView>('/api/v1/me')
-      expect(expired.status).toBe(401)
-      expect(errorOf(expired).code).toBe('session_expired')
+      expectError(expired, 401, 'session_expired')
     })
 
     it('ends a session without "stay signed in" 24 hours after sign-in, however active it stays', async () => {
@@ -158,8 +155,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       expect((await user.client.get<AccountView>('/api/v1/me')).status).toBe(200)
       t.clock.advance(1)
       const expired = await user.client.get<AccountView>('/api/v1/me')
-      expect(expired.status).toBe(401)
-      expect(errorOf(expired).code).toBe('session_expired')
+      expectError(expired, 401, 'session_expired')
     })
 
     it('answers "unauthenticated" to a made-up token', async () => {
@@ -167,8 +163,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       const client = t.client()
       client.cookie = 'A'.repeat(43)
       const res = await client.get<AccountView>('/api/v1/me')
-      expect(res.status).toBe(401)
-      expect(errorOf(res).code).toBe('unauthenticated')
+      expectError(res, 401, 'unauthenticated')
     })
   })
 
@@ -241,8 +236,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const res = await user.client.request('POST', '/api/v1/signout', {}, { origin: 'https://evil.example' })
-      expect(res.status).toBe(403)
-      expect(errorOf(res).code).toBe('forbidden_origin')
+      expectError(res, 403, 'forbidden_origin')
       expect((await user.client.get<AccountView>('/api/v1/me')).status).toBe(200)
     })
 
@@ -252,8 +246,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       const noOrigin = t.client({ origin: null })
       noOrigin.cookie = user.client.cookie
       const res = await noOrigin.post('/api/v1/signout')
-      expect(res.status).toBe(403)
-      expect(errorOf(res).code).toBe('forbidden_origin')
+      expectError(res, 403, 'forbidden_origin')
     })
 
     it('accepts bearer requests without an Origin', async () => {
@@ -280,8 +273,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
         expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'wrong password here' })).status).toBe(401)
       }
       const blocked = await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
-      expect(blocked.status).toBe(429)
-      expect(errorOf(blocked).code).toBe('too_many_requests')
+      expectError(blocked, 429, 'too_many_requests')
       // On the server's clock, within the 15-minute window.
       expect(Date.parse(errorOf(blocked).retryAt!)).toBeGreaterThan(t.clock.now())
       expect(Date.parse(errorOf(blocked).retryAt!)).toBeLessThanOrEqual(t.clock.now() + 15 * 60 * 1000)
@@ -308,8 +300,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       const user = await signedUpUser(t)
       for (let i = 0; i < 3; i++) await t.client().post<SignedIn>('/api/v1/signin', { login: user.username, password: 'wrong password here' })
       const locked = await t.client().post<SignedIn>('/api/v1/signin', { login: user.username, password: STRONG_PASSWORD })
-      expect(locked.status).toBe(423)
-      expect(errorOf(locked).code).toBe('signin_locked')
+      expectError(locked, 423, 'signin_locked')
       // The recovery path stays open to the owner.
       const challenge = await t.client().get('/api/v1/captcha')
       expect(challenge.status).toBe(200)
@@ -323,8 +314,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       await setAccountActive(t.app.ctx, user.email, false, OPERATOR)
       expect((await user.client.get<AccountView>('/api/v1/me')).status).toBe(401)
       const right = await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
-      expect(right.status).toBe(403)
-      expect(errorOf(right).code).toBe('account_deactivated')
+      expectError(right, 403, 'account_deactivated')
       const wrong = await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'wrong password here' })
       expect(errorOf(wrong).code).toBe('invalid_credentials')
       await t.smtp.waitFor(user.email, /deactivated/)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, person, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
+import { expectError, person, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
 import type { AccountView, ConfirmationSent, UsernameAvailability } from '../accounts/schemas.ts'
 import type { BrowserAccounts, SignedIn } from './schemas.ts'
 import type { SessionsRevoked } from '../sessions/schemas.ts'
@@ -72,8 +72,7 @@ describe.each(DIALECTS)('several accounts in one browser on %s', (dialect) => {
     const sixth = person('sixth')
     await t.client().post<ConfirmationSent>('/api/v1/signup', { ...sixth, acceptTerms: true })
     const res = await browser.post<SignedIn>('/api/v1/signin', { login: sixth.email, password: STRONG_PASSWORD })
-    expect(res.status).toBe(409)
-    expect(errorOf(res).code).toBe('too_many_accounts')
+    expectError(res, 409, 'too_many_accounts')
   })
 
   it('drops a revoked account from the cookie and keeps the others', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { MINUTE_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorCodeOf, errorDetails, errorOf, person, type Response, signedUpUser, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
+import { errorCodeOf, errorDetails, errorOf, expectError, person, type Response, signedUpUser, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import type { AccountView, ConfirmationSent, EmailChangeSent, EmailConfirmed, PasswordChanged } from '../accounts/schemas.ts'
@@ -32,8 +32,7 @@ const WITH_PASSWORD: { name: string; call: (client: TestClient, password: string
 ]
 
 function expectReauthRequired(res: Response): void {
-  expect(res.status).toBe(403)
-  expect(errorOf(res).code).toBe('reauthentication_required')
+  expectError(res, 403, 'reauthentication_required')
   expect(errorDetails(res).reauthenticate).toBe('POST /api/v1/me/reauthenticate')
   expect(errorDetails(res).methods).toEqual(['password', 'code', 'passkey'])
 }
@@ -116,8 +115,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     const user = await signedUpUser(t, { staySignedIn: true })
     t.clock.advance(5 * MINUTE_MS)
     const res = await user.client.post<Reauthenticated>('/api/v1/me/reauthenticate', { password: 'not my password!' })
-    expect(res.status).toBe(403)
-    expect(errorOf(res).code).toBe('password_incorrect')
+    expectError(res, 403, 'password_incorrect')
     expect(errorOf(res).fields).toEqual({ password: 'incorrect' })
     expectReauthRequired(await user.client.post<PasskeyOptions>('/api/v1/me/passkeys/options'))
     expect(await reauthEvents(t, user.accountId)).toEqual([])
@@ -129,11 +127,9 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     t.clock.advance(5 * MINUTE_MS)
     const cookie = user.client.cookie
     const both = await user.client.post<Reauthenticated>('/api/v1/me/reauthenticate', { password: STRONG_PASSWORD, code: '123456' })
-    expect(both.status).toBe(400)
-    expect(errorOf(both).code).toBe('invalid_request')
+    expectError(both, 400, 'invalid_request')
     const none = await user.client.post<Reauthenticated>('/api/v1/me/reauthenticate', {})
-    expect(none.status).toBe(400)
-    expect(errorOf(none).code).toBe('invalid_request')
+    expectError(none, 400, 'invalid_request')
     expect(user.client.cookie).toBe(cookie)
     expectReauthRequired(await user.client.post<PasskeyOptions>('/api/v1/me/passkeys/options'))
   })
@@ -141,8 +137,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
   it('needs a signed-in session', async () => {
     const t = await testApp(dialect)
     const res = await t.client().post<Reauthenticated>('/api/v1/me/reauthenticate', { password: STRONG_PASSWORD })
-    expect(res.status).toBe(401)
-    expect(errorOf(res).code).toBe('unauthenticated')
+    expectError(res, 401, 'unauthenticated')
   })
 
   it('rotates the session cookie: the old token stops working, the new one works', async () => {
@@ -162,8 +157,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     const stale = t.client()
     stale.cookie = before
     const old = await stale.get<AccountView>('/api/v1/me')
-    expect(old.status).toBe(401)
-    expect(errorOf(old).code).toBe('unauthenticated')
+    expectError(old, 401, 'unauthenticated')
 
     const me = await user.client.get<AccountView>('/api/v1/me')
     expect(me.status).toBe(200)
@@ -194,8 +188,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     expect(res.cookies.find((c) => c.name === 'latchkey_session')).toBeUndefined()
 
     const old = await script.get<AccountView>('/api/v1/me')
-    expect(old.status).toBe(401)
-    expect(errorOf(old).code).toBe('unauthenticated')
+    expectError(old, 401, 'unauthenticated')
 
     script.bearer = res.body.token
     expect((await script.get<AccountView>('/api/v1/me')).status).toBe(200)
@@ -217,8 +210,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     const right = independentTotp(user.secret, t.clock.now())
     const wrong = right === '123456' ? '654321' : '123456'
     const refused = await client.post<Reauthenticated>('/api/v1/me/reauthenticate', { code: wrong })
-    expect(refused.status).toBe(400)
-    expect(errorOf(refused).code).toBe('two_factor_code_invalid')
+    expectError(refused, 400, 'two_factor_code_invalid')
 
     const before = client.cookie
     const res = await client.post<Reauthenticated>('/api/v1/me/reauthenticate', { code: right })
@@ -231,8 +223,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
 
     // The same code cannot be replayed within its step.
     const replay = await client.post<Reauthenticated>('/api/v1/me/reauthenticate', { code: right })
-    expect(replay.status).toBe(400)
-    expect(errorOf(replay).code).toBe('two_factor_code_reused')
+    expectError(replay, 400, 'two_factor_code_reused')
   })
 
   it('throttles wrong passwords per account, like sign-in', async () => {
@@ -243,8 +234,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
       expect(errorOf(await user.client.post<Reauthenticated>('/api/v1/me/reauthenticate', { password: 'not my password!' })).code).toBe('password_incorrect')
     }
     const blocked = await user.client.post<Reauthenticated>('/api/v1/me/reauthenticate', { password: STRONG_PASSWORD })
-    expect(blocked.status).toBe(429)
-    expect(errorOf(blocked).code).toBe('too_many_requests')
+    expectError(blocked, 429, 'too_many_requests')
     expectReauthRequired(await user.client.post<PasskeyOptions>('/api/v1/me/passkeys/options'))
   })
 
@@ -262,8 +252,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     }
     // A stolen session must not be able to guess the 6-digit code without limit.
     const blocked = await client.post<Reauthenticated>('/api/v1/me/reauthenticate', { code: right })
-    expect(blocked.status).toBe(429)
-    expect(errorOf(blocked).code).toBe('too_many_requests')
+    expectError(blocked, 429, 'too_many_requests')
     expectReauthRequired(await client.post<PasskeyOptions>('/api/v1/me/passkeys/options'))
   })
 

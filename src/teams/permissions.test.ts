@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import type { TeamRole } from './roles.ts'
 import { addMember, invitationToken, newSlug, teamWithAdmin, type Person } from '../../test/helpers/teams.ts'
 import { DnsServer } from '../../test/helpers/dns.ts'
@@ -284,8 +284,7 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
 
       const bToken = await invitationToken(t, `secret-${b.slug}@example.com`)
       const accept = await a.admin.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: bToken })
-      expect(accept.status).toBe(403)
-      expect(errorOf(accept).code).toBe('invitation_email_mismatch')
+      expectError(accept, 403, 'invitation_email_mismatch')
       for (const secret of secrets) expect(JSON.stringify(accept.body)).not.toContain(secret)
 
       // Team B is untouched.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
 import { addMember, newSlug, teamWithAdmin } from '../../test/helpers/teams.ts'
 import type { ActivityPage, Invitations, LeaveResult, Member, SeatUsage, TeamList, TeamPage, TeamRef, TeamSummary } from './schemas.ts'
 import type { InviteLinks, NewInviteLink } from './invitations/schemas.ts'
@@ -39,8 +39,7 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       const t = await testApp(dialect)
       const unconfirmed = await signedUpUser(t, { confirm: false })
       const res = await unconfirmed.client.post<TeamSummary>('/api/v1/teams', { name: 'Acme', slug: newSlug() })
-      expect(res.status).toBe(403)
-      expect(errorOf(res).code).toBe('email_not_confirmed')
+      expectError(res, 403, 'email_not_confirmed')
     })
 
     it('refuses a slug that is too short, too long, uppercase, edged with a hyphen or reserved', async () => {
@@ -77,16 +76,14 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       const ada = await signedUpUser(t)
       for (let i = 0; i < 10; i++) expect((await ada.client.post<TeamSummary>('/api/v1/teams', { name: `Team ${i}`, slug: newSlug() })).status).toBe(201)
       const eleventh = await ada.client.post<TeamSummary>('/api/v1/teams', { name: 'One too many', slug: newSlug() })
-      expect(eleventh.status).toBe(409)
-      expect(errorOf(eleventh).code).toBe('team_limit_reached')
+      expectError(eleventh, 409, 'team_limit_reached')
       expect((await ada.client.get<TeamList>('/api/v1/teams')).body.teams).toHaveLength(10)
     })
 
     it('needs a session', async () => {
       const t = await testApp(dialect)
       const res = await t.client().post<TeamSummary>('/api/v1/teams', { name: 'Acme', slug: newSlug() })
-      expect(res.status).toBe(401)
-      expect(errorOf(res).code).toBe('unauthenticated')
+      expectError(res, 401, 'unauthenticated')
     })
   })
 
@@ -156,8 +153,7 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       const t = await testApp(dialect)
       const { admin, slug } = await teamWithAdmin(t)
       const res = await admin.client.put<Member>(`/api/v1/teams/${slug}/members/${admin.accountId}/roles`, { roles: ['billing'] })
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('last_admin')
+      expectError(res, 409, 'last_admin')
       expect((await admin.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body.myRoles).toEqual(['admin', 'billing'])
     })
 
@@ -177,8 +173,7 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       expect((await billing.client.put<Member>(`/api/v1/teams/${slug}/members/${dev.accountId}/roles`, { roles: ['developer', 'billing'] })).body.roles).toEqual(['billing', 'developer'])
       expect((await billing.client.put<Member>(`/api/v1/teams/${slug}/members/${dev.accountId}/roles`, { roles: ['developer'] })).body.roles).toEqual(['developer'])
       const promote = await billing.client.put<Member>(`/api/v1/teams/${slug}/members/${dev.accountId}/roles`, { roles: ['developer', 'admin'] })
-      expect(promote.status).toBe(403)
-      expect(errorOf(promote).code).toBe('team_permission_denied')
+      expectError(promote, 403, 'team_permission_denied')
     })
 
     it('needs a free seat to give a support member a paid role', async () => {
@@ -187,8 +182,7 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       await addMember(t, admin, slug, ['developer'])
       const billing = await addMember(t, admin, slug, ['billing'])
       const res = await admin.client.put<Member>(`/api/v1/teams/${slug}/members/${billing.accountId}/roles`, { roles: ['billing', 'developer'] })
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('no_seats_available')
+      expectError(res, 409, 'no_seats_available')
       expect(errorOf(res).message).toMatch(/Add seats/)
     })
 
@@ -197,8 +191,7 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       const { admin, slug } = await teamWithAdmin(t)
       const outsider = await signedUpUser(t)
       const res = await admin.client.put<Member>(`/api/v1/teams/${slug}/members/${outsider.accountId}/roles`, { roles: ['developer'] })
-      expect(res.status).toBe(404)
-      expect(errorOf(res).code).toBe('not_found')
+      expectError(res, 404, 'not_found')
     })
   })
 
@@ -220,8 +213,7 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       const { admin, slug } = await teamWithAdmin(t, { seats: 2 })
       await addMember(t, admin, slug, ['developer'])
       const res = await admin.client.delete(`/api/v1/teams/${slug}/members/${admin.accountId}`)
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('last_admin')
+      expectError(res, 409, 'last_admin')
     })
 
     it('lets a member leave, and logs it', async () => {
@@ -238,8 +230,7 @@ describe.each(DIALECTS)('teams on %s', (dialect) => {
       const { admin, slug } = await teamWithAdmin(t, { seats: 2 })
       await addMember(t, admin, slug, ['developer'])
       const res = await admin.client.post<LeaveResult>(`/api/v1/teams/${slug}/leave`)
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('last_admin')
+      expectError(res, 409, 'last_admin')
     })
 
     it('deletes the team, its invitations and its log when the last member leaves', async () => {

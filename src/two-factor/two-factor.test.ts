@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MINUTE_MS } from '../clock.ts'
 import { OPERATOR } from '../audit/audit.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, STRONG_PASSWORD, testApp, type TestClient } from '../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, STRONG_PASSWORD, testApp, type TestClient } from '../../test/helpers/app.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import { resetTwoFactorByOperator } from './two-factor.ts'
@@ -188,8 +188,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       expect((await a.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(a, user.email), code })).status).toBe(200)
       const b = t.client()
       const replay = await b.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(b, user.email), code })
-      expect(replay.status).toBe(400)
-      expect(errorOf(replay).code).toBe('two_factor_code_reused')
+      expectError(replay, 400, 'two_factor_code_reused')
     })
 
     it('refuses a wrong code with its own error', async () => {
@@ -217,8 +216,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const ticket = await ticketFor(browser, user.email)
       const elsewhere = t.client({ ip: '198.51.100.99', userAgent: 'curl/8.0' })
       const stolen = await elsewhere.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
-      expect(stolen.status).toBe(400)
-      expect(errorOf(stolen).code).toBe('ticket_invalid')
+      expectError(stolen, 400, 'ticket_invalid')
       // The theft attempt spent nothing: the right device still finishes.
       expect((await browser.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })).status).toBe(200)
     })
@@ -256,8 +254,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       }
       const c = t.client()
       const res = await c.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(c, user.email), code: right })
-      expect(res.status).toBe(429)
-      expect(errorOf(res).code).toBe('too_many_requests')
+      expectError(res, 429, 'too_many_requests')
     })
 
     it('accepts each recovery code once, however it is typed', async () => {

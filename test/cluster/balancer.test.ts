@@ -8,7 +8,7 @@
  */
 import * as oauth from 'oauth4webapi'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { errorOf } from '../helpers/api.ts'
+import { errorOf, expectError } from '../helpers/api.ts'
 import { tokenFrom } from '../helpers/smtp.ts'
 import { Cluster, DRAIN_SECONDS } from './harness.ts'
 import { freshIp, HttpClient, Load, makeAccounts, person, RawConnection, type RawAnswer } from './client.ts'
@@ -93,8 +93,7 @@ describe('two instances behind HAProxy', () => {
     expect(new Set(client.served)).toEqual(new Set(['a', 'b']))
     for (let i = 0; i < 2; i++) {
       const over = await client.post<SignedIn>('/api/v1/signin', { login: `nobody-over-${i}`, password: 'not the password' })
-      expect(over.status).toBe(429)
-      expect(errorOf(over).code).toBe('too_many_requests')
+      expectError(over, 429, 'too_many_requests')
     }
     // Another address still has its own budget.
     expect((await new HttpClient(cluster.base, { origin: null }).post<SignedIn>('/api/v1/signin', { login: 'nobody-else', password: 'not the password' })).status).toBe(401)
@@ -112,8 +111,7 @@ describe('two instances behind HAProxy', () => {
     // Even the right password waits now, on either instance.
     for (let i = 0; i < 2; i++) {
       const res = await new HttpClient(cluster.base, { origin: null }).post<SignedIn>('/api/v1/signin', { login: victim.username, password: victim.password })
-      expect(res.status).toBe(429)
-      expect(errorOf(res).code).toBe('too_many_requests')
+      expectError(res, 429, 'too_many_requests')
       expect(Date.parse(errorOf(res).retryAt!)).toBeGreaterThan(Date.now())
     }
   })

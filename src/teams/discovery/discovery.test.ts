@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig, ConfigError } from '../../config.ts'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, signedUpUser } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser } from '../../../test/helpers/app.ts'
 import { tokenFrom } from '../../../test/helpers/smtp.ts'
 import { appWithDns, discoverableTeam, newDomain, personAt, verifiedDomain, type DiscoveryApp } from '../../../test/helpers/discovery.ts'
 import { addMember, newSlug, teamWithAdmin, type Person } from '../../../test/helpers/teams.ts'
@@ -80,8 +80,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       expect(errorOf(await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: '' })).code).toBe('invalid_request')
       expect((await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: 'acme.test' })).status).toBe(201)
       const twice = await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: 'ACME.test' })
-      expect(twice.status).toBe(409)
-      expect(errorOf(twice).code).toBe('domain_already_added')
+      expectError(twice, 409, 'domain_already_added')
     })
 
     it('checks the TXT record on a real DNS server: not found, wrong value, DNS error, then verified', async () => {
@@ -139,8 +138,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       expect(claimB.record.value).not.toBe((await a.admin.client.get<DomainsPage>(`/api/v1/teams/${a.slug}/domains`)).body.domains[0].record.value)
       t.dns.setTxt(claimB.record.name, [claimB.record.value])
       const late = await b.admin.client.post<VerifyResult>(`/api/v1/teams/${b.slug}/domains/${claimB.id}/verify`)
-      expect(late.status).toBe(409)
-      expect(errorOf(late).code).toBe('domain_taken')
+      expectError(late, 409, 'domain_taken')
       expect(JSON.stringify(late.body)).not.toContain(a.slug)
       const again = await b.admin.client.post<Domain>(`/api/v1/teams/${b.slug}/domains`, { domain: domain.toUpperCase() })
       expect(errorOf(again).code).toBe('domain_already_added')
@@ -156,8 +154,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const added = (await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: newDomain() })).body
       for (let i = 0; i < 2; i++) expect((await admin.client.post<VerifyResult>(`/api/v1/teams/${slug}/domains/${added.id}/verify`)).status).toBe(200)
       const third = await admin.client.post<VerifyResult>(`/api/v1/teams/${slug}/domains/${added.id}/verify`)
-      expect(third.status).toBe(429)
-      expect(errorOf(third).code).toBe('too_many_requests')
+      expectError(third, 429, 'too_many_requests')
     })
 
     it('removes a domain; without a verified one left, discovery turns off', async () => {
@@ -186,8 +183,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const t = await appWithDns(dialect)
       const { admin, slug } = await teamWithAdmin(t)
       const early = await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true })
-      expect(early.status).toBe(409)
-      expect(errorOf(early).code).toBe('domain_not_verified')
+      expectError(early, 409, 'domain_not_verified')
       await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: newDomain() })
       expect(errorOf(await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true })).code).toBe('domain_not_verified')
       await verifiedDomain(t, admin, slug, newDomain())
@@ -321,8 +317,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       expect((await requestJoin(t, ada, 'nope-1')).status).toBe(404)
       expect((await requestJoin(t, ada, slug)).status).toBe(201)
       const third = await requestJoin(t, ada, slug)
-      expect(third.status).toBe(429)
-      expect(errorOf(third).code).toBe('too_many_requests')
+      expectError(third, 429, 'too_many_requests')
     })
 
     it('lets the person withdraw a pending request', async () => {
@@ -402,8 +397,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const bobRequest = (await requestJoin(t, bob, slug)).body.id
       // The one seat is held by the pending invitation.
       const full = await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: ['developer'] })
-      expect(full.status).toBe(409)
-      expect(errorOf(full).code).toBe('no_seats_available')
+      expectError(full, 409, 'no_seats_available')
       expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(2)
       // A support member (Billing only) takes no seat.
       expect((await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${bobRequest}/approve`, { roles: ['billing'] })).body).toMatchObject({ roles: ['billing'], supportMember: true })
@@ -420,8 +414,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const id = (await requestJoin(t, ada, slug)).body.id
       for (let i = 0; i < 10; i++) expect((await ada.client.post<TeamSummary>('/api/v1/teams', { name: `Mine ${i}`, slug: newSlug('mine') })).status).toBe(201)
       const res = await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`)
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('team_limit_reached')
+      expectError(res, 409, 'team_limit_reached')
       expect(errorOf(res).message).toContain(`${ada.username} already belongs to 10 teams`)
       // And a person in 10 teams cannot ask.
       const other = await discoverableTeam(t)
@@ -454,8 +447,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       await addMember(t, admin, slug, ['developer'], ada)
       expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
       const res = await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`)
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('already_team_member')
+      expectError(res, 409, 'already_team_member')
       expect((await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`)).status).toBe(404)
     })
 

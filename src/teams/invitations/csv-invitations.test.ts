@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorDetails, errorOf, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
+import { errorDetails, errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { AppError } from '../../errors.ts'
 import { invitationsFromCsv, parseCsv, parseRoles } from './csv-invitations.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
@@ -162,8 +162,7 @@ describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
     const t = await testApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 2 })
     const three = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'a@example.com\nb@example.com\nc@example.com\n', defaultRoles: ['developer'] })
-    expect(three.status).toBe(409)
-    expect(errorOf(three).code).toBe('no_seats_available')
+    expectError(three, 409, 'no_seats_available')
     expect((await admin.client.get<Invitations>(`/api/v1/teams/${slug}/invitations`)).body.invitations).toEqual([])
     expect(await invitationMails(t)).toBe(0)
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { hashToken } from '../../crypto.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { ActivityPage, Invitation, Invitations, JoinedTeam, TeamPage, TeamSummary } from '../schemas.ts'
@@ -44,8 +44,7 @@ describe.each(DIALECTS)('team invitations on %s', (dialect) => {
       const { admin, slug } = await teamWithAdmin(t, { seats: 2 })
       const dev = await addMember(t, admin, slug, ['developer'])
       const full = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['one@example.com', 'two@example.com'], roles: ['developer'] })
-      expect(full.status).toBe(409)
-      expect(errorOf(full).code).toBe('no_seats_available')
+      expectError(full, 409, 'no_seats_available')
       expect(errorOf(full).message).toMatch(/Add seats to the team first/)
       expect(await t.app.ctx.db.selectFrom('team_invitations').select('id').where('email_normalized', '=', 'one@example.com').execute()).toEqual([])
       expect((await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['one@example.com'], roles: ['developer'] })).status).toBe(201)
@@ -152,8 +151,7 @@ describe.each(DIALECTS)('team invitations on %s', (dialect) => {
       const dev = await addMember(t, admin, slug, ['developer'])
       const { id } = (await dev.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['cm@example.com'], roles: ['community_manager'] })).body.suggestions[0]
       const res = await admin.client.post<Invitation>(`/api/v1/teams/${slug}/suggestions/${id}/approve`)
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('no_seats_available')
+      expectError(res, 409, 'no_seats_available')
       expect((await admin.client.get<Invitations>(`/api/v1/teams/${slug}/invitations`)).body.suggestions).toHaveLength(1)
     })
   })
@@ -183,11 +181,9 @@ describe.each(DIALECTS)('team invitations on %s', (dialect) => {
       await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [bo.email, unconfirmed.email], roles: ['developer'] })
       const someoneElse = await signedUpUser(t)
       const wrong = await someoneElse.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: await invitationToken(t, bo.email) })
-      expect(wrong.status).toBe(403)
-      expect(errorOf(wrong).code).toBe('invitation_email_mismatch')
+      expectError(wrong, 403, 'invitation_email_mismatch')
       const notConfirmed = await unconfirmed.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: await invitationToken(t, unconfirmed.email) })
-      expect(notConfirmed.status).toBe(403)
-      expect(errorOf(notConfirmed).code).toBe('email_not_confirmed')
+      expectError(notConfirmed, 403, 'email_not_confirmed')
       expect((await t.client().post<JoinedTeam>('/api/v1/invitations/accept', { token: await invitationToken(t, bo.email) })).status).toBe(401)
     })
 
@@ -232,8 +228,7 @@ describe.each(DIALECTS)('team invitations on %s', (dialect) => {
       for (let i = 0; i < 10; i++) await bo.client.post<TeamSummary>('/api/v1/teams', { name: `Mine ${i}`, slug: `${slug}-m${i}` })
       await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [bo.email], roles: ['developer'] })
       const res = await bo.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: await invitationToken(t, bo.email) })
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('team_limit_reached')
+      expectError(res, 409, 'team_limit_reached')
     })
 
     it('frees the seat of a cancelled invitation', async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { hashToken } from '../../crypto.ts'
 import { addMember, teamWithAdmin, type Person } from '../../../test/helpers/teams.ts'
 import type { InviteLink, InviteLinkPreview, InviteLinks, NewInviteLink } from './schemas.ts'
@@ -61,8 +61,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
       expect(errorOf(res)).toMatchObject({ code: 'team_permission_denied', fields: { roles: 'not_allowed' } })
     }
     for (const res of [await billing.client.get<InviteLinks>(`/api/v1/teams/${slug}/invite-links`), await billing.client.post<NewInviteLink>(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })]) {
-      expect(res.status).toBe(403)
-      expect(errorOf(res).code).toBe('team_permission_denied')
+      expectError(res, 403, 'team_permission_denied')
     }
     // Bad input is a 400 with fields, never a 500.
     for (const body of [{ roles: [] }, { roles: ['owner'] }, { roles: ['developer', 'developer'] }, {}, { roles: ['developer'], extra: 1 }]) {
@@ -79,8 +78,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     const adminLink = await createLink(admin, slug)
     const devLink = await createLink(dev, slug)
     const denied = await dev.client.delete<InviteLink>(`/api/v1/teams/${slug}/invite-links/${adminLink.id}`)
-    expect(denied.status).toBe(403)
-    expect(errorOf(denied).code).toBe('team_permission_denied')
+    expectError(denied, 403, 'team_permission_denied')
     const own = await dev.client.delete<InviteLink>(`/api/v1/teams/${slug}/invite-links/${devLink.id}`)
     expect(own.status).toBe(200)
     expect(own.body).toMatchObject({ state: 'revoked', revokedBy: dev.username, usesLeft: 0 })
@@ -173,8 +171,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     expect(page.seats).toMatchObject({ takenByMembers: 1 })
     expect((await joiner.client.get<InviteLinkPreview>(`/api/v1/invite-links/${link.token}`)).body.alreadyMember).toBe(true)
     const again = await joiner.client.post<JoinedTeam>(`/api/v1/invite-links/${link.token}/join`)
-    expect(again.status).toBe(409)
-    expect(errorOf(again).code).toBe('already_team_member')
+    expectError(again, 409, 'already_team_member')
 
     const list = (await admin.client.get<InviteLinks>(`/api/v1/teams/${slug}/invite-links`)).body.links
     expect(list[0]).toMatchObject({ uses: 1, usesLeft: 29 })
@@ -268,8 +265,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     const third = await signedUpUser(t)
     for (const token of [adminLink.token, devLink.token]) {
       const res = await third.client.post<JoinedTeam>(`/api/v1/invite-links/${token}/join`)
-      expect(res.status).toBe(409)
-      expect(errorOf(res).code).toBe('no_seats_available')
+      expectError(res, 409, 'no_seats_available')
       expect(errorOf(res).message).toContain('Ask an Admin or a Billing member of the team to add seats')
     }
     // A refused join spends no use.
@@ -299,14 +295,12 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     const preview = await unconfirmed.client.get<InviteLinkPreview>(`/api/v1/invite-links/${link.token}`)
     expect(preview.body.emailConfirmed).toBe(false)
     const refused = await unconfirmed.client.post<JoinedTeam>(`/api/v1/invite-links/${link.token}/join`)
-    expect(refused.status).toBe(403)
-    expect(errorOf(refused).code).toBe('email_not_confirmed')
+    expectError(refused, 403, 'email_not_confirmed')
 
     const busy = await signedUpUser(t)
     for (let i = 0; i < 10; i++) await teamOf(t, busy)
     const full = await busy.client.post<JoinedTeam>(`/api/v1/invite-links/${link.token}/join`)
-    expect(full.status).toBe(409)
-    expect(errorOf(full).code).toBe('team_limit_reached')
+    expectError(full, 409, 'team_limit_reached')
     expect((await admin.client.get<InviteLinks>(`/api/v1/teams/${slug}/invite-links`)).body.links[0].uses).toBe(0)
   })
 })

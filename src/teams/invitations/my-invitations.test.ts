@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, person, signedUpUser, testApp } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, person, signedUpUser, testApp } from '../../../test/helpers/app.ts'
 import { tokenFrom } from '../../../test/helpers/smtp.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { MyInvitations } from './schemas.ts'
@@ -149,8 +149,7 @@ describe.each(DIALECTS)('invitations waiting for the signed-in person on %s', (d
       }
       const user = await signedUpUser(t, { confirm: false })
       const res = await user.client.post('/api/v1/email/resend', { next: '//evil.example' })
-      expect(res.status).toBe(400)
-      expect(errorOf(res).code).toBe('invalid_request')
+      expectError(res, 400, 'invalid_request')
     })
   })
 })

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, testApp } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, testApp } from '../../../test/helpers/app.ts'
 import { addMember, invitationToken, newSlug, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { InvitationPreview, Profile, PublicTeam, SlugAvailability, SlugChange } from './schemas.ts'
 import type { ActivityPage, Invitations, JoinedTeam, TeamList, TeamPage, TeamSummary } from '../schemas.ts'
@@ -32,8 +32,7 @@ describe.each(DIALECTS)('team URL and profile on %s', (dialect) => {
       expect(old.status).toBe(404)
       expect(errorOf(old)).toMatchObject({ code: 'team_moved', slug: next })
       const probe = await outsider.client.get<TeamPage>(`/api/v1/teams/${slug}`)
-      expect(probe.status).toBe(404)
-      expect(errorOf(probe).code).toBe('not_found')
+      expectError(probe, 404, 'not_found')
       expect(JSON.stringify(probe.body)).not.toContain(next)
 
       // The old URL is not free for others, nor the new one.
@@ -169,8 +168,7 @@ describe.each(DIALECTS)('team URL and profile on %s', (dialect) => {
 
       await admin.client.put<Profile>(`/api/v1/teams/${next}/profile`, { public: false })
       const hidden = await t.client().get<PublicTeam>(`/api/v1/public/teams/${next}`)
-      expect(hidden.status).toBe(404)
-      expect(errorOf(hidden).code).toBe('not_found')
+      expectError(hidden, 404, 'not_found')
       expect(JSON.stringify(hidden.body)).not.toContain('Team ')
     })
 
