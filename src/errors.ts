@@ -75,6 +75,12 @@ export const ERROR_CATALOG = {
   oauth_request_invalid: { status: 404, message: 'This sign-in request is unknown, was already answered, or belongs to another browser. Go back to the app and start again.' },
   oauth_request_expired: { status: 410, message: 'This sign-in request expired. Go back to the app and start again.' },
   oauth_consent_required: { status: 400, message: 'Allow this app access to your account first.' },
+  team_requires_sso: { status: 403, message: 'Your team requires signing in with single sign-on (SSO): use "Sign in with SSO" instead.' },
+  team_requires_two_factor: { status: 403, message: 'Your team requires two-factor authentication for password sign-in. Set it up now to finish signing in.' },
+  sso_connection_required: { status: 409, message: 'Turn on an SSO connection for the team first: without one, members could not sign in at all.' },
+  setup_link_invalid: { status: 404, message: 'This set-up link is unknown. Ask the team\'s Admin for a new one.' },
+  setup_link_expired: { status: 410, message: 'This set-up link has expired. Ask the team\'s Admin for a new one.' },
+  setup_link_revoked: { status: 410, message: 'This set-up link was revoked by the team\'s Admin. Ask them for a new one.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
   service_unavailable: { status: 503, message: 'The service is not ready.' },
 } as const satisfies Record<string, { status: number; message: string }>

@@ -2,7 +2,7 @@
  * The account itself (SPEC §2, §6): sign-up, email confirmation, profile, username, email
  * and password changes, public profile, deletion, and operator deactivation.
  */
-import { recordAudit, type RequestMeta } from '../audit/audit.ts'
+import { eraseAccountAudit, recordAudit, type RequestMeta } from '../audit/audit.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
 import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.ts'
@@ -398,7 +398,7 @@ async function removeAccountData(ctx: AppContext, trx: Queryable, account: Accou
   await ctx.mailer.enqueue(trx, { to: account.email, template: 'account_deleted', locale: localeOf(account), vars: { username: account.username } })
   // Sessions and tokens go with the account (ON DELETE CASCADE); the personal audit trail too,
   // leaving one record without personal data that the deletion happened.
-  await trx.deleteFrom('audit_events').where('account_id', '=', account.id).execute()
+  await eraseAccountAudit(trx, account.id)
   await trx.deleteFrom('accounts').where('id', '=', account.id).execute()
   await evictAfterCommit(ctx, trx, account.id)
   await recordAudit(trx, { accountId: account.id, type: 'account.deleted', meta: { ip: meta.ip, userAgent: '' }, at: now })

@@ -51,6 +51,21 @@ export async function issueToken(
   return token
 }
 
+/**
+ * Who an emailed link belongs to, without spending it (null when it is unknown): lets a page
+ * check a new password against the account's own words before the link is used up.
+ */
+export async function peekTokenAccount(db: Queryable, token: string): Promise<{ username: string; email: string } | null> {
+  if (token.length !== 43) return null
+  const row = await db
+    .selectFrom('account_tokens')
+    .innerJoin('accounts', 'accounts.id', 'account_tokens.account_id')
+    .select(['accounts.username', 'accounts.email'])
+    .where('account_tokens.token_hash', '=', hashToken(token))
+    .executeTakeFirst()
+  return row ?? null
+}
+
 export async function consumeToken(db: Queryable, clock: Clock, token: string, purposes: TokenPurpose[]) {
   if (token.length !== 43) return undefined
   const now = clock.now()

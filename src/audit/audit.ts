@@ -40,6 +40,10 @@ export type AuditEventType =
   | 'team.removed'
   | 'oauth.app_session_ended'
   | 'oauth.app_revoked'
+  | 'team.signin_policy_changed'
+  | 'team.sso_setup_link_created'
+  | 'team.sso_setup_link_revoked'
+  | 'signin.refused_by_team'
 
 /** Who did it and from where; `operator` for the CLI. */
 export interface RequestMeta {
@@ -56,6 +60,11 @@ export async function recordAudit(db: Queryable, event: AuditEvent): Promise<voi
 }
 
 /** The row an event is stored as (the sign-in fast path writes it inside a larger statement). */
+/** A deleted account's personal trail goes with it (the deletion record is written after). */
+export async function eraseAccountAudit(db: Queryable, accountId: string): Promise<void> {
+  await db.deleteFrom('audit_events').where('account_id', '=', accountId).execute()
+}
+
 export function auditRow(event: AuditEvent) {
   return {
     id: newId(),

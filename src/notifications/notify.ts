@@ -51,15 +51,3 @@ export async function notifyByCategory<N extends TemplateName>(
   }
   return sent
 }
-
-/** The Admins of a team as recipients, in a stable order. */
-export async function teamAdmins(db: Queryable, teamId: string): Promise<Recipient[]> {
-  return db
-    .selectFrom('team_members')
-    .innerJoin('accounts', 'accounts.id', 'team_members.account_id')
-    .select(['accounts.id', 'accounts.email', 'accounts.locale', 'accounts.notification_preferences'])
-    .where('team_members.team_id', '=', teamId)
-    .where('team_members.role_admin', '=', 1)
-    .orderBy('accounts.id')
-    .execute()
-}

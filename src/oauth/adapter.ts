@@ -22,7 +22,7 @@ import { isUniqueViolation } from '../db/errors.ts'
 import { decryptSecret, encryptSecret, hashToken } from '../crypto.ts'
 import { clientMetadataFromRow } from './clients.ts'
 import { inTransaction } from '../context.ts'
-import { endSession, markSessionsActive } from '../sessions/sessions.ts'
+import { endSession, liveSessionIds, markSessionsActive } from '../sessions/sessions.ts'
 
 const SEALED_JTI = '_jtiSealed'
 const SEALED_USER_CODE = '_userCodeSealed'
@@ -140,14 +140,9 @@ export function createAdapterClass(ctx: AppContext) {
 
 /** False only for a grant that belonged to an app session which has since ended. */
 async function appSessionAlive(ctx: AppContext, grantId: string): Promise<boolean> {
-  const link = await ctx.db
-    .selectFrom('oauth_app_sessions')
-    .leftJoin('sessions', 'sessions.id', 'oauth_app_sessions.session_id')
-    .select(['sessions.id as live_id', 'sessions.expires_at as expires_at'])
-    .where('oauth_app_sessions.grant_id', '=', grantId)
-    .executeTakeFirst()
+  const link = await ctx.db.selectFrom('oauth_app_sessions').select('session_id').where('grant_id', '=', grantId).executeTakeFirst()
   if (!link) return true
-  return link.live_id !== null && (link.expires_at ?? 0) > ctx.clock.now()
+  return (await liveSessionIds(ctx.db, [link.session_id], ctx.clock.now())).has(link.session_id)
 }
 
 /**
@@ -183,17 +178,19 @@ async function findClient(ctx: AppContext, clientId: string): Promise<AdapterPay
 export async function sweepOAuth(ctx: AppContext): Promise<void> {
   const now = ctx.clock.now()
   await ctx.db.deleteFrom('oauth_models').where('expires_at', '<=', now).execute()
-  const orphans = await ctx.db
-    .selectFrom('oauth_app_sessions')
-    .leftJoin('sessions', 'sessions.id', 'oauth_app_sessions.session_id')
-    .select(['oauth_app_sessions.session_id', 'oauth_app_sessions.grant_id'])
-    .where((eb) => eb.or([eb('sessions.id', 'is', null), eb('sessions.expires_at', '<=', now)]))
-    .limit(500)
-    .execute()
-  for (const orphan of orphans) {
-    await inTransaction(ctx, async (trx) => {
-      await revokeGrant(trx, orphan.grant_id)
-      await trx.deleteFrom('oauth_app_sessions').where('session_id', '=', orphan.session_id).execute()
-    })
+  // App-session links in batches, each batch checked against the live sessions (their owner
+  // answers), so the sweep reads every link once without joining a table it does not own.
+  let after = ''
+  for (;;) {
+    const links = await ctx.db.selectFrom('oauth_app_sessions').select(['session_id', 'grant_id']).where('session_id', '>', after).orderBy('session_id').limit(500).execute()
+    if (!links.length) return
+    after = links[links.length - 1]!.session_id
+    const live = await liveSessionIds(ctx.db, links.map((link) => link.session_id), now)
+    for (const orphan of links.filter((link) => !live.has(link.session_id))) {
+      await inTransaction(ctx, async (trx) => {
+        await revokeGrant(trx, orphan.grant_id)
+        await trx.deleteFrom('oauth_app_sessions').where('session_id', '=', orphan.session_id).execute()
+      })
+    }
   }
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
 import { errorDetails, errorOf, signedUpUser, testApp, type TestClient } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
+import { sweepOAuth } from './adapter.ts'
 import { CLI, cliClient, discover, followToApp, injectFetch, options, signInApp, startAuthorization } from '../../test/helpers/oauth.ts'
 import type { InteractionAborted, InteractionDone, InteractionView } from './schemas.ts'
 import type { SessionList } from '../sessions/schemas.ts'
@@ -14,6 +15,7 @@ import type { SecurityLog } from '../audit/schemas.ts'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
+const DAY = 24 * 60 * MINUTE
 
 describe.each(DIALECTS)('app sessions on %s', (dialect) => {
   it('a request not answered within 5 minutes expires: the page says so and the app gets access_denied with the reason', async () => {
@@ -137,6 +139,23 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     expect(userinfo.status).toBe(401)
     const refresh = await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), tokens.refresh_token!, options(t))
     await expect(oauth.processRefreshTokenResponse(as, cliClient(), refresh)).rejects.toMatchObject({ error: 'invalid_grant' })
+  })
+
+  it('housekeeping frees the grants of app sessions that expired and keeps the live ones', async () => {
+    const t = await testApp(dialect)
+    const as = await discover(t)
+    const ada = await signedUpUser(t, { staySignedIn: true })
+    await signInApp(t, as, ada.client, { deviceName: 'old laptop' })
+    t.clock.advance(20 * DAY)
+    await signInApp(t, as, ada.client, { deviceName: 'new laptop' })
+    const links = async () => (await t.app.ctx.db.selectFrom('oauth_app_sessions').select('device_name').orderBy('device_name').execute()).map((row) => row.device_name)
+    expect(await links()).toEqual(['new laptop', 'old laptop'])
+    await sweepOAuth(t.app.ctx)
+    expect(await links()).toEqual(['new laptop', 'old laptop'])
+    // The first app session (30 days) has ended; the second has 20 days left.
+    t.clock.advance(11 * DAY)
+    await sweepOAuth(t.app.ctx)
+    expect(await links()).toEqual(['new laptop'])
   })
 
   it('logging out through the revocation endpoint ends the app session', async () => {

@@ -6,10 +6,9 @@
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import { canonicalEmail, normalizeEmail } from '../accounts/emails.ts'
 import { findAccount, localeOf } from '../accounts/accounts.ts'
-import { consumeToken, issueToken, retireOutstandingLinks } from '../accounts/tokens.ts'
+import { consumeToken, issueToken, peekTokenAccount, retireOutstandingLinks } from '../accounts/tokens.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
-import { hashToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { checkNewPassword, passwordContextWords } from '../passwords/policy.ts'
 import { revokeAllSessions } from '../sessions/sessions.ts'
@@ -58,12 +57,7 @@ export async function requestRecovery(ctx: AppContext, input: { email: string; c
 
 export async function resetPassword(ctx: AppContext, input: { token: string; password: string; meta: RequestMeta }): Promise<void> {
   // The policy check runs before the token is spent, so a weak password does not burn the link.
-  const probe = await ctx.db
-    .selectFrom('account_tokens')
-    .innerJoin('accounts', 'accounts.id', 'account_tokens.account_id')
-    .select(['accounts.username', 'accounts.email'])
-    .where('account_tokens.token_hash', '=', hashToken(input.token))
-    .executeTakeFirst()
+  const probe = (await peekTokenAccount(ctx.db, input.token)) ?? undefined
   const password = checkNewPassword(input.password, 'password', passwordContextWords(ctx.config.publicUrl, probe))
   const passwordHash = await ctx.hasher.hash(password)
   await inTransaction(ctx, async (trx) => {

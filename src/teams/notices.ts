@@ -5,9 +5,16 @@
  */
 import type { AppContext } from '../context.ts'
 import type { Queryable } from '../db/schema.ts'
-import { notifyByCategory } from '../notifications/notify.ts'
-import { findConfirmedAccountByEmail, type Account } from '../accounts/queries.ts'
+import { notifyByCategory, type Recipient } from '../notifications/notify.ts'
+import { accountCards, findConfirmedAccountByEmail, type Account } from '../accounts/queries.ts'
 import { describeRoles, type TeamRole } from './roles.ts'
+
+/** The Admins of a team as recipients, in a stable order. */
+export async function teamAdmins(db: Queryable, teamId: string): Promise<Recipient[]> {
+  const rows = await db.selectFrom('team_members').select('account_id').where('team_id', '=', teamId).where('role_admin', '=', 1).orderBy('account_id').execute()
+  const cards = await accountCards(db, rows.map((row) => row.account_id))
+  return rows.flatMap((row) => cards.get(row.account_id) ?? [])
+}
 
 /**
  * An invitee who already has an account, with this address confirmed, also sees the

@@ -11,7 +11,7 @@ import { isUniqueViolation } from '../db/errors.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { pickLocale } from '../mail/templates.ts'
-import type { Account } from '../accounts/queries.ts'
+import { accountCards, type Account } from '../accounts/queries.ts'
 import { lockPerson, lockTeamFor, type Team } from './access.ts'
 import { actorOf, recordTeamActivity } from './activity.ts'
 import { openInvitations, type InvitationView } from './invitations/invitations.ts'
@@ -101,14 +101,7 @@ export interface TeamPage {
 export async function teamPage(ctx: AppContext, input: { team: Team; myRoles: TeamRole[] }): Promise<TeamPage> {
   const { team } = input
   const [members, open, counts] = await Promise.all([
-    ctx.db
-      .selectFrom('team_members')
-      .innerJoin('accounts', 'accounts.id', 'team_members.account_id')
-      .select(['accounts.id', 'accounts.username', 'accounts.display_name', 'accounts.avatar_image_id', 'team_members.role_admin', 'team_members.role_billing', 'team_members.role_developer', 'team_members.role_community_manager', 'team_members.joined_at'])
-      .where('team_members.team_id', '=', team.id)
-      .orderBy('team_members.joined_at')
-      .orderBy('accounts.username')
-      .execute(),
+    teamMembers(ctx.db, team.id),
     openInvitations(ctx.db, team.id),
     countSeats(ctx.db, team.id),
   ])
@@ -169,16 +162,25 @@ export async function changeSeats(ctx: AppContext, input: { account: Account; te
 
 // ---------------------------------------------------------------- roles
 
+const MEMBER_COLUMNS = ['account_id', 'role_admin', 'role_billing', 'role_developer', 'role_community_manager', 'joined_at'] as const
+
+/** Each member's row with their account card (the accounts folder owns those columns), earliest joined first. */
+async function teamMembers(db: Queryable, teamId: string) {
+  const rows = await db.selectFrom('team_members').select(MEMBER_COLUMNS).where('team_id', '=', teamId).execute()
+  const cards = await accountCards(db, rows.map((row) => row.account_id))
+  return rows
+    .flatMap((row) => {
+      const card = cards.get(row.account_id)
+      return card ? [{ ...row, ...card }] : []
+    })
+    .sort((a, b) => a.joined_at - b.joined_at || (a.username < b.username ? -1 : a.username > b.username ? 1 : 0))
+}
+
 async function memberRow(db: Queryable, teamId: string, accountId: string) {
-  const row = await db
-    .selectFrom('team_members')
-    .innerJoin('accounts', 'accounts.id', 'team_members.account_id')
-    .select(['accounts.id', 'accounts.username', 'accounts.display_name', 'accounts.avatar_image_id', 'accounts.email', 'accounts.locale', 'team_members.role_admin', 'team_members.role_billing', 'team_members.role_developer', 'team_members.role_community_manager', 'team_members.joined_at'])
-    .where('team_members.team_id', '=', teamId)
-    .where('team_members.account_id', '=', accountId)
-    .executeTakeFirst()
-  if (!row) throw new AppError('not_found', { message: 'This person is not a member of the team.' })
-  return row
+  const row = await db.selectFrom('team_members').select(MEMBER_COLUMNS).where('team_id', '=', teamId).where('account_id', '=', accountId).executeTakeFirst()
+  const card = row && (await accountCards(db, [accountId])).get(accountId)
+  if (!row || !card) throw new AppError('not_found', { message: 'This person is not a member of the team.' })
+  return { ...row, ...card }
 }
 
 function lastAdminError(): AppError {

@@ -15,17 +15,17 @@ import { inTransaction, link } from '../../context.ts'
 import { newId } from '../../crypto.ts'
 import type { Queryable, TeamJoinRequestsTable } from '../../db/schema.ts'
 import { AppError } from '../../errors.ts'
-import { notifyByCategory, teamAdmins } from '../../notifications/notify.ts'
-import type { Account } from '../../accounts/queries.ts'
+import { notifyByCategory } from '../../notifications/notify.ts'
+import { teamAdmins } from '../notices.ts'
 import { inPersonTransaction, isTeamMember, lockPerson, lockTeamFor } from '../access.ts'
 import { actorOf, recordTeamActivity } from '../activity.ts'
 import { discoverableTeamsQuery } from './discovery.ts'
 import { emailDomain } from './domains.ts'
-import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
+import { memberJoined, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, type TeamRole } from '../roles.ts'
 import { currentSeatUsage, requireSeatsForChange } from '../seats.ts'
 import type { MemberView } from '../teams.ts'
-import { findAccountById } from '../../accounts/queries.ts'
+import { accountCards, findAccountById, type Account } from '../../accounts/queries.ts'
 import { JOIN_ANSWER_MAX_LENGTH, MAX_TEAMS_PER_PERSON } from '../limits.ts'
 
 
@@ -134,15 +134,18 @@ export interface JoinRequestView {
 export async function listJoinRequests(db: Queryable, teamId: string): Promise<JoinRequestView[]> {
   const rows = await db
     .selectFrom('team_join_requests as r')
-    .innerJoin('accounts', 'accounts.id', 'r.account_id')
-    .select(['r.id', 'r.account_id', 'r.question', 'r.answer', 'r.created_at', 'accounts.username', 'accounts.display_name', 'accounts.email'])
+    .select(['r.id', 'r.account_id', 'r.question', 'r.answer', 'r.created_at'])
     .where('r.team_id', '=', teamId)
     .where('r.status', '=', 'pending')
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('team_members as m').select('m.account_id').where('m.team_id', '=', teamId).whereRef('m.account_id', '=', 'r.account_id'))))
     .orderBy('r.created_at')
     .orderBy('r.id')
     .execute()
-  return rows.map((r) => ({ id: r.id, accountId: r.account_id, username: r.username, displayName: r.display_name, email: r.email, question: r.question, answer: r.answer, createdAt: new Date(r.created_at).toISOString() }))
+  const people = await accountCards(db, rows.map((r) => r.account_id))
+  return rows.flatMap((r) => {
+    const person = people.get(r.account_id)
+    return person ? [{ id: r.id, accountId: r.account_id, username: person.username, displayName: person.display_name, email: person.email, question: r.question, answer: r.answer, createdAt: new Date(r.created_at).toISOString() }] : []
+  })
 }
 
 async function pendingRequest(db: Queryable, teamId: string, requestId: string): Promise<JoinRequestRow> {
@@ -196,6 +199,7 @@ export async function approveJoinRequest(ctx: AppContext, input: { account: Acco
 
     const usageBefore = await currentSeatUsage(trx, team)
     await trx.insertInto('team_members').values({ team_id: team.id, account_id: requester.id, ...roleColumns(roles), joined_at: now }).execute()
+    await memberJoined.notify(ctx, trx, { teamId: team.id, accountId: requester.id })
     await requireSeatsForChange(trx, team, usageBefore, allows(actorRoles, 'change_seats'))
     const supportMember = isSupportOnly(roles)
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'join_request.approved', meta: input.meta, at: now, details: { requestId: row.id, accountId: requester.id, username: requester.username, roles } })

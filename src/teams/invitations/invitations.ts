@@ -14,15 +14,14 @@ import type { Database, Queryable, TeamInvitationsTable } from '../../db/schema.
 import type { Transaction } from 'kysely'
 import { AppError } from '../../errors.ts'
 import { pickLocale } from '../../mail/templates.ts'
-import type { Account } from '../../accounts/queries.ts'
 import { lockPerson, lockTeam, lockTeamFor, type Team } from '../access.ts'
 import { actorOf, recordTeamActivity } from '../activity.ts'
-import { noticeOfInvitation } from '../notices.ts'
-import { notifyByCategory, teamAdmins } from '../../notifications/notify.ts'
+import { noticeOfInvitation, teamAdmins } from '../notices.ts'
+import { notifyByCategory } from '../../notifications/notify.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from '../roles.ts'
 import { currentSeatUsage, noSeatsError, requireSeatsForChange } from '../seats.ts'
-import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
-import { accountsByEmails, findAccountById, usernameOf } from '../../accounts/queries.ts'
+import { memberJoined, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
+import { accountCards, accountsByEmails, findAccountById, usernameOf, type Account, type AccountCard } from '../../accounts/queries.ts'
 import { currentUsernames } from '../../accounts/usernames.ts'
 import { imagePath } from '../../images/images.ts'
 
@@ -371,6 +370,7 @@ async function joinByInvitation(ctx: AppContext, trx: Transaction<Database>, acc
   if (Number(consumed.numUpdatedRows) !== 1) throw invitationInvalid('used')
   const roles = rolesOf(row)
   await trx.insertInto('team_members').values({ team_id: team.id, account_id: account.id, ...roleColumns(roles), joined_at: now }).execute()
+  await memberJoined.notify(ctx, trx, { teamId: team.id, accountId: account.id })
   // The invitation's held seat becomes the member's; if seats were lowered since, only
   // members must fit, and the first acceptances take what is left.
   const usage = await currentSeatUsage(trx, team)
@@ -388,6 +388,12 @@ export interface MyInvitation {
   sentAt: string | null
 }
 
+/** Who sent an invitation, as its invitee sees it: their name now, or nothing when the account is gone. */
+export function inviterShownToInvitee(cards: ReadonlyMap<string, AccountCard>, invitedBy: string | null): string | null {
+  const card = invitedBy === null ? undefined : cards.get(invitedBy)
+  return card ? card.display_name || card.username : null
+}
+
 /**
  * The invitations waiting for the signed-in person, so one whose email got lost (or who signed
  * up after being invited) still finds them. Only for a confirmed address: until then, anyone
@@ -399,9 +405,8 @@ export async function invitationsFor(db: Queryable, account: Account): Promise<M
   const rows = await db
     .selectFrom('team_invitations')
     .innerJoin('teams', 'teams.id', 'team_invitations.team_id')
-    .leftJoin('accounts as inviter', 'inviter.id', 'team_invitations.invited_by')
     .selectAll('team_invitations')
-    .select(['teams.name as team_name', 'teams.logo_image_id', 'inviter.display_name as inviter_display_name', 'inviter.username as inviter_username'])
+    .select(['teams.name as team_name', 'teams.logo_image_id'])
     .where('team_invitations.email_normalized', '=', normalizeEmail(account.email))
     .where('team_invitations.status', '=', 'pending')
     // Teams the person is already in (joined another way) have nothing left to accept.
@@ -409,10 +414,11 @@ export async function invitationsFor(db: Queryable, account: Account): Promise<M
     .orderBy('team_invitations.created_at', 'desc')
     .orderBy('team_invitations.id')
     .execute()
+  const inviters = await accountCards(db, rows.flatMap((row) => (row.invited_by === null ? [] : [row.invited_by])))
   return rows.map((row) => ({
     id: row.id,
     team: { name: row.team_name, logoUrl: imagePath(row.logo_image_id) },
-    inviter: row.inviter_display_name || row.inviter_username || null,
+    inviter: inviterShownToInvitee(inviters, row.invited_by),
     roles: rolesOf(row),
     sentAt: row.sent_at === null ? null : new Date(row.sent_at).toISOString(),
   }))

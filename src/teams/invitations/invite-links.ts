@@ -24,7 +24,7 @@ import { AppError } from '../../errors.ts'
 import type { Account } from '../../accounts/queries.ts'
 import { isTeamMember, lockPerson, lockTeam, lockTeamFor, memberRoles } from '../access.ts'
 import { actorOf, recordTeamActivity } from '../activity.ts'
-import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
+import { memberJoined, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { allows, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from '../roles.ts'
 import { countSeats, currentSeatUsage, noSeatForOneMore, requireSeatsForChange } from '../seats.ts'
 import { imagePath } from '../../images/images.ts'
@@ -185,10 +185,7 @@ export async function listInviteLinks(ctx: AppContext, teamId: string): Promise<
   const rows = await ctx.db
     .selectFrom('team_invite_links as l')
     .leftJoin('team_members as m', (join) => join.onRef('m.team_id', '=', 'l.team_id').onRef('m.account_id', '=', 'l.created_by'))
-    // The creator's name now: the one stored is the name at creation, stale after a rename.
-    .leftJoin('accounts as a', 'a.id', 'l.created_by')
     .selectAll('l')
-    .select('a.username as creator_username')
     .select(['m.role_admin as creator_admin', 'm.role_billing as creator_billing', 'm.role_developer as creator_developer', 'm.role_community_manager as creator_community_manager'])
     .where('l.team_id', '=', teamId)
     .orderBy('l.created_at', 'desc')
@@ -197,8 +194,11 @@ export async function listInviteLinks(ctx: AppContext, teamId: string): Promise<
     .execute()
   const now = ctx.clock.now()
   const seats = await teamSeats(ctx.db, teamId)
+  // The creator's name now: the one stored is the name at creation, stale after a rename.
+  const usernames = await currentUsernames(ctx.db, rows.flatMap((row) => (row.created_by === null ? [] : [row.created_by])))
   return {
-    links: rows.map(({ creator_admin, creator_billing, creator_developer, creator_community_manager, creator_username, ...row }) => {
+    links: rows.map(({ creator_admin, creator_billing, creator_developer, creator_community_manager, ...row }) => {
+      const creator_username = row.created_by === null ? undefined : usernames.get(row.created_by)
       const creator = creator_admin === null ? null : rolesOf({ role_admin: creator_admin, role_billing: creator_billing ?? 0, role_developer: creator_developer ?? 0, role_community_manager: creator_community_manager ?? 0 })
       return linkView({ ...row, created_by_username: creator_username ?? row.created_by_username }, now, seats, creatorMayStill(rolesOf(row), creator))
     }),
@@ -320,6 +320,7 @@ export async function joinWithInviteLink(ctx: AppContext, input: { account: Acco
 
     const roles = rolesOf(row)
     await trx.insertInto('team_members').values({ team_id: team.id, account_id: account.id, ...roleColumns(roles), joined_at: now }).execute()
+    await memberJoined.notify(ctx, trx, { teamId: team.id, accountId: account.id })
     await requireSeatsForChange(trx, team, before, false)
 
     await recordTeamActivity(trx, {

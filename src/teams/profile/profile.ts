@@ -13,10 +13,10 @@ import type { Queryable } from '../../db/schema.ts'
 import { AppError } from '../../errors.ts'
 import { imagePath } from '../../images/images.ts'
 import { normalizeEmail } from '../../accounts/emails.ts'
-import type { Account } from '../../accounts/queries.ts'
+import { accountCards, type Account } from '../../accounts/queries.ts'
 import { lockTeamFor, type Team } from '../access.ts'
 import { actorOf, recordTeamActivity } from '../activity.ts'
-import { invitationInvalid } from '../invitations/invitations.ts'
+import { invitationInvalid, inviterShownToInvitee } from '../invitations/invitations.ts'
 import { rolesOf, type TeamRole } from '../roles.ts'
 import { rememberPreviousSlug, slugHolder } from './slug-history.ts'
 import { checkSlug } from './slugs.ts'
@@ -205,9 +205,8 @@ export async function previewInvitation(ctx: AppContext, input: { token: string;
     ? await ctx.db
       .selectFrom('team_invitations')
       .innerJoin('teams', 'teams.id', 'team_invitations.team_id')
-      .leftJoin('accounts as inviter', 'inviter.id', 'team_invitations.invited_by')
       .selectAll('team_invitations')
-      .select(['teams.name as team_name', 'teams.logo_image_id', 'inviter.display_name as inviter_display_name', 'inviter.username as inviter_username'])
+      .select(['teams.name as team_name', 'teams.logo_image_id'])
       .where('team_invitations.token_hash', '=', tokenHash)
       .executeTakeFirst()
     : undefined
@@ -221,7 +220,7 @@ export async function previewInvitation(ctx: AppContext, input: { token: string;
   }
   return {
     team: { name: row.team_name, logoUrl: imagePath(row.logo_image_id) },
-    inviter: row.inviter_display_name || row.inviter_username || null,
+    inviter: inviterShownToInvitee(row.invited_by === null ? new Map() : await accountCards(ctx.db, [row.invited_by]), row.invited_by),
     roles: rolesOf(row),
     emailMatches: account ? normalizeEmail(account.email) === row.email_normalized : null,
     alreadyMember,
