@@ -28,6 +28,8 @@ export type SignedIn = Omit<Static<typeof SignedIn>, 'account' | 'session'> & { 
 export type TwoFactorRequired = Static<typeof TwoFactorRequired>
 export type Reauthenticated = Static<typeof Reauthenticated>
 export type BrowserAccount = Static<typeof BrowserAccount>
+export type BrowserAccounts = Static<typeof BrowserAccounts>
+export type SignInDisavowed = Static<typeof SignInDisavowed>
 
 export type SignedInWithNewTwoFactor = Omit<Static<typeof SignedInWithNewTwoFactor>, 'account' | 'session'> & { account: AccountView; session: SessionView }
 /** Which sign-in methods this server offers, for the sign-in and sign-up pages (`GET /api/v1/signin/methods`). */
