@@ -40,6 +40,9 @@ import { teamDiscoveryRoutes } from './teams/discovery/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { oauthRoutes } from './oauth/routes.ts'
 import { authenticateAppAccessToken } from './oauth/bearer.ts'
+import { signinPolicyRoutes } from './sso/policy-routes.ts'
+import { setupLinkRoutes } from './sso/setup-link-routes.ts'
+import { SETUP_LINK_COOKIE } from './sso/setup-links.ts'
 
 const VERSION = '0.1.0'
 
@@ -138,7 +141,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     done(request.url.includes('%00') ? new AppError('invalid_request', { message: 'The URL may not contain NUL characters.' }) : undefined)
   })
   app.addHook('onRequest', publicHostCheck(ctx.config.publicUrl))
-  app.addHook('onRequest', originCheck(ctx.config.publicUrl.origin, (request) => carriesSessionCookie(ctx, request)))
+  app.addHook('onRequest', originCheck(ctx.config.publicUrl.origin, (request) => carriesSessionCookie(ctx, request) || request.cookies[SETUP_LINK_COOKIE] !== undefined))
   app.addHook('onSend', (request, reply, payload, done) => {
     securityHeaders(request, reply)
     done(null, payload)
@@ -163,6 +166,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   teamLogoRoutes(app, ctx)
   teamDiscoveryRoutes(app, ctx)
   auditRoutes(app, ctx)
+  signinPolicyRoutes(app, ctx)
+  setupLinkRoutes(app, ctx)
   await oauthRoutes(app, ctx)
   opsRoutes(app, ctx)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

@@ -54,7 +54,7 @@ describe('Sign in with Google in Chromium', () => {
       await again.locator('input[name="password"]').fill('any password')
       await again.getByRole('button', { name: 'Sign-in' }).click()
       await expect.poll(() => new URL(again.url()).pathname).toBe('/settings/profile')
-      const me = await again.evaluate(async () => (await fetch('/api/v1/me')).json())
+      const me = await again.evaluate(async () => (await (await fetch('/api/v1/me')).json()) as { email: string; emailConfirmed: boolean })
       expect(me.email).toBe(user.email)
       expect(me.emailConfirmed).toBe(true)
       await again.goto(`${t.base}/settings/security`)

@@ -44,6 +44,10 @@ export type AuditEventType =
   | 'account.email_released'
   | 'identity.linked'
   | 'identity.unlinked'
+  | 'team.signin_policy_changed'
+  | 'team.sso_setup_link_created'
+  | 'team.sso_setup_link_revoked'
+  | 'signin.refused_by_team'
 
 /** Who did it and from where; `operator` for the CLI. */
 export interface RequestMeta {

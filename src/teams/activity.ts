@@ -37,6 +37,11 @@ export type TeamActivityType =
   | 'team.logo_removed'
   | 'team.slug_changed'
   | 'team.profile_changed'
+  | 'sso.signin_policy_changed'
+  | 'sso.setup_link_created'
+  | 'sso.setup_link_revoked'
+  | 'sso.setup_link_opened'
+  | 'sso.setup_link_action'
 
 export interface Actor {
   id: string
