@@ -12,6 +12,8 @@ import { startTestIdp, type TestIdp } from '../../test/helpers/oidc-idp.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
+import { addMember, teamWithAdmin } from '../../test/helpers/teams.ts'
+import { newId } from '../crypto.ts'
 
 const CLIENT_ID = 'latchkey-test'
 const CLIENT_SECRET = 'latchkey-test-secret-0123456789'
@@ -288,6 +290,36 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const done = await browser.post('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
     expect(done.status).toBe(200)
     expect((await browser.get('/api/v1/me')).body.id).toBe(user.accountId)
+  })
+
+  it('refuses Google for a member of a team that allows only its Workspace domain, read from the ID token\'s hd', async () => {
+    const t = await googleApp(dialect)
+    const { admin, slug } = await teamWithAdmin(t)
+    const member = await addMember(t, admin, slug, ['developer'])
+    expect((await admin.client.patch(`/api/v1/teams/${slug}/signin-policy`, { googleWorkspaceDomain: 'corp.example' })).status).toBe(200)
+    const personal = googleUser({ email: member.email, email_verified: true })
+    const refused = await googleSignIn(t.client(), personal.sub)
+    expect(refused.status).toBe(403)
+    expect(refused.body.error).toMatchObject({ code: 'google_workspace_required', teams: [{ slug, domain: 'corp.example' }] })
+    // Nothing was linked by the refused attempt.
+    expect((await member.client.get('/api/v1/me/identities')).body.identities).toEqual([])
+    const workspace = googleUser({ email: member.email, email_verified: true, hd: 'corp.example' })
+    expect((await googleSignIn(t.client(), workspace.sub)).headers.location).toBe('/settings/profile')
+  })
+
+  it('refuses Google for a member of a team that turned Google sign-in off (team_requires_sso), and not for its Admin', async () => {
+    const t = await googleApp(dialect)
+    const { admin, slug } = await teamWithAdmin(t)
+    const member = await addMember(t, admin, slug, ['developer'])
+    const team = await t.app.ctx.db.selectFrom('teams').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()
+    const now = t.clock.now()
+    await t.app.ctx.db.insertInto('sso_connections').values({ id: newId(), team_id: team.id, protocol: 'saml', name: 'Okta', enabled: 1, idp_initiated: 0, idp_entity_id: `https://idp.example/${newId()}`, idp_sso_url: 'https://idp.example/sso', idp_certificates: null, oidc_issuer: null, oidc_client_id: null, oidc_client_secret: null, tested_at: null, created_by: null, created_at: now, updated_at: now }).execute()
+    expect((await admin.client.patch(`/api/v1/teams/${slug}/signin-policy`, { googleSigninDisabled: true })).status).toBe(200)
+    const g = googleUser({ email: member.email, email_verified: true })
+    const refused = await googleSignIn(t.client(), g.sub)
+    expect(refused.body.error.code).toBe('team_requires_sso')
+    const a = googleUser({ email: admin.email, email_verified: true })
+    expect((await googleSignIn(t.client(), a.sub)).headers.location).toBe('/settings/profile')
   })
 
   it('answers account_deactivated for a deactivated account', async () => {

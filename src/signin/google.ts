@@ -37,6 +37,8 @@ import { AppError } from '../errors.ts'
 import { hasPasskey } from '../passkeys/passkeys.ts'
 import { isReturnPath } from '../return-path.ts'
 import type { Authenticated } from '../sessions/sessions.ts'
+import { assertSigninMethodAllowed, googleWorkspaceDomainOf } from '../sso/policies.ts'
+import { membershipsOf } from '../teams/access.ts'
 import { isTwoFactorEnabled } from '../two-factor/two-factor.ts'
 import { completeSignIn } from './complete.ts'
 import { findLinkedIdentity, linkIdentity, listLinkedIdentities, touchLinkedIdentity, unlinkIdentity } from './linked-identities.ts'
@@ -192,6 +194,7 @@ export async function finishGoogleSignIn(ctx: AppContext, input: { callbackUrl: 
     const account = await findAccountById(ctx.db, identity.account_id)
     if (!account) throw new AppError('google_signin_failed')
     if (account.status !== 'active') throw new AppError('account_deactivated')
+    await assertGoogleAllowed(ctx, account.id, google.hd)
     await touchLinkedIdentity(ctx.db, identity.id, { at: ctx.clock.now(), email: google.email })
     return { ...(await signInAccount(ctx, account, signIn)), next: flow.next }
   }
@@ -201,6 +204,7 @@ export async function finishGoogleSignIn(ctx: AppContext, input: { callbackUrl: 
     // Both sides proved the address: Google verified it for this person, and the account
     // confirmed it by link. Then they are the same person.
     if (local.status !== 'active') throw new AppError('account_deactivated')
+    await assertGoogleAllowed(ctx, local.id, google.hd)
     await inTransaction(ctx, async (trx) => {
       const linked = await linkIdentity(trx, { ...google, accountId: local.id, method: 'google', at: ctx.clock.now() })
       await recordAudit(trx, { accountId: local.id, type: 'identity.linked', meta: signIn.meta, at: ctx.clock.now(), details: { identityId: linked.id, method: 'google', by: 'verified_email' } })
@@ -218,6 +222,30 @@ export async function finishGoogleSignIn(ctx: AppContext, input: { callbackUrl: 
     expiresAt: ctx.clock.now() + GOOGLE_FLOW_LIFETIME_MS,
   }
   return { kind: 'pending', step: local ? 'link' : 'signup', pendingCookie: seal(ctx, pending), next: flow.next }
+}
+
+/**
+ * The account's teams may refuse Google (SPEC §7 Enterprise controls, src/sso/policies.ts):
+ * Google sign-in turned off for members (`team_requires_sso`), or allowed only with the team's
+ * Google Workspace, read from the ID token's `hd` claim — never from the `hd` request
+ * parameter, which only hints Google's account chooser (`google_workspace_required`). Asked once
+ * Google has proven the identity, so the teams named are the signed-in person's own. Admins
+ * are exempt from both, as from the password switch (break-glass when the IdP is down).
+ */
+async function assertGoogleAllowed(ctx: AppContext, accountId: string, hd: string | null): Promise<void> {
+  await assertSigninMethodAllowed(ctx, accountId, 'google')
+  const refusing: { slug: string; name: string; domain: string }[] = []
+  for (const team of await membershipsOf(ctx.db, accountId)) {
+    if (team.admin) continue
+    const domain = await googleWorkspaceDomainOf(ctx.db, team.teamId)
+    if (domain && domain.toLowerCase() !== hd?.toLowerCase()) refusing.push({ slug: team.slug, name: team.name, domain })
+  }
+  if (refusing.length) {
+    throw new AppError('google_workspace_required', {
+      message: `Your team allows Google sign-in only with its Google Workspace account (${refusing.map((r) => `@${r.domain}`).join(', ')}).`,
+      details: { teams: refusing },
+    })
+  }
 }
 
 /** The end of every Google path into an account: the second factor when the account has one, else the session. */
@@ -297,6 +325,7 @@ export async function completeGoogleLink(ctx: AppContext, sealed: string | undef
   await ctx.limits.consume('signin_ip', signIn.meta.ip)
   await verifyPasswordOf(ctx, account, input.password)
   if (account.status !== 'active') throw new AppError('account_deactivated')
+  await assertGoogleAllowed(ctx, account.id, pending.hd)
   await inTransaction(ctx, async (trx) => {
     const linked = await linkIdentity(trx, { ...pending, accountId: account.id, method: 'google', at: ctx.clock.now() })
     await recordAudit(trx, { accountId: account.id, type: 'identity.linked', meta: signIn.meta, at: ctx.clock.now(), details: { identityId: linked.id, method: 'google', by: 'password' } })

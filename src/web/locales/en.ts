@@ -62,6 +62,8 @@ export const en = {
       google_signin_expired: 'This sign-in with Google expired or was started in another browser. Start again.',
       google_signin_failed: 'Google did not confirm this sign-in. Start again.',
       google_unavailable: 'Google could not be reached. Try again in a moment.',
+      google_workspace_required: 'Your team allows Google sign-in only with its Google Workspace account. Choose that account at Google.',
+      team_requires_sso: 'Your team requires signing in with single sign-on (SSO).',
       identity_already_linked: 'This Google account is already linked to another account.',
       account_deactivated: 'This account has been deactivated. Contact the operator of this service.',
       too_many_accounts: 'This browser is signed in to 5 accounts already. Sign out of one first.',

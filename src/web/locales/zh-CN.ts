@@ -63,6 +63,8 @@ export const zhCN: Messages = {
       google_signin_expired: '此次 Google 登录已过期，或是在另一个浏览器中开始的。请重新开始。',
       google_signin_failed: 'Google 未能确认此次登录。请重新开始。',
       google_unavailable: '无法连接 Google。请稍后再试。',
+      google_workspace_required: '你的团队只允许使用其 Google Workspace 账户登录 Google。请在 Google 中选择该账户。',
+      team_requires_sso: '你的团队要求使用单点登录（SSO）。',
       identity_already_linked: '此 Google 账户已关联到另一个账户。',
       account_deactivated: '此账户已被停用。请联系本服务的管理员。',
       too_many_accounts: '此浏览器已登录 5 个账户。请先退出其中一个。',

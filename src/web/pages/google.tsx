@@ -60,7 +60,7 @@ export function twoFactorPath(res: TwoFactorRequired, next: string | null): stri
 
 /** The error a Google round trip ended with, in the page's language. */
 function googleErrorText(t: (key: string) => string, code: string): string {
-  const known = ['google_not_configured', 'google_signin_expired', 'google_signin_failed', 'google_unavailable', 'identity_already_linked', 'account_deactivated', 'too_many_accounts']
+  const known = ['google_not_configured', 'google_signin_expired', 'google_signin_failed', 'google_unavailable', 'identity_already_linked', 'account_deactivated', 'too_many_accounts', 'google_workspace_required', 'team_requires_sso']
   return t(`google.errors.${known.includes(code) ? code : 'generic'}`)
 }
 
