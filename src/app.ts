@@ -16,7 +16,7 @@ import { bundledCommonPasswords } from './passwords/common-passwords.ts'
 import { PasswordHasher } from './passwords/hashing.ts'
 import { Captcha, serverSecret } from './recovery/captcha.ts'
 import { evictionFeed, REDIS_RECONNECT_MAX_DELAY_MS } from './sessions/evictions.ts'
-import { sessionsEnding } from './sessions/sessions.ts'
+import { sessionsEnding, setSessionLifetimeCap } from './sessions/sessions.ts'
 import { nameSessionsWith } from './sessions/routes.ts'
 import { appSessionNames } from './oauth/interactions.ts'
 import { accountDeleting, emailChanged } from './accounts/lifecycle.ts'
@@ -25,6 +25,8 @@ import { cancelJoinRequestsForEmailChange } from './teams/discovery/join-request
 import { revokeAppSessionGrants } from './oauth/adapter.ts'
 import { SessionCache } from './sessions/session-cache.ts'
 import { buildServer } from './server.ts'
+import { memberJoined } from './teams/joining.ts'
+import { applyPolicyToNewMember, maxSessionMsFor } from './sso/policies.ts'
 
 export interface App {
   ctx: AppContext
@@ -47,6 +49,8 @@ const IN_FLIGHT_GRACE_MS = 10_000
 export const LOG_REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
+  // An IT set-up link's token, sent by scripts instead of the cookie (src/sso/setup-links.ts).
+  'req.headers["x-latchkey-setup-link"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.currentPassword',
@@ -98,6 +102,10 @@ function wireCapabilities(ctx: AppContext): void {
   emailChanged.add(ctx, async (db, change) => {
     await cancelJoinRequestsForEmailChange(db, change)
   })
+  // A team's maximum session length (SPEC §4): new sessions are capped when created, and the live
+  // ones of someone joining the team are shortened in the joining transaction.
+  setSessionLifetimeCap(ctx, (db, accountId) => maxSessionMsFor(db, accountId))
+  memberJoined.add(ctx, (db, joined) => applyPolicyToNewMember(ctx, db, joined))
 }
 
 export async function openContext(config: Config, options: { clock?: Clock; log?: Logger } = {}): Promise<OpenContext> {

@@ -96,6 +96,12 @@ export const ERROR_CATALOG = {
   sso_jit_not_allowed: { status: 403, message: 'You are not a member of this team and it does not add new members automatically. The team\'s Admins have been asked to let you in.' },
   sso_jit_no_seat: { status: 409, message: 'You cannot be added to this team: no seat is free. Ask an Admin or a Billing member of the team to add seats.' },
   sso_password_required: { status: 409, message: 'An account with this email address already exists. Enter its password once to connect it to single sign-on.' },
+  team_requires_sso: { status: 403, message: 'Your team requires signing in with single sign-on (SSO): use "Sign in with SSO" instead.' },
+  team_requires_two_factor: { status: 403, message: 'Your team requires two-factor authentication for password sign-in. Set it up now to finish signing in.' },
+  sso_connection_required: { status: 409, message: 'Turn on an SSO connection for the team first: without one, members could not sign in at all.' },
+  setup_link_invalid: { status: 404, message: 'This set-up link is unknown. Ask the team\'s Admin for a new one.' },
+  setup_link_expired: { status: 410, message: 'This set-up link has expired. Ask the team\'s Admin for a new one.' },
+  setup_link_revoked: { status: 410, message: 'This set-up link was revoked by the team\'s Admin. Ask them for a new one.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },
   service_unavailable: { status: 503, message: 'The service is not ready.' },
 } as const satisfies Record<string, { status: number; message: string }>

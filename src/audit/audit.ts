@@ -42,6 +42,10 @@ export type AuditEventType =
   | 'team.removed'
   | 'oauth.app_session_ended'
   | 'oauth.app_revoked'
+  | 'team.signin_policy_changed'
+  | 'team.sso_setup_link_created'
+  | 'team.sso_setup_link_revoked'
+  | 'signin.refused_by_team'
 
 /** Who did it and from where; `operator` for the CLI. */
 export interface RequestMeta {

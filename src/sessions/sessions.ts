@@ -66,6 +66,25 @@ function describeDevice(userAgent: string): { browser: string; os: string } {
   return { browser: browser || 'Unknown browser', os: os || 'Unknown' }
 }
 
+type LifetimeCap = (db: Queryable, accountId: string) => Promise<number | null>
+const lifetimeCaps = new WeakMap<AppContext, LifetimeCap>()
+
+/**
+ * SPEC §4 "a team may set a shorter maximum session length for its members": the longest a new
+ * session of the account may live, asked once when the session is created (src/sso/policies.ts
+ * answers, wired in src/app.ts so sessions imports no team code). The hot path then only compares
+ * `expires_at`, with no database read per request.
+ */
+export function setSessionLifetimeCap(ctx: AppContext, cap: LifetimeCap): void {
+  lifetimeCaps.set(ctx, cap)
+}
+
+/** The cap for a new session of the account, in milliseconds, or null when none applies. */
+export async function sessionLifetimeCapMs(ctx: AppContext, db: Queryable, accountId: string): Promise<number | null> {
+  const cap = lifetimeCaps.get(ctx)
+  return cap ? cap(db, accountId) : null
+}
+
 /**
  * `device`: what the sessions list shows instead of what the user agent says, for a session an
  * app signed in to (its name as the browser; an OS the user agent cannot tell).
@@ -75,15 +94,18 @@ export async function createSession(
   db: Queryable,
   input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta; device?: { browser: string; os?: string } },
 ): Promise<{ token: string; session: Session }> {
-  const created = newSession(ctx, input)
+  const created = newSession(ctx, { ...input, maxLifetimeMs: await sessionLifetimeCapMs(ctx, db, input.accountId) })
   await db.insertInto('sessions').values(created.session).execute()
   return created
 }
 
-/** A session row and its token, not yet stored (the sign-in fast path writes it itself). */
+/**
+ * A session row and its token, not yet stored (the sign-in fast path writes it itself).
+ * `maxLifetimeMs`: a team's maximum session length (see sessionLifetimeCapMs); it only shortens.
+ */
 export function newSession(
   ctx: AppContext,
-  input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta; device?: { browser: string; os?: string } },
+  input: { accountId: string; staySignedIn: boolean; kind?: 'web' | 'api'; meta: RequestMeta; device?: { browser: string; os?: string }; maxLifetimeMs?: number | null },
 ): { token: string; session: Session } {
   // An app names itself; only a browser's user agent is parsed (bowser is not free on the sign-in path).
   const described = input.device ? { browser: input.device.browser, os: input.device.os ?? describeDevice(input.meta.userAgent).os } : describeDevice(input.meta.userAgent)
@@ -101,7 +123,7 @@ export function newSession(
     os: described.os,
     created_at: now,
     last_active_at: now,
-    expires_at: now + (input.staySignedIn ? STAY_SIGNED_IN_MS : UNREMEMBERED_MAX_MS),
+    expires_at: now + Math.min(input.staySignedIn ? STAY_SIGNED_IN_MS : UNREMEMBERED_MAX_MS, input.maxLifetimeMs ?? Infinity),
     reauthenticated_at: now,
   }
   return { token, session }
@@ -221,6 +243,26 @@ async function evictCachedSessions(ctx: AppContext, accountId: string): Promise<
  */
 export function evictAfterCommit(ctx: AppContext, db: Queryable, accountId: string): Promise<void> {
   return afterCommit(db, `evict-sessions:${accountId}`, () => evictCachedSessions(ctx, accountId))
+}
+
+/**
+ * A team's maximum session length, set or lowered, or a person joining such a team: the live
+ * sessions of these accounts end at most `maxLifetimeMs` after they began, in one statement, and
+ * every instance drops its cached copies after the commit (the cached `expires_at` is the old one).
+ */
+export async function capSessionLifetimes(ctx: AppContext, db: Queryable, accountIds: readonly string[], maxLifetimeMs: number): Promise<number> {
+  if (!accountIds.length) return 0
+  const result = await db
+    .updateTable('sessions')
+    .set((eb) => ({ expires_at: eb('created_at', '+', maxLifetimeMs) }))
+    .where('account_id', 'in', [...accountIds])
+    .where((eb) => eb('expires_at', '>', eb('created_at', '+', maxLifetimeMs)))
+    .executeTakeFirst()
+  await afterCommit(db, `evict-sessions:${[...accountIds].sort().join(',')}`, async () => {
+    ctx.sessionCache.evictAccounts([...accountIds])
+    await ctx.evictions.publish([...accountIds])
+  })
+  return Number(result.numUpdatedRows)
 }
 
 /** Which sessions are ending: one, all of an account's, or all but one. */

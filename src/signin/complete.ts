@@ -8,7 +8,7 @@ import type { Account } from '../accounts/queries.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction } from '../context.ts'
 import { hashToken } from '../crypto.ts'
-import { createSession, newSession } from '../sessions/sessions.ts'
+import { createSession, newSession, sessionLifetimeCapMs } from '../sessions/sessions.ts'
 import { rememberDevice, warnOfNewDevice } from './new-device.ts'
 import type { SignInContext } from './password.ts'
 
@@ -16,7 +16,7 @@ import type { SignInContext } from './password.ts'
 export async function completeSignIn(ctx: AppContext, account: Account, input: SignInContext & { method: string }) {
   const deviceHash = hashToken(input.deviceKey)
   if (ctx.dialect === 'postgres') {
-    const done = await signInOnKnownDevice(ctx, account, input, deviceHash)
+    const done = await signInOnKnownDevice(ctx, account, input, deviceHash, await sessionLifetimeCapMs(ctx, ctx.db, account.id))
     if (done) return done
   }
   return inTransaction(ctx, async (trx) => {
@@ -35,9 +35,9 @@ export async function completeSignIn(ctx: AppContext, account: Account, input: S
  * inserts read from the device update, so on a device not seen before nothing is written and
  * the caller takes the full path (new-device record and warning).
  */
-async function signInOnKnownDevice(ctx: AppContext, account: Account, input: SignInContext & { method: string }, deviceHash: string) {
+async function signInOnKnownDevice(ctx: AppContext, account: Account, input: SignInContext & { method: string }, deviceHash: string, maxLifetimeMs: number | null) {
   const now = ctx.clock.now()
-  const created = newSession(ctx, { accountId: account.id, staySignedIn: input.staySignedIn, kind: input.kind, meta: input.meta })
+  const created = newSession(ctx, { accountId: account.id, staySignedIn: input.staySignedIn, kind: input.kind, meta: input.meta, maxLifetimeMs })
   const audit = auditRow({ accountId: account.id, type: 'signin.succeeded', meta: input.meta, at: now, details: { sessionId: created.session.id, method: input.method } })
   const { rows } = await sql<{ known: number }>`
     with device as (

@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts'
 import { verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
 import type { Session } from '../sessions/sessions.ts'
 import { completeSignIn } from './complete.ts'
+import { assertSigninMethodAllowed } from '../sso/policies.ts'
 import type { SignInContext } from './password.ts'
 
 /** Passwordless: a discoverable passkey with user verification is both factors at once. */
@@ -18,6 +19,8 @@ export async function signInWithPasskey(
   const account = await findAccountById(ctx.db, accountId)
   if (!account) throw new AppError('invalid_credentials')
   if (account.status !== 'active') throw new AppError('account_deactivated')
+  // A passkey is Latchkey's own credential, like the password: a team that wants SSO refuses both.
+  await assertSigninMethodAllowed(ctx, account.id, 'passkey')
   return completeSignIn(ctx, account, { ...input, method: 'passkey' })
 }
 

@@ -21,7 +21,9 @@ import { disavowSignIn } from './new-device.ts'
 import { signInWithPasskey } from './passkey.ts'
 import { signIn } from './password.ts'
 import { reauthenticate } from './reauthenticate.ts'
-import { BrowserAccounts, Reauthenticated, SignedIn, SignInDisavowed, TwoFactorRequired } from './schemas.ts'
+import { BrowserAccounts, Reauthenticated, SignedIn, SignedInWithNewTwoFactor, SignInDisavowed, TwoFactorRequired } from './schemas.ts'
+import { beginTwoFactorSetupWithTicket, confirmTwoFactorSetupWithTicket } from './two-factor-setup.ts'
+import { TwoFactorSetup } from '../two-factor/schemas.ts'
 import { openTicketAccount, signInSecondFactor } from './second-factor.ts'
 
 const DEVICE_COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600
@@ -62,7 +64,8 @@ export function signInRoutes(app: FastifyInstance, ctx: AppContext): void {
       description:
         'With email or username and password. Sets the HttpOnly session cookie, or with `returnToken: true` returns the token for `Authorization: Bearer` instead. ' +
         '`staySignedIn`: 30 days; otherwise the session ends after 30 minutes without activity. ' +
-        'With two-factor authentication on, answers `{twoFactorRequired: true, ticket}` instead: finish with `POST /api/v1/signin/two-factor` within 5 minutes.',
+        'With two-factor authentication on, answers `{twoFactorRequired: true, ticket}` instead: finish with `POST /api/v1/signin/two-factor` within 5 minutes. ' +
+        'A member of a team that turned password sign-in off gets 403 `team_requires_sso`; of a team that requires 2FA, without 2FA, 403 `team_requires_two_factor` with a `setupTicket` for `POST /api/v1/signin/two-factor-setup`.',
       body: Type.Object(
         {
           login: Type.String({ minLength: 1, maxLength: 254, description: 'Email or username.' }),
@@ -111,6 +114,33 @@ export function signInRoutes(app: FastifyInstance, ctx: AppContext): void {
     const factor = code !== undefined ? { code } : recoveryCode !== undefined ? { recoveryCode } : { passkey: { challengeId: passkey!.challengeId, response: passkey!.response as unknown as AuthenticationResponseJSON } }
     const result = await signInSecondFactor(ctx, { ticket, factor, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply), kind: returnToken ? 'api' : 'web' })
     return deliver(request, reply, result, returnToken)
+  })
+
+  const SetupTicket = Type.String({ minLength: 1, maxLength: 128, description: 'The `setupTicket` of a `team_requires_two_factor` answer.' })
+
+  api.post('/api/v1/signin/two-factor-setup', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Set up two-factor authentication a team requires, to finish signing in',
+      description: 'The authenticator key (secret, otpauth URI, QR code) for the account of a `team_requires_two_factor` answer; the same key again when asked again. Only on the device that typed the password, within 15 minutes.',
+      body: Type.Object({ ticket: SetupTicket }, { additionalProperties: false }),
+      response: { 200: TwoFactorSetup, ...errors(400, 409) },
+    },
+  }, async (request, reply) => beginTwoFactorSetupWithTicket(ctx, { ticket: request.body.ticket, deviceKey: deviceKey(ctx, request, reply) }))
+
+  api.post('/api/v1/signin/two-factor-setup/confirm', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Confirm the first code: two-factor authentication on, and signed in',
+      description: 'Turns 2FA on (every earlier session of the account ends), returns the 10 recovery codes once, and signs in as `POST /api/v1/signin` would have.',
+      body: Type.Object({ ticket: SetupTicket, code: Type.String({ maxLength: 16 }), returnToken: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      response: { 200: SignedInWithNewTwoFactor, ...errors(400, 409, 429) },
+    },
+  }, async (request, reply) => {
+    const { ticket, code, returnToken = false } = request.body
+    if (!returnToken) await assertRoomForAccount(ctx, request)
+    const result = await confirmTwoFactorSetupWithTicket(ctx, { ticket, code, meta: requestMeta(request), deviceKey: deviceKey(ctx, request, reply), kind: returnToken ? 'api' : 'web' })
+    return { ...(await deliver(request, reply, result, returnToken)), recoveryCodes: result.recoveryCodes }
   })
 
   api.post('/api/v1/signin/passkey/options', {

@@ -16,6 +16,8 @@ export const TwoFactorRequired = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
   methods: Type.Array(Type.String(), { description: '`totp`, `recovery_code`, and `passkey` when the account has one.' }),
 })
+/** The end of a sign-in a team's "require 2FA" held back (src/signin/two-factor-setup.ts): signed in, with the new recovery codes. */
+export const SignedInWithNewTwoFactor = Type.Object({ account: Type.Ref('Account'), session: Type.Ref('Session'), token: Type.Optional(Type.String()), recoveryCodes: Type.Array(Type.String()) })
 export const SignInDisavowed = Type.Object({ status: Type.Literal('session_revoked'), passwordResetSent: Type.Boolean() })
 export const Reauthenticated = Type.Object({ reauthenticatedUntil: Type.String({ format: 'date-time' }), token: Type.Optional(Type.String()) })
 export const BrowserAccount = Type.Object({ accountId: Type.String(), username: Type.String(), displayName: Type.String(), email: Type.String(), active: Type.Boolean() })
@@ -26,3 +28,5 @@ export type SignedIn = Omit<Static<typeof SignedIn>, 'account' | 'session'> & { 
 export type TwoFactorRequired = Static<typeof TwoFactorRequired>
 export type Reauthenticated = Static<typeof Reauthenticated>
 export type BrowserAccount = Static<typeof BrowserAccount>
+
+export type SignedInWithNewTwoFactor = Omit<Static<typeof SignedInWithNewTwoFactor>, 'account' | 'session'> & { account: AccountView; session: SessionView }

@@ -61,6 +61,31 @@ export async function isTeamMember(db: Queryable, teamId: string, accountId: str
   return (await memberRoles(db, teamId, accountId)) !== null
 }
 
+/** A team by its current slug or id (no membership check: callers check access themselves). */
+export async function findTeam(db: Queryable, where: { slug: string } | { teamId: string }): Promise<Team | undefined> {
+  const query = db.selectFrom('teams').selectAll()
+  return ('slug' in where ? query.where('slug', '=', where.slug) : query.where('id', '=', where.teamId)).executeTakeFirst()
+}
+
+/** Every team the account belongs to, and whether it is an Admin there (sign-in rules read them: src/sso/policies.ts). */
+export async function membershipsOf(db: Queryable, accountId: string): Promise<{ teamId: string; slug: string; name: string; admin: boolean }[]> {
+  const rows = await db
+    .selectFrom('team_members')
+    .innerJoin('teams', 'teams.id', 'team_members.team_id')
+    .select(['teams.id', 'teams.slug', 'teams.name', 'team_members.role_admin'])
+    .where('team_members.account_id', '=', accountId)
+    .orderBy('teams.slug')
+    .execute()
+  return rows.map((r) => ({ teamId: r.id, slug: r.slug, name: r.name, admin: r.role_admin === 1 }))
+}
+
+/** The account ids of a team's members; `exceptAdmins`: only those who hold no Admin role. */
+export async function memberIdsOf(db: Queryable, teamId: string, options: { exceptAdmins?: boolean } = {}): Promise<string[]> {
+  let query = db.selectFrom('team_members').select('account_id').where('team_id', '=', teamId)
+  if (options.exceptAdmins) query = query.where('role_admin', '=', 0)
+  return (await query.execute()).map((r) => r.account_id)
+}
+
 /**
  * A transaction that first takes `accountId`'s person lock (see lockPerson) — the start of every
  * change that adds someone to a team. A unique-index violation inside (two requests racing) becomes

@@ -43,6 +43,11 @@ export type TeamActivityType =
   | 'sso.connection_tested'
   | 'sso.signin'
   | 'sso.member_provisioned'
+  | 'sso.signin_policy_changed'
+  | 'sso.setup_link_created'
+  | 'sso.setup_link_revoked'
+  | 'sso.setup_link_opened'
+  | 'sso.setup_link_action'
 
 export interface Actor {
   id: string

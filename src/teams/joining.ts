@@ -1,4 +1,5 @@
 /** Who may join a team at all (SPEC §2, §7), checked when creating one and when accepting. */
+import { Listeners } from '../context.ts'
 import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import type { Account } from '../accounts/queries.ts'
@@ -16,3 +17,10 @@ export async function requireRoomForAnotherTeam(db: Queryable, accountId: string
   const { n } = await db.selectFrom('team_members').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()
   if (Number(n) >= MAX_TEAMS_PER_PERSON) throw new AppError('team_limit_reached')
 }
+
+/**
+ * Told, in the joining transaction, that someone became a member (by invitation, invite link or
+ * join request), so rules the team sets for its members apply at once: the team's maximum
+ * session length shortens the newcomer's live sessions (src/sso/policies.ts, wired in src/app.ts).
+ */
+export const memberJoined = new Listeners<[db: Queryable, joined: { teamId: string; accountId: string }]>()

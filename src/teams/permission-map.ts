@@ -31,10 +31,10 @@ export const TEAM_PERMISSIONS = {
   // SPEC row "team settings, domains": email domains, discovery and join requests.
   manage_domains: ['admin'],
   manage_join_requests: ['admin'],
-  // SPEC row "SSO/SCIM": connections, their test sign-in, JIT.
-  manage_sso: ['admin'],
   // SPEC row "edit the team's public profile": description, website, public on/off.
   edit_public_profile: ['admin', 'community_manager'],
+  // SPEC row "SSO/SCIM": connections, the Enterprise sign-in controls and IT set-up links.
+  manage_sso: ['admin'],
 } as const satisfies Record<string, readonly TeamRole[]>
 
 export type TeamAction = keyof typeof TEAM_PERMISSIONS

@@ -91,11 +91,19 @@ export async function beginTwoFactorSetup(ctx: AppContext, auth: Authenticated, 
   // no second factor that would outlive the owner's password reset.
   if (account.email_confirmed_at === null) throw new AppError('email_not_confirmed', { message: 'Confirm your email address before turning on two-factor authentication.' })
   await verifyPasswordOf(ctx, account, input.password)
+  // The password just entered is a fresh proof: confirming the code next needs no second prompt.
+  return startTwoFactorSetup(ctx, account, (trx, now) => markReauthenticated(ctx, trx, session, now))
+}
+
+/**
+ * The key of a set-up, new or pending, for an account whose password was just proven (by the
+ * settings page above, or by a sign-in a team's "require 2FA" stopped: src/signin/two-factor-setup.ts).
+ */
+export async function startTwoFactorSetup(ctx: AppContext, account: Account, alsoInTransaction?: (trx: Queryable, now: number) => Promise<void>) {
   if (await isTwoFactorEnabled(ctx.db, account.id)) throw new AppError('two_factor_already_enabled')
   const now = ctx.clock.now()
   const secret = await inTransaction(ctx, async (trx) => {
-    // The password just entered is a fresh proof: confirming the code next needs no second prompt.
-    await markReauthenticated(ctx, trx, session, now)
+    await alsoInTransaction?.(trx, now)
     const pending = await pendingSecret(ctx, trx, account.id)
     if (pending) return pending
     const fresh = newTotpSecret()
@@ -127,33 +135,48 @@ export async function cancelTwoFactorSetup(ctx: AppContext, accountId: string): 
  */
 export async function confirmTwoFactorSetup(ctx: AppContext, auth: Authenticated, input: { code: string }, meta: RequestMeta) {
   const { account, session } = auth
-  const row = await ctx.db.selectFrom('two_factor').selectAll().where('account_id', '=', account.id).executeTakeFirst()
-  if (!row) throw new AppError('two_factor_setup_missing')
-  if (row.enabled_at !== null) throw new AppError('two_factor_already_enabled')
-  if (input.code === '') throw new AppError('invalid_request', { message: 'Enter the 6-digit code from your authenticator app.', fields: { code: 'required' } })
-  const step = matchingStep(decryptSecret(ctx.secretsKey, row.secret_encrypted), input.code, ctx.clock.now())
-  if (step === null) throw new AppError('two_factor_code_invalid', { fields: { code: 'invalid' } })
+  const step = await checkSetupCode(ctx, account.id, input.code)
   const result = await inTransaction(ctx, async (trx) => {
     const now = ctx.clock.now()
-    // Conditional: two confirmations racing turn it on once and mint one set of codes.
-    const turnedOn = await trx
-      .updateTable('two_factor')
-      .set({ enabled_at: now, last_used_step: step })
-      .where('account_id', '=', account.id)
-      .where('enabled_at', 'is', null)
-      .executeTakeFirst()
-    if (Number(turnedOn.numUpdatedRows) !== 1) throw new AppError('two_factor_already_enabled')
-    const recoveryCodes = await storeNewRecoveryCodes(trx, account.id, now)
-    const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
+    const { recoveryCodes, revoked } = await turnOnTwoFactor(ctx, trx, account, step, now)
     const fresh = await createSession(ctx, trx, { accountId: account.id, staySignedIn: session.stay_signed_in === 1, kind: session.kind, meta })
-    await retireOutstandingLinks(trx, ctx.clock, account.id)
     // The confirming session was among those revoked: the others are what the person lost.
     const otherSessionsRevoked = Math.max(0, revoked - 1)
     await recordAudit(trx, { accountId: account.id, type: 'two_factor.enabled', meta, at: now, details: { sessionsRevoked: revoked, newSessionId: fresh.session.id } })
-    await notifySecurity(ctx, trx, account, 'two_factor_enabled', { username: account.username })
     return { recoveryCodes, otherSessionsRevoked, token: fresh.token }
   })
   return result
+}
+
+/** The TOTP step a pending set-up's first code matches, or the error to answer with. */
+export async function checkSetupCode(ctx: AppContext, accountId: string, code: string): Promise<number> {
+  const row = await ctx.db.selectFrom('two_factor').selectAll().where('account_id', '=', accountId).executeTakeFirst()
+  if (!row) throw new AppError('two_factor_setup_missing')
+  if (row.enabled_at !== null) throw new AppError('two_factor_already_enabled')
+  if (code === '') throw new AppError('invalid_request', { message: 'Enter the 6-digit code from your authenticator app.', fields: { code: 'required' } })
+  const step = matchingStep(decryptSecret(ctx.secretsKey, row.secret_encrypted), code, ctx.clock.now())
+  if (step === null) throw new AppError('two_factor_code_invalid', { fields: { code: 'invalid' } })
+  return step
+}
+
+/**
+ * In the caller's transaction: 2FA on, fresh recovery codes, every session ended (SPEC §4/§5:
+ * nothing signed in with the password alone survives), outstanding links retired, the person told.
+ */
+export async function turnOnTwoFactor(ctx: AppContext, trx: Queryable, account: Account, step: number, now: number): Promise<{ recoveryCodes: string[]; revoked: number }> {
+  // Conditional: two confirmations racing turn it on once and mint one set of codes.
+  const turnedOn = await trx
+    .updateTable('two_factor')
+    .set({ enabled_at: now, last_used_step: step })
+    .where('account_id', '=', account.id)
+    .where('enabled_at', 'is', null)
+    .executeTakeFirst()
+  if (Number(turnedOn.numUpdatedRows) !== 1) throw new AppError('two_factor_already_enabled')
+  const recoveryCodes = await storeNewRecoveryCodes(trx, account.id, now)
+  const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
+  await retireOutstandingLinks(trx, ctx.clock, account.id)
+  await notifySecurity(ctx, trx, account, 'two_factor_enabled', { username: account.username })
+  return { recoveryCodes, revoked }
 }
 
 export async function disableTwoFactor(ctx: AppContext, auth: Authenticated, input: { password: string }, meta: RequestMeta): Promise<void> {

@@ -21,7 +21,7 @@ import { inPersonTransaction, isTeamMember, lockPerson, lockTeamFor } from '../a
 import { actorOf, recordTeamActivity } from '../activity.ts'
 import { discoverableTeamsQuery } from './discovery.ts'
 import { emailDomain } from './domains.ts'
-import { requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
+import { memberJoined, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, type TeamRole } from '../roles.ts'
 import { currentSeatUsage, requireSeatsForChange } from '../seats.ts'
 import type { MemberView } from '../teams.ts'
@@ -199,6 +199,7 @@ export async function approveJoinRequest(ctx: AppContext, input: { account: Acco
 
     const usageBefore = await currentSeatUsage(trx, team)
     await trx.insertInto('team_members').values({ team_id: team.id, account_id: requester.id, ...roleColumns(roles), joined_at: now }).execute()
+    await memberJoined.notify(ctx, trx, { teamId: team.id, accountId: requester.id })
     await requireSeatsForChange(trx, team, usageBefore, allows(actorRoles, 'change_seats'))
     const supportMember = isSupportOnly(roles)
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'join_request.approved', meta: input.meta, at: now, details: { requestId: row.id, accountId: requester.id, username: requester.username, roles } })
