@@ -39,7 +39,8 @@ import { teamLogoRoutes } from './teams/logo-routes.ts'
 import { teamDiscoveryRoutes } from './teams/discovery/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { oauthRoutes } from './oauth/routes.ts'
-import { isSamlAcs, ssoRoutes } from './sso/routes.ts'
+import { ssoRoutes } from './sso/routes.ts'
+import { isSamlAcs, ssoSignInRoutes } from './signin/sso-routes.ts'
 import { authenticateAppAccessToken } from './oauth/bearer.ts'
 import { signinPolicyRoutes } from './sso/policy-routes.ts'
 import { setupLinkRoutes } from './sso/setup-link-routes.ts'
@@ -175,6 +176,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   setupLinkRoutes(app, ctx)
   await oauthRoutes(app, ctx)
   await ssoRoutes(app, ctx)
+  await ssoSignInRoutes(app, ctx)
   opsRoutes(app, ctx)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   const servePage = await registerWebApp(app)

@@ -42,7 +42,7 @@ import { membershipsOf } from '../teams/access.ts'
 import { isTwoFactorEnabled } from '../two-factor/two-factor.ts'
 import { completeSignIn } from './complete.ts'
 import { findLinkedIdentity, linkIdentity, listLinkedIdentities, touchLinkedIdentity, unlinkIdentity } from './linked-identities.ts'
-import { authorizationUrl, newAuthorizationRequest, OidcFailure, oidcClient, redeemAuthorizationCode } from './oidc-client.ts'
+import { authorizationUrl, newAuthorizationRequest, OidcFailure, oidcClient, redeemAuthorizationCode } from '../oidc-client.ts'
 import type { SignInContext, SignInResult } from './password.ts'
 import { issueSignInTicket } from './second-factor.ts'
 

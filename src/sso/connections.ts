@@ -233,6 +233,16 @@ export async function deleteConnection(ctx: AppContext, input: { account: Accoun
   })
 }
 
+/** The connection a sign-in uses: unknown and switched-off ones get their own error pages. */
+export async function connectionForSignIn(ctx: AppContext, connectionId: string, options: { allowDisabled?: boolean; protocol?: SsoProtocol | null } = {}): Promise<ConnectionRow> {
+  // The protocol's own routes name theirs (a SAML ACS never reads an OIDC connection); the
+  // shared finish step takes either (null).
+  const connection = await findConnection(ctx.db, connectionId, options.protocol === undefined ? 'saml' : options.protocol)
+  if (!connection) throw new AppError('sso_connection_unknown')
+  if (connection.enabled !== 1 && !options.allowDisabled) throw new AppError('sso_connection_disabled')
+  return connection
+}
+
 /** The time of the Admin's last successful test sign-in. */
 export async function markTested(ctx: AppContext, input: { connection: ConnectionRow; account: Account; meta: RequestMeta; attributes: Record<string, unknown> }): Promise<void> {
   await inTransaction(ctx, async (trx) => {

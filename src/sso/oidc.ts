@@ -1,6 +1,6 @@
 /**
  * Team SSO over OpenID Connect (SPEC §8): a team's OIDC connections (rows of `sso_connections`
- * with protocol 'oidc') and their sign-in, without HTTP.
+ * with protocol 'oidc'). The sign-in itself is src/signin/sso-oidc.ts.
  *
  * Saving a connection fetches the issuer's discovery document through identityProviderFetch
  * (HTTPS only, SSO_CA_FILE trusted) and refuses what does not validate, so a typo is caught by
@@ -21,23 +21,18 @@
 import type { Selectable } from 'kysely'
 import { findAccountById } from '../accounts/queries.ts'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
-import { MINUTE_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
-import { decryptSecret, encryptSecret, hashToken, newId } from '../crypto.ts'
+import { decryptSecret, encryptSecret, newId } from '../crypto.ts'
 import { isUniqueViolation } from '../db/errors.ts'
 import type { Queryable, SsoConnectionsTable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
-import { isReturnPath } from '../return-path.ts'
-import { authorizationUrl, checkDiscovery, newAuthorizationRequest, OidcFailure, oidcClient, redeemAuthorizationCode, type AuthorizationRequest } from '../signin/oidc-client.ts'
+import { checkDiscovery, OidcFailure, type OidcClientSettings } from '../oidc-client.ts'
 import { lockTeam } from '../teams/access.ts'
-import { connectionForSignIn, leaveHandoff } from './flow.ts'
 import { recordSetupActivity, type SetupActor } from './setup-links.ts'
-import { resolveSsoAccount } from './signin.ts'
 
 type ConnectionRow = Selectable<SsoConnectionsTable>
 
-export const OIDC_FLOW_LIFETIME_MS = 10 * MINUTE_MS
 const NAME_MAX_LENGTH = 100
 const ISSUER_MAX_LENGTH = 1024
 
@@ -240,106 +235,23 @@ export async function deleteOidcConnection(ctx: AppContext, input: { by: SetupAc
   })
 }
 
-// ---------------------------------------------------------------- sign-in
+// ---------------------------------------------------------------- for the sign-in (src/signin/sso-oidc.ts)
 
-/** What rides in the sealed flow cookie between start and callback. */
-export interface OidcFlow extends AuthorizationRequest {
-  purpose: 'sso_oidc'
-  connectionId: string
-  returnTo: string
-  /** Hash of the browser's SSO secret: the finish step happens in this browser only. */
-  bindHash: string
-  /** A test sign-in: who started it (changes nothing, shows the claims). */
-  test: { via: 'admin'; accountId: string } | { via: 'setup_link'; linkId: string; expiresAt: number } | null
-  expiresAt: number
-}
-
-async function clientFor(ctx: AppContext, connection: ConnectionRow) {
-  try {
-    return await oidcClient(ctx, {
-      issuer: connection.oidc_issuer!,
-      clientId: connection.oidc_client_id!,
-      clientSecret: decryptSecret(ctx.secretsKey, connection.oidc_client_secret!),
-      redirectUri: oidcRedirectUri(ctx, connection.id),
-    })
-  } catch (err) {
-    throw new AppError('sso_oidc_unavailable', { cause: err })
+/** The client settings of a connection, its secret decrypted. */
+export function oidcClientSettings(ctx: AppContext, connection: ConnectionRow): OidcClientSettings {
+  return {
+    issuer: connection.oidc_issuer!,
+    clientId: connection.oidc_client_id!,
+    clientSecret: decryptSecret(ctx.secretsKey, connection.oidc_client_secret!),
+    redirectUri: oidcRedirectUri(ctx, connection.id),
   }
 }
 
-/** The IdP URL to send the browser to, and the sealed flow cookie to set (path-scoped to the connection). */
-export async function startOidcSignIn(
-  ctx: AppContext,
-  input: { connectionId: string; returnTo?: string; browserSecret: string; test?: SetupActor },
-): Promise<{ url: string; flowCookie: string }> {
-  const connection = await connectionForSignIn(ctx, input.connectionId, { allowDisabled: !!input.test, protocol: 'oidc' })
-  if (input.returnTo !== undefined && !isReturnPath(input.returnTo)) throw new AppError('saml_relay_state_invalid')
-  const config = await clientFor(ctx, connection)
-  const test = input.test ? (input.test.via === 'admin' ? { via: 'admin' as const, accountId: input.test.account.id } : input.test) : null
-  const flow: OidcFlow = {
-    purpose: 'sso_oidc',
-    ...newAuthorizationRequest(),
-    connectionId: connection.id,
-    returnTo: input.returnTo ?? '/',
-    bindHash: hashToken(input.browserSecret),
-    test,
-    expiresAt: ctx.clock.now() + OIDC_FLOW_LIFETIME_MS,
-  }
-  const url = await authorizationUrl(config, { ...flow, redirectUri: oidcRedirectUri(ctx, connection.id), scope: 'openid email profile' })
-  return { url: url.href, flowCookie: encryptSecret(ctx.secretsKey, JSON.stringify(flow)) }
-}
+/** Who started a test sign-in, as kept in the flow cookie. */
+export type OidcTester = { via: 'admin'; accountId: string } | { via: 'setup_link'; linkId: string; expiresAt: number }
 
-function openFlow(ctx: AppContext, sealed: string | undefined, connectionId: string): OidcFlow {
-  if (sealed) {
-    try {
-      const flow = JSON.parse(decryptSecret(ctx.secretsKey, sealed)) as OidcFlow
-      // Bound to the connection it was started for: another connection's callback refuses it.
-      if (flow.purpose === 'sso_oidc' && flow.connectionId === connectionId && typeof flow.expiresAt === 'number' && flow.expiresAt > ctx.clock.now()) return flow
-    } catch {
-      // Tampered, from another server key, or not ours: the same answer as expired.
-    }
-  }
-  throw new AppError('sso_oidc_signin_expired')
-}
-
-export type OidcCallbackResult =
-  | { kind: 'finish'; handoff: string }
-  | { kind: 'tested'; nameId: string; email: string | null; attributes: Record<string, unknown> }
-
-/** The IdP's answer at the callback URL, with the flow cookie: a one-time handoff to finish, or a test's claims. */
-export async function receiveOidcCallback(ctx: AppContext, input: { connectionId: string; callbackUrl: URL; flowCookie: string | undefined; meta: RequestMeta }): Promise<OidcCallbackResult> {
-  const flow = openFlow(ctx, input.flowCookie, input.connectionId)
-  // A disabled connection's own test still comes back.
-  const connection = await connectionForSignIn(ctx, input.connectionId, { allowDisabled: flow.test !== null, protocol: 'oidc' })
-  const config = await clientFor(ctx, connection)
-  let claims: Awaited<ReturnType<typeof redeemAuthorizationCode>>
-  try {
-    claims = await redeemAuthorizationCode(config, input.callbackUrl, flow)
-  } catch (err) {
-    if (err instanceof OidcFailure && err.kind === 'refused') {
-      const cause = err.cause as { code?: unknown; message?: string }
-      ctx.log.info({ err: { code: cause?.code, message: cause?.message }, connectionId: connection.id }, 'OIDC sign-in refused')
-      throw new AppError('sso_oidc_signin_failed', { cause: err })
-    }
-    throw new AppError('sso_oidc_unavailable', { cause: err })
-  }
-  const email = typeof claims.email === 'string' ? claims.email : null
-  if (flow.test) {
-    await markOidcTested(ctx, connection, flow.test, input.meta)
-    return { kind: 'tested', nameId: claims.sub, email, attributes: { ...claims } }
-  }
-  if (connection.enabled !== 1) throw new AppError('sso_connection_disabled')
-  if (email !== null && claims.email_verified !== true) throw new AppError('sso_email_unverified')
-  const outcome = await resolveSsoAccount(ctx, { connection, assertion: { nameId: claims.sub, email, attributes: { ...claims } }, meta: input.meta })
-  const base = { returnTo: flow.returnTo, bindHash: flow.bindHash, subject: claims.sub }
-  const handoff =
-    outcome.kind === 'account'
-      ? await leaveHandoff(ctx, connection, { ...base, accountId: outcome.account.id, email: outcome.account.email, kind: 'signin' })
-      : await leaveHandoff(ctx, connection, { ...base, accountId: outcome.accountId, email: outcome.email, kind: 'password' })
-  return { kind: 'finish', handoff }
-}
-
-async function markOidcTested(ctx: AppContext, connection: ConnectionRow, tester: NonNullable<OidcFlow['test']>, meta: RequestMeta): Promise<void> {
+/** The time of the last successful test sign-in, in the team activity. */
+export async function markOidcTested(ctx: AppContext, connection: ConnectionRow, tester: OidcTester, meta: RequestMeta): Promise<void> {
   const account = tester.via === 'admin' ? await findAccountById(ctx.db, tester.accountId) : undefined
   const by: SetupActor | null = tester.via === 'setup_link' ? tester : account ? { via: 'admin', account } : null
   await inTransaction(ctx, async (trx) => {

@@ -37,7 +37,7 @@ async function fixture(dialect: (typeof DIALECTS)[number], options: { idpInitiat
   const t = await ssoApp(dialect)
   const team = await ssoTeam(t)
   const connection = await createConnection(team, { manual: { entityId: options.entityId ?? IDP_ENTITY, ssoUrl: 'https://idp.example.com/saml/sso', certificates: [key.certificate] } }, { idpInitiated: options.idpInitiated })
-  await setJit(t, team.slug, true)
+  await setJit(team, true)
   return { team, connection }
 }
 

@@ -1,4 +1,6 @@
 /**
+ * The Enterprise sign-in controls' and IT set-up links' shapes (routes: ./policy-routes.ts,
+ * ./setup-link-routes.ts). Imports only typebox and ./limits.ts, so the web app reads the same
  * The SSO shapes: connections and sign-in (./routes.ts), the Enterprise sign-in controls
  * (./policy-routes.ts) and IT set-up links (./setup-link-routes.ts). Imports only typebox and ./limits.ts, so the web app reads the same
  * `Static<>` types (scripts/check-imports.ts checks that).
@@ -57,6 +59,8 @@ export const SetupSession = Type.Object({
   via: Type.Union([Type.Literal('admin'), Type.Literal('setup_link')]),
 })
 export type SetupSession = Static<typeof SetupSession>
+
+// ---------------------------------------------------------------- SAML connections (./routes.ts)
 
 // SAML (and OIDC) connections, the routes in ./routes.ts.
 export const ConnectionParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }), connectionId: Type.String({ minLength: 1, maxLength: 64 }) })

@@ -1,10 +1,10 @@
 /**
  * Test-only building blocks for SAML suites: a team with a verified domain and a SAML
- * connection, JIT switched by writing the policy row (its API belongs to src/sso/policies.ts),
+ * connection, JIT switched through the sign-in policy API,
  * and the browser's side of Latchkey's flow (start, ACS form post, finish).
  */
 import { expect } from 'vitest'
-import type { TestApp, TestClient, Response } from './app.ts'
+import type { TestClient, Response } from './app.ts'
 import { appWithDns, verifiedDomain, type DiscoveryApp } from './discovery.ts'
 import type { TestDialect } from './databases.ts'
 import { teamWithAdmin, type Person } from './teams.ts'
@@ -28,14 +28,10 @@ export async function ssoTeam(t: DiscoveryApp, domain = SSO_DOMAIN): Promise<Sso
   return { t, admin, slug }
 }
 
-export async function setJit(t: TestApp, slug: string, enabled: boolean): Promise<void> {
-  const db = t.app.ctx.db
-  const team = await db.selectFrom('teams').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()
-  await db
-    .insertInto('team_signin_policies')
-    .values({ team_id: team.id, jit_enabled: enabled ? 1 : 0, password_signin_disabled: 0, google_signin_disabled: 0, require_two_factor: 0, updated_at: t.clock.now() })
-    .onConflict((oc) => oc.column('team_id').doUpdateSet({ jit_enabled: enabled ? 1 : 0 }))
-    .execute()
+/** "Automatically add new users", through the Admin's sign-in policy API. */
+export async function setJit(team: SsoTeam, enabled: boolean): Promise<void> {
+  const res = await team.admin.client.request('PATCH', `/api/v1/teams/${team.slug}/signin-policy`, { jitEnabled: enabled })
+  expect(res.status, JSON.stringify(res.body)).toBe(200)
 }
 
 export async function createConnection(team: SsoTeam, idp: Record<string, unknown>, options: { enable?: boolean; idpInitiated?: boolean } = {}) {

@@ -16,9 +16,10 @@ import { findAccountByEmail, findAccountById, type Account } from '../accounts/q
 import type { AppContext } from '../context.ts'
 import { inTransaction } from '../context.ts'
 import type { Queryable } from '../db/schema.ts'
+import { isJitEnabled } from '../sso/policies.ts'
 import { isUniqueViolation } from '../db/errors.ts'
 import { AppError } from '../errors.ts'
-import { findLinkedIdentity, linkIdentity, touchLinkedIdentity } from '../signin/linked-identities.ts'
+import { findLinkedIdentity, linkIdentity, touchLinkedIdentity } from './linked-identities.ts'
 import { isTeamMember, lockPerson, lockTeam } from '../teams/access.ts'
 import { actorOf, recordTeamActivity } from '../teams/activity.ts'
 import { emailDomain, isVerifiedDomainOf } from '../teams/discovery/domains.ts'
@@ -26,17 +27,8 @@ import { requestToJoinForSso } from '../teams/discovery/join-requests.ts'
 import { requireRoomForAnotherTeam } from '../teams/joining.ts'
 import { roleColumns } from '../teams/roles.ts'
 import { countSeats, noSeatForOneMore } from '../teams/seats.ts'
-import type { ConnectionRow } from './connections.ts'
-import type { ValidatedAssertion } from './saml.ts'
-
-/**
- * The team's "automatically add new users" switch. `team_signin_policies` belongs to
- * src/sso/policies.ts (the Enterprise controls); this only reads it.
- */
-export async function jitEnabled(db: Queryable, teamId: string): Promise<boolean> {
-  const row = await db.selectFrom('team_signin_policies').select('jit_enabled').where('team_id', '=', teamId).executeTakeFirst()
-  return row?.jit_enabled === 1
-}
+import type { ConnectionRow } from '../sso/connections.ts'
+import type { ValidatedAssertion } from '../sso/saml.ts'
 
 export type SsoOutcome =
   | { kind: 'account'; account: Account; provisioned: boolean; linked: boolean }
@@ -83,7 +75,7 @@ export async function resolveSsoAccount(ctx: AppContext, input: { connection: Co
     await linkSsoIdentity(ctx, { connection, account: existing, subject: assertion.nameId, email, meta: input.meta })
     return { kind: 'account', account: existing, linked: true, ...(await ensureMember(ctx, connection, existing, input.meta)) }
   }
-  if (!(await jitEnabled(ctx.db, connection.team_id))) throw new AppError('sso_jit_not_allowed', { message: 'You have no account here yet, and this team does not add new members automatically. Ask the team\'s Admin for an invitation.' })
+  if (!(await isJitEnabled(ctx.db, connection.team_id))) throw new AppError('sso_jit_not_allowed', { message: 'You have no account here yet, and this team does not add new members automatically. Ask the team\'s Admin for an invitation.' })
   const account = await provision(ctx, { connection, email, subject: assertion.nameId, displayName: displayNameOf(assertion.attributes), meta: input.meta })
   return { kind: 'account', account, provisioned: true, linked: true }
 }
@@ -118,7 +110,7 @@ export async function linkSsoIdentity(ctx: AppContext, input: { connection: Conn
 /** A member already, or joins by JIT; otherwise the Admins are asked and the person told. */
 async function ensureMember(ctx: AppContext, connection: ConnectionRow, account: Account, meta: RequestMeta): Promise<{ provisioned: boolean }> {
   if (await isTeamMember(ctx.db, connection.team_id, account.id)) return { provisioned: false }
-  if (!(await jitEnabled(ctx.db, connection.team_id))) {
+  if (!(await isJitEnabled(ctx.db, connection.team_id))) {
     await requestToJoinForSso(ctx, { account, teamId: connection.team_id, meta })
     throw new AppError('sso_jit_not_allowed')
   }

@@ -1,13 +1,14 @@
 /**
- * The OpenID Connect relying party shared by "Sign in with Google" (./google.ts) and team OIDC
- * connections (src/sso/oidc.ts): discovery through openid-client 6 over identityProviderFetch
+ * The OpenID Connect relying party shared by "Sign in with Google" (signin/google.ts) and team
+ * OIDC connections (sso/oidc.ts saves them, signin/sso-oidc.ts signs in); a top-level module so
+ * both folders use it without an import cycle: discovery through openid-client 6 over identityProviderFetch
  * (HTTPS only, SSO_CA_FILE trusted), cached per issuer + client, and the code redemption with
  * every check openid-client makes (state, nonce, PKCE, issuer incl. RFC 9207 `iss`, audience,
  * signature). Callers map the two failure kinds to their own error codes.
  */
 import * as oidc from 'openid-client'
-import { MINUTE_MS } from '../clock.ts'
-import type { AppContext } from '../context.ts'
+import { MINUTE_MS } from './clock.ts'
+import type { AppContext } from './context.ts'
 import { identityProviderFetch } from './identity-provider-fetch.ts'
 
 /** Discovery is fetched again after this (keys follow the library's own JWKS cache). */

@@ -1,5 +1,8 @@
 /**
- * The SAML sign-in flow around the SP (./saml.ts), without HTTP:
+ * The SAML sign-in flow around the SP (src/sso/saml.ts), without HTTP. It lives in signin/ (not
+ * sso/) because it ends in completeSignIn and linked identities, and signin/ already reads
+ * sso/'s policies: sso/ never imports signin/.
+ *
  *
  * start → the IdP → ACS (a cross-site form POST: it validates, decides who signs in, and leaves
  * a one-time handoff) → finish (a top-level GET on this site, where the browser's cookies are
@@ -18,22 +21,12 @@ import type { AppContext } from '../context.ts'
 import { hashToken, newToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { isReturnPath } from '../return-path.ts'
-import type { SsoProtocol } from '../db/schema.ts'
-import { findConnection, markTested, type ConnectionRow } from './connections.ts'
-import { authnRequestUrl, validateSamlResponse } from './saml.ts'
-import { linkSsoIdentity, resolveSsoAccount } from './signin.ts'
+import { connectionForSignIn, markTested, type ConnectionRow } from '../sso/connections.ts'
+import { authnRequestUrl, validateSamlResponse } from '../sso/saml.ts'
+import { linkSsoIdentity, resolveSsoAccount } from './sso-accounts.ts'
 
 const HANDOFF_TTL_MS = 5 * 60_000
 const HANDOFF_PREFIX = 'handoff:'
-
-export async function connectionForSignIn(ctx: AppContext, connectionId: string, options: { allowDisabled?: boolean; protocol?: SsoProtocol | null } = {}): Promise<ConnectionRow> {
-  // The protocol's own routes name theirs (a SAML ACS never reads an OIDC connection); the
-  // shared finish step takes either (null).
-  const connection = await findConnection(ctx.db, connectionId, options.protocol === undefined ? 'saml' : options.protocol)
-  if (!connection) throw new AppError('sso_connection_unknown')
-  if (connection.enabled !== 1 && !options.allowDisabled) throw new AppError('sso_connection_disabled')
-  return connection
-}
 
 /** Where the browser goes to sign in; `browserSecret` is the cookie that binds the flow to it. */
 export async function startSamlSignIn(ctx: AppContext, input: { connectionId: string; returnTo?: string; test?: { account: Account }; browserSecret: string }): Promise<string> {

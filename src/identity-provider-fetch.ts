@@ -6,7 +6,7 @@
  */
 import { rootCertificates } from 'node:tls'
 import { Agent, fetch as undiciFetch } from 'undici'
-import type { AppContext } from '../context.ts'
+import type { AppContext } from './context.ts'
 
 /** An IdP that does not answer in this time fails the sign-in (google_unavailable), not the server. */
 const IDP_TIMEOUT_MS = 10_000
