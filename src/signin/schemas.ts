@@ -28,6 +28,8 @@ export type SignedIn = Omit<Static<typeof SignedIn>, 'account' | 'session'> & { 
 export type TwoFactorRequired = Static<typeof TwoFactorRequired>
 export type Reauthenticated = Static<typeof Reauthenticated>
 export type BrowserAccount = Static<typeof BrowserAccount>
+export type BrowserAccounts = Static<typeof BrowserAccounts>
+export type SignInDisavowed = Static<typeof SignInDisavowed>
 
 /** Which sign-in methods this server offers, for the sign-in and sign-up pages (`GET /api/v1/signin/methods`). */
 export const SignInMethods = Type.Object({ google: Type.Boolean({ description: 'Sign in and sign up with Google (GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set).' }) })
