@@ -14,6 +14,7 @@ import { ManualClock } from '../src/clock.ts'
 import { loadConfig } from '../src/config.ts'
 import { person, signedUpUser, testApp, testEnvironment } from './helpers/app.ts'
 import { freePort } from './helpers/web.ts'
+import type { ConfirmationSent } from '../src/accounts/schemas.ts'
 
 const BIN = path.resolve(import.meta.dirname, '../bin/latchkey.js')
 
@@ -56,7 +57,7 @@ describe('latchkey backup on SQLite', () => {
     const writer = (async () => {
       const client = t.client()
       while (backupRunning) {
-        const res = await client.post('/api/v1/signup', { ...person('writer'), acceptTerms: true })
+        const res = await client.post<ConfirmationSent>('/api/v1/signup', { ...person('writer'), acceptTerms: true })
         if (res.status !== 202) throw new Error(`sign-up failed during the backup: ${JSON.stringify(res.body)}`)
         if (backupStartedAt) writesDuringBackup++
       }

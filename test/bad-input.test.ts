@@ -7,9 +7,11 @@ import { deriveKey } from 'altcha-lib/algorithms/sha'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DAY_MS, HOUR_MS } from '../src/clock.ts'
 import type { ErrorCode } from '../src/errors.ts'
-import { person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from './helpers/app.ts'
+import { errorOf, person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from './helpers/app.ts'
 import { DIALECTS } from './helpers/databases.ts'
 import { tokenFrom } from './helpers/smtp.ts'
+import type { SignedIn } from '../src/signin/schemas.ts'
+import type { ConfirmationSent, EmailConfirmed } from '../src/accounts/schemas.ts'
 
 interface ErrorBody {
   error: { code: string; message: string; fields?: Record<string, string> }
@@ -212,7 +214,7 @@ const SPECIFIC_CASES: BadRequest[] = [
     rule: 'POST /api/v1/signup: a taken username is 409 username_taken',
     method: 'POST', url: '/api/v1/signup', auth: false,
     setup: async (t) => {
-      const res = await t.client().post('/api/v1/signup', { ...person(), username: 'ada_l', acceptTerms: true })
+      const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), username: 'ada_l', acceptTerms: true })
       if (res.status !== 202) throw new Error(`setup sign-up failed: ${JSON.stringify(res.body)}`)
     },
     body: signup({ username: 'ADA_L' }), status: 409, code: 'username_taken', fields: { username: 'taken' },
@@ -349,10 +351,10 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
       expect(res.status).toBe(c.status)
       expect(String(res.headers['content-type'])).toMatch(/^application\/json/)
       expect(res.body).toMatchObject({ error: { code: c.code, message: expect.any(String) } })
-      expect(res.body.error.message).not.toBe('')
+      expect(errorOf(res).message).not.toBe('')
       // A body over the limit says what the limit is.
-      if (c.code === 'payload_too_large') expect(res.body.error).toMatchObject({ message: 'The request body is over the limit of 64 KiB.', maxBytes: 64 * KIB })
-      expect(res.body.error.fields).toEqual(c.fields)
+      if (c.code === 'payload_too_large') expect(errorOf(res)).toMatchObject({ message: 'The request body is over the limit of 64 KiB.', maxBytes: 64 * KIB })
+      expect(errorOf(res).fields).toEqual(c.fields)
       expect(await count(t, 'accounts')).toBe(accountsBefore)
       expect(await count(t, 'mail_outbox')).toBe(mailBefore)
     })
@@ -363,7 +365,7 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
       const t = await testApp(dialect)
       const res = await t.client().post<ErrorBody>('/api/v1/recovery', { email: 'ada\u0000l@example.com', captcha: await solvedCaptcha(t) })
       expect(res.status).toBe(400)
-      expect(res.body.error).toMatchObject({ code: 'invalid_request', fields: { email: 'invalid_characters' } })
+      expect(errorOf(res)).toMatchObject({ code: 'invalid_request', fields: { email: 'invalid_characters' } })
       expect(await count(t, 'mail_outbox')).toBe(0)
     })
   })
@@ -372,12 +374,12 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
     it('refuses an email confirmation token after 24 hours as 400 token_invalid', async () => {
       const t = await testApp(dialect)
       const who = person()
-      expect((await t.client().post('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+      expect((await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
       const token = tokenFrom(await t.smtp.waitFor(who.email, /confirm/i))
       t.clock.advance(DAY_MS)
       const res = await t.client().post<ErrorBody>('/api/v1/email/confirm', { token })
       expect(res.status).toBe(400)
-      expect(res.body.error).toMatchObject({ code: 'token_invalid', fields: { token: 'invalid' } })
+      expect(errorOf(res)).toMatchObject({ code: 'token_invalid', fields: { token: 'invalid' } })
       const account = await t.app.ctx.db.selectFrom('accounts').select('email_confirmed_at').where('email', '=', who.email).executeTakeFirstOrThrow()
       expect(account.email_confirmed_at).toBeNull()
     })
@@ -385,12 +387,12 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
     it('refuses an email confirmation token used once already as 400 token_invalid', async () => {
       const t = await testApp(dialect)
       const who = person()
-      expect((await t.client().post('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+      expect((await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
       const token = tokenFrom(await t.smtp.waitFor(who.email, /confirm/i))
-      expect((await t.client().post('/api/v1/email/confirm', { token })).status).toBe(200)
+      expect((await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token })).status).toBe(200)
       const again = await t.client().post<ErrorBody>('/api/v1/email/confirm', { token })
       expect(again.status).toBe(400)
-      expect(again.body.error).toMatchObject({ code: 'token_invalid', fields: { token: 'invalid' } })
+      expect(errorOf(again)).toMatchObject({ code: 'token_invalid', fields: { token: 'invalid' } })
     })
 
     it('refuses a password reset token after 1 hour as 400 token_invalid', async () => {
@@ -400,8 +402,8 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
       t.clock.advance(HOUR_MS)
       const res = await t.client().post<ErrorBody>('/api/v1/password/reset', { token, password: NEW_PASSWORD })
       expect(res.status).toBe(400)
-      expect(res.body.error).toMatchObject({ code: 'token_invalid', fields: { token: 'invalid' } })
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(200)
+      expect(errorOf(res)).toMatchObject({ code: 'token_invalid', fields: { token: 'invalid' } })
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(200)
     })
 
     it('refuses a password reset token used once already as 400 token_invalid', async () => {
@@ -411,8 +413,8 @@ describe.each(DIALECTS)('bad input on %s', (dialect) => {
       expect((await t.client().post('/api/v1/password/reset', { token, password: NEW_PASSWORD })).status).toBe(200)
       const again = await t.client().post<ErrorBody>('/api/v1/password/reset', { token, password: 'yet another passphrase' })
       expect(again.status).toBe(400)
-      expect(again.body.error).toMatchObject({ code: 'token_invalid', fields: { token: 'invalid' } })
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: NEW_PASSWORD })).status).toBe(200)
+      expect(errorOf(again)).toMatchObject({ code: 'token_invalid', fields: { token: 'invalid' } })
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: NEW_PASSWORD })).status).toBe(200)
     })
   })
 })

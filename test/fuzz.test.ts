@@ -11,7 +11,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { PUBLIC_URL, signedUpUser, testApp } from './helpers/app.ts'
 import { DIALECTS } from './helpers/databases.ts'
-import { operationsOf, requestFor, ruleBroken, seedFor, type FuzzRequest, type KnownValues } from './helpers/openapi-fuzz.ts'
+import { operationsOf, requestFor, ruleBroken, seedFor, type FuzzRequest, type KnownValues, type OpenApiDocument } from './helpers/openapi-fuzz.ts'
+import type { NewInviteLink } from '../src/teams/invitations/schemas.ts'
+import type { Invitations, TeamSummary } from '../src/teams/schemas.ts'
+import type { Domain } from '../src/teams/discovery/schemas.ts'
+import type { SignedIn } from '../src/signin/schemas.ts'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_203)
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12)
@@ -56,25 +60,25 @@ describe.each(DIALECTS)('fuzzing every OpenAPI operation on %s', (dialect) => {
     const started = Date.now()
     const t = await testApp(dialect, ROOMY_LIMITS)
     const ada = await signedUpUser(t)
-    const team = await ada.client.post('/api/v1/teams', { name: 'Fuzz Team', slug: 'fuzz-team' })
+    const team = await ada.client.post<TeamSummary>('/api/v1/teams', { name: 'Fuzz Team', slug: 'fuzz-team' })
     expect(team.status, JSON.stringify(team.body)).toBe(201)
     // Real rows for the path parameters to name now and then, so requests reach past "not found".
-    const invited = await ada.client.post('/api/v1/teams/fuzz-team/invitations', { emails: ['bea@example.com'], roles: ['developer'] })
-    const link = await ada.client.post('/api/v1/teams/fuzz-team/invite-links', { roles: ['developer'] })
-    const domain = await ada.client.post('/api/v1/teams/fuzz-team/domains', { domain: 'fuzz-team.example' })
+    const invited = await ada.client.post<Invitations>('/api/v1/teams/fuzz-team/invitations', { emails: ['bea@example.com'], roles: ['developer'] })
+    const link = await ada.client.post<NewInviteLink>('/api/v1/teams/fuzz-team/invite-links', { roles: ['developer'] })
+    const domain = await ada.client.post<Domain>('/api/v1/teams/fuzz-team/domains', { domain: 'fuzz-team.example' })
     for (const res of [invited, link, domain]) expect(res.status, JSON.stringify(res.body)).toBeLessThan(300)
     const known: KnownValues = {
       username: [ada.username],
       accountId: [ada.accountId],
       id: [ada.sessionId],
       slug: ['fuzz-team'],
-      invitationId: idsIn((await ada.client.get('/api/v1/teams/fuzz-team/invitations')).body),
+      invitationId: idsIn((await ada.client.get<Invitations>('/api/v1/teams/fuzz-team/invitations')).body),
       linkId: idsIn(link.body),
       token: [String(link.body.url).split('/').pop()!],
       domainId: idsIn(domain.body),
       clientId: ['latchkey-cli'],
     }
-    const openapi = await t.client().get('/openapi.json')
+    const openapi = await t.client().get<OpenApiDocument>('/openapi.json')
     const operations = operationsOf(openapi.body)
     expect(operations.length).toBeGreaterThan(80)
 
@@ -89,7 +93,7 @@ describe.each(DIALECTS)('fuzzing every OpenAPI operation on %s', (dialect) => {
       // A request may end the session (sign out, revoke all): sign in again for the next one.
       if (signedIn && res.statusCode === 401) {
         signedOut++
-        const again = await ada.client.post('/api/v1/signin', { login: ada.email, password: ada.password })
+        const again = await ada.client.post<SignedIn>('/api/v1/signin', { login: ada.email, password: ada.password })
         if (again.status !== 200) throw new Error(`could not sign in again: ${JSON.stringify(again.body)}`)
       }
       // A request refused for its Host never reached a route: the suite would test nothing.

@@ -13,6 +13,9 @@ import { person, signedUpUser, STRONG_PASSWORD, type TestApp } from './helpers/a
 import type { CaughtMail } from './helpers/smtp.ts'
 import { listeningApp } from './helpers/web.ts'
 import { invitationToken, teamWithAdmin } from './helpers/teams.ts'
+import type { NewInviteLink } from '../src/teams/invitations/schemas.ts'
+import type { Invitations } from '../src/teams/schemas.ts'
+import type { AccountView, PendingEmailChangeAnswer } from '../src/accounts/schemas.ts'
 
 const { newPage } = chromiumForFile({ screenshotLabel: 'newcomer-account' })
 
@@ -41,7 +44,7 @@ describe.each(DIALECTS)("a newcomer's account, in Chromium on %s", (dialect) => 
     const t = await listeningApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
     const who = person('invited')
-    expect((await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [who.email], roles: ['developer'] })).status).toBe(201)
+    expect((await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [who.email], roles: ['developer'] })).status).toBe(201)
     await invitationToken(t, who.email)
     const invitation = linkIn(t.smtp.messagesTo(who.email)[0], t.base, '/invitations/accept')
 
@@ -83,9 +86,9 @@ describe.each(DIALECTS)("a newcomer's account, in Chromium on %s", (dialect) => 
   it('someone signing up from an invite link comes back to it after confirming and joins', async () => {
     const t = await listeningApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
-    const created = await admin.client.post(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })
+    const created = await admin.client.post<NewInviteLink>(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })
     expect(created.status).toBe(201)
-    const token = created.body.token as string
+    const token = created.body.token
     const who = person('linked')
 
     const page = await newPage()
@@ -113,7 +116,7 @@ describe.each(DIALECTS)("a newcomer's account, in Chromium on %s", (dialect) => 
     const second = await teamWithAdmin(t, { seats: 3 })
     const invitee = await signedUpUser(t)
     for (const { admin, slug } of [first, second]) {
-      expect((await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [invitee.email], roles: ['developer'] })).status).toBe(201)
+      expect((await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [invitee.email], roles: ['developer'] })).status).toBe(201)
     }
 
     const page = await newPage()
@@ -135,7 +138,7 @@ describe.each(DIALECTS)("a newcomer's account, in Chromium on %s", (dialect) => 
     await page.locator('section.pending-invitations').getByRole('button', { name: `Accept the invitation to Team ${second.slug}` }).waitFor()
 
     // In Chinese too (the account's language, which wins over the browser's once signed in).
-    expect((await invitee.client.patch('/api/v1/me', { locale: 'zh-CN' })).status).toBe(200)
+    expect((await invitee.client.patch<AccountView>('/api/v1/me', { locale: 'zh-CN' })).status).toBe(200)
     await page.goto(`${t.base}/teams`)
     await page.getByRole('heading', { name: '等待你接受的邀请' }).waitFor()
     await page.getByText(`${second.admin.username} 邀请你以 开发者 身份加入`).waitFor()
@@ -162,7 +165,7 @@ describe.each(DIALECTS)("a newcomer's account, in Chromium on %s", (dialect) => 
     await pending.getByRole('button', { name: 'Cancel the change' }).click()
     await page.getByText(`The change to ${newEmail} was cancelled: its link no longer works.`).waitFor()
     await expect.poll(() => pending.count()).toBe(0)
-    expect((await user.client.get('/api/v1/me/email/pending')).body).toEqual({ pending: null })
+    expect((await user.client.get<PendingEmailChangeAnswer>('/api/v1/me/email/pending')).body).toEqual({ pending: null })
 
     // Asked again, then the password changes: the page says the change went with the old password.
     await page.getByLabel('New email').fill(newEmail)

@@ -11,6 +11,9 @@ import { DIALECTS } from './helpers/databases.ts'
 import { person, signedUpUser } from './helpers/app.ts'
 import { listeningApp } from './helpers/web.ts'
 import { addMember } from './helpers/teams.ts'
+import type { AccountView, AvatarSet } from '../src/accounts/schemas.ts'
+import type { SeatUsage, TeamSummary } from '../src/teams/schemas.ts'
+import type { Domain } from '../src/teams/discovery/schemas.ts'
 
 const { newPage } = chromiumForFile({ screenshotLabel: 'newcomer' })
 
@@ -41,8 +44,8 @@ describe.each(DIALECTS)('what a newcomer meets, in Chromium on %s', (dialect) =>
   it('the public profile renders about-me as sanitised Markdown and shows the avatar; dates follow the reader\'s locale', async () => {
     const t = await listeningApp(dialect)
     const ada = await signedUpUser(t)
-    expect((await ada.client.patch('/api/v1/me', { displayName: 'Ada Lovelace', aboutMe: HOSTILE_ABOUT_ME, publicProfile: true })).status).toBe(200)
-    const avatar = await ada.client.put('/api/v1/me/avatar', { image: PNG.toString('base64') })
+    expect((await ada.client.patch<AccountView>('/api/v1/me', { displayName: 'Ada Lovelace', aboutMe: HOSTILE_ABOUT_ME, publicProfile: true })).status).toBe(200)
+    const avatar = await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: PNG.toString('base64') })
     expect(avatar.status, JSON.stringify(avatar.body)).toBe(200)
 
     const page = await newPage({ locale: 'en-GB' })
@@ -114,10 +117,10 @@ describe.each(DIALECTS)('what a newcomer meets, in Chromium on %s', (dialect) =>
     const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
     const alice = await signedUpUser(t)
     const slug = `newcomer-${Math.random().toString(36).slice(2, 7)}`
-    expect((await alice.client.post('/api/v1/teams', { name: 'Jacquard Looms', slug })).status).toBe(201)
-    expect((await alice.client.put(`/api/v1/teams/${slug}/seats`, { seats: 1 })).status).toBe(200)
+    expect((await alice.client.post<TeamSummary>('/api/v1/teams', { name: 'Jacquard Looms', slug })).status).toBe(201)
+    expect((await alice.client.put<SeatUsage>(`/api/v1/teams/${slug}/seats`, { seats: 1 })).status).toBe(200)
     const dev = await addMember(t, alice, slug, ['developer'])
-    expect((await alice.client.post(`/api/v1/teams/${slug}/domains`, { domain: `${slug}.example` })).status).toBe(201)
+    expect((await alice.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: `${slug}.example` })).status).toBe(201)
 
     const admin = await newPage()
     await signIn(admin, t.base, alice.email, alice.password, `/teams/${slug}`)
@@ -162,7 +165,7 @@ describe.each(DIALECTS)('what a newcomer meets, in Chromium on %s', (dialect) =>
     await domains.getByText(`${slug}.example was removed.`).waitFor()
 
     // After a rename the activity log names the member as they are now, and as they were.
-    expect((await dev.client.patch('/api/v1/me', { username: `${dev.username}-now` })).status).toBe(200)
+    expect((await dev.client.patch<AccountView>('/api/v1/me', { username: `${dev.username}-now` })).status).toBe(200)
     await admin.goto(`${t.base}/teams/${slug}/activity`)
     await admin.getByText(`${dev.username}-now (then ${dev.username}) joined`).waitFor()
   }, BROWSER_FLOW)

@@ -6,9 +6,14 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { LOG_REDACT_PATHS } from '../src/app.ts'
 import { startDraining } from '../src/http/ops.ts'
-import { person, PUBLIC_URL, testApp } from './helpers/app.ts'
+import { errorOf, expectError, person, PUBLIC_URL, testApp } from './helpers/app.ts'
 import { DIALECTS, type TestDialect } from './helpers/databases.ts'
 import { tokenFrom } from './helpers/smtp.ts'
+import type { AccountView, ConfirmationSent, EmailConfirmed, PasswordChanged, PublicProfile } from '../src/accounts/schemas.ts'
+import type { JoinedTeam, TeamSummary } from '../src/teams/schemas.ts'
+import type { SignedIn } from '../src/signin/schemas.ts'
+import type { InviteLinkPreview } from '../src/teams/invitations/schemas.ts'
+import type { SessionList } from '../src/sessions/schemas.ts'
 
 interface OpenApiOperation {
   security?: unknown[]
@@ -174,12 +179,11 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       expect((await t.client().get('/healthz')).headers.connection).not.toBe('close')
       startDraining(t.app.ctx)
       const ready = await t.client().get('/readyz')
-      expect(ready.status).toBe(503)
-      expect(ready.body.error.code).toBe('service_unavailable')
+      expectError(ready, 503, 'service_unavailable')
       const alive = await t.client().get('/healthz')
       expect(alive.status).toBe(200)
       expect(alive.headers.connection).toBe('close')
-      const signup = await t.client().post('/api/v1/signup', { ...person(), acceptTerms: true })
+      const signup = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), acceptTerms: true })
       expect(signup.status).toBe(202)
       expect(signup.headers.connection).toBe('close')
     })
@@ -188,7 +192,7 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
   describe('metrics', () => {
     it('serves Prometheus text that counts requests', async () => {
       const t = await testApp(dialect)
-      expect((await t.client().get('/api/v1/me')).status).toBe(401)
+      expect((await t.client().get<AccountView>('/api/v1/me')).status).toBe(401)
       const res = await t.client({ ip: '127.0.0.1' }).get<string>('/metrics')
       expect(res.status).toBe(200)
       expect(String(res.headers['content-type'])).toMatch(/^text\/plain; version=0\.0\.4/)
@@ -200,7 +204,7 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
 
     it('labels requests by route pattern, never by the raw URL', async () => {
       const t = await testApp(dialect)
-      expect((await t.client().get('/api/v1/users/someone_secret')).status).toBe(404)
+      expect((await t.client().get<PublicProfile>('/api/v1/users/someone_secret')).status).toBe(404)
       expect((await t.client().get('/api/v1/no-such-route-secret')).status).toBe(404)
       const res = await t.client({ ip: '::1' }).get<string>('/metrics')
       expect(res.body).toContain('latchkey_http_requests_total{method="GET",route="/api/v1/users/:username",status="404"} 1')
@@ -211,8 +215,7 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
     it('answers only this machine, and never through a proxy, when no METRICS_TOKEN is set', async () => {
       const t = await testApp(dialect)
       const remote = await t.client({ ip: '203.0.113.9' }).get('/metrics')
-      expect(remote.status).toBe(401)
-      expect(remote.body.error.code).toBe('unauthenticated')
+      expectError(remote, 401, 'unauthenticated')
       expect((await t.client({ ip: '127.0.0.1' }).request('GET', '/metrics', undefined, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(401)
       expect((await t.client({ ip: '127.0.0.1' }).request('GET', '/metrics', undefined, { forwarded: 'for=203.0.113.9' })).status).toBe(401)
     })
@@ -273,9 +276,9 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       const wrong: string[] = []
       for (const { path, op } of gets) {
         const res = await anonymous.get(path.replace(/\{[A-Za-z]+\}/g, 'abc'))
-        const needsSession = res.status === 401 && res.body.error.code === 'unauthenticated'
+        const needsSession = res.status === 401 && errorOf(res).code === 'unauthenticated'
         const documentedPublic = Array.isArray(op.security) && op.security.length === 0
-        if (needsSession === documentedPublic) wrong.push(`GET ${path}: answered ${res.status} ${res.body.error?.code ?? ''} but documented as ${documentedPublic ? 'public' : 'needing a session'}`)
+        if (needsSession === documentedPublic) wrong.push(`GET ${path}: answered ${res.status} ${res.status >= 400 ? errorOf(res).code : ''} but documented as ${documentedPublic ? 'public' : 'needing a session'}`)
       }
       expect(wrong).toEqual([])
     })
@@ -349,7 +352,7 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
 
     it('gives every response its own request id', async () => {
       const t = await testApp(dialect)
-      const ids = await Promise.all([1, 2, 3].map(async () => (await t.client().get('/api/v1/me')).headers['x-request-id']))
+      const ids = await Promise.all([1, 2, 3].map(async () => (await t.client().get<AccountView>('/api/v1/me')).headers['x-request-id']))
       expect(new Set(ids).size).toBe(3)
     })
   })
@@ -362,34 +365,34 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
       const wrongPassword = 'a wrong guess at the password'
 
       const browser = t.client()
-      expect((await browser.post('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+      expect((await browser.post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
       const confirmToken = tokenFrom(await t.smtp.waitFor(who.email, /confirm/i))
-      expect((await browser.post('/api/v1/email/confirm', { token: confirmToken })).status).toBe(200)
-      expect((await browser.post('/api/v1/signin', { login: who.email, password: wrongPassword })).status).toBe(401)
-      expect((await browser.post('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
+      expect((await browser.post<EmailConfirmed>('/api/v1/email/confirm', { token: confirmToken })).status).toBe(200)
+      expect((await browser.post<SignedIn>('/api/v1/signin', { login: who.email, password: wrongPassword })).status).toBe(401)
+      expect((await browser.post<SignedIn>('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
       const cookie = browser.cookie ?? ''
       expect(cookie).toMatch(/^[A-Za-z0-9_-]{43}$/)
-      expect((await browser.get('/api/v1/me')).status).toBe(200)
+      expect((await browser.get<AccountView>('/api/v1/me')).status).toBe(200)
 
       const script = t.client({ origin: null })
       const signin = await script.post<{ token: string }>('/api/v1/signin', { login: who.username, password: who.password, returnToken: true })
       expect(signin.status).toBe(200)
       const bearer = signin.body.token
       script.bearer = bearer
-      expect((await script.get('/api/v1/me/sessions')).status).toBe(200)
-      expect((await script.post('/api/v1/me/password', { currentPassword: who.password, newPassword })).status).toBe(200)
+      expect((await script.get<SessionList>('/api/v1/me/sessions')).status).toBe(200)
+      expect((await script.post<PasswordChanged>('/api/v1/me/password', { currentPassword: who.password, newPassword })).status).toBe(200)
       expect((await script.post('/api/v1/signout')).status).toBe(204)
 
       // An invite link's token rides in its URL path: opened, joined, even as a page.
       const admin = t.client()
       const owner = { email: `owner-${who.email}`, username: `o${who.username}`.slice(0, 30), password: who.password }
-      expect((await admin.post('/api/v1/signup', { ...owner, acceptTerms: true })).status).toBe(202)
-      expect((await admin.post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(owner.email, /confirm/i)) })).status).toBe(200)
-      expect((await admin.post('/api/v1/signin', { login: owner.email, password: owner.password })).status).toBe(200)
-      expect((await admin.post('/api/v1/teams', { name: 'Log team', slug: 'log-team' })).status).toBe(201)
+      expect((await admin.post<ConfirmationSent>('/api/v1/signup', { ...owner, acceptTerms: true })).status).toBe(202)
+      expect((await admin.post<EmailConfirmed>('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(owner.email, /confirm/i)) })).status).toBe(200)
+      expect((await admin.post<SignedIn>('/api/v1/signin', { login: owner.email, password: owner.password })).status).toBe(200)
+      expect((await admin.post<TeamSummary>('/api/v1/teams', { name: 'Log team', slug: 'log-team' })).status).toBe(201)
       const inviteLink = (await admin.post<{ token: string }>('/api/v1/teams/log-team/invite-links', { roles: ['developer'] })).body.token
-      expect((await admin.get(`/api/v1/invite-links/${inviteLink}`)).status).toBe(200)
-      expect((await admin.post(`/api/v1/invite-links/${inviteLink}/join`)).status).toBe(409)
+      expect((await admin.get<InviteLinkPreview>(`/api/v1/invite-links/${inviteLink}`)).status).toBe(200)
+      expect((await admin.post<JoinedTeam>(`/api/v1/invite-links/${inviteLink}/join`)).status).toBe(409)
       await admin.request('GET', `/join/${inviteLink}`, undefined, { accept: 'text/html' })
 
       const text = t.lines.join('')
@@ -402,7 +405,7 @@ describe.each(DIALECTS)('operations on %s', (dialect) => {
 
     it('tags each request line with the id the response carries in x-request-id', async () => {
       const t = await appLoggingTo(dialect)
-      const res = await t.client().get('/api/v1/me')
+      const res = await t.client().get<AccountView>('/api/v1/me')
       const id = String(res.headers['x-request-id'])
       const mine = t.lines.map((line) => JSON.parse(line)).filter((entry) => entry.reqId === id)
       expect(mine.map((entry) => entry.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']))

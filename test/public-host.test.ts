@@ -4,8 +4,10 @@
  * is refused with `wrong_host`, and health checks and metrics answer at any Host.
  */
 import { describe, expect, it } from 'vitest'
-import { PUBLIC_URL, testApp } from './helpers/app.ts'
+import { errorOf, expectError, PUBLIC_URL, testApp } from './helpers/app.ts'
 import { DIALECTS } from './helpers/databases.ts'
+import type { SignedIn } from '../src/signin/schemas.ts'
+import type { AccountView } from '../src/accounts/schemas.ts'
 
 const OTHER_HOST = '127.0.0.1:3000'
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
@@ -37,25 +39,24 @@ describe.each(DIALECTS)('requests at a host other than PUBLIC_URL on %s', (diale
   describe('everything else', () => {
     it('is refused with 421 wrong_host naming PUBLIC_URL: an API call', async () => {
       const t = await testApp(dialect)
-      const res = await t.client({ origin: `http://${OTHER_HOST}` }).request('POST', '/api/v1/signin', { login: 'ada', password: 'x' }, { host: OTHER_HOST })
+      const res = await t.client({ origin: `http://${OTHER_HOST}` }).request<SignedIn>('POST', '/api/v1/signin', { login: 'ada', password: 'x' }, { host: OTHER_HOST })
       expect(res.status).toBe(421)
-      expect(res.body.error).toMatchObject({ code: 'wrong_host', publicUrl: PUBLIC_URL })
-      expect(res.body.error.message).toContain(PUBLIC_URL)
-      expect(res.body.error.message).toContain(OTHER_HOST)
+      expect(errorOf(res)).toMatchObject({ code: 'wrong_host', publicUrl: PUBLIC_URL })
+      expect(errorOf(res).message).toContain(PUBLIC_URL)
+      expect(errorOf(res).message).toContain(OTHER_HOST)
     })
 
     it('is refused for an API GET even from a browser tab (no redirect of the API)', async () => {
       const t = await testApp(dialect)
-      const res = await t.client().request('GET', '/api/v1/me', undefined, { host: OTHER_HOST, accept: HTML })
-      expect(res.status).toBe(421)
-      expect(res.body.error.code).toBe('wrong_host')
+      const res = await t.client().request<AccountView>('GET', '/api/v1/me', undefined, { host: OTHER_HOST, accept: HTML })
+      expectError(res, 421, 'wrong_host')
     })
 
     it('is refused for OAuth and discovery endpoints', async () => {
       const t = await testApp(dialect)
       for (const path of ['/.well-known/openid-configuration', '/oauth/jwks', '/oauth/auth?client_id=latchkey-cli']) {
         const res = await t.client().request('GET', path, undefined, { host: OTHER_HOST, accept: HTML })
-        expect([path, res.status, res.body.error?.code]).toEqual([path, 421, 'wrong_host'])
+        expect([path, res.status, errorOf(res)?.code]).toEqual([path, 421, 'wrong_host'])
       }
     })
 

@@ -13,6 +13,7 @@ import { listeningApp } from './helpers/web.ts'
 import { tokenFrom } from './helpers/smtp.ts'
 import { DnsServer } from './helpers/dns.ts'
 import { personAt } from './helpers/discovery.ts'
+import type { Invitations, JoinedTeam, Member, SeatUsage, TeamPage, TeamRef, TeamSummary } from '../src/teams/schemas.ts'
 
 const { newPage } = chromiumForFile({ viewport: { width: 1100, height: 900 }, screenshotLabel: 'teams', textOf: 'main' })
 
@@ -119,7 +120,7 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await member.getByRole('heading', { name: 'This invitation was already used' }).waitFor()
     // Carol accepts through the API.
     const carolToken = /#token=([A-Za-z0-9_-]{43})/.exec(await invitationLink(t, carol.email))![1]
-    expect((await carol.client.post('/api/v1/invitations/accept', { token: carolToken })).status).toBe(200)
+    expect((await carol.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: carolToken })).status).toBe(200)
 
     // The Admin changes Bob's roles; the only Admin's own Admin role is locked.
     await admin.goto(`${t.base}/teams/${slug}`)
@@ -179,7 +180,7 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByText('The suggestion to invite someone@example.org was declined.').waitFor()
 
     // A Billing-only member: seats yes; in the role editor only the Billing box; no inviting.
-    expect((await alice.client.put(`/api/v1/teams/${slug}/members/${carol.accountId}/roles`, { roles: ['billing'] })).status).toBe(200)
+    expect((await alice.client.put<Member>(`/api/v1/teams/${slug}/members/${carol.accountId}/roles`, { roles: ['billing'] })).status).toBe(200)
     const billing = await newPage()
     await signIn(billing, t.base, carol.email, carol.password, `/signin?next=${encodeURIComponent(`/teams/${slug}`)}`)
     await billing.getByRole('heading', { name: 'Analytical Engines', level: 1 }).waitFor()
@@ -197,7 +198,7 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByRole('button', { name: 'Remove from team' }).click()
     await admin.getByText(`${carol.username} was removed from the team.`).waitFor()
     await expect.poll(() => admin.locator('li.member', { hasText: `@${carol.username}` }).count()).toBe(0)
-    expect((await carol.client.get(`/api/v1/teams/${slug}`)).status).toBe(404)
+    expect((await carol.client.get<TeamPage>(`/api/v1/teams/${slug}`)).status).toBe(404)
 
     // Bob leaves.
     await member.getByRole('button', { name: 'Leave team' }).click()
@@ -213,7 +214,7 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     await admin.getByText(`Roles of ${bob.username} changed to Developer`).waitFor()
 
     // Older events are a page further: 25 renames push "Team created" off the first page.
-    for (let i = 1; i <= 25; i++) expect((await alice.client.patch(`/api/v1/teams/${slug}`, { name: `Analytical Engines ${i}` })).status).toBe(200)
+    for (let i = 1; i <= 25; i++) expect((await alice.client.patch<TeamRef>(`/api/v1/teams/${slug}`, { name: `Analytical Engines ${i}` })).status).toBe(200)
     await admin.reload()
     await admin.getByText('Team renamed from “Analytical Engines 24” to “Analytical Engines 25”').waitFor()
     expect(await admin.getByText('Team created').count()).toBe(0)
@@ -237,8 +238,8 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     const t = await listeningApp(dialect, { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' })
     const [alice, joiner, late] = [await signedUpUser(t), await signedUpUser(t), await signedUpUser(t)]
     const slug = `links-${Math.random().toString(36).slice(2, 7)}`
-    expect((await alice.client.post('/api/v1/teams', { name: 'Difference Engines', slug })).status).toBe(201)
-    expect((await alice.client.put(`/api/v1/teams/${slug}/seats`, { seats: 6 })).status).toBe(200)
+    expect((await alice.client.post<TeamSummary>('/api/v1/teams', { name: 'Difference Engines', slug })).status).toBe(201)
+    expect((await alice.client.put<SeatUsage>(`/api/v1/teams/${slug}/seats`, { seats: 6 })).status).toBe(200)
 
     const admin = await newPage()
     await signIn(admin, t.base, alice.email, alice.password, `/signin?next=${encodeURIComponent(`/teams/${slug}`)}`)
@@ -318,7 +319,7 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
 
     // Someone new opens an emailed invitation, signs up on the way, and is led back to it from onboarding and after confirming.
     const dave = person('dave')
-    expect((await alice.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [dave.email], roles: ['developer'] })).status).toBe(201)
+    expect((await alice.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [dave.email], roles: ['developer'] })).status).toBe(201)
     const fresh = await newPage()
     await fresh.goto(await invitationLink(t, dave.email))
     await fresh.getByRole('main').getByRole('link', { name: 'Create an account' }).click()
@@ -348,8 +349,8 @@ describe.each(DIALECTS)('teams in Chromium on %s', (dialect) => {
     const alice = await signedUpUser(t)
     const slug = `acme-${Math.random().toString(36).slice(2, 7)}`
     const domain = `${slug}.test`
-    expect((await alice.client.post('/api/v1/teams', { name: 'Acme Research', slug })).status).toBe(201)
-    expect((await alice.client.put(`/api/v1/teams/${slug}/seats`, { seats: 3 })).status).toBe(200)
+    expect((await alice.client.post<TeamSummary>('/api/v1/teams', { name: 'Acme Research', slug })).status).toBe(201)
+    expect((await alice.client.put<SeatUsage>(`/api/v1/teams/${slug}/seats`, { seats: 3 })).status).toBe(200)
 
     const admin = await newPage()
     await signIn(admin, t.base, alice.email, alice.password, `/signin?next=${encodeURIComponent(`/teams/${slug}/settings`)}`)

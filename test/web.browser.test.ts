@@ -11,6 +11,7 @@ import { person } from './helpers/app.ts'
 import { tokenFrom } from './helpers/smtp.ts'
 import { independentTotp } from './helpers/totp.ts'
 import { listeningApp } from './helpers/web.ts'
+import type { ConfirmationSent } from '../src/accounts/schemas.ts'
 
 let browser: Browser
 beforeAll(async () => {
@@ -126,7 +127,7 @@ describe.each(DIALECTS)('the web app in Chromium on %s', (dialect) => {
 
     // A second account in the same browser, then switch back and forth.
     const other = person('web2')
-    await t.client().post('/api/v1/signup', { ...other, acceptTerms: true })
+    await t.client().post<ConfirmationSent>('/api/v1/signup', { ...other, acceptTerms: true })
     await page.getByRole('button', { name: 'Account menu' }).click()
     await page.getByRole('menuitem', { name: 'Add another account' }).click()
     await page.getByRole('heading', { name: 'Add another account' }).waitFor()
@@ -229,7 +230,7 @@ describe.each(DIALECTS)('the web app in Chromium on %s', (dialect) => {
     const t = await listeningApp(dialect)
     const page = await newPage()
     const taken = person('taken')
-    await t.client().post('/api/v1/signup', { ...taken, acceptTerms: true })
+    await t.client().post<ConfirmationSent>('/api/v1/signup', { ...taken, acceptTerms: true })
     await page.goto(`${t.base}/signup`)
     await page.getByLabel('Username').fill(taken.username)
     await page.getByText('Free names you can pick:').waitFor()
@@ -249,7 +250,7 @@ describe.each(DIALECTS)('the web app in Chromium on %s', (dialect) => {
     const t = await listeningApp(dialect)
     const page = await newPage()
     const who = person('lost')
-    await t.client().post('/api/v1/signup', { ...who, acceptTerms: true })
+    await t.client().post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })
     await page.goto(`${t.base}/trouble-signing-in`)
     await page.getByLabel('Email').fill(who.email)
     await page.getByText("I'm not a robot").click()

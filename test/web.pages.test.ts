@@ -14,6 +14,9 @@ import { independentTotp } from './helpers/totp.ts'
 import { tokenFrom } from './helpers/smtp.ts'
 import { listeningApp, type PageCase } from './helpers/web.ts'
 import { seedTeamPages, TEAM_PAGES } from './helpers/team-pages.ts'
+import type { TwoFactorEnabled, TwoFactorSetup } from '../src/two-factor/schemas.ts'
+import type { AccountView, ConfirmationSent, EmailChangeSent, EmailConfirmed, PasswordChanged } from '../src/accounts/schemas.ts'
+import type { SignedIn } from '../src/signin/schemas.ts'
 
 // `npm run screenshots` refreshes the committed pictures; a plain test run takes none (a full-page
 // PNG per page and language is a good part of this suite's time).
@@ -40,25 +43,25 @@ beforeAll(async () => {
   t = await listeningApp('sqlite', { RATE_LIMIT_SIGNIN_PER_IP_PER_MINUTE: '10000' }, { manualTeardown: true })
   if (SCREENSHOTS) fs.mkdirSync(SCREENSHOTS, { recursive: true })
   const client = t.client()
-  await client.post('/api/v1/signup', { ...who, acceptTerms: true })
-  await client.post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(who.email, /Confirm/)) })
-  await client.post('/api/v1/signin', { login: who.email, password: who.password })
-  await client.patch('/api/v1/me', {
+  await client.post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })
+  await client.post<EmailConfirmed>('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(who.email, /Confirm/)) })
+  await client.post<SignedIn>('/api/v1/signin', { login: who.email, password: who.password })
+  await client.patch<AccountView>('/api/v1/me', {
     displayName: 'Ada Lovelace', bio: 'Analytical engines', publicProfile: true, links: ['https://example.com/ada'], jobRole: 'developer',
     aboutMe: '## Notes\n\nI wrote the **first program** for the *Analytical Engine*. More on [my site](https://example.com/ada).\n\n- Bernoulli numbers\n- `Note G`',
   })
   // Something in the inbox: a password change notice.
-  await client.post('/api/v1/me/password', { currentPassword: who.password, newPassword: `${who.password}!` })
-  await client.post('/api/v1/me/password', { currentPassword: `${who.password}!`, newPassword: who.password })
+  await client.post<PasswordChanged>('/api/v1/me/password', { currentPassword: who.password, newPassword: `${who.password}!` })
+  await client.post<PasswordChanged>('/api/v1/me/password', { currentPassword: `${who.password}!`, newPassword: who.password })
   // A change of address waiting for its link: the Account page shows it, with re-send and cancel.
-  await client.post('/api/v1/me/email', { email: person('pages-moving').email, password: who.password })
+  await client.post<EmailChangeSent>('/api/v1/me/email', { email: person('pages-moving').email, password: who.password })
   const twoFactor = person('pages2fa')
-  await t.client().post('/api/v1/signup', { ...twoFactor, acceptTerms: true })
-  await t.client().post('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(twoFactor.email, /Confirm/)) })
+  await t.client().post<ConfirmationSent>('/api/v1/signup', { ...twoFactor, acceptTerms: true })
+  await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: tokenFrom(await t.smtp.waitFor(twoFactor.email, /Confirm/)) })
   const c2 = t.client()
-  await c2.post('/api/v1/signin', { login: twoFactor.email, password: twoFactor.password })
-  secretForTwoFactor = (await c2.post('/api/v1/me/two-factor', { password: twoFactor.password })).body.secret
-  await c2.post('/api/v1/me/two-factor/confirm', { code: independentTotp(secretForTwoFactor, t.clock.now()) })
+  await c2.post<SignedIn>('/api/v1/signin', { login: twoFactor.email, password: twoFactor.password })
+  secretForTwoFactor = (await c2.post<TwoFactorSetup>('/api/v1/me/two-factor', { password: twoFactor.password })).body.secret
+  await c2.post<TwoFactorEnabled>('/api/v1/me/two-factor/confirm', { code: independentTotp(secretForTwoFactor, t.clock.now()) })
   Object.assign(who, { twoFactorEmail: twoFactor.email, twoFactorPassword: twoFactor.password })
   await seedTeamPages(t, who)
 }, 60_000)

@@ -8,6 +8,7 @@ import { errors } from '../http/schemas.ts'
 import { AVATAR_MAX_BYTES } from '../images/images.ts'
 import { decodeBase64Upload } from '../images/process.ts'
 import { Upload, UPLOAD_BODY_LIMIT } from '../images/schemas.ts'
+import { AvatarSet } from './schemas.ts'
 import { authOf, requireAuth } from '../sessions/guard.ts'
 import { removeAvatar, setAvatar } from './avatar.ts'
 
@@ -21,7 +22,7 @@ export function avatarRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Upload an avatar',
       description: 'PNG or JPEG, at most 500 KB and 4096×4096; stored re-encoded as a 256×256 PNG (turned upright by its EXIF orientation, metadata removed). Errors: `image_invalid`, `image_type_unsupported`, `image_too_large`; 30 uploads per hour (`too_many_requests`).',
       body: Upload,
-      response: { 200: Type.Object({ avatarUrl: Type.String() }), ...errors(400, 401, 413, 415, 429) },
+      response: { 200: AvatarSet, ...errors(400, 401, 413, 415, 429) },
     },
     bodyLimit: UPLOAD_BODY_LIMIT,
     config: { tooLargeMessage: `The upload is over the request limit of ${describeBytes(UPLOAD_BODY_LIMIT)}; an avatar may be at most ${describeBytes(AVATAR_MAX_BYTES)}.` },

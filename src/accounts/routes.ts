@@ -12,7 +12,7 @@ import {
   accountView, cancelEmailChange, changePassword, confirmEmail, deleteAccount, deletionBlocker, pendingEmailChange, publicProfile,
   requestEmailChange, resendConfirmation, resendEmailChange, signUp, updateProfile,
 } from './accounts.ts'
-import { ConfirmationSent, DeletionCheck, Email, EmailChangeResent, EmailChangeSent, Password, PasswordChanged, PendingEmailChangeAnswer, ProfilePatch, PublicProfile, ReturnPath, Terms, Username, UsernameAvailability } from './schemas.ts'
+import { ConfirmationSent, DeletionCheck, Email, EmailConfirmed, EmailChangeResent, EmailChangeSent, Password, PasswordChanged, PendingEmailChangeAnswer, ProfilePatch, PublicProfile, ReturnPath, Terms, Username, UsernameAvailability } from './schemas.ts'
 import { usernameAvailability } from './usernames.ts'
 
 export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -63,7 +63,7 @@ export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Confirm an email address',
       description: 'Consumes the single-use token from a sign-up or email-change link.',
       body: Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ status: Type.Literal('confirmed'), email: Type.String() }), ...errors(400, 409) },
+      response: { 200: EmailConfirmed, ...errors(400, 409) },
     },
   }, async (request) => {
     const { email } = await confirmEmail(ctx, request.body.token, requestMeta(request))

@@ -95,7 +95,12 @@ export const Terms = Type.Object({ version: Type.String(), termsUrl: Type.Union(
 export const UsernameAvailability = Type.Object({ available: Type.Boolean(), reason: Type.Optional(Type.String()), message: Type.Optional(Type.String()), suggestions: Type.Array(Type.String()) })
 
 /** The signed-in account as its owner sees it (`GET /api/v1/me`). */
+export const EmailConfirmed = Type.Object({ status: Type.Literal('confirmed'), email: Type.String() })
+export const AvatarSet = Type.Object({ avatarUrl: Type.String() })
+
 export type AccountView = Static<typeof AccountView>
+export type EmailConfirmed = Static<typeof EmailConfirmed>
+export type AvatarSet = Static<typeof AvatarSet>
 export type PublicProfile = Static<typeof PublicProfile>
 export type PendingEmailChange = Static<typeof PendingEmailChange>
 export type ProfilePatch = Static<typeof ProfilePatch>

@@ -5,6 +5,7 @@ import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { authOf, requireAuth } from '../sessions/guard.ts'
 import { errors } from '../http/schemas.ts'
+import { SecurityLog } from './schemas.ts'
 
 /** SPEC §11: the person can read their own security log (sign-ins, failures, changes), newest first. */
 export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -18,13 +19,7 @@ export function auditRoutes(app: FastifyInstance, ctx: AppContext): void {
         { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })), cursor: Type.Optional(Type.String({ maxLength: 100 })) },
         { additionalProperties: false },
       ),
-      response: {
-        200: Type.Object({
-          events: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), ip: Type.Union([Type.String(), Type.Null()]), userAgent: Type.Union([Type.String(), Type.Null()]), details: Type.Record(Type.String(), Type.Unknown()), at: Type.String({ format: 'date-time' }) })),
-          nextCursor: Type.Union([Type.String(), Type.Null()]),
-        }),
-        ...errors(400, 401),
-      },
+      response: { 200: SecurityLog, ...errors(400, 401) },
     },
     preHandler: [requireAuth(ctx)],
   }, async (request) => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import pino from 'pino'
-import { testApp } from '../../test/helpers/app.ts'
+import { expectError, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { jsonDepthExceeds, MAX_JSON_DEPTH, nulPath } from './json-body.ts'
+import type { SignedIn } from '../signin/schemas.ts'
+import type { AccountView } from '../accounts/schemas.ts'
 
 /** A test app whose log lines are kept, to prove what was (not) logged. */
 async function appWithLog(dialect: (typeof DIALECTS)[number]) {
@@ -41,7 +43,7 @@ describe.each(DIALECTS)('deeply nested JSON bodies on %s', (dialect) => {
     const { t, lines } = await appWithLog(dialect)
     const body = nested(30_000)
     expect(body.length).toBeLessThan(64 * 1024)
-    const res = await t.client().request('POST', '/api/v1/signin', body, { 'content-type': 'application/json' })
+    const res = await t.client().request<SignedIn>('POST', '/api/v1/signin', body, { 'content-type': 'application/json' })
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ error: { code: 'json_too_deep', message: 'The JSON body is nested more than 32 levels deep.' } })
     const errors = lines.map((l) => JSON.parse(l)).filter((l) => l.level >= 50)
@@ -51,21 +53,18 @@ describe.each(DIALECTS)('deeply nested JSON bodies on %s', (dialect) => {
 
   it('refuses 5000 levels of objects on the first request a fresh app gets', async () => {
     const { t, lines } = await appWithLog(dialect)
-    const res = await t.client().request('POST', '/api/v1/signin', nested(5000, '{"a":', '}', '1'), { 'content-type': 'application/json' })
-    expect(res.status).toBe(400)
-    expect(res.body.error.code).toBe('json_too_deep')
+    const res = await t.client().request<SignedIn>('POST', '/api/v1/signin', nested(5000, '{"a":', '}', '1'), { 'content-type': 'application/json' })
+    expectError(res, 400, 'json_too_deep')
     expect(lines.join('\n')).not.toMatch(/RangeError|Maximum call stack|"level":50/)
   })
 
   it('refuses one level past the limit inside a field, and lets the limit itself through to validation', async () => {
     const { t } = await appWithLog(dialect)
     const client = t.client()
-    const over = await client.request('PATCH', '/api/v1/me', `{"links":${nested(MAX_JSON_DEPTH)}}`, { 'content-type': 'application/json' })
-    expect(over.status).toBe(400)
-    expect(over.body.error.code).toBe('json_too_deep')
+    const over = await client.request<AccountView>('PATCH', '/api/v1/me', `{"links":${nested(MAX_JSON_DEPTH)}}`, { 'content-type': 'application/json' })
+    expectError(over, 400, 'json_too_deep')
     // At the limit the body parses, and the route's schema answers.
-    const at = await client.request('PATCH', '/api/v1/me', `{"links":${nested(MAX_JSON_DEPTH - 1)}}`, { 'content-type': 'application/json' })
-    expect(at.status).toBe(400)
-    expect(at.body.error.code).toBe('invalid_request')
+    const at = await client.request<AccountView>('PATCH', '/api/v1/me', `{"links":${nested(MAX_JSON_DEPTH - 1)}}`, { 'content-type': 'application/json' })
+    expectError(at, 400, 'invalid_request')
   })
 })

@@ -9,11 +9,14 @@ import jpeg from 'jpeg-js'
 import { PNG } from 'pngjs'
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { addMember, teamWithAdmin } from '../../test/helpers/teams.ts'
 import { AppError } from '../errors.ts'
 import { pngInflatedSize, reencodeImage } from './process.ts'
 import { IMAGE_CSP } from './routes.ts'
+import type { AccountView, AvatarSet, PublicProfile } from '../accounts/schemas.ts'
+import type { ActivityPage, LeaveResult, LogoSet, TeamList, TeamPage } from '../teams/schemas.ts'
+import type { InviteLinkPreview, NewInviteLink } from '../teams/invitations/schemas.ts'
 
 /** width × height: left half red, right half blue, top-left 10×10 transparent. */
 function pngFile(width = 300, height = 200): Buffer {
@@ -204,10 +207,10 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
   it('re-encodes an avatar to a 256×256 PNG (centre crop, transparency kept) served with safe headers', async () => {
     const t = await testApp(dialect)
     const ada = await signedUpUser(t)
-    const res = await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile()) })
+    const res = await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(pngFile()) })
     expect(res.status, JSON.stringify(res.body)).toBe(200)
     expect(res.body.avatarUrl).toMatch(/^\/images\/[A-Za-z0-9_-]{22}\.png$/)
-    expect((await ada.client.get('/api/v1/me')).body.avatarUrl).toBe(res.body.avatarUrl)
+    expect((await ada.client.get<AccountView>('/api/v1/me')).body.avatarUrl).toBe(res.body.avatarUrl)
 
     const image = await fetchImage(t, res.body.avatarUrl)
     expect(image.status).toBe(200)
@@ -227,13 +230,13 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
   it('keeps transparency and strips metadata and anything appended to the file (polyglots)', async () => {
     const t = await testApp(dialect)
     const ada = await signedUpUser(t)
-    const transparent = await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile(20, 20)) })
+    const transparent = await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(pngFile(20, 20)) })
     const corner = PNG.sync.read((await fetchImage(t, transparent.body.avatarUrl)).bytes)
     expect(corner.data[3]).toBe(0)
 
     const payload = '<html><script>alert(document.cookie)</script></html>'
     for (const file of [pngWithText('GPS 51.5,-0.1 secret-metadata'), Buffer.concat([pngFile(64, 64), Buffer.from(payload)]), jpegFile('secret-metadata'), Buffer.concat([jpegFile(), Buffer.from(payload)])]) {
-      const res = await ada.client.put('/api/v1/me/avatar', { image: `data:image/png;base64,${b64(file)}` })
+      const res = await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: `data:image/png;base64,${b64(file)}` })
       expect(res.status, JSON.stringify(res.body)).toBe(200)
       const served = (await fetchImage(t, res.body.avatarUrl)).bytes
       expect(served.includes('secret-metadata')).toBe(false)
@@ -241,7 +244,7 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
       expect(PNG.sync.read(served).width).toBe(256)
     }
     // A JPEG's colours survive the trip.
-    const green = PNG.sync.read((await fetchImage(t, (await ada.client.put('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl)).bytes)
+    const green = PNG.sync.read((await fetchImage(t, (await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl)).bytes)
     expect(Math.abs(green.data[(128 * 256 + 128) * 4 + 1] - 200)).toBeLessThan(8)
   })
 
@@ -249,7 +252,7 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
     const t = await testApp(dialect)
     const ada = await signedUpUser(t)
     const colour = async (orientation: number, x: number, y: number) => {
-      const url = (await ada.client.put('/api/v1/me/avatar', { image: b64(jpegWithOrientation(orientation)) })).body.avatarUrl
+      const url = (await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(jpegWithOrientation(orientation)) })).body.avatarUrl
       const png = PNG.sync.read((await fetchImage(t, url)).bytes)
       const [r, , b] = png.data.subarray((y * 256 + x) * 4)
       return r > 200 && b < 60 ? 'red' : b > 200 && r < 60 ? 'blue' : `rgb ${r},${b}`
@@ -264,17 +267,17 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
   it('limits uploads per account per hour', async () => {
     const t = await testApp(dialect, { RATE_LIMIT_IMAGE_UPLOADS_PER_ACCOUNT_PER_HOUR: '2' })
     const ada = await signedUpUser(t)
-    expect((await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile(8, 8)) })).status).toBe(200)
-    expect((await ada.client.put('/api/v1/me/avatar', { image: b64(Buffer.from('not an image')) })).status).toBe(400)
-    const third = await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile(8, 8)) })
+    expect((await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(pngFile(8, 8)) })).status).toBe(200)
+    expect((await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(Buffer.from('not an image')) })).status).toBe(400)
+    const third = await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(pngFile(8, 8)) })
     expect(third.status).toBe(429)
-    expect(third.body.error).toMatchObject({ code: 'too_many_requests', retryAt: expect.any(String) })
+    expect(errorOf(third)).toMatchObject({ code: 'too_many_requests', retryAt: expect.any(String) })
   })
 
   it('refuses bad uploads with a clear 4xx and keeps the old avatar', async () => {
     const t = await testApp(dialect)
     const ada = await signedUpUser(t)
-    const good = (await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile()) })).body.avatarUrl
+    const good = (await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(pngFile()) })).body.avatarUrl
     const webp = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 '), Buffer.alloc(32)])
     const cases: [string, unknown, number, string][] = [
       ['text', { image: b64(Buffer.from('hello, I am not an image at all')) }, 400, 'image_invalid'],
@@ -295,39 +298,39 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
       ['no body field', {}, 400, 'invalid_request'],
     ]
     for (const [name, body, status, code] of cases) {
-      const res = await ada.client.put('/api/v1/me/avatar', body)
+      const res = await ada.client.put<AvatarSet>('/api/v1/me/avatar', body)
       expect(res.status, name).toBe(status)
-      expect(res.body.error.code, name).toBe(code)
+      expect(errorOf(res).code, name).toBe(code)
     }
     // Refused by the bound on its data, not after the worker inflated half a gigabyte.
-    const bombed = await ada.client.put('/api/v1/me/avatar', { image: b64(await pngBomb(1, 450_000_000)) })
-    expect(bombed.body.error).toMatchObject({ code: 'image_invalid', message: expect.stringContaining('expands to more than its 8×8 pixels need') })
-    const huge = await ada.client.put('/api/v1/me/avatar', { image: 'A'.repeat(3 * 1024 * 1024) })
+    const bombed = await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(await pngBomb(1, 450_000_000)) })
+    expect(errorOf(bombed)).toMatchObject({ code: 'image_invalid', message: expect.stringContaining('expands to more than its 8×8 pixels need') })
+    const huge = await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: 'A'.repeat(3 * 1024 * 1024) })
     expect(huge.status).toBe(413)
-    expect(huge.body.error).toMatchObject({ code: 'payload_too_large', message: 'The upload is over the request limit of 2 MiB; an avatar may be at most 500 KB.', maxBytes: 2 * 1024 * 1024 })
-    const overLimit = await ada.client.put('/api/v1/me/avatar', { image: b64(Buffer.concat([pngFile(), Buffer.alloc(600_000)])) })
-    expect(overLimit.body.error).toMatchObject({ code: 'image_too_large', message: expect.stringMatching(/^The image is 60\d KB; the limit is 500 KB\.$/), maxBytes: 500_000 })
-    expect((await ada.client.get('/api/v1/me')).body.avatarUrl).toBe(good)
-    expect((await t.client().put('/api/v1/me/avatar', { image: b64(pngFile()) })).status).toBe(401)
+    expect(errorOf(huge)).toMatchObject({ code: 'payload_too_large', message: 'The upload is over the request limit of 2 MiB; an avatar may be at most 500 KB.', maxBytes: 2 * 1024 * 1024 })
+    const overLimit = await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(Buffer.concat([pngFile(), Buffer.alloc(600_000)])) })
+    expect(errorOf(overLimit)).toMatchObject({ code: 'image_too_large', message: expect.stringMatching(/^The image is 60\d KB; the limit is 500 KB\.$/), maxBytes: 500_000 })
+    expect((await ada.client.get<AccountView>('/api/v1/me')).body.avatarUrl).toBe(good)
+    expect((await t.client().put<AvatarSet>('/api/v1/me/avatar', { image: b64(pngFile()) })).status).toBe(401)
     // Nineteen uploads, most decoded in the worker: more than the suite's 30 s on a slow moment of a busy machine.
   }, 120_000)
 
   it('shows the avatar on the public profile, replaces and removes it, and deletes it with the account', async () => {
     const t = await testApp(dialect)
     const ada = await signedUpUser(t)
-    expect((await ada.client.patch('/api/v1/me', { publicProfile: true })).status).toBe(200)
-    expect((await t.client().get(`/api/v1/users/${ada.username}`)).body.avatarUrl).toBeNull()
-    const first = (await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile()) })).body.avatarUrl
-    expect((await t.client().get(`/api/v1/users/${ada.username}`)).body.avatarUrl).toBe(first)
-    const second = (await ada.client.put('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl
+    expect((await ada.client.patch<AccountView>('/api/v1/me', { publicProfile: true })).status).toBe(200)
+    expect((await t.client().get<PublicProfile>(`/api/v1/users/${ada.username}`)).body.avatarUrl).toBeNull()
+    const first = (await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(pngFile()) })).body.avatarUrl
+    expect((await t.client().get<PublicProfile>(`/api/v1/users/${ada.username}`)).body.avatarUrl).toBe(first)
+    const second = (await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl
     expect(second).not.toBe(first)
     expect((await fetchImage(t, first)).status).toBe(404)
     expect((await fetchImage(t, second)).status).toBe(200)
     expect((await ada.client.delete('/api/v1/me/avatar')).status).toBe(204)
-    expect((await ada.client.get('/api/v1/me')).body.avatarUrl).toBeNull()
+    expect((await ada.client.get<AccountView>('/api/v1/me')).body.avatarUrl).toBeNull()
     expect((await fetchImage(t, second)).status).toBe(404)
 
-    const third = (await ada.client.put('/api/v1/me/avatar', { image: b64(pngFile()) })).body.avatarUrl
+    const third = (await ada.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(pngFile()) })).body.avatarUrl
     expect((await ada.client.delete('/api/v1/me', { password: ada.password })).status).toBe(200)
     expect((await fetchImage(t, third)).status).toBe(404)
     expect(await t.app.ctx.db.selectFrom('images').select('id').execute()).toEqual([])
@@ -340,7 +343,7 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
     expect(big.length).toBeLessThan(1_000_000)
     let uploaded = false
     const started = performance.now()
-    const upload = admin.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(big) }).then((res) => {
+    const upload = admin.client.put<LogoSet>(`/api/v1/teams/${slug}/logo`, { image: b64(big) }).then((res) => {
       uploaded = true
       return { res, tookMs: performance.now() - started }
     })
@@ -371,41 +374,40 @@ describe.each(DIALECTS)('avatars and team logos on %s', (dialect) => {
     const t = await testApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
     const dev = await addMember(t, admin, slug, ['developer'])
-    const denied = await dev.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })
-    expect(denied.status).toBe(403)
-    expect(denied.body.error.code).toBe('team_permission_denied')
+    const denied = await dev.client.put<LogoSet>(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })
+    expectError(denied, 403, 'team_permission_denied')
     const stranger = await signedUpUser(t)
-    expect((await stranger.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })).status).toBe(404)
+    expect((await stranger.client.put<LogoSet>(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })).status).toBe(404)
 
-    const tooBig = await admin.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(Buffer.concat([pngFile(), Buffer.alloc(1_100_000)])) })
+    const tooBig = await admin.client.put<LogoSet>(`/api/v1/teams/${slug}/logo`, { image: b64(Buffer.concat([pngFile(), Buffer.alloc(1_100_000)])) })
     expect(tooBig.status).toBe(413)
-    expect(tooBig.body.error).toMatchObject({ code: 'image_too_large', message: 'The image is 1.1 MB; the limit is 1 MB.', maxBytes: 1_000_000 })
+    expect(errorOf(tooBig)).toMatchObject({ code: 'image_too_large', message: 'The image is 1.1 MB; the limit is 1 MB.', maxBytes: 1_000_000 })
     // Between the avatar limit and the logo limit: fine for a logo.
-    const set = await admin.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(Buffer.concat([pngFile(), Buffer.alloc(700_000)])) })
+    const set = await admin.client.put<LogoSet>(`/api/v1/teams/${slug}/logo`, { image: b64(Buffer.concat([pngFile(), Buffer.alloc(700_000)])) })
     expect(set.status, JSON.stringify(set.body)).toBe(200)
     const { logoUrl } = set.body
-    expect((await dev.client.get(`/api/v1/teams/${slug}`)).body.logoUrl).toBe(logoUrl)
+    expect((await dev.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body.logoUrl).toBe(logoUrl)
     // Teammates see each other's avatars on the team page.
-    const avatarUrl = (await admin.client.put('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl
-    const members = (await dev.client.get(`/api/v1/teams/${slug}`)).body.members
+    const avatarUrl = (await admin.client.put<AvatarSet>('/api/v1/me/avatar', { image: b64(jpegFile()) })).body.avatarUrl
+    const members = (await dev.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body.members
     expect(members.map((m: { username: string; avatarUrl: string | null }) => [m.username, m.avatarUrl])).toEqual([[admin.username, avatarUrl], [dev.username, null]])
-    expect((await dev.client.get('/api/v1/teams')).body.teams[0].logoUrl).toBe(logoUrl)
-    const link = (await admin.client.post(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })).body
+    expect((await dev.client.get<TeamList>('/api/v1/teams')).body.teams[0].logoUrl).toBe(logoUrl)
+    const link = (await admin.client.post<NewInviteLink>(`/api/v1/teams/${slug}/invite-links`, { roles: ['developer'] })).body
     const outsider = await signedUpUser(t)
-    expect((await outsider.client.get(`/api/v1/invite-links/${link.token}`)).body.team.logoUrl).toBe(logoUrl)
+    expect((await outsider.client.get<InviteLinkPreview>(`/api/v1/invite-links/${link.token}`)).body.team.logoUrl).toBe(logoUrl)
     expect(PNG.sync.read((await fetchImage(t, logoUrl)).bytes).width).toBe(256)
 
     expect((await dev.client.delete(`/api/v1/teams/${slug}/logo`)).status).toBe(403)
     expect((await admin.client.delete(`/api/v1/teams/${slug}/logo`)).status).toBe(204)
-    expect((await admin.client.get(`/api/v1/teams/${slug}`)).body.logoUrl).toBeNull()
+    expect((await admin.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body.logoUrl).toBeNull()
     expect((await fetchImage(t, logoUrl)).status).toBe(404)
-    const events = (await admin.client.get(`/api/v1/teams/${slug}/activity`)).body.events.map((e: { type: string; actor: { username: string } }) => [e.type, e.actor.username])
+    const events = (await admin.client.get<ActivityPage>(`/api/v1/teams/${slug}/activity`)).body.events.map((e) => [e.type, e.actor?.username])
     expect(events).toEqual(expect.arrayContaining([['team.logo_changed', admin.username], ['team.logo_removed', admin.username]]))
 
     // A team deleted with its last member takes its logo along.
-    const last = (await admin.client.put(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })).body.logoUrl
+    const last = (await admin.client.put<LogoSet>(`/api/v1/teams/${slug}/logo`, { image: b64(pngFile()) })).body.logoUrl
     expect((await admin.client.delete(`/api/v1/teams/${slug}/members/${dev.accountId}`)).status).toBe(204)
-    expect((await admin.client.post(`/api/v1/teams/${slug}/leave`)).body).toEqual({ teamDeleted: true })
+    expect((await admin.client.post<LeaveResult>(`/api/v1/teams/${slug}/leave`)).body).toEqual({ teamDeleted: true })
     expect((await fetchImage(t, last)).status).toBe(404)
   })
 })

@@ -6,6 +6,7 @@ import { person, PUBLIC_URL, testApp, type TestApp } from '../../test/helpers/ap
 import { SmtpCatcher } from '../../test/helpers/smtp.ts'
 import { findOutboxMessage } from './outbox.ts'
 import { LOCALES, renderMail, TEMPLATES, type TemplateName, type TemplateVars } from './templates.ts'
+import type { ConfirmationSent } from '../accounts/schemas.ts'
 
 const CONFIRM_LINK = new RegExp(`${PUBLIC_URL.replace(/\./g, '\\.')}/confirm-email#token=[A-Za-z0-9_-]{43}`)
 
@@ -26,7 +27,7 @@ function outboxRow(t: TestApp, to: string) {
 
 async function signUp(t: TestApp, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}, origin?: string | null) {
   const who = person()
-  const res = await t.client({ origin }).request('POST', '/api/v1/signup', JSON.stringify({ ...who, acceptTerms: true, ...extra }), headers)
+  const res = await t.client({ origin }).request<ConfirmationSent>('POST', '/api/v1/signup', JSON.stringify({ ...who, acceptTerms: true, ...extra }), headers)
   expect(res.status).toBe(202)
   return who
 }

@@ -37,3 +37,4 @@ export const MarkedRead = Type.Object({ marked: Type.Integer() })
 export type Notification = Static<typeof Notification>
 export type NotificationPage = Static<typeof NotificationPage>
 export type PreferencesView = Static<typeof PreferencesView>
+export type MarkedRead = Static<typeof MarkedRead>

@@ -5,10 +5,13 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { signedUpUser, testApp, type TestClient } from '../../test/helpers/app.ts'
+import { errorDetails, errorOf, signedUpUser, testApp, type TestClient } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { sweepOAuth } from './adapter.ts'
 import { CLI, cliClient, discover, followToApp, injectFetch, options, signInApp, startAuthorization } from '../../test/helpers/oauth.ts'
+import type { InteractionAborted, InteractionDone, InteractionView } from './schemas.ts'
+import type { SessionList } from '../sessions/schemas.ts'
+import type { SecurityLog } from '../audit/schemas.ts'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -21,13 +24,13 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const ada = await signedUpUser(t)
     const pending = await startAuthorization(t, as, ada.client, { deviceName: 'slow laptop' })
     t.clock.advance(4 * MINUTE + 59_000)
-    expect((await ada.client.get(`/api/v1/oauth/interactions/${pending.uid}`)).body.status).toBe('pending')
+    expect((await ada.client.get<InteractionView>(`/api/v1/oauth/interactions/${pending.uid}`)).body.status).toBe('pending')
     t.clock.advance(1_000)
 
-    const late = await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})
+    const late = await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})
     expect(late.status).toBe(410)
-    expect(late.body.error).toMatchObject({ code: 'oauth_request_expired', message: 'This sign-in request expired. Go back to the app and start again.' })
-    const redirect = await followToApp(ada.client, late.body.error.returnTo)
+    expect(errorOf(late)).toMatchObject({ code: 'oauth_request_expired', message: 'This sign-in request expired. Go back to the app and start again.' })
+    const redirect = await followToApp(ada.client, errorDetails(late).returnTo as string)
     expect(redirect.origin + redirect.pathname).toBe(pending.redirectUri)
     expect(redirect.searchParams.get('error')).toBe('access_denied')
     expect(redirect.searchParams.get('error_description')).toBe('This sign-in request expired. Go back to the app and start again.')
@@ -40,15 +43,15 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
       expect((err as oauth.AuthorizationResponseError).error_description).toMatch(/expired/)
     }
     // No session was made.
-    const sessions = await ada.client.get('/api/v1/me/sessions')
+    const sessions = await ada.client.get<SessionList>('/api/v1/me/sessions')
     expect(sessions.body.sessions.every((s: { kind: string }) => s.kind === 'web')).toBe(true)
 
     // Opening the page late shows the expired state and where to send the browser.
     const other = await startAuthorization(t, as, ada.client)
     t.clock.advance(6 * MINUTE)
-    const view = await ada.client.get(`/api/v1/oauth/interactions/${other.uid}`)
+    const view = await ada.client.get<InteractionView>(`/api/v1/oauth/interactions/${other.uid}`)
     expect(view.body).toMatchObject({ status: 'expired' })
-    const back = await followToApp(ada.client, view.body.returnTo)
+    const back = await followToApp(ada.client, view.body.returnTo!)
     expect(back.searchParams.get('error_description')).toMatch(/expired/)
   })
 
@@ -57,7 +60,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const as = await discover(t)
     const ada = await signedUpUser(t)
     const pending = await startAuthorization(t, as, ada.client)
-    const aborted = await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/abort`, {})
+    const aborted = await ada.client.post<InteractionAborted>(`/api/v1/oauth/interactions/${pending.uid}/abort`, {})
     expect(aborted.status).toBe(200)
     const redirect = await followToApp(ada.client, aborted.body.returnTo)
     expect(redirect.searchParams.get('error')).toBe('access_denied')
@@ -78,14 +81,14 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const fourth = await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on tablet' })
     expect(fourth.signedOut).toEqual([expect.objectContaining({ deviceName: 'latchkey CLI on laptop' })])
 
-    const apps = (await ada.client.get('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
-    expect(apps.map((s: { deviceName: string }) => s.deviceName).sort()).toEqual(['latchkey CLI on build box', 'latchkey CLI on desktop', 'latchkey CLI on tablet'])
+    const apps = (await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
+    expect(apps.map((s) => s.deviceName).sort()).toEqual(['latchkey CLI on build box', 'latchkey CLI on desktop', 'latchkey CLI on tablet'])
     const refresh = (token: string) => oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), token, options(t))
     await expect(oauth.processRefreshTokenResponse(as, cliClient(), await refresh(signIns[0].tokens.refresh_token!))).rejects.toMatchObject({ error: 'invalid_grant' })
     const still = await oauth.processRefreshTokenResponse(as, cliClient(), await refresh(signIns[1].tokens.refresh_token!))
     expect(still.access_token).toBeTruthy()
     // The security log says why.
-    const log = await ada.client.get('/api/v1/me/security-log?limit=50')
+    const log = await ada.client.get<SecurityLog>('/api/v1/me/security-log?limit=50')
     expect(log.body.events.some((e: { type: string }) => e.type === 'oauth.app_session_ended')).toBe(true)
   })
 
@@ -101,9 +104,9 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
       for (const [name, value] of ada.client.jar) tab.jar.set(name, value)
       tabs.push({ tab, pending: await startAuthorization(t, as, tab, { deviceName: `parallel ${i}` }) })
     }
-    const results = await Promise.all(tabs.map(({ tab, pending }) => tab.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})))
+    const results = await Promise.all(tabs.map(({ tab, pending }) => tab.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})))
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200])
-    const apps = (await ada.client.get('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
+    const apps = (await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
     expect(apps).toHaveLength(3)
     const ended = results.flatMap((r) => r.body.signedOut.map((d: { deviceName: string }) => d.deviceName))
     // Five sign-ins, three kept: each of the two that ended was reported once.
@@ -118,19 +121,19 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const ada = await signedUpUser(t)
     const signIn = await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on old laptop' })
     const tokens = { access_token: signIn.tokens.access_token, refresh_token: signIn.tokens.refresh_token }
-    const app = (await ada.client.get('/api/v1/me/sessions')).body.sessions.find((s: { deviceName?: string }) => s.deviceName === 'latchkey CLI on old laptop')
+    const app = (await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions.find((s: { deviceName?: string }) => s.deviceName === 'latchkey CLI on old laptop')
     expect(app).toMatchObject({ kind: 'api', browser: 'Latchkey CLI', current: false })
     // Using the app (a refresh) counts as the session's activity.
     t.clock.advance(10 * MINUTE)
     const refreshed = await oauth.processRefreshTokenResponse(as, cliClient(), await oauth.refreshTokenGrantRequest(as, cliClient(), oauth.None(), tokens.refresh_token!, options(t)))
-    const active = (await ada.client.get('/api/v1/me/sessions')).body.sessions.find((s: { id: string }) => s.id === app.id)
-    expect(Date.parse(active.lastActiveAt)).toBe(t.clock.now())
+    const active = (await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions.find((s) => s.id === app!.id)
+    expect(Date.parse(active!.lastActiveAt)).toBe(t.clock.now())
     tokens.refresh_token = refreshed.refresh_token
     tokens.access_token = refreshed.access_token
 
-    expect((await ada.client.delete(`/api/v1/me/sessions/${app.id}`)).status).toBe(204)
+    expect((await ada.client.delete(`/api/v1/me/sessions/${app!.id}`)).status).toBe(204)
     // The grant's rows went in the same transaction.
-    expect(await t.app.ctx.db.selectFrom('oauth_app_sessions').selectAll().where('session_id', '=', app.id).execute()).toEqual([])
+    expect(await t.app.ctx.db.selectFrom('oauth_app_sessions').selectAll().where('session_id', '=', app!.id).execute()).toEqual([])
     expect(await t.app.ctx.db.selectFrom('oauth_models').select('model').where('model', 'in', ['AccessToken', 'RefreshToken', 'Grant']).where('account_id', '=', ada.accountId).execute()).toEqual([])
     const userinfo = await injectFetch(t)(as.userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } })
     expect(userinfo.status).toBe(401)
@@ -161,7 +164,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const ada = await signedUpUser(t)
     const { tokens } = await signInApp(t, as, ada.client, { deviceName: 'latchkey CLI on desk' })
     await oauth.processRevocationResponse(await oauth.revocationRequest(as, cliClient(), oauth.None(), tokens.refresh_token!, options(t)))
-    const sessions = (await ada.client.get('/api/v1/me/sessions')).body.sessions
+    const sessions = (await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions
     expect(sessions.filter((s: { kind: string }) => s.kind === 'api')).toEqual([])
     const userinfo = await injectFetch(t)(as.userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } })
     expect(userinfo.status).toBe(401)
@@ -199,7 +202,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const tokens = await oauth.processDeviceCodeResponse(as, cliClient(), await poll())
     expect(oauth.getValidatedIdTokenClaims(tokens)!.sub).toBe(ada.accountId)
     expect(tokens.refresh_token).toBeTruthy()
-    const apps = (await ada.client.get('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
+    const apps = (await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions.filter((s: { kind: string }) => s.kind === 'api')
     expect(apps).toEqual([expect.objectContaining({ deviceName: 'latchkey CLI on headless-box', os: 'Unknown' })])
     // The device code is spent.
     await expect(oauth.processDeviceCodeResponse(as, cliClient(), await poll())).rejects.toMatchObject({ error: 'invalid_grant' })
@@ -212,11 +215,11 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const started = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid', device_name: 'sent by someone' }, options(t)))
     const link = new URL(started.verification_uri_complete!)
     // The link's page posts the code itself (oidc-provider's form_post), without `confirm`.
-    const autoPost = await ada.client.get(`${link.pathname}${link.search}`)
+    const autoPost = await ada.client.get<string>(`${link.pathname}${link.search}`)
     const fields = formFields(autoPost.body)
     expect(fields.get('user_code')).toBe(started.user_code)
     expect(fields.has('confirm')).toBe(false)
-    const asked = await ada.client.request('POST', '/oauth/device', fields.toString(), { 'content-type': 'application/x-www-form-urlencoded' })
+    const asked = await ada.client.request<string>('POST', '/oauth/device', fields.toString(), { 'content-type': 'application/x-www-form-urlencoded' })
     expect(asked.status).toBe(200)
     expect(asked.body).toContain('Is this your device?')
     expect(asked.body).toContain(`<code>${started.user_code}</code>`)
@@ -297,7 +300,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const t = await testApp(dialect)
     const as = await discover(t)
     const ada = await signedUpUser(t)
-    const page = await ada.client.get('/oauth/device')
+    const page = await ada.client.get<string>('/oauth/device')
     expect(page.status).toBe(200)
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)![1]
     const wrong = await ada.client.request('POST', '/oauth/device', `xsrf=${xsrf}&user_code=BCDF-GHJK`, { 'content-type': 'application/x-www-form-urlencoded' })
@@ -306,9 +309,9 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const started = await oauth.processDeviceAuthorizationResponse(as, cliClient(), await oauth.deviceAuthorizationRequest(as, cliClient(), oauth.None(), { scope: 'openid' }, options(t)))
     const { uid } = await enterUserCode(ada.client, started.user_code)
     t.clock.advance(5 * MINUTE)
-    const late = await ada.client.post(`/api/v1/oauth/interactions/${uid}/complete`, {})
-    expect(late.body.error.code).toBe('oauth_request_expired')
-    await ada.client.get(new URL(late.body.error.returnTo).pathname)
+    const late = await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${uid}/complete`, {})
+    expect(errorOf(late).code).toBe('oauth_request_expired')
+    await ada.client.get(new URL(errorDetails(late).returnTo as string).pathname)
     await expect(oauth.processDeviceCodeResponse(as, cliClient(), await oauth.deviceCodeGrantRequest(as, cliClient(), oauth.None(), started.device_code, options(t)))).rejects.toMatchObject({ error: 'access_denied', error_description: 'This sign-in request expired. Go back to the app and start again.' })
   })
 })
@@ -325,7 +328,7 @@ function formFields(html: string): URLSearchParams {
  * our page (no "Is this your device?" step for a typed code).
  */
 async function enterUserCode(browser: TestClient, userCode: string): Promise<{ uid: string }> {
-  const form = await browser.get('/oauth/device')
+  const form = await browser.get<string>('/oauth/device')
   expect(form.status).toBe(200)
   expect(form.headers['content-type']).toContain('text/html')
   const fields = formFields(form.body)
@@ -338,8 +341,8 @@ async function enterUserCode(browser: TestClient, userCode: string): Promise<{ u
 }
 
 async function approveDevice(browser: TestClient, uid: string): Promise<{ view: Record<string, unknown>; redirect: string }> {
-  const view = await browser.get(`/api/v1/oauth/interactions/${uid}`)
-  const done = await browser.post(`/api/v1/oauth/interactions/${uid}/complete`, {})
+  const view = await browser.get<InteractionView>(`/api/v1/oauth/interactions/${uid}`)
+  const done = await browser.post<InteractionDone>(`/api/v1/oauth/interactions/${uid}/complete`, {})
   expect(done.status, JSON.stringify(done.body)).toBe(200)
   const resumed = await browser.get(new URL(done.body.returnTo).pathname)
   expect(resumed.status).toBe(200)

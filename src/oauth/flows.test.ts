@@ -6,6 +6,8 @@ import { PUBLIC_URL, signedUpUser, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { addClient } from './clients.ts'
 import { cliClient, discover, injectFetch, options, signInApp, startAuthorization, verifyWithJwks } from '../../test/helpers/oauth.ts'
+import type { SessionList } from '../sessions/schemas.ts'
+import type { AccountView } from '../accounts/schemas.ts'
 
 describe.each(DIALECTS)('OAuth 2.0 / OpenID Connect on %s', (dialect) => {
   it('publishes discovery for PUBLIC_URL with code + PKCE S256 only', async () => {
@@ -40,20 +42,20 @@ describe.each(DIALECTS)('OAuth 2.0 / OpenID Connect on %s', (dialect) => {
     const info = await oauth.processUserInfoResponse(as, cliClient(), ada.accountId, await oauth.userInfoRequest(as, cliClient(), tokens.access_token, options(t)))
     expect(info).toMatchObject({ sub: ada.accountId, preferred_username: ada.username, email: ada.email, email_verified: true })
 
-    const sessions = await ada.client.get('/api/v1/me/sessions')
+    const sessions = await ada.client.get<SessionList>('/api/v1/me/sessions')
     const app = sessions.body.sessions.find((s: { kind: string }) => s.kind === 'api')
     expect(app).toMatchObject({ kind: 'api', browser: 'Latchkey CLI', deviceName: 'latchkey CLI on ada-laptop' })
 
     // The access token also works on Latchkey's own API, as that app session.
     const cli = t.client({ origin: null })
     cli.bearer = tokens.access_token
-    const me = await cli.get('/api/v1/me')
+    const me = await cli.get<AccountView>('/api/v1/me')
     expect(me.status).toBe(200)
     expect(me.body.username).toBe(ada.username)
-    const seen = await cli.get('/api/v1/me/sessions')
-    expect(seen.body.sessions.find((s: { current: boolean }) => s.current)).toMatchObject({ id: app.id, deviceName: 'latchkey CLI on ada-laptop' })
-    expect((await ada.client.delete(`/api/v1/me/sessions/${app.id}`)).status).toBe(204)
-    expect((await cli.get('/api/v1/me')).status).toBe(401)
+    const seen = await cli.get<SessionList>('/api/v1/me/sessions')
+    expect(seen.body.sessions.find((s: { current: boolean }) => s.current)).toMatchObject({ id: app!.id, deviceName: 'latchkey CLI on ada-laptop' })
+    expect((await ada.client.delete(`/api/v1/me/sessions/${app!.id}`)).status).toBe(204)
+    expect((await cli.get<AccountView>('/api/v1/me')).status).toBe(401)
   })
 
   it('accepts any loopback port and path on 127.0.0.1 and [::1], and nothing else', async () => {

@@ -4,11 +4,14 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { expectError, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { addClient, removeClient } from './clients.ts'
 import { RETIRED_KEY_KEEP_MS, rotateSigningKey } from './keys.ts'
 import { approve, discover, followToApp, injectFetch, options, signInApp, startAuthorization, verifyWithJwks } from '../../test/helpers/oauth.ts'
+import type { SessionList } from '../sessions/schemas.ts'
+import type { AuthorizedApps, InteractionDone, InteractionView } from './schemas.ts'
+import type { AccountView } from '../accounts/schemas.ts'
 
 async function jwksKids(t: TestApp): Promise<string[]> {
   const res = await injectFetch(t)('http://latchkey.test/oauth/jwks')
@@ -60,12 +63,11 @@ describe.each(DIALECTS)('keys and clients on %s', (dialect) => {
     const auth = oauth.ClientSecretBasic(acme.clientSecret)
 
     const pending = await startAuthorization(t, as, ada.client, { clientId: acme.clientId, redirectUri: 'https://acme.example/callback', extra: { prompt: 'consent' } })
-    const view = await ada.client.get(`/api/v1/oauth/interactions/${pending.uid}`)
+    const view = await ada.client.get<InteractionView>(`/api/v1/oauth/interactions/${pending.uid}`)
     expect(view.body).toMatchObject({ client: { id: acme.clientId, name: 'Acme Dashboard', firstParty: false }, consentRequired: true, scopes: ['openid', 'profile', 'email', 'offline_access'] })
-    const refused = await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})
-    expect(refused.status).toBe(400)
-    expect(refused.body.error.code).toBe('oauth_consent_required')
-    const allowed = await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, { consent: true })
+    const refused = await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})
+    expectError(refused, 400, 'oauth_consent_required')
+    const allowed = await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, { consent: true })
     expect(allowed.status).toBe(200)
     const redirect = await followToApp(ada.client, allowed.body.returnTo)
     const params = oauth.validateAuthResponse(as, client, redirect, pending.state)
@@ -81,27 +83,27 @@ describe.each(DIALECTS)('keys and clients on %s', (dialect) => {
     // A third-party token is no key to the account API.
     const thirdParty = t.client({ origin: null })
     thirdParty.bearer = tokens.access_token
-    expect((await thirdParty.get('/api/v1/me')).status).toBe(401)
+    expect((await thirdParty.get<AccountView>('/api/v1/me')).status).toBe(401)
     // Not an app session: it is listed under authorized apps instead.
-    expect((await ada.client.get('/api/v1/me/sessions')).body.sessions.every((s: { kind: string }) => s.kind === 'web')).toBe(true)
-    const apps = await ada.client.get('/api/v1/me/authorized-apps')
+    expect((await ada.client.get<SessionList>('/api/v1/me/sessions')).body.sessions.every((s: { kind: string }) => s.kind === 'web')).toBe(true)
+    const apps = await ada.client.get<AuthorizedApps>('/api/v1/me/authorized-apps')
     expect(apps.body.apps).toEqual([expect.objectContaining({ clientId: acme.clientId, name: 'Acme Dashboard', scopes: ['openid', 'profile', 'email', 'offline_access'] })])
 
     // The second time, no consent is asked.
     const again = await startAuthorization(t, as, ada.client, { clientId: acme.clientId, redirectUri: 'https://acme.example/callback' })
-    expect((await ada.client.get(`/api/v1/oauth/interactions/${again.uid}`)).body.consentRequired).toBe(false)
+    expect((await ada.client.get<InteractionView>(`/api/v1/oauth/interactions/${again.uid}`)).body.consentRequired).toBe(false)
 
     expect((await ada.client.delete(`/api/v1/me/authorized-apps/${acme.clientId}`)).status).toBe(204)
     expect((await injectFetch(t)(as.userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(401)
     await expect(oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, options(t)))).rejects.toMatchObject({ error: 'invalid_grant' })
-    expect((await ada.client.get('/api/v1/me/authorized-apps')).body.apps).toEqual([])
+    expect((await ada.client.get<AuthorizedApps>('/api/v1/me/authorized-apps')).body.apps).toEqual([])
     expect((await ada.client.delete(`/api/v1/me/authorized-apps/${acme.clientId}`)).status).toBe(404)
     const third = await startAuthorization(t, as, ada.client, { clientId: acme.clientId, redirectUri: 'https://acme.example/callback' })
-    expect((await ada.client.get(`/api/v1/oauth/interactions/${third.uid}`)).body.consentRequired).toBe(true)
+    expect((await ada.client.get<InteractionView>(`/api/v1/oauth/interactions/${third.uid}`)).body.consentRequired).toBe(true)
     // Someone else's list is their own.
     const bob = await signedUpUser(t)
-    expect((await bob.client.get('/api/v1/me/authorized-apps')).body.apps).toEqual([])
-    expect((await t.client().get('/api/v1/me/authorized-apps')).status).toBe(401)
+    expect((await bob.client.get<AuthorizedApps>('/api/v1/me/authorized-apps')).body.apps).toEqual([])
+    expect((await t.client().get<AuthorizedApps>('/api/v1/me/authorized-apps')).status).toBe(401)
   })
 
   it('a first-party client skips consent; removing a client revokes its tokens; unknown redirect URIs are refused', async () => {

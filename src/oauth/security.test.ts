@@ -6,11 +6,14 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { signedUpUser, testApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { DAY_MS, MINUTE_MS } from '../clock.ts'
 import { addClient } from './clients.ts'
 import { approve, CLI, cliClient, discover, injectFetch, options, signInApp, startAuthorization } from '../../test/helpers/oauth.ts'
+import type { SessionList, SessionsRevoked } from '../sessions/schemas.ts'
+import type { InteractionAborted, InteractionDone, InteractionView } from './schemas.ts'
+import type { AccountView, PasswordChanged } from '../accounts/schemas.ts'
 
 async function tokenRequest(t: Parameters<typeof injectFetch>[0], body: Record<string, string>) {
   const res = await injectFetch(t)('http://latchkey.test/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString() })
@@ -76,7 +79,7 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
     const refresh = await tokenRequest(t, { grant_type: 'refresh_token', client_id: CLI, refresh_token: first.refresh_token! })
     expect(refresh.body.error).toBe('invalid_grant')
     // The app session that sign-in made is gone too.
-    const sessions = await ada.client.get('/api/v1/me/sessions')
+    const sessions = await ada.client.get<SessionList>('/api/v1/me/sessions')
     expect(sessions.body.sessions.filter((s: { kind: string }) => s.kind === 'api')).toEqual([])
   })
 
@@ -137,7 +140,7 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
     // A forged form post (no xsrf value from the page) is refused.
     const forged = await ada.client.request('POST', new URL(form![1].replaceAll('&amp;', '&'), 'http://latchkey.test').pathname, 'logout=yes', { 'content-type': 'application/x-www-form-urlencoded' })
     expect(forged.status).toBe(400)
-    expect((await ada.client.get('/api/v1/me')).status).toBe(200)
+    expect((await ada.client.get<AccountView>('/api/v1/me')).status).toBe(200)
     expect(await userinfoStatus(t, tokens.access_token)).toBe(200)
   })
 
@@ -196,23 +199,21 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
     const mallory = await signedUpUser(t)
     const pending = await startAuthorization(t, as, ada.client)
     for (const res of [
-      await mallory.client.get(`/api/v1/oauth/interactions/${pending.uid}`),
-      await mallory.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, {}),
-      await mallory.client.post(`/api/v1/oauth/interactions/${pending.uid}/abort`, {}),
+      await mallory.client.get<InteractionView>(`/api/v1/oauth/interactions/${pending.uid}`),
+      await mallory.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {}),
+      await mallory.client.post<InteractionAborted>(`/api/v1/oauth/interactions/${pending.uid}/abort`, {}),
     ]) {
-      expect(res.status).toBe(404)
-      expect(res.body.error.code).toBe('oauth_request_invalid')
+      expectError(res, 404, 'oauth_request_invalid')
     }
     // A cross-site POST (wrong Origin) is refused before anything happens.
-    const forged = await ada.client.request('POST', `/api/v1/oauth/interactions/${pending.uid}/complete`, {}, { origin: 'https://evil.example' })
-    expect(forged.status).toBe(403)
-    expect(forged.body.error.code).toBe('forbidden_origin')
+    const forged = await ada.client.request<InteractionDone>('POST', `/api/v1/oauth/interactions/${pending.uid}/complete`, {}, { origin: 'https://evil.example' })
+    expectError(forged, 403, 'forbidden_origin')
     // Bad input gets a JSON error, never a 500.
-    expect((await ada.client.get('/api/v1/oauth/interactions/bad%20uid')).status).toBe(400)
-    expect((await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, { consent: 'yes' })).status).toBe(400)
+    expect((await ada.client.get<InteractionView>('/api/v1/oauth/interactions/bad%20uid')).status).toBe(400)
+    expect((await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, { consent: 'yes' })).status).toBe(400)
     // Answered once, the request is gone.
     await approve(ada.client, pending.uid)
-    expect((await ada.client.post(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})).body.error.code).toBe('oauth_request_invalid')
+    expect(errorOf(await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})).code).toBe('oauth_request_invalid')
   })
 
   it('signing out everywhere or changing the password ends app sign-ins', async () => {
@@ -220,13 +221,13 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
     const as = await discover(t)
     const ada = await signedUpUser(t)
     const { tokens } = await signInApp(t, as, ada.client)
-    expect((await ada.client.delete('/api/v1/me/sessions?keepCurrent=true')).status).toBe(200)
+    expect((await ada.client.delete<SessionsRevoked>('/api/v1/me/sessions?keepCurrent=true')).status).toBe(200)
     expect(await userinfoStatus(t, tokens.access_token)).toBe(401)
     expect((await tokenRequest(t, { grant_type: 'refresh_token', client_id: CLI, refresh_token: tokens.refresh_token! })).body.error).toBe('invalid_grant')
 
     const again = await signInApp(t, as, ada.client)
     expect(await userinfoStatus(t, again.tokens.access_token)).toBe(200)
-    const changed = await ada.client.request('POST', '/api/v1/me/password', { currentPassword: ada.password, newPassword: 'another long passphrase 42' })
+    const changed = await ada.client.request<PasswordChanged>('POST', '/api/v1/me/password', { currentPassword: ada.password, newPassword: 'another long passphrase 42' })
     expect(changed.status, JSON.stringify(changed.body)).toBe(200)
     expect(await userinfoStatus(t, again.tokens.access_token)).toBe(401)
     expect((await tokenRequest(t, { grant_type: 'refresh_token', client_id: CLI, refresh_token: again.tokens.refresh_token! })).body.error).toBe('invalid_grant')
@@ -264,8 +265,7 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
       guesses.push(res)
     }
     expect(guesses.slice(0, 3).map((g) => g.status)).toEqual([200, 200, 200])
-    expect(guesses[3].status).toBe(429)
-    expect(guesses[3].body.error.code).toBe('too_many_requests')
+    expectError(guesses[3], 429, 'too_many_requests')
     // Other IPs are not affected.
     const other = t.client({ ip: '198.51.100.99' })
     expect((await other.get('/oauth/device')).status).toBe(200)

@@ -9,10 +9,14 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { MINUTE_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { launchChromium } from '../../test/helpers/browser.ts'
-import { person, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, person, type TestApp } from '../../test/helpers/app.ts'
 import { listeningApp } from '../../test/helpers/web.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
+import type { PasskeyList, PasskeyOptions, PasskeyView } from './schemas.ts'
+import type { AccountView, ConfirmationSent, EmailConfirmed } from '../accounts/schemas.ts'
+import type { Reauthenticated, SignedIn, TwoFactorRequired } from '../signin/schemas.ts'
+import type { TwoFactorEnabled, TwoFactorSetup } from '../two-factor/schemas.ts'
 
 let browser: Browser
 beforeAll(async () => {
@@ -32,7 +36,7 @@ interface Harness {
   t: TestApp
   page: Page
   base: string
-  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>
   /** Runs navigator.credentials.create with the server's options and returns the JSON response. */
   createCredential(options: unknown): Promise<unknown>
   getAssertion(options: unknown): Promise<unknown>
@@ -78,18 +82,18 @@ async function harness(dialect: 'sqlite' | 'postgres'): Promise<Harness> {
 
 async function signedUpInPage(h: Harness) {
   const who = person()
-  expect((await h.api('POST', '/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+  expect((await h.api<ConfirmationSent>('POST', '/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
   // Passkeys need a confirmed address.
-  expect((await h.api('POST', '/api/v1/email/confirm', { token: tokenFrom(await h.t.smtp.waitFor(who.email, /Confirm/)) })).status).toBe(200)
-  expect((await h.api('POST', '/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
+  expect((await h.api<EmailConfirmed>('POST', '/api/v1/email/confirm', { token: tokenFrom(await h.t.smtp.waitFor(who.email, /Confirm/)) })).status).toBe(200)
+  expect((await h.api<SignedIn>('POST', '/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
   return who
 }
 
 async function addPasskey(h: Harness, name = 'Virtual key') {
-  const start = await h.api('POST', '/api/v1/me/passkeys/options')
+  const start = await h.api<PasskeyOptions>('POST', '/api/v1/me/passkeys/options')
   expect(start.status).toBe(200)
   const response = await h.createCredential(start.body.options)
-  return h.api('POST', '/api/v1/me/passkeys', { challengeId: start.body.challengeId, name, response })
+  return h.api<PasskeyView>('POST', '/api/v1/me/passkeys', { challengeId: start.body.challengeId, name, response })
 }
 
 describe.each(DIALECTS)('passkeys in Chromium on %s', (dialect) => {
@@ -100,21 +104,21 @@ describe.each(DIALECTS)('passkeys in Chromium on %s', (dialect) => {
     expect(added.status).toBe(201)
     expect(added.body).toMatchObject({ name: 'Virtual key', lastUsedAt: null })
     await h.t.smtp.waitFor(who.email, /passkey was added/)
-    const renamed = await h.api('PATCH', `/api/v1/me/passkeys/${added.body.id}`, { name: 'Laptop' })
+    const renamed = await h.api<PasskeyView>('PATCH', `/api/v1/me/passkeys/${added.body.id}`, { name: 'Laptop' })
     expect(renamed.body.name).toBe('Laptop')
-    expect((await h.api('GET', '/api/v1/me/passkeys')).body.passkeys).toHaveLength(1)
+    expect((await h.api<PasskeyList>('GET', '/api/v1/me/passkeys')).body.passkeys).toHaveLength(1)
     expect((await h.api('DELETE', `/api/v1/me/passkeys/${added.body.id}`)).status).toBe(204)
-    expect((await h.api('GET', '/api/v1/me/passkeys')).body.passkeys).toHaveLength(0)
+    expect((await h.api<PasskeyList>('GET', '/api/v1/me/passkeys')).body.passkeys).toHaveLength(0)
   })
 
   it('refuses to register with a spent challenge', async () => {
     const h = await harness(dialect)
     await signedUpInPage(h)
-    const start = await h.api('POST', '/api/v1/me/passkeys/options')
+    const start = await h.api<PasskeyOptions>('POST', '/api/v1/me/passkeys/options')
     const response = await h.createCredential(start.body.options)
-    expect((await h.api('POST', '/api/v1/me/passkeys', { challengeId: start.body.challengeId, response })).status).toBe(201)
-    const again = await h.api('POST', '/api/v1/me/passkeys', { challengeId: start.body.challengeId, response })
-    expect(again.body.error.code).toBe('challenge_invalid')
+    expect((await h.api<PasskeyView>('POST', '/api/v1/me/passkeys', { challengeId: start.body.challengeId, response })).status).toBe(201)
+    const again = await h.api<PasskeyView>('POST', '/api/v1/me/passkeys', { challengeId: start.body.challengeId, response })
+    expect(errorOf(again).code).toBe('challenge_invalid')
   })
 
   it('signs in with the passkey alone, no username typed', async () => {
@@ -122,33 +126,33 @@ describe.each(DIALECTS)('passkeys in Chromium on %s', (dialect) => {
     const who = await signedUpInPage(h)
     expect((await addPasskey(h)).status).toBe(201)
     expect((await h.api('POST', '/api/v1/signout')).status).toBe(204)
-    expect((await h.api('GET', '/api/v1/me')).status).toBe(401)
-    const start = await h.api('POST', '/api/v1/signin/passkey/options', {})
+    expect((await h.api<AccountView>('GET', '/api/v1/me')).status).toBe(401)
+    const start = await h.api<PasskeyOptions>('POST', '/api/v1/signin/passkey/options', {})
     expect(start.body.options.allowCredentials ?? []).toEqual([])
     const response = await h.getAssertion(start.body.options)
-    const signin = await h.api('POST', '/api/v1/signin/passkey', { challengeId: start.body.challengeId, response })
+    const signin = await h.api<SignedIn>('POST', '/api/v1/signin/passkey', { challengeId: start.body.challengeId, response })
     expect(signin.status).toBe(200)
-    expect((await h.api('GET', '/api/v1/me')).body.username).toBe(who.username)
-    expect((await h.api('GET', '/api/v1/me/passkeys')).body.passkeys[0].lastUsedAt).not.toBeNull()
+    expect((await h.api<AccountView>('GET', '/api/v1/me')).body.username).toBe(who.username)
+    expect((await h.api<PasskeyList>('GET', '/api/v1/me/passkeys')).body.passkeys[0].lastUsedAt).not.toBeNull()
     // The same signed assertion cannot be replayed: its challenge is spent.
-    const replay = await h.api('POST', '/api/v1/signin/passkey', { challengeId: start.body.challengeId, response })
-    expect(replay.body.error.code).toBe('challenge_invalid')
+    const replay = await h.api<SignedIn>('POST', '/api/v1/signin/passkey', { challengeId: start.body.challengeId, response })
+    expect(errorOf(replay).code).toBe('challenge_invalid')
   })
 
   it('accepts the passkey as the second factor after the password', async () => {
     const h = await harness(dialect)
     const who = await signedUpInPage(h)
     expect((await addPasskey(h)).status).toBe(201)
-    const { secret } = (await h.api('POST', '/api/v1/me/two-factor', { password: who.password })).body
-    expect((await h.api('POST', '/api/v1/me/two-factor/confirm', { code: independentTotp(secret, h.t.clock.now()) })).status).toBe(200)
-    const first = await h.api('POST', '/api/v1/signin', { login: who.email, password: who.password })
+    const { secret } = (await h.api<TwoFactorSetup>('POST', '/api/v1/me/two-factor', { password: who.password })).body
+    expect((await h.api<TwoFactorEnabled>('POST', '/api/v1/me/two-factor/confirm', { code: independentTotp(secret, h.t.clock.now()) })).status).toBe(200)
+    const first = await h.api<TwoFactorRequired>('POST', '/api/v1/signin', { login: who.email, password: who.password })
     expect(first.body.methods).toContain('passkey')
-    const start = await h.api('POST', '/api/v1/signin/passkey/options', { ticket: first.body.ticket })
+    const start = await h.api<PasskeyOptions>('POST', '/api/v1/signin/passkey/options', { ticket: first.body.ticket })
     expect(start.body.options.allowCredentials).toHaveLength(1)
     const response = await h.getAssertion(start.body.options)
-    const second = await h.api('POST', '/api/v1/signin/two-factor', { ticket: first.body.ticket, passkey: { challengeId: start.body.challengeId, response } })
+    const second = await h.api<SignedIn>('POST', '/api/v1/signin/two-factor', { ticket: first.body.ticket, passkey: { challengeId: start.body.challengeId, response } })
     expect(second.status).toBe(200)
-    expect((await h.api('GET', '/api/v1/me')).status).toBe(200)
+    expect((await h.api<AccountView>('GET', '/api/v1/me')).status).toBe(200)
   })
 
   it('re-authenticates with the passkey for sensitive actions', async () => {
@@ -157,11 +161,11 @@ describe.each(DIALECTS)('passkeys in Chromium on %s', (dialect) => {
     expect((await addPasskey(h)).status).toBe(201)
     h.t.clock.advance(6 * MINUTE_MS)
     // Keep the (30-minute idle) session alive but outside the 5-minute sudo window.
-    expect((await h.api('POST', '/api/v1/me/passkeys/options')).body.error.code).toBe('reauthentication_required')
-    const start = await h.api('POST', '/api/v1/me/reauthenticate/options')
+    expect(errorOf(await h.api<PasskeyOptions>('POST', '/api/v1/me/passkeys/options')).code).toBe('reauthentication_required')
+    const start = await h.api<PasskeyOptions>('POST', '/api/v1/me/reauthenticate/options')
     const response = await h.getAssertion(start.body.options)
-    const reauth = await h.api('POST', '/api/v1/me/reauthenticate', { passkey: { challengeId: start.body.challengeId, response } })
+    const reauth = await h.api<Reauthenticated>('POST', '/api/v1/me/reauthenticate', { passkey: { challengeId: start.body.challengeId, response } })
     expect(reauth.status).toBe(200)
-    expect((await h.api('POST', '/api/v1/me/passkeys/options')).status).toBe(200)
+    expect((await h.api<PasskeyOptions>('POST', '/api/v1/me/passkeys/options')).status).toBe(200)
   })
 })

@@ -8,7 +8,7 @@ import { requestMeta } from '../http/request-meta.ts'
 import { errors } from '../http/schemas.ts'
 import { requireRecentAuth } from '../sessions/recent-auth.ts'
 import { PASSKEY_NAME_MAX_LENGTH } from './limits.ts'
-import { PasskeyOptions, PasskeyView, WebAuthnResponse } from './schemas.ts'
+import { PasskeyList, PasskeyOptions, PasskeyView, WebAuthnResponse } from './schemas.ts'
 import { listPasskeys, registerPasskey, registrationOptions, removePasskey, renamePasskey } from './passkeys.ts'
 
 const Name = Type.String({ minLength: 1, maxLength: PASSKEY_NAME_MAX_LENGTH })
@@ -21,7 +21,7 @@ export function passkeyRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.addSchema(PasskeyView)
 
   api.get('/api/v1/me/passkeys', {
-    schema: { tags: ['passkeys'], summary: 'Passkeys of this account', response: { 200: Type.Object({ passkeys: Type.Array(Type.Ref('Passkey')) }), ...errors(401) } },
+    schema: { tags: ['passkeys'], summary: 'Passkeys of this account', response: { 200: PasskeyList, ...errors(401) } },
     preHandler: [signedIn],
   }, async (request) => ({ passkeys: await listPasskeys(ctx, authOf(request).account.id) }))
 

@@ -36,3 +36,7 @@ export const PasskeyView = Type.Object(
 
 export type PasskeyView = Static<typeof PasskeyView>
 export type PasskeyOptions = Static<typeof PasskeyOptions>
+
+export const PasskeyList = Type.Object({ passkeys: Type.Array(Type.Ref('Passkey')) })
+// A `Type.Ref` has no static type of its own: the registered schema it names gives it one.
+export type PasskeyList = { passkeys: PasskeyView[] }

@@ -6,10 +6,12 @@ import { OPERATOR } from '../audit/audit.ts'
 import { setAccountActive } from '../accounts/accounts.ts'
 import { sendResetLinkByOperator } from './recovery.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
+import type { AccountView } from '../accounts/schemas.ts'
+import type { SignedIn, TwoFactorRequired } from '../signin/schemas.ts'
 
 /** Solves the server's challenge the way the ALTCHA widget does, and encodes the payload. */
 async function solvedCaptcha(t: TestApp): Promise<string> {
@@ -55,7 +57,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       for (const captcha of ['x', 'bm90IGpzb24=', forged]) {
         const res = await t.client().post('/api/v1/recovery', { email: 'a@example.com', captcha })
         expect(res.status).toBe(400)
-        expect(res.body.error).toMatchObject({ code: 'captcha_failed', fields: { captcha: 'invalid' } })
+        expect(errorOf(res)).toMatchObject({ code: 'captcha_failed', fields: { captcha: 'invalid' } })
       }
     })
 
@@ -64,7 +66,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const captcha = await solvedCaptcha(t)
       expect((await t.client().post('/api/v1/recovery', { email: 'a@example.com', captcha })).status).toBe(202)
       const replay = await t.client().post('/api/v1/recovery', { email: 'a@example.com', captcha })
-      expect(replay.body.error.code).toBe('captcha_failed')
+      expect(errorOf(replay).code).toBe('captcha_failed')
     })
 
     it('caps recovery emails to one address without telling the requester', async () => {
@@ -93,9 +95,9 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       expect(res.status).toBe(200)
       expect(res.cookies).toEqual([])
       expect(res.headers['referrer-policy']).toBe('no-referrer')
-      expect((await user.client.get('/api/v1/me')).status).toBe(401)
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(401)
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)
+      expect((await user.client.get<AccountView>('/api/v1/me')).status).toBe(401)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(401)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)
       await t.smtp.waitFor(user.email, /password was changed/)
     })
 
@@ -105,14 +107,14 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const token = await recoveryLink(t, user.email)
       expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
       const client = t.client()
-      const first = await client.post('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })
+      const first = await client.post<TwoFactorRequired>('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })
       expect(first.status).toBe(200)
       expect(first.body.twoFactorRequired).toBe(true)
       expect(first.cookies.find((c) => c.name === 'latchkey_session')).toBeUndefined()
-      expect((await client.get('/api/v1/me')).status).toBe(401)
-      const second = await client.post('/api/v1/signin/two-factor', { ticket: first.body.ticket, code: independentTotp(user.secret, t.clock.now()) })
+      expect((await client.get<AccountView>('/api/v1/me')).status).toBe(401)
+      const second = await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket: first.body.ticket, code: independentTotp(user.secret, t.clock.now()) })
       expect(second.status).toBe(200)
-      expect((await client.get('/api/v1/me')).body.username).toBe(user.username)
+      expect((await client.get<AccountView>('/api/v1/me')).body.username).toBe(user.username)
     })
 
     it('works once', async () => {
@@ -121,7 +123,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const token = await recoveryLink(t, user.email)
       expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
       const again = await t.client().post('/api/v1/password/reset', { token, password: 'another long passphrase' })
-      expect(again.body.error.code).toBe('token_invalid')
+      expect(errorOf(again).code).toBe('token_invalid')
     })
 
     it('expires after one hour', async () => {
@@ -130,7 +132,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const token = await recoveryLink(t, user.email)
       t.clock.advance(HOUR_MS)
       const res = await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })
-      expect(res.body.error.code).toBe('token_invalid')
+      expect(errorOf(res).code).toBe('token_invalid')
     })
 
     it('does not spend the link on a refused password', async () => {
@@ -138,20 +140,20 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const user = await signedUpUser(t)
       const token = await recoveryLink(t, user.email)
       const weak = await t.client().post('/api/v1/password/reset', { token, password: 'password' })
-      expect(weak.body.error.code).toBe('password_common')
+      expect(errorOf(weak).code).toBe('password_common')
       const productName = await t.client().post('/api/v1/password/reset', { token, password: 'latchkey2026' })
-      expect(productName.body.error.code).toBe('password_common')
+      expect(errorOf(productName).code).toBe('password_common')
       expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
     })
 
     it('lifts a sign-in lock', async () => {
       const t = await testApp(dialect, { SIGNIN_LOCK_AFTER_FAILURES: '2', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '100' })
       const user = await signedUpUser(t)
-      for (let i = 0; i < 2; i++) await t.client().post('/api/v1/signin', { login: user.email, password: 'wrong password!' })
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).body.error.code).toBe('signin_locked')
+      for (let i = 0; i < 2; i++) await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'wrong password!' })
+      expect(errorOf(await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).code).toBe('signin_locked')
       const token = await recoveryLink(t, user.email)
       await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)
     })
   })
 
@@ -163,7 +165,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       expect(sent).toEqual({ username: user.username, email: user.email })
       const token = tokenFrom(await t.smtp.waitFor(user.email, /password reset/))
       expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
-      expect((await t.client().post('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)
+      expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)
       const log = await t.app.ctx.db.selectFrom('audit_events').select('details').where('account_id', '=', user.accountId).where('type', '=', 'account.recovery_requested').execute()
       expect(log.map((row) => JSON.parse(String(row.details)))).toEqual([{ byOperator: true }])
     })

@@ -10,15 +10,17 @@ import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { afterCommit, inTransaction } from '../context.ts'
 import { hashToken } from '../crypto.ts'
 import { revokeAllSessions } from './sessions.ts'
+import type { SignedIn } from '../signin/schemas.ts'
+import type { AccountView } from '../accounts/schemas.ts'
 
 /** A bearer session whose cached copy is in the session cache (one authenticated request fills it). */
 async function cachedSession(t: TestApp) {
   const user = await signedUpUser(t)
-  const signin = await t.client().post('/api/v1/signin', { login: user.email, password: user.password, returnToken: true })
+  const signin = await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: user.password, returnToken: true })
   const token = signin.body.token as string
   const api = t.client({ origin: null })
   api.bearer = token
-  expect((await api.get('/api/v1/me')).status).toBe(200)
+  expect((await api.get<AccountView>('/api/v1/me')).status).toBe(200)
   const tokenHash = hashToken(token)
   const isCached = () => t.app.ctx.sessionCache.get(tokenHash, t.clock.now()) !== undefined
   expect(isCached()).toBe(true)
@@ -77,7 +79,7 @@ describe.each(DIALECTS)('work after a commit on %s', (dialect) => {
     })
     expect(cachedBeforeCommit).toBe(true)
     expect(session.isCached()).toBe(false)
-    expect((await session.api.get('/api/v1/me')).status).toBe(401)
+    expect((await session.api.get<AccountView>('/api/v1/me')).status).toBe(401)
   })
 
   it('keeps the session, cached and working, when the revoking transaction rolls back', async () => {
@@ -89,6 +91,6 @@ describe.each(DIALECTS)('work after a commit on %s', (dialect) => {
     })
     await expect(failing).rejects.toThrow('rolled back')
     expect(session.isCached()).toBe(true)
-    expect((await session.api.get('/api/v1/me')).status).toBe(200)
+    expect((await session.api.get<AccountView>('/api/v1/me')).status).toBe(200)
   })
 })

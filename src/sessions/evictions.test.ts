@@ -21,6 +21,7 @@ import { EVICTION_ACK_WAIT_MS, EVICTION_CHANNEL, evictionFeed, REDIS_CACHE_LEASE
 import type { Account } from '../accounts/queries.ts'
 import type { Session } from './sessions.ts'
 import { SessionCache } from './session-cache.ts'
+import type { SignedIn } from '../signin/schemas.ts'
 
 /** Requests go to PUBLIC_URL's host: the server answers nowhere else. */
 const PUBLIC_HOST = new URL(PUBLIC_URL).host
@@ -68,7 +69,7 @@ async function me(t: TestApp, token: string) {
 async function signedInEverywhere(instances: TestApp[]) {
   const [first] = instances
   const user = await signedUpUser(first, { client: first.client({ ip: freshIp() }) })
-  const signin = await first.client({ ip: freshIp(), origin: null }).post('/api/v1/signin', { login: user.email, password: user.password, returnToken: true })
+  const signin = await first.client({ ip: freshIp(), origin: null }).post<SignedIn>('/api/v1/signin', { login: user.email, password: user.password, returnToken: true })
   const token = signin.body.token as string
   for (const t of instances) expect((await me(t, token)).status).toBe(200)
   return { ...user, token }

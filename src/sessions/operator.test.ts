@@ -11,6 +11,8 @@ import { DIALECTS } from '../../test/helpers/databases.ts'
 import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { discover, signInApp } from '../../test/helpers/oauth.ts'
 import { endEverySession, endSessionsOf } from './operator.ts'
+import type { SignedIn } from '../signin/schemas.ts'
+import type { AccountView } from '../accounts/schemas.ts'
 
 async function status(t: TestApp, token: string): Promise<number> {
   return (await t.app.server.inject({ method: 'GET', url: '/api/v1/me', headers: { host: t.app.ctx.config.publicUrl.host, authorization: `Bearer ${token}` } })).statusCode
@@ -19,10 +21,10 @@ async function status(t: TestApp, token: string): Promise<number> {
 /** A person with a browser session, a token session and an app sign-in, each checked (and cached) once. */
 async function signedInThreeWays(t: TestApp) {
   const user = await signedUpUser(t)
-  const token = (await t.client({ origin: null }).post('/api/v1/signin', { login: user.email, password: user.password, returnToken: true })).body.token as string
+  const token = (await t.client({ origin: null }).post<SignedIn>('/api/v1/signin', { login: user.email, password: user.password, returnToken: true })).body.token as string
   const app = (await signInApp(t, await discover(t), user.client)).tokens.access_token
   for (const bearer of [token, app]) expect(await status(t, bearer)).toBe(200)
-  expect((await user.client.get('/api/v1/me')).status).toBe(200)
+  expect((await user.client.get<AccountView>('/api/v1/me')).status).toBe(200)
   return { ...user, token, app }
 }
 
@@ -46,11 +48,11 @@ describe.each(DIALECTS)('the operator ending sessions on %s', (dialect) => {
     await vi.waitFor(async () => {
       expect(await status(t, ada.token)).toBe(401)
       expect(await status(t, ada.app)).toBe(401)
-      expect((await ada.client.get('/api/v1/me')).status).toBe(401)
+      expect((await ada.client.get<AccountView>('/api/v1/me')).status).toBe(401)
     }, { timeout: 5000, interval: 20 })
     for (const bearer of [bob.token, bob.app]) expect(await status(t, bearer)).toBe(200)
     // Not deactivated: the person signs in again.
-    expect((await t.client().post('/api/v1/signin', { login: ada.email, password: ada.password })).status).toBe(200)
+    expect((await t.client().post<SignedIn>('/api/v1/signin', { login: ada.email, password: ada.password })).status).toBe(200)
     const log = await t.app.ctx.db.selectFrom('audit_events').select(['type', 'details']).where('account_id', '=', ada.accountId).where('type', '=', 'sessions.revoked_all').execute()
     expect(log.map((row) => JSON.parse(String(row.details)))).toEqual([{ sessionsRevoked: 3, byOperator: true }])
   })
@@ -66,7 +68,7 @@ describe.each(DIALECTS)('the operator ending sessions on %s', (dialect) => {
         expect(await status(t, person.app)).toBe(401)
       }
     }, { timeout: 5000, interval: 20 })
-    expect((await t.client().post('/api/v1/signin', { login: people[0].email, password: people[0].password })).status).toBe(200)
+    expect((await t.client().post<SignedIn>('/api/v1/signin', { login: people[0].email, password: people[0].password })).status).toBe(200)
     expect(await asOperator(t, (ctx) => endEverySession(ctx, OPERATOR))).toEqual({ accounts: 1, sessionsEnded: 1 })
   })
 })

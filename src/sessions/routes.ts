@@ -10,7 +10,7 @@ import { AppError } from '../errors.ts'
 import { pruneSessionCookie } from './cookie.ts'
 import { authOf, requireAuth } from './guard.ts'
 import { listSessions, revokeAllSessions, revokeSession, type Session } from './sessions.ts'
-import { SessionView } from './schemas.ts'
+import { SessionList, SessionsRevoked, SessionView } from './schemas.ts'
 
 export function sessionView(session: Session, currentId: string) {
   return {
@@ -54,7 +54,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   })
 
   api.get('/api/v1/me/sessions', {
-    schema: { tags: ['sessions'], summary: 'Active sessions', response: { 200: Type.Object({ sessions: Type.Array(Type.Ref('Session')) }), ...errors(401) } },
+    schema: { tags: ['sessions'], summary: 'Active sessions', response: { 200: SessionList, ...errors(401) } },
     preHandler: [signedIn],
   }, async (request) => {
     const { session, account } = authOf(request)
@@ -85,7 +85,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Revoke all sessions',
       description: 'Signs out everywhere, this session included; with `?keepCurrent=true` every session but this one.',
       querystring: Type.Object({ keepCurrent: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ revoked: Type.Integer() }), ...errors(400, 401) },
+      response: { 200: SessionsRevoked, ...errors(400, 401) },
     },
     preHandler: [signedIn],
   }, async (request, reply) => {

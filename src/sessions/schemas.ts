@@ -23,3 +23,9 @@ export const SessionView = Type.Object(
 )
 
 export type SessionView = Static<typeof SessionView>
+
+export const SessionList = Type.Object({ sessions: Type.Array(Type.Ref('Session')) })
+export const SessionsRevoked = Type.Object({ revoked: Type.Integer() })
+// A `Type.Ref` has no static type of its own: the registered schema it names gives it one.
+export type SessionList = { sessions: SessionView[] }
+export type SessionsRevoked = Static<typeof SessionsRevoked>

@@ -28,5 +28,7 @@ export type SignedIn = Omit<Static<typeof SignedIn>, 'account' | 'session'> & { 
 export type TwoFactorRequired = Static<typeof TwoFactorRequired>
 export type Reauthenticated = Static<typeof Reauthenticated>
 export type BrowserAccount = Static<typeof BrowserAccount>
+export type BrowserAccounts = Static<typeof BrowserAccounts>
+export type SignInDisavowed = Static<typeof SignInDisavowed>
 
 export type SignedInWithNewTwoFactor = Omit<Static<typeof SignedInWithNewTwoFactor>, 'account' | 'session'> & { account: AccountView; session: SessionView }

@@ -9,6 +9,7 @@ import { errors } from '../http/schemas.ts'
 import { LOGO_MAX_BYTES } from '../images/images.ts'
 import { decodeBase64Upload } from '../images/process.ts'
 import { Upload, UPLOAD_BODY_LIMIT } from '../images/schemas.ts'
+import { LogoSet } from './schemas.ts'
 import { authOf, requireAuth } from '../sessions/guard.ts'
 import { teamAccess, teamAccessOf } from './access.ts'
 import { removeTeamLogo, setTeamLogo } from './logo.ts'
@@ -26,7 +27,7 @@ export function teamLogoRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: 'PNG or JPEG, at most 1 MB and 4096×4096; stored re-encoded as a 256×256 PNG. Recorded in the activity log.',
       params: SlugParams,
       body: Upload,
-      response: { 200: Type.Object({ logoUrl: Type.String() }), ...errors(400, 401, 403, 404, 413, 415, 429) },
+      response: { 200: LogoSet, ...errors(400, 401, 403, 404, 413, 415, 429) },
     },
     bodyLimit: UPLOAD_BODY_LIMIT,
     config: { tooLargeMessage: `The upload is over the request limit of ${describeBytes(UPLOAD_BODY_LIMIT)}; a team logo may be at most ${describeBytes(LOGO_MAX_BYTES)}.` },

@@ -7,11 +7,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import type { TeamRole } from './roles.ts'
 import { addMember, invitationToken, newSlug, teamWithAdmin, type Person } from '../../test/helpers/teams.ts'
 import { DnsServer } from '../../test/helpers/dns.ts'
 import { newDomain, personAt } from '../../test/helpers/discovery.ts'
+import type { DiscoverableTeams, Discovery, Domain, DomainsPage, JoinRequests, MyJoinRequest, VerifyResult } from './discovery/schemas.ts'
+import type { InviteLinks, NewInviteLink } from './invitations/schemas.ts'
+import type { Invitations, JoinedTeam, SeatUsage, TeamList, TeamPage, TeamSummary } from './schemas.ts'
+import type { Profile, PublicTeam } from './profile/schemas.ts'
 
 const ROLES: TeamRole[] = ['admin', 'billing', 'developer', 'community_manager']
 type Caller = TeamRole | 'non-member' | 'signed-out'
@@ -47,18 +51,18 @@ interface Endpoint {
 let dns: DnsServer
 async function withDomain(f: Fixture, options: { verify?: boolean } = {}) {
   const admin = f.members.admin.client
-  const added = await admin.post(`/api/v1/teams/${f.slug}/domains`, { domain: newDomain('matrix') })
+  const added = await admin.post<Domain>(`/api/v1/teams/${f.slug}/domains`, { domain: newDomain('matrix') })
   expect(added.status, JSON.stringify(added.body)).toBe(201)
   f.domainId = added.body.id
   dns.setTxt(added.body.record.name, [added.body.record.value])
-  if (options.verify) expect((await admin.post(`/api/v1/teams/${f.slug}/domains/${f.domainId}/verify`)).body.outcome).toBe('verified')
-  return added.body.domain as string
+  if (options.verify) expect((await admin.post<VerifyResult>(`/api/v1/teams/${f.slug}/domains/${f.domainId}/verify`)).body.outcome).toBe('verified')
+  return added.body.domain
 }
 async function withJoinRequest(t: TestApp, f: Fixture) {
   const domain = await withDomain(f, { verify: true })
-  expect((await f.members.admin.client.put(`/api/v1/teams/${f.slug}/discovery`, { enabled: true })).status).toBe(200)
+  expect((await f.members.admin.client.put<Discovery>(`/api/v1/teams/${f.slug}/discovery`, { enabled: true })).status).toBe(200)
   const requester = await personAt(t, domain)
-  const asked = await requester.client.post('/api/v1/me/join-requests', { team: f.slug })
+  const asked = await requester.client.post<MyJoinRequest>('/api/v1/me/join-requests', { team: f.slug })
   expect(asked.status, JSON.stringify(asked.body)).toBe(201)
   f.joinRequestId = asked.body.id
 }
@@ -67,7 +71,7 @@ let emails = 0
 /** A 1×1 PNG. */
 const TINY_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='
 async function withInviteLink(_t: TestApp, f: Fixture) {
-  const made = await f.members.admin.client.post(`/api/v1/teams/${f.slug}/invite-links`, { roles: ['developer'] })
+  const made = await f.members.admin.client.post<NewInviteLink>(`/api/v1/teams/${f.slug}/invite-links`, { roles: ['developer'] })
   expect(made.status, JSON.stringify(made.body)).toBe(201)
   f.inviteLinkId = made.body.id
 }
@@ -154,12 +158,12 @@ class People {
 async function fixture(t: TestApp, people: People): Promise<Fixture> {
   const group = await people.group()
   const slug = newSlug('matrix')
-  expect((await group.owner.client.post('/api/v1/teams', { name: `Team ${slug}`, slug })).status).toBe(201)
-  expect((await group.owner.client.put(`/api/v1/teams/${slug}/seats`, { seats: 20 })).status).toBe(200)
+  expect((await group.owner.client.post<TeamSummary>('/api/v1/teams', { name: `Team ${slug}`, slug })).status).toBe(201)
+  expect((await group.owner.client.put<SeatUsage>(`/api/v1/teams/${slug}/seats`, { seats: 20 })).status).toBe(200)
   for (const role of ROLES) await addMember(t, group.owner, slug, [role], group.members[role])
   await addMember(t, group.owner, slug, ['developer'], group.target)
-  const invited = await group.owner.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [`pending-${slug}@example.com`], roles: ['developer'] })
-  const suggest = (email: string) => group.members.developer.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [email], roles: ['billing'] })
+  const invited = await group.owner.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [`pending-${slug}@example.com`], roles: ['developer'] })
+  const suggest = (email: string) => group.members.developer.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [email], roles: ['billing'] })
   const approve = (await suggest(`approve-${slug}@example.com`)).body.suggestions[0].id
   const decline = (await suggest(`decline-${slug}@example.com`)).body.suggestions[0].id
   return { slug, members: group.members, target: group.target, invitationId: invited.body.invitations[0].id, suggestionIds: { approve, decline } }
@@ -192,7 +196,7 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
           const client = caller === 'signed-out' ? t.client() : caller === 'non-member' ? people.outsider!.client : f.members[caller].client
           const res = await client.request(endpoint.method, endpoint.path(f), endpoint.body?.(f, caller) ?? (endpoint.method === 'POST' ? {} : undefined))
           expect(res.status, JSON.stringify(res.body)).toBe(expected.status)
-          if (expected.code) expect(res.body.error.code).toBe(expected.code)
+          if (expected.code) expect(errorOf(res).code).toBe(expected.code)
         })
       }
     })
@@ -208,7 +212,7 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
     ] as const) {
       const res = await anonymous.request(method, url, body)
       expect(res.status, url).toBe(401)
-      expect(res.body.error.code).toBe('unauthenticated')
+      expect(errorOf(res).code).toBe('unauthenticated')
     }
   })
 
@@ -217,17 +221,17 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       const a = await teamWithAdmin(t, { seats: 5 })
       const b = await teamWithAdmin(t, { seats: 5 })
       const bDev = await addMember(t, b.admin, b.slug, ['developer'])
-      const bInvitation = (await b.admin.client.post(`/api/v1/teams/${b.slug}/invitations`, { emails: [`secret-${b.slug}@example.com`], roles: ['developer'] })).body.invitations[0].id
-      const bSuggestion = (await bDev.client.post(`/api/v1/teams/${b.slug}/invitations`, { emails: [`hidden-${b.slug}@example.com`], roles: ['billing'] })).body.suggestions[0].id
+      const bInvitation = (await b.admin.client.post<Invitations>(`/api/v1/teams/${b.slug}/invitations`, { emails: [`secret-${b.slug}@example.com`], roles: ['developer'] })).body.invitations[0].id
+      const bSuggestion = (await bDev.client.post<Invitations>(`/api/v1/teams/${b.slug}/invitations`, { emails: [`hidden-${b.slug}@example.com`], roles: ['billing'] })).body.suggestions[0].id
       // Team B's discovery: a verified domain, discovery on, and a pending request.
       const bDomain = newDomain('secret')
-      const bDomainRecord = (await b.admin.client.post(`/api/v1/teams/${b.slug}/domains`, { domain: bDomain })).body
+      const bDomainRecord = (await b.admin.client.post<Domain>(`/api/v1/teams/${b.slug}/domains`, { domain: bDomain })).body
       dns.setTxt(bDomainRecord.record.name, [bDomainRecord.record.value])
-      expect((await b.admin.client.post(`/api/v1/teams/${b.slug}/domains/${bDomainRecord.id}/verify`)).body.outcome).toBe('verified')
-      expect((await b.admin.client.put(`/api/v1/teams/${b.slug}/discovery`, { enabled: true, question: 'Secret question?' })).status).toBe(200)
+      expect((await b.admin.client.post<VerifyResult>(`/api/v1/teams/${b.slug}/domains/${bDomainRecord.id}/verify`)).body.outcome).toBe('verified')
+      expect((await b.admin.client.put<Discovery>(`/api/v1/teams/${b.slug}/discovery`, { enabled: true, question: 'Secret question?' })).status).toBe(200)
       const bRequester = await personAt(t, bDomain)
-      const bRequest = (await bRequester.client.post('/api/v1/me/join-requests', { team: b.slug, answer: 'Secret answer' })).body.id
-      const bLink = (await b.admin.client.post(`/api/v1/teams/${b.slug}/invite-links`, { roles: ['admin'] })).body
+      const bRequest = (await bRequester.client.post<MyJoinRequest>('/api/v1/me/join-requests', { team: b.slug, answer: 'Secret answer' })).body.id
+      const bLink = (await b.admin.client.post<NewInviteLink>(`/api/v1/teams/${b.slug}/invite-links`, { roles: ['admin'] })).body
       const secrets = [`Team ${b.slug}`, bDev.username, `secret-${b.slug}`, `hidden-${b.slug}`, bDomain, bRequester.username, 'Secret question', 'Secret answer']
 
       const asAdminOfA: [Endpoint['method'], string, unknown?][] = []
@@ -274,21 +278,20 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       for (const [method, url, body] of asAdminOfA) {
         const res = await a.admin.client.request(method, url, body)
         expect(res.status, `${method} ${url}`).toBe(404)
-        expect(res.body.error.code).toBe('not_found')
+        expect(errorOf(res).code).toBe('not_found')
         for (const secret of secrets) expect(JSON.stringify(res.body), `${method} ${url}`).not.toContain(secret)
       }
 
       const bToken = await invitationToken(t, `secret-${b.slug}@example.com`)
-      const accept = await a.admin.client.post('/api/v1/invitations/accept', { token: bToken })
-      expect(accept.status).toBe(403)
-      expect(accept.body.error.code).toBe('invitation_email_mismatch')
+      const accept = await a.admin.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: bToken })
+      expectError(accept, 403, 'invitation_email_mismatch')
       for (const secret of secrets) expect(JSON.stringify(accept.body)).not.toContain(secret)
 
       // Team B is untouched.
-      expect((await a.admin.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
-      expect((await b.admin.client.get(`/api/v1/teams/${b.slug}/domains`)).body).toMatchObject({ domains: [{ id: bDomainRecord.id, status: 'verified' }], discovery: { enabled: true } })
-      expect((await b.admin.client.get(`/api/v1/teams/${b.slug}/join-requests`)).body.requests.map((r: { id: string }) => r.id)).toEqual([bRequest])
-      const page = (await b.admin.client.get(`/api/v1/teams/${b.slug}`)).body
+      expect((await a.admin.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+      expect((await b.admin.client.get<DomainsPage>(`/api/v1/teams/${b.slug}/domains`)).body).toMatchObject({ domains: [{ id: bDomainRecord.id, status: 'verified' }], discovery: { enabled: true } })
+      expect((await b.admin.client.get<JoinRequests>(`/api/v1/teams/${b.slug}/join-requests`)).body.requests.map((r: { id: string }) => r.id)).toEqual([bRequest])
+      const page = (await b.admin.client.get<TeamPage>(`/api/v1/teams/${b.slug}`)).body
       expect(page).toMatchObject({ name: `Team ${b.slug}`, seats: { bought: 5 } })
       // Members who joined in the same millisecond are listed by username, which is random here.
       expect(page.members.map((m: { accountId: string }) => m.accountId).sort()).toEqual([b.admin.accountId, bDev.accountId].sort())
@@ -296,10 +299,10 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       expect(page.suggestions.map((i: { id: string }) => i.id)).toEqual([bSuggestion])
       expect(page.logoUrl).toBeNull()
       // B's profile stayed private and its URL unchanged.
-      expect((await t.client().get(`/api/v1/public/teams/${b.slug}`)).status).toBe(404)
-      expect((await b.admin.client.get(`/api/v1/teams/${b.slug}/profile`)).body).toEqual({ description: '', website: null, public: false })
-      expect((await b.admin.client.get(`/api/v1/teams/${b.slug}/invite-links`)).body.links.map((l: { id: string; state: string }) => [l.id, l.state])).toEqual([[bLink.id, 'active']])
-      expect((await a.admin.client.get('/api/v1/teams')).body.teams.map((x: { slug: string }) => x.slug)).toEqual([a.slug])
+      expect((await t.client().get<PublicTeam>(`/api/v1/public/teams/${b.slug}`)).status).toBe(404)
+      expect((await b.admin.client.get<Profile>(`/api/v1/teams/${b.slug}/profile`)).body).toEqual({ description: '', website: null, public: false })
+      expect((await b.admin.client.get<InviteLinks>(`/api/v1/teams/${b.slug}/invite-links`)).body.links.map((l: { id: string; state: string }) => [l.id, l.state])).toEqual([[bLink.id, 'active']])
+      expect((await a.admin.client.get<TeamList>('/api/v1/teams')).body.teams.map((x: { slug: string }) => x.slug)).toEqual([a.slug])
     })
   })
 })

@@ -19,7 +19,7 @@ import {
 } from './invitations/invitations.ts'
 import { MAX_INVITATIONS_PER_REQUEST, MAX_SEATS } from './limits.ts'
 import {
-  ActivityPage, Invitation, InvitationParams, Invitations, JoinedTeam, LeaveResult, Member, MemberParams, Roles, SeatUsage, SlugParams, TeamName, TeamPage, TeamRef, TeamSummary,
+  ActivityPage, Invitation, InvitationParams, Invitations, JoinedTeam, LeaveResult, Member, MemberParams, Roles, SeatUsage, SlugParams, TeamList, TeamName, TeamPage, TeamRef, TeamSummary,
 } from './schemas.ts'
 import { changeMemberRoles, changeSeats, createTeam, leaveTeam, listMyTeams, removeMember, renameTeam, teamPage } from './teams.ts'
 
@@ -44,7 +44,7 @@ export function teamRoutes(app: FastifyInstance, ctx: AppContext): void {
   })
 
   api.get('/api/v1/teams', {
-    schema: { tags, summary: 'My teams', response: { 200: Type.Object({ teams: Type.Array(TeamSummary) }), ...errors(401) } },
+    schema: { tags, summary: 'My teams', response: { 200: TeamList, ...errors(401) } },
     preHandler: [signedIn],
   }, async (request) => ({ teams: await listMyTeams(ctx, authOf(request).account.id) }))
 

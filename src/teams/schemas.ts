@@ -82,3 +82,8 @@ export type JoinedTeam = Static<typeof JoinedTeam>
 export type TeamRef = Static<typeof TeamRef>
 export type LeaveResult = Static<typeof LeaveResult>
 export type Invitations = Static<typeof Invitations>
+
+export const TeamList = Type.Object({ teams: Type.Array(TeamSummary) })
+export const LogoSet = Type.Object({ logoUrl: Type.String() })
+export type TeamList = Static<typeof TeamList>
+export type LogoSet = Static<typeof LogoSet>

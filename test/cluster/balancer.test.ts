@@ -8,9 +8,14 @@
  */
 import * as oauth from 'oauth4webapi'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { errorOf, expectError } from '../helpers/api.ts'
 import { tokenFrom } from '../helpers/smtp.ts'
 import { Cluster, DRAIN_SECONDS } from './harness.ts'
 import { freshIp, HttpClient, Load, makeAccounts, person, RawConnection, type RawAnswer } from './client.ts'
+import type { SessionList } from '../../src/sessions/schemas.ts'
+import type { SignedIn } from '../../src/signin/schemas.ts'
+import type { InteractionDone, InteractionView } from '../../src/oauth/schemas.ts'
+import type { AccountView, ConfirmationSent, EmailConfirmed } from '../../src/accounts/schemas.ts'
 
 const SIGNIN_PER_IP_PER_MINUTE = 20
 const SIGNIN_FAILURES_PER_ACCOUNT = 10
@@ -37,11 +42,11 @@ describe('two instances behind HAProxy', () => {
   async function signedUp() {
     const who = person()
     const browser = new HttpClient(cluster.base)
-    expect((await browser.post('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
+    expect((await browser.post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })).status).toBe(202)
     const mail = await cluster.smtp.waitFor(who.email, /confirm/i)
     expect(mail.text).toContain(`${cluster.base}/confirm-email#token=`)
-    expect((await browser.post('/api/v1/email/confirm', { token: tokenFrom(mail) })).status).toBe(200)
-    const signin = await browser.post('/api/v1/signin', { login: who.username, password: who.password })
+    expect((await browser.post<EmailConfirmed>('/api/v1/email/confirm', { token: tokenFrom(mail) })).status).toBe(200)
+    const signin = await browser.post<SignedIn>('/api/v1/signin', { login: who.username, password: who.password })
     expect(signin.status, JSON.stringify(signin.body)).toBe(200)
     return { ...who, browser, accountId: signin.body.account.id as string }
   }
@@ -49,7 +54,7 @@ describe('two instances behind HAProxy', () => {
   /** A token session (as an app signs in) and the instances that now hold it in their cache. */
   async function tokenSession(login: string, password: string) {
     const app = new HttpClient(cluster.base, { origin: null })
-    const signin = await app.post('/api/v1/signin', { login, password, returnToken: true })
+    const signin = await app.post<SignedIn>('/api/v1/signin', { login, password, returnToken: true })
     expect(signin.status, JSON.stringify(signin.body)).toBe(200)
     const token = signin.body.token as string
     for (const instance of cluster.instances) {
@@ -66,11 +71,11 @@ describe('two instances behind HAProxy', () => {
   it('walks sign-up, emailed confirmation, sign-in and session checks with each step on the other instance', async () => {
     const walker = await signedUp()
     for (let i = 0; i < 4; i++) {
-      const res = await walker.browser.get('/api/v1/me')
+      const res = await walker.browser.get<AccountView>('/api/v1/me')
       expect(res.status).toBe(200)
       expect(res.body).toMatchObject({ email: walker.email, emailConfirmed: true })
     }
-    const sessions = await walker.browser.get('/api/v1/me/sessions')
+    const sessions = await walker.browser.get<SessionList>('/api/v1/me/sessions')
     expect(sessions.body.sessions).toEqual([expect.objectContaining({ current: true, browser: 'Firefox 140', ip: walker.browser.ip })])
     // Both instances' delivery loops saw the outbox row; the lease let one of them send it.
     expect(cluster.smtp.messagesTo(walker.email)).toHaveLength(1)
@@ -82,34 +87,32 @@ describe('two instances behind HAProxy', () => {
   it(`holds the per-IP sign-in budget (${SIGNIN_PER_IP_PER_MINUTE} a minute) across both instances, not twice over`, async () => {
     const client = new HttpClient(cluster.base, { origin: null })
     for (let i = 0; i < SIGNIN_PER_IP_PER_MINUTE; i++) {
-      const res = await client.post('/api/v1/signin', { login: `nobody-${i}-${Math.random().toString(36).slice(2)}`, password: 'not the password' })
+      const res = await client.post<SignedIn>('/api/v1/signin', { login: `nobody-${i}-${Math.random().toString(36).slice(2)}`, password: 'not the password' })
       expect(res.status, JSON.stringify(res.body)).toBe(401)
     }
     expect(new Set(client.served)).toEqual(new Set(['a', 'b']))
     for (let i = 0; i < 2; i++) {
-      const over = await client.post('/api/v1/signin', { login: `nobody-over-${i}`, password: 'not the password' })
-      expect(over.status).toBe(429)
-      expect(over.body.error.code).toBe('too_many_requests')
+      const over = await client.post<SignedIn>('/api/v1/signin', { login: `nobody-over-${i}`, password: 'not the password' })
+      expectError(over, 429, 'too_many_requests')
     }
     // Another address still has its own budget.
-    expect((await new HttpClient(cluster.base, { origin: null }).post('/api/v1/signin', { login: 'nobody-else', password: 'not the password' })).status).toBe(401)
+    expect((await new HttpClient(cluster.base, { origin: null }).post<SignedIn>('/api/v1/signin', { login: 'nobody-else', password: 'not the password' })).status).toBe(401)
   })
 
   it(`holds the per-account failure budget (${SIGNIN_FAILURES_PER_ACCOUNT}) across both instances and every address`, async () => {
     const victim = await signedUp()
     const served: string[] = []
     for (let i = 0; i < SIGNIN_FAILURES_PER_ACCOUNT; i++) {
-      const res = await new HttpClient(cluster.base, { origin: null }).post('/api/v1/signin', { login: victim.email, password: `wrong password ${i}` })
+      const res = await new HttpClient(cluster.base, { origin: null }).post<SignedIn>('/api/v1/signin', { login: victim.email, password: `wrong password ${i}` })
       expect(res.status, JSON.stringify(res.body)).toBe(401)
       served.push(res.instance)
     }
     expect(new Set(served)).toEqual(new Set(['a', 'b']))
     // Even the right password waits now, on either instance.
     for (let i = 0; i < 2; i++) {
-      const res = await new HttpClient(cluster.base, { origin: null }).post('/api/v1/signin', { login: victim.username, password: victim.password })
-      expect(res.status).toBe(429)
-      expect(res.body.error.code).toBe('too_many_requests')
-      expect(Date.parse(res.body.error.retryAt)).toBeGreaterThan(Date.now())
+      const res = await new HttpClient(cluster.base, { origin: null }).post<SignedIn>('/api/v1/signin', { login: victim.username, password: victim.password })
+      expectError(res, 429, 'too_many_requests')
+      expect(Date.parse(errorOf(res).retryAt!)).toBeGreaterThan(Date.now())
     }
   })
 
@@ -208,9 +211,9 @@ describe('two instances behind HAProxy', () => {
       const started = await browser.get(authorize.pathname + authorize.search)
       expect(started.status, String(started.body).slice(0, 300)).toBe(303)
       const uid = /^\/app-signin\/([A-Za-z0-9_-]+)$/.exec(String(started.headers.get('location')))![1]
-      const seen = await browser.get(`/api/v1/oauth/interactions/${uid}`)
+      const seen = await browser.get<InteractionView>(`/api/v1/oauth/interactions/${uid}`)
       expect(seen.status, JSON.stringify(seen.body)).toBe(200)
-      const done = await browser.post(`/api/v1/oauth/interactions/${uid}/complete`, {})
+      const done = await browser.post<InteractionDone>(`/api/v1/oauth/interactions/${uid}/complete`, {})
       expect(done.status, JSON.stringify(done.body)).toBe(200)
       const resumed = await browser.get(new URL(done.body.returnTo).pathname + new URL(done.body.returnTo).search)
       expect(resumed.status, String(resumed.body).slice(0, 300)).toBe(303)
@@ -252,11 +255,11 @@ describe('two instances behind HAProxy', () => {
       await expect(oauth.processDeviceCodeResponse(as, client, await poll())).rejects.toMatchObject({ error: 'authorization_pending' })
 
       const before = browser.served.length
-      const form = await browser.get('/oauth/device')
+      const form = await browser.get<string>('/oauth/device')
       expect(form.status).toBe(200)
       const xsrf = /name="xsrf" value="([^"]+)"/.exec(form.body)![1]
       const form1 = { 'content-type': 'application/x-www-form-urlencoded' }
-      const confirm = await browser.request('POST', '/oauth/device', new URLSearchParams({ xsrf, user_code: started.user_code }).toString(), form1)
+      const confirm = await browser.request<string>('POST', '/oauth/device', new URLSearchParams({ xsrf, user_code: started.user_code }).toString(), form1)
       expect(confirm.status).toBe(200)
       expect(confirm.body).toContain('Is this your device?')
       const confirmXsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)![1]
@@ -264,8 +267,8 @@ describe('two instances behind HAProxy', () => {
       const go = await browser.request('POST', '/oauth/device', new URLSearchParams({ xsrf: confirmXsrf, user_code: code, confirm: 'yes' }).toString(), form1)
       expect(go.status, String(go.body).slice(0, 300)).toBe(303)
       const uid = /^\/app-signin\/([A-Za-z0-9_-]+)$/.exec(String(go.headers.get('location')))![1]
-      expect((await browser.get(`/api/v1/oauth/interactions/${uid}`)).body).toMatchObject({ flow: 'device', deviceName: 'latchkey CLI on a headless box' })
-      const done = await browser.post(`/api/v1/oauth/interactions/${uid}/complete`, {})
+      expect((await browser.get<InteractionView>(`/api/v1/oauth/interactions/${uid}`)).body).toMatchObject({ flow: 'device', deviceName: 'latchkey CLI on a headless box' })
+      const done = await browser.post<InteractionDone>(`/api/v1/oauth/interactions/${uid}/complete`, {})
       expect(done.status, JSON.stringify(done.body)).toBe(200)
       const success = await browser.get(new URL(done.body.returnTo).pathname)
       expect(success.status).toBe(200)

@@ -6,8 +6,9 @@
 import { randomInt } from 'node:crypto'
 import net from 'node:net'
 import { STRONG_PASSWORD } from '../helpers/app.ts'
+import type { ConfirmationSent } from '../../src/accounts/schemas.ts'
 
-export interface Reply<T = any> {
+export interface Reply<T = unknown> {
   status: number
   body: T
   headers: Headers
@@ -36,7 +37,7 @@ export class HttpClient {
     this.origin = options.origin === undefined ? base : options.origin
   }
 
-  async request<T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+  async request<T = unknown>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
     const res = await fetch(new URL(url, this.base), {
       method,
       redirect: 'manual',
@@ -65,13 +66,13 @@ export class HttpClient {
     return { status: res.status, body: parsed as T, headers: res.headers, instance }
   }
 
-  get<T = any>(url: string) {
+  get<T = unknown>(url: string) {
     return this.request<T>('GET', url)
   }
-  post<T = any>(url: string, body: unknown = {}) {
+  post<T = unknown>(url: string, body: unknown = {}) {
     return this.request<T>('POST', url, body)
   }
-  delete<T = any>(url: string) {
+  delete<T = unknown>(url: string) {
     return this.request<T>('DELETE', url)
   }
 }
@@ -288,7 +289,7 @@ export async function makeAccounts(base: string, count: number): Promise<{ login
   const accounts: { login: string; password: string }[] = []
   for (let i = 0; i < count; i++) {
     const who = person('load')
-    const res = await new HttpClient(base).post('/api/v1/signup', { ...who, acceptTerms: true })
+    const res = await new HttpClient(base).post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })
     if (res.status !== 202) throw new Error(`sign-up failed: ${res.status} ${JSON.stringify(res.body)}`)
     accounts.push({ login: who.username, password: who.password })
   }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { REDIS_RESUBSCRIBE_SETTLE_MS } from '../../src/sessions/evictions.ts'
 import { Cluster, waitUntil } from './harness.ts'
 import { freshIp, HttpClient, Load, makeAccounts } from './client.ts'
+import type { SignedIn } from '../../src/signin/schemas.ts'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -43,7 +44,7 @@ describe('losing a dependency behind HAProxy', () => {
    */
   async function revocationMissed(round: number): Promise<boolean> {
     const account = accounts[round % accounts.length]
-    const signin = await new HttpClient(cluster.base, { origin: null }).post('/api/v1/signin', { login: account.login, password: account.password, returnToken: true })
+    const signin = await new HttpClient(cluster.base, { origin: null }).post<SignedIn>('/api/v1/signin', { login: account.login, password: account.password, returnToken: true })
     expect(signin.status, JSON.stringify(signin.body)).toBe(200)
     const token = signin.body.token as string
     const [here, there] = round % 2 === 0 ? cluster.instances : [...cluster.instances].reverse()
@@ -170,7 +171,7 @@ describe('losing a dependency behind HAProxy', () => {
 
     await cluster.postgres!.start()
     const recoveryStarted = Date.now()
-    await waitUntil('a sign-in to succeed through the balancer', async () => (await new HttpClient(cluster.base, { origin: null }).post('/api/v1/signin', { login: accounts[1].login, password: accounts[1].password, returnToken: true })).status === 200, 60_000)
+    await waitUntil('a sign-in to succeed through the balancer', async () => (await new HttpClient(cluster.base, { origin: null }).post<SignedIn>('/api/v1/signin', { login: accounts[1].login, password: accounts[1].password, returnToken: true })).status === 200, 60_000)
     const recoveredMs = Date.now() - recoveryStarted
     const during = await load.stop()
 

@@ -9,8 +9,12 @@ import type { Logger } from 'pino'
 import { createApp, type App } from '../../src/app.ts'
 import { ManualClock } from '../../src/clock.ts'
 import { loadConfig } from '../../src/config.ts'
+import type { SignedIn } from '../../src/signin/schemas.ts'
 import { createTestDatabase, type TestDialect } from './databases.ts'
 import { SmtpCatcher, tokenFrom } from './smtp.ts'
+import type { ConfirmationSent, EmailConfirmed } from '../../src/accounts/schemas.ts'
+
+export { errorCodeOf, errorDetails, errorOf, expectError } from './api.ts'
 
 export const PUBLIC_URL = 'http://latchkey.test'
 export const STRONG_PASSWORD = 'correct horse battery staple'
@@ -56,7 +60,12 @@ export async function testApp(dialect: TestDialect, env: Record<string, string> 
   return { app, clock, smtp, dialect, close, client: (clientOptions) => new TestClient(app, clientOptions) }
 }
 
-export interface Response<T = any> {
+/**
+ * One answer. `body` is `unknown` until the call names the route's response type, taken from the
+ * server's schemas (`client.get<AccountView>('/api/v1/me')`), so a renamed field in a response
+ * schema fails the tests' typecheck instead of reading `undefined`. Errors are read with `errorOf`.
+ */
+export interface Response<T = unknown> {
   status: number
   body: T
   headers: LightMyRequestResponse['headers']
@@ -88,7 +97,7 @@ export class TestClient {
     this.origin = options.origin === undefined ? PUBLIC_URL : options.origin
   }
 
-  async request<T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response<T>> {
+  async request<T = unknown>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response<T>> {
     const res = await this.#app.server.inject({
       method: method as 'GET',
       url,
@@ -115,19 +124,19 @@ export class TestClient {
     return { status: res.statusCode, body: parsed as T, headers: res.headers, cookies: res.cookies }
   }
 
-  get<T = any>(url: string) {
+  get<T = unknown>(url: string) {
     return this.request<T>('GET', url)
   }
-  post<T = any>(url: string, body?: unknown) {
+  post<T = unknown>(url: string, body?: unknown) {
     return this.request<T>('POST', url, body ?? {})
   }
-  put<T = any>(url: string, body: unknown) {
+  put<T = unknown>(url: string, body: unknown) {
     return this.request<T>('PUT', url, body)
   }
-  patch<T = any>(url: string, body: unknown) {
+  patch<T = unknown>(url: string, body: unknown) {
     return this.request<T>('PATCH', url, body)
   }
-  delete<T = any>(url: string, body?: unknown) {
+  delete<T = unknown>(url: string, body?: unknown) {
     return this.request<T>('DELETE', url, body)
   }
 }
@@ -144,14 +153,14 @@ export function person(prefix = 'user') {
 export async function signedUpUser(t: TestApp, options: { staySignedIn?: boolean; confirm?: boolean; client?: TestClient } = {}) {
   const who = person()
   const client = options.client ?? t.client()
-  const signup = await client.post('/api/v1/signup', { ...who, acceptTerms: true })
+  const signup = await client.post<ConfirmationSent>('/api/v1/signup', { ...who, acceptTerms: true })
   if (signup.status !== 202) throw new Error(`signup failed: ${JSON.stringify(signup.body)}`)
   const mail = await t.smtp.waitFor(who.email, /confirm/i)
   if (options.confirm !== false) {
-    const confirmed = await client.post('/api/v1/email/confirm', { token: tokenFrom(mail) })
+    const confirmed = await client.post<EmailConfirmed>('/api/v1/email/confirm', { token: tokenFrom(mail) })
     if (confirmed.status !== 200) throw new Error(`confirm failed: ${JSON.stringify(confirmed.body)}`)
   }
-  const signin = await client.post('/api/v1/signin', { login: who.email, password: who.password, staySignedIn: options.staySignedIn ?? false })
+  const signin = await client.post<SignedIn>('/api/v1/signin', { login: who.email, password: who.password, staySignedIn: options.staySignedIn ?? false })
   if (signin.status !== 200) throw new Error(`signin failed: ${JSON.stringify(signin.body)}`)
-  return { ...who, client, accountId: signin.body.account.id as string, sessionId: signin.body.session.id as string }
+  return { ...who, client, accountId: signin.body.account.id, sessionId: signin.body.session.id }
 }

@@ -8,6 +8,10 @@ import type { TestDialect } from './databases.ts'
 import { DnsServer } from './dns.ts'
 import { tokenFrom } from './smtp.ts'
 import { teamWithAdmin, type Person } from './teams.ts'
+import type { Discovery, Domain, VerifyResult } from '../../src/teams/discovery/schemas.ts'
+import type { SignedIn } from '../../src/signin/schemas.ts'
+import type { ConfirmationSent, EmailConfirmed } from '../../src/accounts/schemas.ts'
+import type { SeatUsage, TeamSummary } from '../../src/teams/schemas.ts'
 
 export interface DiscoveryApp extends TestApp {
   dns: DnsServer
@@ -36,26 +40,26 @@ export async function personAt(t: TestApp, domain: string, options: { confirm?: 
   const who = person('p')
   const email = `${who.username}@${domain}`
   const client = options.client ?? t.client()
-  const signup = await client.post('/api/v1/signup', { email, username: who.username, password: who.password, acceptTerms: true })
+  const signup = await client.post<ConfirmationSent>('/api/v1/signup', { email, username: who.username, password: who.password, acceptTerms: true })
   if (signup.status !== 202) throw new Error(`signup failed: ${JSON.stringify(signup.body)}`)
   const mail = await t.smtp.waitFor(email, /confirm/i)
   if (options.confirm !== false) {
-    const confirmed = await client.post('/api/v1/email/confirm', { token: tokenFrom(mail) })
+    const confirmed = await client.post<EmailConfirmed>('/api/v1/email/confirm', { token: tokenFrom(mail) })
     if (confirmed.status !== 200) throw new Error(`confirm failed: ${JSON.stringify(confirmed.body)}`)
   }
-  const signin = await client.post('/api/v1/signin', { login: email, password: who.password, staySignedIn: false })
+  const signin = await client.post<SignedIn>('/api/v1/signin', { login: email, password: who.password, staySignedIn: false })
   if (signin.status !== 200) throw new Error(`signin failed: ${JSON.stringify(signin.body)}`)
-  return { ...who, email, client, accountId: signin.body.account.id as string, sessionId: signin.body.session.id as string }
+  return { ...who, email, client, accountId: signin.body.account.id, sessionId: signin.body.session.id }
 }
 
 /** Adds `domain` to the team, publishes its TXT record on the test DNS server and verifies it. */
 export async function verifiedDomain(t: DiscoveryApp, admin: Person, slug: string, domain: string): Promise<string> {
-  const added = await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain })
+  const added = await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain })
   expect(added.status, JSON.stringify(added.body)).toBe(201)
   t.dns.setTxt(added.body.record.name, [added.body.record.value])
-  const verified = await admin.client.post(`/api/v1/teams/${slug}/domains/${added.body.id}/verify`)
+  const verified = await admin.client.post<VerifyResult>(`/api/v1/teams/${slug}/domains/${added.body.id}/verify`)
   expect(verified.body.outcome, JSON.stringify(verified.body)).toBe('verified')
-  return added.body.id as string
+  return added.body.id
 }
 
 /** A team with a verified domain and discovery on (optionally with a question). */
@@ -64,13 +68,13 @@ export async function discoverableTeam(t: DiscoveryApp, options: { seats?: numbe
   const { admin, slug } = options.admin
     ? await (async () => {
       const s = `disc-${Math.random().toString(36).slice(2, 9)}`
-      expect((await options.admin!.client.post('/api/v1/teams', { name: `Team ${s}`, slug: s })).status).toBe(201)
-      if (options.seats) expect((await options.admin!.client.put(`/api/v1/teams/${s}/seats`, { seats: options.seats })).status).toBe(200)
+      expect((await options.admin!.client.post<TeamSummary>('/api/v1/teams', { name: `Team ${s}`, slug: s })).status).toBe(201)
+      if (options.seats) expect((await options.admin!.client.put<SeatUsage>(`/api/v1/teams/${s}/seats`, { seats: options.seats })).status).toBe(200)
       return { admin: options.admin!, slug: s }
     })()
     : await teamWithAdmin(t, { seats: options.seats })
   const domainId = await verifiedDomain(t, admin, slug, domain)
-  const on = await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: true, ...(options.question ? { question: options.question } : {}) })
+  const on = await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true, ...(options.question ? { question: options.question } : {}) })
   expect(on.status, JSON.stringify(on.body)).toBe(200)
   return { admin, slug, domain, domainId }
 }

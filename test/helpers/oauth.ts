@@ -8,6 +8,7 @@ import { createPublicKey, verify, type JsonWebKey } from 'node:crypto'
 import { expect } from 'vitest'
 import * as oauth from 'oauth4webapi'
 import { PUBLIC_URL, type TestApp, type TestClient } from './app.ts'
+import type { InteractionDone, InteractionView } from '../../src/oauth/schemas.ts'
 
 export const CLI = 'latchkey-cli'
 
@@ -88,11 +89,11 @@ export async function followToApp(browser: TestClient, returnTo: string): Promis
 
 /** The browser approves on the page (signed in already) and comes back with the app's redirect. */
 export async function approve(browser: TestClient, uid: string, body: Record<string, unknown> = {}) {
-  const seen = await browser.get(`/api/v1/oauth/interactions/${uid}`)
+  const seen = await browser.get<InteractionView>(`/api/v1/oauth/interactions/${uid}`)
   expect(seen.status, JSON.stringify(seen.body)).toBe(200)
-  const done = await browser.post(`/api/v1/oauth/interactions/${uid}/complete`, body)
+  const done = await browser.post<InteractionDone>(`/api/v1/oauth/interactions/${uid}/complete`, body)
   expect(done.status, JSON.stringify(done.body)).toBe(200)
-  return { view: seen.body, done: done.body as { returnTo: string; signedOut: { deviceName: string; sessionId: string }[] }, redirect: await followToApp(browser, done.body.returnTo) }
+  return { view: seen.body, done: done.body, redirect: await followToApp(browser, done.body.returnTo) }
 }
 
 /** A whole sign-in of the CLI: authorize, approve, exchange the code. */

@@ -50,7 +50,7 @@ export interface FuzzRequest {
   remoteAddress: string
 }
 
-interface OpenApiDocument {
+export interface OpenApiDocument {
   paths: Record<string, Record<string, { parameters?: Parameter[]; requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> } }>>
 }
 

@@ -7,6 +7,12 @@ import { expect } from 'vitest'
 import { signedUpUser, type TestApp } from './app.ts'
 import { tokenFrom } from './smtp.ts'
 import type { PageCase } from './web.ts'
+import type { NewInviteLink } from '../../src/teams/invitations/schemas.ts'
+import type { Domain } from '../../src/teams/discovery/schemas.ts'
+import type { AccountView } from '../../src/accounts/schemas.ts'
+import type { Profile } from '../../src/teams/profile/schemas.ts'
+import type { Invitations, JoinedTeam, SeatUsage, TeamSummary } from '../../src/teams/schemas.ts'
+import type { SignedIn } from '../../src/signin/schemas.ts'
 
 export const TEAM_SLUG = 'analytical-engines'
 const FAKE_TOKEN = 'A'.repeat(43)
@@ -15,30 +21,30 @@ const FAKE_TOKEN = 'A'.repeat(43)
 /** `who` (already signed up and confirmed) becomes the Admin of a team with a Developer, an invitation and a suggestion. */
 export async function seedTeamPages(t: TestApp, who: { email: string; password: string }): Promise<void> {
   const admin = t.client()
-  expect((await admin.post('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
-  expect((await admin.post('/api/v1/teams', { name: 'Analytical Engines', slug: TEAM_SLUG })).status).toBe(201)
-  expect((await admin.put(`/api/v1/teams/${TEAM_SLUG}/seats`, { seats: 5 })).status).toBe(200)
+  expect((await admin.post<SignedIn>('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
+  expect((await admin.post<TeamSummary>('/api/v1/teams', { name: 'Analytical Engines', slug: TEAM_SLUG })).status).toBe(201)
+  expect((await admin.put<SeatUsage>(`/api/v1/teams/${TEAM_SLUG}/seats`, { seats: 5 })).status).toBe(200)
   const developer = await signedUpUser(t)
-  await developer.client.patch('/api/v1/me', { displayName: 'Charles Babbage' })
-  expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: [developer.email], roles: ['developer'] })).status).toBe(201)
+  await developer.client.patch<AccountView>('/api/v1/me', { displayName: 'Charles Babbage' })
+  expect((await admin.post<Invitations>(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: [developer.email], roles: ['developer'] })).status).toBe(201)
   const mail = await t.smtp.waitFor(developer.email, /invited you/)
-  expect((await developer.client.post('/api/v1/invitations/accept', { token: tokenFrom(mail) })).status).toBe(200)
-  expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['grace@example.org'], roles: ['developer', 'community_manager'] })).status).toBe(201)
-  expect((await developer.client.post(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['mary@example.org'], roles: ['admin'] })).status).toBe(201)
-  expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/invite-links`, { roles: ['developer'] })).status).toBe(201)
+  expect((await developer.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: tokenFrom(mail) })).status).toBe(200)
+  expect((await admin.post<Invitations>(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['grace@example.org'], roles: ['developer', 'community_manager'] })).status).toBe(201)
+  expect((await developer.client.post<Invitations>(`/api/v1/teams/${TEAM_SLUG}/invitations`, { emails: ['mary@example.org'], roles: ['admin'] })).status).toBe(201)
+  expect((await admin.post<NewInviteLink>(`/api/v1/teams/${TEAM_SLUG}/invite-links`, { roles: ['developer'] })).status).toBe(201)
   // A domain waiting for its TXT record (this app has no DNS server to verify it).
-  expect((await admin.post(`/api/v1/teams/${TEAM_SLUG}/domains`, { domain: 'analytical-engines.example' })).status).toBe(201)
+  expect((await admin.post<Domain>(`/api/v1/teams/${TEAM_SLUG}/domains`, { domain: 'analytical-engines.example' })).status).toBe(201)
   // Another team's invite link, for `who` to open.
-  expect((await developer.client.post('/api/v1/teams', { name: 'Babbage & Co', slug: 'babbage-co' })).status).toBe(201)
-  const link = await developer.client.post('/api/v1/teams/babbage-co/invite-links', { roles: ['developer', 'community_manager'] })
+  expect((await developer.client.post<TeamSummary>('/api/v1/teams', { name: 'Babbage & Co', slug: 'babbage-co' })).status).toBe(201)
+  const link = await developer.client.post<NewInviteLink>('/api/v1/teams/babbage-co/invite-links', { roles: ['developer', 'community_manager'] })
   expect(link.status).toBe(201)
   joinPath = new URL(link.body.url).pathname
   // A pending invitation of `who` to that team, for the accept page's preview.
-  expect((await developer.client.post('/api/v1/teams/babbage-co/invitations', { emails: [who.email], roles: ['developer'] })).status).toBe(201)
+  expect((await developer.client.post<Invitations>('/api/v1/teams/babbage-co/invitations', { emails: [who.email], roles: ['developer'] })).status).toBe(201)
   invitationToken = tokenFrom(await t.smtp.waitFor(who.email, /invited you/))
   // The public profile at /t/<slug>.
   const profile = { description: 'We design difference engines and analytical engines.\nSince 1834.', website: 'https://analytical-engines.example', public: true }
-  expect((await admin.put(`/api/v1/teams/${TEAM_SLUG}/profile`, profile)).status).toBe(200)
+  expect((await admin.put<Profile>(`/api/v1/teams/${TEAM_SLUG}/profile`, profile)).status).toBe(200)
 }
 
 let joinPath = ''

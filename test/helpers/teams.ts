@@ -6,6 +6,7 @@ import { expect } from 'vitest'
 import { signedUpUser, type TestApp } from './app.ts'
 import { tokenFrom } from './smtp.ts'
 import type { TeamRole } from '../../src/teams/roles.ts'
+import type { Invitations, JoinedTeam, SeatUsage, TeamSummary } from '../../src/teams/schemas.ts'
 
 export type Person = Awaited<ReturnType<typeof signedUpUser>>
 
@@ -19,10 +20,10 @@ export function newSlug(prefix = 'team'): string {
 export async function teamWithAdmin(t: TestApp, options: { seats?: number; slug?: string } = {}) {
   const admin = await signedUpUser(t)
   const slug = options.slug ?? newSlug()
-  const created = await admin.client.post('/api/v1/teams', { name: `Team ${slug}`, slug })
+  const created = await admin.client.post<TeamSummary>('/api/v1/teams', { name: `Team ${slug}`, slug })
   expect(created.status).toBe(201)
   if (options.seats !== undefined) {
-    expect((await admin.client.put(`/api/v1/teams/${slug}/seats`, { seats: options.seats })).status).toBe(200)
+    expect((await admin.client.put<SeatUsage>(`/api/v1/teams/${slug}/seats`, { seats: options.seats })).status).toBe(200)
   }
   return { admin, slug }
 }
@@ -43,9 +44,9 @@ export async function invitationToken(t: TestApp, email: string, nth = 1): Promi
 export async function addMember(t: TestApp, inviter: Person, slug: string, roles: TeamRole[], person?: Person): Promise<Person> {
   const member = person ?? (await signedUpUser(t))
   const before = t.smtp.messagesTo(member.email).filter((m) => /invited you/.test(m.subject)).length
-  const invited = await inviter.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [member.email], roles })
+  const invited = await inviter.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [member.email], roles })
   expect(invited.status, JSON.stringify(invited.body)).toBe(201)
-  const accepted = await member.client.post('/api/v1/invitations/accept', { token: await invitationToken(t, member.email, before + 1) })
+  const accepted = await member.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: await invitationToken(t, member.email, before + 1) })
   expect(accepted.status, JSON.stringify(accepted.body)).toBe(200)
   return member
 }

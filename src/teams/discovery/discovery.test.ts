@@ -6,17 +6,21 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig, ConfigError } from '../../config.ts'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { signedUpUser } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, signedUpUser } from '../../../test/helpers/app.ts'
 import { tokenFrom } from '../../../test/helpers/smtp.ts'
 import { appWithDns, discoverableTeam, newDomain, personAt, verifiedDomain, type DiscoveryApp } from '../../../test/helpers/discovery.ts'
 import { addMember, newSlug, teamWithAdmin, type Person } from '../../../test/helpers/teams.ts'
+import type { ApprovedMember, DiscoverableTeams, Discovery, Domain, DomainRemoval, DomainsPage, JoinRequests, MyJoinRequest, MyJoinRequests, VerifyResult } from './schemas.ts'
+import type { NotificationPage, PreferencesView } from '../../notifications/schemas.ts'
+import type { ActivityPage, Invitations, LeaveResult, SeatUsage, TeamList, TeamPage, TeamSummary } from '../schemas.ts'
+import type { AccountView, EmailChangeSent, EmailConfirmed } from '../../accounts/schemas.ts'
 
 async function activity(admin: Person, slug: string) {
-  return (await admin.client.get(`/api/v1/teams/${slug}/activity`)).body.events as { type: string; details: Record<string, unknown>; actor: { username: string } | null }[]
+  return (await admin.client.get<ActivityPage>(`/api/v1/teams/${slug}/activity`)).body.events as { type: string; details: Record<string, unknown>; actor: { username: string } | null }[]
 }
 
 async function inbox(who: Person) {
-  return (await who.client.get('/api/v1/me/notifications')).body.notifications as { category: string; kind: string; title: string; body: string }[]
+  return (await who.client.get<NotificationPage>('/api/v1/me/notifications')).body.notifications
 }
 
 /** The person's in-app notice of `kind` (notices written at one clock tick have no set order). */
@@ -25,7 +29,7 @@ async function notice(who: Person, kind: string) {
 }
 
 async function requestJoin(t: DiscoveryApp, who: Person, slug: string, answer?: string) {
-  return who.client.post('/api/v1/me/join-requests', { team: slug, ...(answer !== undefined ? { answer } : {}) })
+  return who.client.post<MyJoinRequest>('/api/v1/me/join-requests', { team: slug, ...(answer !== undefined ? { answer } : {}) })
 }
 
 describe('DNS_SERVERS and DNS_TIMEOUT_MS configuration', () => {
@@ -48,13 +52,13 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
     it('normalises a domain (case, trailing dot, IDN to punycode) and shows the TXT record to publish', async () => {
       const t = await appWithDns(dialect)
       const { admin, slug } = await teamWithAdmin(t)
-      const res = await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain: '  Bücher.Example-Corp.TEST. ' })
+      const res = await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: '  Bücher.Example-Corp.TEST. ' })
       expect(res.status).toBe(201)
       expect(res.body).toMatchObject({ domain: 'xn--bcher-kva.example-corp.test', status: 'pending', verifiedAt: null, lastCheck: null })
       expect(res.body.record.type).toBe('TXT')
       expect(res.body.record.name).toBe('_latchkey-challenge.xn--bcher-kva.example-corp.test')
       expect(res.body.record.value).toMatch(/^latchkey-verification=[A-Za-z0-9_-]{43}$/)
-      const list = (await admin.client.get(`/api/v1/teams/${slug}/domains`)).body
+      const list = (await admin.client.get<DomainsPage>(`/api/v1/teams/${slug}/domains`)).body
       expect(list).toEqual({ domains: [res.body], discovery: { enabled: false, question: null } })
       expect((await activity(admin, slug))[0]).toMatchObject({ type: 'domain.added', actor: { username: admin.username }, details: { domain: 'xn--bcher-kva.example-corp.test' } })
     })
@@ -63,29 +67,28 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const t = await appWithDns(dialect)
       const { admin, slug } = await teamWithAdmin(t)
       for (const webmail of ['gmail.com', 'Outlook.com', 'qq.com']) {
-        const res = await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain: webmail })
+        const res = await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: webmail })
         expect(res.status, webmail).toBe(400)
-        expect(res.body.error).toMatchObject({ code: 'domain_public_webmail', fields: { domain: 'public_webmail' } })
-        expect(res.body.error.message).toMatch(/public email provider/)
+        expect(errorOf(res)).toMatchObject({ code: 'domain_public_webmail', fields: { domain: 'public_webmail' } })
+        expect(errorOf(res).message).toMatch(/public email provider/)
       }
       for (const bad of ['localhost', 'ada@acme.test', 'https://acme.test', 'acme.test/path', '-acme.test', 'acme..test', 'acme.123', 'a b.test', `${'a'.repeat(64)}.test`]) {
-        const res = await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain: bad })
+        const res = await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: bad })
         expect(res.status, bad).toBe(400)
-        expect(res.body.error.code, bad).toBe('domain_invalid')
+        expect(errorOf(res).code, bad).toBe('domain_invalid')
       }
-      expect((await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain: '' })).body.error.code).toBe('invalid_request')
-      expect((await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain: 'acme.test' })).status).toBe(201)
-      const twice = await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain: 'ACME.test' })
-      expect(twice.status).toBe(409)
-      expect(twice.body.error.code).toBe('domain_already_added')
+      expect(errorOf(await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: '' })).code).toBe('invalid_request')
+      expect((await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: 'acme.test' })).status).toBe(201)
+      const twice = await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: 'ACME.test' })
+      expectError(twice, 409, 'domain_already_added')
     })
 
     it('checks the TXT record on a real DNS server: not found, wrong value, DNS error, then verified', async () => {
       const t = await appWithDns(dialect)
       const { admin, slug } = await teamWithAdmin(t)
       const domain = newDomain()
-      const added = (await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain })).body
-      const verify = () => admin.client.post(`/api/v1/teams/${slug}/domains/${added.id}/verify`)
+      const added = (await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain })).body
+      const verify = () => admin.client.post<VerifyResult>(`/api/v1/teams/${slug}/domains/${added.id}/verify`)
 
       const missing = await verify()
       expect(missing.status).toBe(200)
@@ -130,50 +133,48 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const b = await teamWithAdmin(t)
       const domain = newDomain()
       // Both claim it while it is pending; the record of each is different.
-      const claimB = (await b.admin.client.post(`/api/v1/teams/${b.slug}/domains`, { domain })).body
+      const claimB = (await b.admin.client.post<Domain>(`/api/v1/teams/${b.slug}/domains`, { domain })).body
       await verifiedDomain(t, a.admin, a.slug, domain)
-      expect(claimB.record.value).not.toBe((await a.admin.client.get(`/api/v1/teams/${a.slug}/domains`)).body.domains[0].record.value)
+      expect(claimB.record.value).not.toBe((await a.admin.client.get<DomainsPage>(`/api/v1/teams/${a.slug}/domains`)).body.domains[0].record.value)
       t.dns.setTxt(claimB.record.name, [claimB.record.value])
-      const late = await b.admin.client.post(`/api/v1/teams/${b.slug}/domains/${claimB.id}/verify`)
-      expect(late.status).toBe(409)
-      expect(late.body.error.code).toBe('domain_taken')
+      const late = await b.admin.client.post<VerifyResult>(`/api/v1/teams/${b.slug}/domains/${claimB.id}/verify`)
+      expectError(late, 409, 'domain_taken')
       expect(JSON.stringify(late.body)).not.toContain(a.slug)
-      const again = await b.admin.client.post(`/api/v1/teams/${b.slug}/domains`, { domain: domain.toUpperCase() })
-      expect(again.body.error.code).toBe('domain_already_added')
+      const again = await b.admin.client.post<Domain>(`/api/v1/teams/${b.slug}/domains`, { domain: domain.toUpperCase() })
+      expect(errorOf(again).code).toBe('domain_already_added')
       const c = await teamWithAdmin(t)
-      const third = await c.admin.client.post(`/api/v1/teams/${c.slug}/domains`, { domain })
+      const third = await c.admin.client.post<Domain>(`/api/v1/teams/${c.slug}/domains`, { domain })
       expect(third.status).toBe(409)
-      expect(third.body.error).toMatchObject({ code: 'domain_taken', fields: { domain: 'taken' } })
+      expect(errorOf(third)).toMatchObject({ code: 'domain_taken', fields: { domain: 'taken' } })
     })
 
     it('rate-limits DNS checks per team', async () => {
       const t = await appWithDns(dialect, { RATE_LIMIT_DOMAIN_CHECKS_PER_TEAM_PER_HOUR: '2' })
       const { admin, slug } = await teamWithAdmin(t)
-      const added = (await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain: newDomain() })).body
-      for (let i = 0; i < 2; i++) expect((await admin.client.post(`/api/v1/teams/${slug}/domains/${added.id}/verify`)).status).toBe(200)
-      const third = await admin.client.post(`/api/v1/teams/${slug}/domains/${added.id}/verify`)
-      expect(third.status).toBe(429)
-      expect(third.body.error.code).toBe('too_many_requests')
+      const added = (await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: newDomain() })).body
+      for (let i = 0; i < 2; i++) expect((await admin.client.post<VerifyResult>(`/api/v1/teams/${slug}/domains/${added.id}/verify`)).status).toBe(200)
+      const third = await admin.client.post<VerifyResult>(`/api/v1/teams/${slug}/domains/${added.id}/verify`)
+      expectError(third, 429, 'too_many_requests')
     })
 
     it('removes a domain; without a verified one left, discovery turns off', async () => {
       const t = await appWithDns(dialect)
       const { admin, slug, domain, domainId } = await discoverableTeam(t)
       const visitor = await personAt(t, domain)
-      expect((await visitor.client.get('/api/v1/me/discoverable-teams')).body.teams).toHaveLength(1)
-      const other = (await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain: newDomain() })).body
-      expect((await admin.client.delete(`/api/v1/teams/${slug}/domains/${other.id}`)).body).toEqual({ discoveryTurnedOff: false })
-      const res = await admin.client.delete(`/api/v1/teams/${slug}/domains/${domainId}`)
+      expect((await visitor.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toHaveLength(1)
+      const other = (await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: newDomain() })).body
+      expect((await admin.client.delete<DomainRemoval>(`/api/v1/teams/${slug}/domains/${other.id}`)).body).toEqual({ discoveryTurnedOff: false })
+      const res = await admin.client.delete<DomainRemoval>(`/api/v1/teams/${slug}/domains/${domainId}`)
       expect(res.body).toEqual({ discoveryTurnedOff: true })
-      expect((await admin.client.get(`/api/v1/teams/${slug}/domains`)).body).toEqual({ domains: [], discovery: { enabled: false, question: null } })
-      expect((await visitor.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+      expect((await admin.client.get<DomainsPage>(`/api/v1/teams/${slug}/domains`)).body).toEqual({ domains: [], discovery: { enabled: false, question: null } })
+      expect((await visitor.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
       const log = await activity(admin, slug)
       expect(log.slice(0, 2).map((e) => e.type)).toEqual(['discovery.changed', 'domain.removed'])
       expect(log[0].details).toMatchObject({ enabled: false, reason: 'no_verified_domain' })
-      expect((await admin.client.delete(`/api/v1/teams/${slug}/domains/${domainId}`)).status).toBe(404)
+      expect((await admin.client.delete<DomainRemoval>(`/api/v1/teams/${slug}/domains/${domainId}`)).status).toBe(404)
       // The domain is free for another team now.
       const b = await teamWithAdmin(t)
-      expect((await b.admin.client.post(`/api/v1/teams/${b.slug}/domains`, { domain })).status).toBe(201)
+      expect((await b.admin.client.post<Domain>(`/api/v1/teams/${b.slug}/domains`, { domain })).status).toBe(201)
     })
   })
 
@@ -181,26 +182,25 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
     it('needs a verified domain to turn on, takes a question of at most 200 characters, and logs changes', async () => {
       const t = await appWithDns(dialect)
       const { admin, slug } = await teamWithAdmin(t)
-      const early = await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: true })
-      expect(early.status).toBe(409)
-      expect(early.body.error.code).toBe('domain_not_verified')
-      await admin.client.post(`/api/v1/teams/${slug}/domains`, { domain: newDomain() })
-      expect((await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: true })).body.error.code).toBe('domain_not_verified')
+      const early = await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true })
+      expectError(early, 409, 'domain_not_verified')
+      await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: newDomain() })
+      expect(errorOf(await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true })).code).toBe('domain_not_verified')
       await verifiedDomain(t, admin, slug, newDomain())
 
-      const tooLong = await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: 'x'.repeat(201) })
-      expect(tooLong.body.error).toMatchObject({ code: 'invalid_request', fields: { question: 'too_long' } })
-      expect((await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: 'line\nbreak' })).body.error.fields).toEqual({ question: 'invalid' })
+      const tooLong = await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: 'x'.repeat(201) })
+      expect(errorOf(tooLong)).toMatchObject({ code: 'invalid_request', fields: { question: 'too_long' } })
+      expect(errorOf(await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: 'line\nbreak' })).fields).toEqual({ question: 'invalid' })
       // 200 characters, counted as people count them (not UTF-16 units).
       const question = '你'.repeat(199) + '?'
-      expect((await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: true, question })).body).toEqual({ enabled: true, question })
+      expect((await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true, question })).body).toEqual({ enabled: true, question })
       // Omitted keeps the question; null removes it.
-      expect((await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: false })).body).toEqual({ enabled: false, question })
-      expect((await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: null })).body).toEqual({ enabled: true, question: null })
-      expect((await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: '  ' })).body).toEqual({ enabled: true, question: null })
+      expect((await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: false })).body).toEqual({ enabled: false, question })
+      expect((await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: null })).body).toEqual({ enabled: true, question: null })
+      expect((await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: '  ' })).body).toEqual({ enabled: true, question: null })
       const changes = (await activity(admin, slug)).filter((e) => e.type === 'discovery.changed')
       expect(changes.map((e) => e.details.enabled)).toEqual([true, false, true])
-      expect((await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: 'yes' })).body.error.code).toBe('invalid_request')
+      expect(errorOf(await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: 'yes' })).code).toBe('invalid_request')
     })
   })
 
@@ -209,24 +209,24 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const t = await appWithDns(dialect)
       const { admin, slug, domain } = await discoverableTeam(t, { seats: 3, question: 'Which office are you in?' })
       const colleague = await personAt(t, domain)
-      const list = (await colleague.client.get('/api/v1/me/discoverable-teams')).body.teams
+      const list = (await colleague.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams
       expect(list).toEqual([{ slug, name: `Team ${slug}`, logoUrl: null, memberCount: 1, question: 'Which office are you in?', requestPending: false, requestId: null }])
 
       const unconfirmed = await personAt(t, domain, { confirm: false })
-      expect((await unconfirmed.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+      expect((await unconfirmed.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
       const elsewhere = await personAt(t, newDomain())
-      expect((await elsewhere.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+      expect((await elsewhere.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
       // A subdomain address is not the verified domain.
       const sub = await personAt(t, `eng.${domain}`)
-      expect((await sub.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+      expect((await sub.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
       // A member of the team does not see it.
       const member = await personAt(t, domain)
       await addMember(t, admin, slug, ['developer'], member)
-      expect((await member.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+      expect((await member.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
       // Discovery off: gone.
-      await admin.client.put(`/api/v1/teams/${slug}/discovery`, { enabled: false })
-      expect((await colleague.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
-      expect((await t.client().get('/api/v1/me/discoverable-teams')).status).toBe(401)
+      await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: false })
+      expect((await colleague.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+      expect((await t.client().get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).status).toBe(401)
     })
   })
 
@@ -240,7 +240,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
 
       const unanswered = await requestJoin(t, ada, slug)
       expect(unanswered.status).toBe(400)
-      expect(unanswered.body.error).toMatchObject({ code: 'invalid_request', fields: { answer: 'required' } })
+      expect(errorOf(unanswered)).toMatchObject({ code: 'invalid_request', fields: { answer: 'required' } })
       const res = await requestJoin(t, ada, slug, '  Berlin  ')
       expect(res.status).toBe(201)
       expect(res.body).toMatchObject({ team: { slug, name: `Team ${slug}` }, status: 'pending' })
@@ -259,11 +259,11 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
 
       const twice = await requestJoin(t, ada, slug, 'Berlin')
       expect(twice.status).toBe(409)
-      expect(twice.body.error).toMatchObject({ code: 'join_request_pending', requestId: res.body.id })
-      expect((await ada.client.get('/api/v1/me/discoverable-teams')).body.teams[0]).toMatchObject({ requestPending: true, requestId: res.body.id })
-      expect((await ada.client.get('/api/v1/me/join-requests')).body.requests).toEqual([res.body])
+      expect(errorOf(twice)).toMatchObject({ code: 'join_request_pending', requestId: res.body.id })
+      expect((await ada.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams[0]).toMatchObject({ requestPending: true, requestId: res.body.id })
+      expect((await ada.client.get<MyJoinRequests>('/api/v1/me/join-requests')).body.requests).toEqual([res.body])
 
-      const list = (await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests
+      const list = (await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests
       expect(list).toEqual([expect.objectContaining({ id: res.body.id, accountId: ada.accountId, username: ada.username, email: ada.email, question: 'Which office are you in?', answer: 'Berlin' })])
       expect((await activity(admin, slug))[0]).toMatchObject({ type: 'join_request.created', actor: { username: ada.username } })
     })
@@ -272,10 +272,10 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const t = await appWithDns(dialect)
       const { admin, slug, domain } = await discoverableTeam(t, { seats: 3 })
       const zh = await addMember(t, admin, slug, ['admin'])
-      await zh.client.patch('/api/v1/me', { locale: 'zh-CN' })
+      await zh.client.patch<AccountView>('/api/v1/me', { locale: 'zh-CN' })
       const quiet = await addMember(t, admin, slug, ['admin'])
-      expect((await admin.client.put('/api/v1/me/notification-preferences', { preferences: { team: { email: false } } })).status).toBe(200)
-      expect((await quiet.client.put('/api/v1/me/notification-preferences', { preferences: { team: { inApp: false } } })).status).toBe(200)
+      expect((await admin.client.put<PreferencesView>('/api/v1/me/notification-preferences', { preferences: { team: { email: false } } })).status).toBe(200)
+      expect((await quiet.client.put<PreferencesView>('/api/v1/me/notification-preferences', { preferences: { team: { inApp: false } } })).status).toBe(200)
       const ada = await personAt(t, domain)
       expect((await requestJoin(t, ada, slug)).status).toBe(201)
 
@@ -303,11 +303,11 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       expect(notDiscoverable.body).toEqual(unknown.body)
       const member = await personAt(t, domain)
       await addMember(t, admin, slug, ['developer'], member)
-      expect((await requestJoin(t, member, slug)).body.error.code).toBe('already_team_member')
+      expect(errorOf(await requestJoin(t, member, slug)).code).toBe('already_team_member')
       const unconfirmed = await personAt(t, domain, { confirm: false })
-      expect((await requestJoin(t, unconfirmed, slug)).body.error.code).toBe('email_not_confirmed')
-      expect((await t.client().post('/api/v1/me/join-requests', { team: slug })).status).toBe(401)
-      expect((await stranger.client.post('/api/v1/me/join-requests', { team: slug, extra: 1 })).body.error.code).toBe('invalid_request')
+      expect(errorOf(await requestJoin(t, unconfirmed, slug)).code).toBe('email_not_confirmed')
+      expect((await t.client().post<MyJoinRequest>('/api/v1/me/join-requests', { team: slug })).status).toBe(401)
+      expect(errorOf(await stranger.client.post<MyJoinRequest>('/api/v1/me/join-requests', { team: slug, extra: 1 })).code).toBe('invalid_request')
     })
 
     it('rate-limits requests per person', async () => {
@@ -317,8 +317,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       expect((await requestJoin(t, ada, 'nope-1')).status).toBe(404)
       expect((await requestJoin(t, ada, slug)).status).toBe(201)
       const third = await requestJoin(t, ada, slug)
-      expect(third.status).toBe(429)
-      expect(third.body.error.code).toBe('too_many_requests')
+      expectError(third, 429, 'too_many_requests')
     })
 
     it('lets the person withdraw a pending request', async () => {
@@ -331,8 +330,8 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       expect((await ada.client.delete(`/api/v1/me/join-requests/${id}`)).status).toBe(204)
       expect((await activity(admin, slug))[0]).toMatchObject({ type: 'join_request.withdrawn', actor: { username: ada.username }, details: { requestId: id } })
       expect((await ada.client.delete(`/api/v1/me/join-requests/${id}`)).status).toBe(404)
-      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
-      expect((await ada.client.get('/api/v1/me/discoverable-teams')).body.teams[0].requestPending).toBe(false)
+      expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
+      expect((await ada.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams[0].requestPending).toBe(false)
       expect((await requestJoin(t, ada, slug)).status).toBe(201)
     })
 
@@ -341,7 +340,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const { admin, slug, domain } = await discoverableTeam(t, { seats: 3 })
       const ada = await personAt(t, domain)
       const joined = (await requestJoin(t, ada, slug)).body.id
-      expect((await admin.client.post(`/api/v1/teams/${slug}/join-requests/${joined}/approve`)).status).toBe(200)
+      expect((await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${joined}/approve`)).status).toBe(200)
       const bob = await personAt(t, domain)
       const pending = (await requestJoin(t, bob, slug)).body.id
       // Asking to change is not changing: until the new address is confirmed, the request stays.
@@ -349,19 +348,19 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       for (const who of [ada, bob]) {
         const newEmail = `${who.username}@${newDomain('elsewhere')}`
         newEmails.set(who, newEmail)
-        expect((await who.client.post('/api/v1/me/email', { email: newEmail, password: who.password })).status).toBe(202)
+        expect((await who.client.post<EmailChangeSent>('/api/v1/me/email', { email: newEmail, password: who.password })).status).toBe(202)
       }
-      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(1)
+      expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(1)
       for (const who of [ada, bob]) {
         const mail = await t.smtp.waitFor(newEmails.get(who)!, /Confirm your new email/)
-        expect((await who.client.post('/api/v1/email/confirm', { token: tokenFrom(mail) })).status).toBe(200)
+        expect((await who.client.post<EmailConfirmed>('/api/v1/email/confirm', { token: tokenFrom(mail) })).status).toBe(200)
       }
-      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
-      expect((await bob.client.get('/api/v1/me/join-requests')).body.requests).toEqual([])
-      expect((await admin.client.post(`/api/v1/teams/${slug}/join-requests/${pending}/approve`)).status).toBe(404)
+      expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
+      expect((await bob.client.get<MyJoinRequests>('/api/v1/me/join-requests')).body.requests).toEqual([])
+      expect((await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${pending}/approve`)).status).toBe(404)
       // The team is no longer discoverable to Bob; Ada is still a member.
-      expect((await bob.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
-      expect((await ada.client.get('/api/v1/teams')).body.teams.map((x: { slug: string }) => x.slug)).toEqual([slug])
+      expect((await bob.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+      expect((await ada.client.get<TeamList>('/api/v1/teams')).body.teams.map((x: { slug: string }) => x.slug)).toEqual([slug])
     })
   })
 
@@ -372,41 +371,40 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const ada = await personAt(t, domain)
       const id = (await requestJoin(t, ada, slug)).body.id
       // No body at all (as a script might send it) means the default roles.
-      const res = await admin.client.request('POST', `/api/v1/teams/${slug}/join-requests/${id}/approve`)
+      const res = await admin.client.request<ApprovedMember>('POST', `/api/v1/teams/${slug}/join-requests/${id}/approve`)
       expect(res.status, JSON.stringify(res.body)).toBe(200)
       expect(res.body).toMatchObject({ accountId: ada.accountId, username: ada.username, roles: ['developer'], supportMember: false })
-      expect((await ada.client.get('/api/v1/teams')).body.teams).toEqual([expect.objectContaining({ slug, roles: ['developer'] })])
+      expect((await ada.client.get<TeamList>('/api/v1/teams')).body.teams).toEqual([expect.objectContaining({ slug, roles: ['developer'] })])
       const mail = await t.smtp.waitFor(ada.email, /You joined the team/)
       expect(mail.text).toContain('Your role: Developer')
       expect(await notice(ada, 'team_join_approved')).toMatchObject({ category: 'team', title: `You joined the team "Team ${slug}"` })
-      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
+      expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
       const log = await activity(admin, slug)
       expect(log.slice(0, 2).map((e) => e.type).sort()).toEqual(['join_request.approved', 'member.joined'])
       expect(log.find((e) => e.type === 'member.joined')).toMatchObject({ actor: { username: ada.username }, details: { accountId: ada.accountId, roles: ['developer'], approvedBy: admin.username } })
       // Decided once: a second decision finds nothing.
-      expect((await admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/approve`)).status).toBe(404)
+      expect((await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`)).status).toBe(404)
       expect((await admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/deny`)).status).toBe(404)
     })
 
     it('approves with chosen roles, and refuses when no seat is free until seats are added', async () => {
       const t = await appWithDns(dialect)
       const { admin, slug, domain } = await discoverableTeam(t, { seats: 1 })
-      await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['held@elsewhere.test'], roles: ['developer'] })
+      await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['held@elsewhere.test'], roles: ['developer'] })
       const ada = await personAt(t, domain)
       const bob = await personAt(t, domain)
       const adaRequest = (await requestJoin(t, ada, slug)).body.id
       const bobRequest = (await requestJoin(t, bob, slug)).body.id
       // The one seat is held by the pending invitation.
-      const full = await admin.client.post(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: ['developer'] })
-      expect(full.status).toBe(409)
-      expect(full.body.error.code).toBe('no_seats_available')
-      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(2)
+      const full = await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: ['developer'] })
+      expectError(full, 409, 'no_seats_available')
+      expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(2)
       // A support member (Billing only) takes no seat.
-      expect((await admin.client.post(`/api/v1/teams/${slug}/join-requests/${bobRequest}/approve`, { roles: ['billing'] })).body).toMatchObject({ roles: ['billing'], supportMember: true })
-      await admin.client.put(`/api/v1/teams/${slug}/seats`, { seats: 2 })
-      const ok = await admin.client.post(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: ['developer', 'community_manager'] })
+      expect((await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${bobRequest}/approve`, { roles: ['billing'] })).body).toMatchObject({ roles: ['billing'], supportMember: true })
+      await admin.client.put<SeatUsage>(`/api/v1/teams/${slug}/seats`, { seats: 2 })
+      const ok = await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: ['developer', 'community_manager'] })
       expect(ok.body).toMatchObject({ roles: ['developer', 'community_manager'] })
-      expect((await admin.client.post(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: [] })).body.error.code).toBe('invalid_request')
+      expect(errorOf(await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: [] })).code).toBe('invalid_request')
     })
 
     it('refuses a person who is already in 10 teams, saying so', async () => {
@@ -414,30 +412,29 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const { admin, slug, domain } = await discoverableTeam(t, { seats: 2 })
       const ada = await personAt(t, domain)
       const id = (await requestJoin(t, ada, slug)).body.id
-      for (let i = 0; i < 10; i++) expect((await ada.client.post('/api/v1/teams', { name: `Mine ${i}`, slug: newSlug('mine') })).status).toBe(201)
-      const res = await admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/approve`)
-      expect(res.status).toBe(409)
-      expect(res.body.error.code).toBe('team_limit_reached')
-      expect(res.body.error.message).toContain(`${ada.username} already belongs to 10 teams`)
+      for (let i = 0; i < 10; i++) expect((await ada.client.post<TeamSummary>('/api/v1/teams', { name: `Mine ${i}`, slug: newSlug('mine') })).status).toBe(201)
+      const res = await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`)
+      expectError(res, 409, 'team_limit_reached')
+      expect(errorOf(res).message).toContain(`${ada.username} already belongs to 10 teams`)
       // And a person in 10 teams cannot ask.
       const other = await discoverableTeam(t)
       const bob = await personAt(t, other.domain)
-      for (let i = 0; i < 10; i++) await bob.client.post('/api/v1/teams', { name: `Bob ${i}`, slug: newSlug('bob') })
-      expect((await requestJoin(t, bob, other.slug)).body.error.code).toBe('team_limit_reached')
+      for (let i = 0; i < 10; i++) await bob.client.post<TeamSummary>('/api/v1/teams', { name: `Bob ${i}`, slug: newSlug('bob') })
+      expect(errorOf(await requestJoin(t, bob, other.slug)).code).toBe('team_limit_reached')
     })
 
     it('denies: the person is told neutrally, and may ask again', async () => {
       const t = await appWithDns(dialect)
       const { admin, slug, domain } = await discoverableTeam(t)
       const ada = await personAt(t, domain)
-      await ada.client.patch('/api/v1/me', { locale: 'zh-CN' })
+      await ada.client.patch<AccountView>('/api/v1/me', { locale: 'zh-CN' })
       const id = (await requestJoin(t, ada, slug)).body.id
       expect((await admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/deny`)).status).toBe(204)
       const mail = await t.smtp.waitFor(ada.email, /加入「/)
       expect(mail.text).toContain('没有接受你这次的加入申请')
       expect(mail.text).not.toContain(admin.username)
       expect(await notice(ada, 'team_join_denied')).toMatchObject({ category: 'team', title: `关于你加入「Team ${slug}」的申请` })
-      expect((await ada.client.get('/api/v1/teams')).body.teams).toEqual([])
+      expect((await ada.client.get<TeamList>('/api/v1/teams')).body.teams).toEqual([])
       expect((await activity(admin, slug))[0]).toMatchObject({ type: 'join_request.denied', details: { accountId: ada.accountId } })
       expect((await requestJoin(t, ada, slug)).status).toBe(201)
     })
@@ -448,11 +445,10 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const ada = await personAt(t, domain)
       const id = (await requestJoin(t, ada, slug)).body.id
       await addMember(t, admin, slug, ['developer'], ada)
-      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
-      const res = await admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/approve`)
-      expect(res.status).toBe(409)
-      expect(res.body.error.code).toBe('already_team_member')
-      expect((await admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/approve`)).status).toBe(404)
+      expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toEqual([])
+      const res = await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`)
+      expectError(res, 409, 'already_team_member')
+      expect((await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`)).status).toBe(404)
     })
 
     it('lets only one of two Admins deciding at once win', async () => {
@@ -462,12 +458,12 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const ada = await personAt(t, domain)
       const id = (await requestJoin(t, ada, slug)).body.id
       const [approve, deny] = await Promise.all([
-        admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/approve`),
+        admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`),
         other.client.post(`/api/v1/teams/${slug}/join-requests/${id}/deny`),
       ])
       const approved = approve.status === 200
       expect([approve.status, deny.status], JSON.stringify([approve.body, deny.body])).toEqual(approved ? [200, 404] : [404, 204])
-      expect((await ada.client.get('/api/v1/teams')).body.teams).toHaveLength(approved ? 1 : 0)
+      expect((await ada.client.get<TeamList>('/api/v1/teams')).body.teams).toHaveLength(approved ? 1 : 0)
       expect(await t.app.ctx.db.selectFrom('team_join_requests').select('status').where('id', '=', id).executeTakeFirstOrThrow()).toEqual({ status: approved ? 'approved' : 'denied' })
     })
   })
@@ -480,16 +476,16 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const domain = newDomain()
       const claims: { id: string; record: { name: string; value: string } }[] = []
       for (const team of [a, b]) {
-        const claim = (await team.admin.client.post(`/api/v1/teams/${team.slug}/domains`, { domain })).body
+        const claim = (await team.admin.client.post<Domain>(`/api/v1/teams/${team.slug}/domains`, { domain })).body
         claims.push(claim)
       }
       // Both records are published: each team proved control, only one can have the domain.
       t.dns.setTxt(claims[0].record.name, claims.map((c) => c.record.value))
-      const results = await Promise.all([a, b].map((team, i) => team.admin.client.post(`/api/v1/teams/${team.slug}/domains/${claims[i].id}/verify`)))
+      const results = await Promise.all([a, b].map((team, i) => team.admin.client.post<VerifyResult>(`/api/v1/teams/${team.slug}/domains/${claims[i].id}/verify`)))
       const winners = results.filter((r) => r.status === 200 && r.body.outcome === 'verified')
       const losers = results.filter((r) => r.status === 409)
       expect(winners, JSON.stringify(results.map((r) => r.body))).toHaveLength(1)
-      expect(losers[0].body.error.code).toBe('domain_taken')
+      expect(errorOf(losers[0]).code).toBe('domain_taken')
       const verified = await t.app.ctx.db.selectFrom('team_domains').select('team_id').where('domain', '=', domain).where('status', '=', 'verified').execute()
       expect(verified).toHaveLength(1)
     })
@@ -500,8 +496,8 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const ada = await personAt(t, domain)
       const results = await Promise.all([requestJoin(t, ada, slug), requestJoin(t, ada, slug), requestJoin(t, ada, slug)])
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409])
-      for (const r of results.filter((x) => x.status === 409)) expect(r.body.error.code).toBe('join_request_pending')
-      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(1)
+      for (const r of results.filter((x) => x.status === 409)) expect(errorOf(r).code).toBe('join_request_pending')
+      expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(1)
     })
 
     it('never lets approvals in parallel exceed the seats', async () => {
@@ -512,14 +508,14 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       for (const who of people) ids.push((await requestJoin(t, who, slug)).body.id)
       // A new request arrives while the approvals run: it waits for them, it does not deadlock.
       const latecomer = await personAt(t, domain)
-      const [late, ...results] = await Promise.all([requestJoin(t, latecomer, slug), ...ids.map((id) => admin.client.post(`/api/v1/teams/${slug}/join-requests/${id}/approve`))])
+      const [late, ...results] = await Promise.all([requestJoin(t, latecomer, slug), ...ids.map((id) => admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`))])
       expect(late.status, JSON.stringify(late.body)).toBe(201)
       expect(results.map((r) => r.status).sort(), JSON.stringify(results.map((r) => r.body))).toEqual([200, 200, 409, 409])
-      for (const r of results.filter((x) => x.status === 409)) expect(r.body.error.code).toBe('no_seats_available')
-      const page = (await admin.client.get(`/api/v1/teams/${slug}`)).body
+      for (const r of results.filter((x) => x.status === 409)) expect(errorOf(r).code).toBe('no_seats_available')
+      const page = (await admin.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body
       expect(page.members).toHaveLength(3)
       expect(page.seats).toMatchObject({ bought: 2, takenByMembers: 2, available: 0 })
-      expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(3)
+      expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(3)
     })
   })
 
@@ -550,11 +546,11 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const res = await client.request(method, url, body)
       expect(res.status, `${method} ${url} ${JSON.stringify(body)}`).toBeGreaterThanOrEqual(400)
       expect(res.status, `${method} ${url} ${JSON.stringify(body)}`).toBeLessThan(500)
-      expect(res.body.error.code, JSON.stringify(res.body)).toMatch(/^(invalid_request|invalid_json|domain_invalid)$/)
+      expect(errorOf(res).code, JSON.stringify(res.body)).toMatch(/^(invalid_request|invalid_json|domain_invalid)$/)
     }
     // Nothing changed.
-    expect((await admin.client.get(`/api/v1/teams/${slug}/domains`)).body.domains).toHaveLength(1)
-    expect((await admin.client.get(`/api/v1/teams/${slug}/join-requests`)).body.requests.map((r: { id: string }) => r.id)).toEqual([id])
+    expect((await admin.client.get<DomainsPage>(`/api/v1/teams/${slug}/domains`)).body.domains).toHaveLength(1)
+    expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests.map((r: { id: string }) => r.id)).toEqual([id])
   })
 
   it('gives an invitee who has an account an in-app notice of the invitation, as their preferences allow', async () => {
@@ -562,9 +558,9 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
     const { admin, slug } = await teamWithAdmin(t, { seats: 4 })
     const ada = await signedUpUser(t)
     const quiet = await signedUpUser(t)
-    await quiet.client.put('/api/v1/me/notification-preferences', { preferences: { team: { inApp: false } } })
+    await quiet.client.put<PreferencesView>('/api/v1/me/notification-preferences', { preferences: { team: { inApp: false } } })
     const unconfirmed = await personAt(t, newDomain(), { confirm: false })
-    expect((await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: [ada.email, quiet.email, unconfirmed.email], roles: ['developer'] })).status).toBe(201)
+    expect((await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [ada.email, quiet.email, unconfirmed.email], roles: ['developer'] })).status).toBe(201)
     const notice = (await inbox(ada)).find((n) => n.kind === 'team_invitation_notice')
     expect(notice).toMatchObject({ category: 'team', title: `${admin.username} invited you to the team "Team ${slug}"` })
     expect(notice!.body).toContain('as Developer')
@@ -582,8 +578,8 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
     const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
     const dev = await addMember(t, admin, slug, ['developer'])
     const quiet = await addMember(t, admin, slug, ['admin'])
-    await quiet.client.put('/api/v1/me/notification-preferences', { preferences: { team: { inApp: false, email: false } } })
-    expect((await dev.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['boss@elsewhere.test'], roles: ['billing'] })).body.suggestions).toHaveLength(1)
+    await quiet.client.put<PreferencesView>('/api/v1/me/notification-preferences', { preferences: { team: { inApp: false, email: false } } })
+    expect((await dev.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['boss@elsewhere.test'], roles: ['billing'] })).body.suggestions).toHaveLength(1)
     expect(await notice(admin, 'team_invitation_suggested')).toMatchObject({ category: 'team', title: `An invitation to "Team ${slug}" waits for your approval` })
     await t.smtp.waitFor(admin.email, /waits for your approval/)
     expect(await notice(quiet, 'team_invitation_suggested')).toBeUndefined()
@@ -595,9 +591,9 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
     const { admin, slug, domain } = await discoverableTeam(t)
     const ada = await personAt(t, domain)
     expect((await requestJoin(t, ada, slug)).status).toBe(201)
-    expect((await admin.client.post(`/api/v1/teams/${slug}/leave`)).body).toEqual({ teamDeleted: true })
-    expect((await ada.client.get('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
-    expect((await ada.client.get('/api/v1/me/join-requests')).body.requests).toEqual([])
+    expect((await admin.client.post<LeaveResult>(`/api/v1/teams/${slug}/leave`)).body).toEqual({ teamDeleted: true })
+    expect((await ada.client.get<DiscoverableTeams>('/api/v1/me/discoverable-teams')).body.teams).toEqual([])
+    expect((await ada.client.get<MyJoinRequests>('/api/v1/me/join-requests')).body.requests).toEqual([])
     const next = await teamWithAdmin(t)
     await verifiedDomain(t, next.admin, next.slug, domain)
   })

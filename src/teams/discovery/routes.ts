@@ -18,7 +18,9 @@ import {
 } from './join-requests.ts'
 import { DISCOVERY_QUESTION_MAX_LENGTH, DOMAIN_MAX_LENGTH, JOIN_ANSWER_MAX_LENGTH } from '../limits.ts'
 import { Roles, SlugParams } from '../schemas.ts'
-import { ApprovedMember, Discovery, DiscoverableTeam, Domain, DomainParams, DomainRemoval, DomainsPage, Id, JoinRequest, MyJoinRequest, RequestParams, VerifyResult } from './schemas.ts'
+import {
+  ApprovedMember, DiscoverableTeams, Discovery, Domain, DomainParams, DomainRemoval, DomainsPage, Id, JoinRequests, MyJoinRequest, MyJoinRequests, RequestParams, VerifyResult,
+} from './schemas.ts'
 
 export function teamDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -92,7 +94,7 @@ export function teamDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): void
   }, async (request) => changeDiscovery(ctx, { account: authOf(request).account, teamId: teamAccessOf(request).team.id, enabled: request.body.enabled, question: request.body.question, meta: requestMeta(request) }))
 
   api.get('/api/v1/teams/:slug/join-requests', {
-    schema: { tags, summary: 'Pending requests to join (Admin)', description: 'Oldest first.', params: SlugParams, response: { 200: Type.Object({ requests: Type.Array(JoinRequest) }), ...errors(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Pending requests to join (Admin)', description: 'Oldest first.', params: SlugParams, response: { 200: JoinRequests, ...errors(400, 401, 403, 404) } },
     preHandler: [signedIn, teamAccess(ctx, 'manage_join_requests')],
   }, async (request) => ({ requests: await listJoinRequests(ctx.db, teamAccessOf(request).team.id) }))
 
@@ -125,13 +127,13 @@ export function teamDiscoveryRoutes(app: FastifyInstance, ctx: AppContext): void
       tags,
       summary: 'Teams I can ask to join',
       description: 'Teams with discovery on at a verified domain of my confirmed email, that I am not in. Empty until the email is confirmed.',
-      response: { 200: Type.Object({ teams: Type.Array(DiscoverableTeam) }), ...errors(401) },
+      response: { 200: DiscoverableTeams, ...errors(401) },
     },
     preHandler: [signedIn],
   }, async (request) => ({ teams: await listDiscoverableTeams(ctx, authOf(request).account) }))
 
   api.get('/api/v1/me/join-requests', {
-    schema: { tags, summary: 'My pending requests to join teams', response: { 200: Type.Object({ requests: Type.Array(MyJoinRequest) }), ...errors(401) } },
+    schema: { tags, summary: 'My pending requests to join teams', response: { 200: MyJoinRequests, ...errors(401) } },
     preHandler: [signedIn],
   }, async (request) => ({ requests: await listMyJoinRequests(ctx, authOf(request).account.id) }))
 

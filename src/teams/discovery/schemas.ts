@@ -69,3 +69,10 @@ export type VerifyResult = Static<typeof VerifyResult>
 export type JoinRequest = Static<typeof JoinRequest>
 export type MyJoinRequest = Static<typeof MyJoinRequest>
 export type DiscoverableTeam = Static<typeof DiscoverableTeam>
+
+export const JoinRequests = Type.Object({ requests: Type.Array(JoinRequest) })
+export const MyJoinRequests = Type.Object({ requests: Type.Array(MyJoinRequest) })
+export const DiscoverableTeams = Type.Object({ teams: Type.Array(DiscoverableTeam) })
+export type JoinRequests = Static<typeof JoinRequests>
+export type MyJoinRequests = Static<typeof MyJoinRequests>
+export type DiscoverableTeams = Static<typeof DiscoverableTeams>

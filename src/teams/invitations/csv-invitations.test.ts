@@ -6,10 +6,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
+import { errorDetails, errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { AppError } from '../../errors.ts'
 import { invitationsFromCsv, parseCsv, parseRoles } from './csv-invitations.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
+import type { Invitation, Invitations, JoinedTeam } from '../schemas.ts'
+import type { CsvProblem } from './schemas.ts'
 
 function problemsOf(fn: () => unknown): { line: number; column: string; code: string }[] {
   try {
@@ -109,9 +111,9 @@ describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
     const { admin, slug } = await teamWithAdmin(t, { seats: 5 })
     for (const csv of HOSTILE_CSV) {
       const started = performance.now()
-      const res = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv, defaultRoles: ['developer'] })
+      const res = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv, defaultRoles: ['developer'] })
       expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(400)
-      expect(res.body.error.code).toBe('csv_invalid')
+      expect(errorOf(res).code).toBe('csv_invalid')
       expect(performance.now() - started).toBeLessThan(3000)
     }
   })
@@ -121,7 +123,7 @@ describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
     const { admin, slug } = await teamWithAdmin(t, { seats: 5 })
     const invitee = await signedUpUser(t)
     const csv = `email,roles\n${invitee.email},Developer;Community Manager\nbo@example.com,billing\n"cy@example.com",\n`
-    const res = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv, defaultRoles: ['developer'] })
+    const res = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv, defaultRoles: ['developer'] })
     expect(res.status, JSON.stringify(res.body)).toBe(201)
     expect(res.body.suggestions).toEqual([])
     expect(res.body.invitations.map((i: { email: string; roles: string[] }) => [i.email, i.roles]).sort()).toEqual([
@@ -130,7 +132,7 @@ describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
       [invitee.email, ['developer', 'community_manager']],
     ].sort())
     // The same invitation email and acceptance as POST /invitations.
-    const accepted = await invitee.client.post('/api/v1/invitations/accept', { token: await invitationToken(t, invitee.email) })
+    const accepted = await invitee.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: await invitationToken(t, invitee.email) })
     expect(accepted.status).toBe(200)
     expect(accepted.body.roles).toEqual(['developer', 'community_manager'])
     await invitationToken(t, 'bo@example.com')
@@ -140,49 +142,48 @@ describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
   it('sends nothing when any row is bad, and says which lines', async () => {
     const t = await testApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 5 })
-    const res = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'ok@example.com,developer\nnope,developer\nfine@example.com,wizard\n' })
+    const res = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'ok@example.com,developer\nnope,developer\nfine@example.com,wizard\n' })
     expect(res.status).toBe(400)
-    expect(res.body.error).toMatchObject({ code: 'csv_invalid', fields: { 'csv.2': 'email_invalid', 'csv.3': 'unknown_role' }, problemCount: 2 })
-    expect(res.body.error.rows.map((r: { line: number }) => r.line)).toEqual([2, 3])
-    expect(res.body.error.message).toContain('line 2')
-    expect((await admin.client.get(`/api/v1/teams/${slug}/invitations`)).body.invitations).toEqual([])
+    expect(errorOf(res)).toMatchObject({ code: 'csv_invalid', fields: { 'csv.2': 'email_invalid', 'csv.3': 'unknown_role' }, problemCount: 2 })
+    expect((errorDetails(res).rows as CsvProblem[]).map((r) => r.line)).toEqual([2, 3])
+    expect(errorOf(res).message).toContain('line 2')
+    expect((await admin.client.get<Invitations>(`/api/v1/teams/${slug}/invitations`)).body.invitations).toEqual([])
     expect(await invitationMails(t)).toBe(0)
     // Malformed bodies: still 400s.
     for (const body of [{ csv: '' }, { csv: 'a@example.com', defaultRoles: ['wizard'] }, { csv: 5 }, {}, { csv: 'x', other: 1 }]) {
-      const bad = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, body)
+      const bad = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, body)
       expect(bad.status, JSON.stringify(body)).toBe(400)
     }
-    const quote = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv: '"a@example.com,developer\n' })
-    expect(quote.body.error).toMatchObject({ code: 'csv_invalid', fields: { 'csv.1': 'unterminated_quote' } })
+    const quote = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: '"a@example.com,developer\n' })
+    expect(errorOf(quote)).toMatchObject({ code: 'csv_invalid', fields: { 'csv.1': 'unterminated_quote' } })
   })
 
   it('checks seats for the whole batch, and members or open invitations by line', async () => {
     const t = await testApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 2 })
-    const three = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'a@example.com\nb@example.com\nc@example.com\n', defaultRoles: ['developer'] })
-    expect(three.status).toBe(409)
-    expect(three.body.error.code).toBe('no_seats_available')
-    expect((await admin.client.get(`/api/v1/teams/${slug}/invitations`)).body.invitations).toEqual([])
+    const three = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'a@example.com\nb@example.com\nc@example.com\n', defaultRoles: ['developer'] })
+    expectError(three, 409, 'no_seats_available')
+    expect((await admin.client.get<Invitations>(`/api/v1/teams/${slug}/invitations`)).body.invitations).toEqual([])
     expect(await invitationMails(t)).toBe(0)
 
-    expect((await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['a@example.com'], roles: ['developer'] })).status).toBe(201)
-    const again = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv: `email\nz@example.com\na@example.com\n`, defaultRoles: ['developer'] })
+    expect((await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['a@example.com'], roles: ['developer'] })).status).toBe(201)
+    const again = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: `email\nz@example.com\na@example.com\n`, defaultRoles: ['developer'] })
     expect(again.status).toBe(409)
-    expect(again.body.error).toMatchObject({ code: 'already_invited', fields: { 'csv.3': 'already_invited' } })
-    const member = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv: `${admin.email},developer\n` })
-    expect(member.body.error).toMatchObject({ code: 'already_team_member', fields: { 'csv.1': 'already_member' } })
+    expect(errorOf(again)).toMatchObject({ code: 'already_invited', fields: { 'csv.3': 'already_invited' } })
+    const member = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: `${admin.email},developer\n` })
+    expect(errorOf(member)).toMatchObject({ code: 'already_team_member', fields: { 'csv.1': 'already_member' } })
   })
 
   it("turns a Developer's rows with other roles into suggestions and sends their Developer rows", async () => {
     const t = await testApp(dialect)
     const { admin, slug } = await teamWithAdmin(t, { seats: 5 })
     const dev = await addMember(t, admin, slug, ['developer'])
-    const res = await dev.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'd1@example.com,developer\ns1@example.com,admin\ns2@example.com,billing|developer\n' })
+    const res = await dev.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'd1@example.com,developer\ns1@example.com,admin\ns2@example.com,billing|developer\n' })
     expect(res.status, JSON.stringify(res.body)).toBe(201)
     expect(res.body.invitations.map((i: { email: string }) => i.email)).toEqual(['d1@example.com'])
     expect(res.body.suggestions.map((i: { email: string; roles: string[] }) => [i.email, i.roles])).toEqual([['s1@example.com', ['admin']], ['s2@example.com', ['billing', 'developer']]])
     const billing = await addMember(t, admin, slug, ['billing'])
-    const denied = await billing.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'x@example.com,developer\n' })
+    const denied = await billing.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'x@example.com,developer\n' })
     expect(denied.status).toBe(403)
   })
 
@@ -190,23 +191,23 @@ describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
     const t = await testApp(dialect, { RATE_LIMIT_INVITATIONS_PER_INVITER_PER_HOUR: '3', RATE_LIMIT_INVITATIONS_PER_TEAM_PER_HOUR: '5' })
     const { admin, slug } = await teamWithAdmin(t, { seats: 20 })
     const second = await addMember(t, admin, slug, ['admin']) // admin 1/3, team 1/5
-    const three = await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'a@example.com\nb@example.com\nc@example.com\n', defaultRoles: ['developer'] })
+    const three = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'a@example.com\nb@example.com\nc@example.com\n', defaultRoles: ['developer'] })
     expect(three.status).toBe(429)
-    expect(three.body.error).toMatchObject({ code: 'too_many_requests', limit: 'invitations_inviter', retryAt: expect.any(String) })
-    expect(three.body.error.message).toContain('Too many invitations')
-    expect((await admin.client.get(`/api/v1/teams/${slug}/invitations`)).body.invitations).toEqual([])
+    expect(errorOf(three)).toMatchObject({ code: 'too_many_requests', limit: 'invitations_inviter', retryAt: expect.any(String) })
+    expect(errorOf(three).message).toContain('Too many invitations')
+    expect((await admin.client.get<Invitations>(`/api/v1/teams/${slug}/invitations`)).body.invitations).toEqual([])
     // The refused batch spent nothing: two still fit.
-    expect((await admin.client.post(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'a@example.com\nb@example.com\n', defaultRoles: ['developer'] })).status).toBe(201)
-    expect((await admin.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['c@example.com'], roles: ['developer'] })).status).toBe(429)
+    expect((await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv: 'a@example.com\nb@example.com\n', defaultRoles: ['developer'] })).status).toBe(201)
+    expect((await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['c@example.com'], roles: ['developer'] })).status).toBe(429)
     // A request refused for another reason gives its points back.
-    expect((await second.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['a@example.com'], roles: ['developer'] })).status).toBe(409)
+    expect((await second.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['a@example.com'], roles: ['developer'] })).status).toBe(409)
     // Team: 3/5 used; three more would pass the second Admin's own limit but not the team's.
-    const teamWide = await second.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['c@example.com', 'd@example.com', 'e@example.com'], roles: ['developer'] })
+    const teamWide = await second.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['c@example.com', 'd@example.com', 'e@example.com'], roles: ['developer'] })
     expect(teamWide.status).toBe(429)
-    expect(teamWide.body.error.limit).toBe('invitations_team')
-    expect((await second.client.post(`/api/v1/teams/${slug}/invitations`, { emails: ['c@example.com', 'd@example.com'], roles: ['developer'] })).status).toBe(201)
+    expect(errorDetails(teamWide).limit).toBe('invitations_team')
+    expect((await second.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['c@example.com', 'd@example.com'], roles: ['developer'] })).status).toBe(201)
     // Re-sending spends from the same budget.
-    const pending = (await second.client.get(`/api/v1/teams/${slug}/invitations`)).body.invitations[0].id
-    expect((await second.client.post(`/api/v1/teams/${slug}/invitations/${pending}/resend`)).status).toBe(429)
+    const pending = (await second.client.get<Invitations>(`/api/v1/teams/${slug}/invitations`)).body.invitations[0].id
+    expect((await second.client.post<Invitation>(`/api/v1/teams/${slug}/invitations/${pending}/resend`)).status).toBe(429)
   })
 })

@@ -15,7 +15,7 @@ import { acceptInvitationById, invitationsFor } from './invitations.ts'
 import { createInviteLink, joinWithInviteLink, listInviteLinks, previewInviteLink, revokeInviteLink } from './invite-links.ts'
 import { CSV_MAX_LENGTH, CSV_MAX_ROWS, INVITE_LINK_MAX_USES } from '../limits.ts'
 import { Invitations, JoinedTeam, Roles, SlugParams } from '../schemas.ts'
-import { InvitationIdParams, InviteLink, InviteLinkPreview, LinkParams, MyInvitation, NewInviteLink, TokenParams } from './schemas.ts'
+import { InvitationIdParams, InviteLink, InviteLinkPreview, InviteLinks, LinkParams, MyInvitations, NewInviteLink, TokenParams } from './schemas.ts'
 
 export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -28,7 +28,7 @@ export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
       summary: 'Invite links of the team (Admin, Developer, Community Manager)',
       description: 'Newest first (the last 100), with creator, creation, expiry, uses and state. Tokens are never shown again.',
       params: SlugParams,
-      response: { 200: Type.Object({ links: Type.Array(InviteLink) }), ...errors(400, 401, 403, 404) },
+      response: { 200: InviteLinks, ...errors(400, 401, 403, 404) },
     },
     preHandler: [signedIn, teamAccess(ctx, 'invite_developers')],
   }, async (request) => listInviteLinks(ctx, teamAccessOf(request).team.id))
@@ -87,7 +87,7 @@ export function inviteLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
       tags,
       summary: 'Invitations waiting for me',
       description: "Pending email invitations to the signed-in person's confirmed address (newest first), for teams they are not in: the team, who invited and the roles. Empty until the address is confirmed (anyone can type an address). Never the token: accept with `POST /me/invitations/{invitationId}/accept`.",
-      response: { 200: Type.Object({ invitations: Type.Array(MyInvitation) }), ...errors(401) },
+      response: { 200: MyInvitations, ...errors(401) },
     },
     preHandler: [signedIn],
   }, async (request) => ({ invitations: await invitationsFor(ctx.db, authOf(request).account) }))

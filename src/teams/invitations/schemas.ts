@@ -62,3 +62,8 @@ export type InviteLink = Static<typeof InviteLink>
 export type MyInvitation = Static<typeof MyInvitation>
 export type NewInviteLink = Static<typeof NewInviteLink>
 export type InviteLinkPreview = Static<typeof InviteLinkPreview>
+
+export const InviteLinks = Type.Object({ links: Type.Array(InviteLink) })
+export const MyInvitations = Type.Object({ invitations: Type.Array(MyInvitation) })
+export type InviteLinks = Static<typeof InviteLinks>
+export type MyInvitations = Static<typeof MyInvitations>
