@@ -12,6 +12,7 @@ import { BROWSER_FLOW, chromiumForFile } from './helpers/browser.ts'
 import { signedUpUser } from './helpers/app.ts'
 import { listeningApp } from './helpers/web.ts'
 import { newId } from '../src/crypto.ts'
+import type { SigninPolicy } from '../src/sso/schemas.ts'
 
 const { newPage } = chromiumForFile({ viewport: { width: 1100, height: 900 }, screenshotLabel: 'sso', textOf: 'main' })
 
@@ -45,7 +46,7 @@ describe.each(DIALECTS)('Enterprise sign-in controls in Chromium on %s', (dialec
     await admin.getByLabel('Maximum session length (minutes)').fill('60')
     await admin.getByRole('button', { name: 'Save sign-in settings' }).click()
     await admin.getByText('Sign-in settings saved.').waitFor()
-    expect((await alice.client.get(`/api/v1/teams/${slug}/signin-policy`)).body).toMatchObject({ jitEnabled: true, requireTwoFactor: true, maxSessionMinutes: 60 })
+    expect((await alice.client.get<SigninPolicy>(`/api/v1/teams/${slug}/signin-policy`)).body).toMatchObject({ jitEnabled: true, requireTwoFactor: true, maxSessionMinutes: 60 })
 
     // With a connection, the switch works, and the page warns that members will be signed out.
     const team = await t.app.ctx.db.selectFrom('teams').select('id').where('slug', '=', slug).executeTakeFirstOrThrow()
@@ -56,7 +57,7 @@ describe.each(DIALECTS)('Enterprise sign-in controls in Chromium on %s', (dialec
     await admin.getByText(/signs members out everywhere/).waitFor()
     await admin.getByRole('button', { name: 'Save sign-in settings' }).click()
     await admin.getByText('Sign-in settings saved.').waitFor()
-    expect((await alice.client.get(`/api/v1/teams/${slug}/signin-policy`)).body.passwordSigninDisabled).toBe(true)
+    expect((await alice.client.get<SigninPolicy>(`/api/v1/teams/${slug}/signin-policy`)).body.passwordSigninDisabled).toBe(true)
     await expectAccessible(admin)
 
     // The set-up link: shown once, with the token in the fragment only.
