@@ -279,7 +279,7 @@ async function assertGoogleAllowed(ctx: AppContext, accountId: string, hd: strin
   if (refusing.length) {
     throw new AppError('google_workspace_required', {
       message: `Your team allows Google sign-in only with its Google Workspace account (${refusing.map((r) => `@${r.domain}`).join(', ')}).`,
-      details: { teams: refusing },
+      details: { teams: refusing.map(({ slug, name }) => ({ slug, name })) },
     })
   }
 }
