@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What the test suite needs from the machine, brought up when missing so that `npm test` is the
 # only command to run: PostgreSQL and Redis started when down, and Debian's Chromium (browser
-# suites), fonts-noto-cjk (Chinese pages render as text, not boxes) and HAProxy (the cluster suite)
-# installed when absent. Fast and silent when everything is already there; safe to run twice.
+# suites), fonts-noto-cjk (Chinese pages render as text, not boxes), HAProxy (the cluster suite)
+# and SimpleSAMLphp with php-cli/xml/mbstring/curl (the SAML suites' IdP) installed when absent. Fast and silent when everything is already there; safe to run twice.
 set -euo pipefail
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
@@ -23,6 +23,16 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+# The SAML suites' real IdP: SimpleSAMLphp under PHP's built-in server (Apache is not started).
+[ -d /usr/share/simplesamlphp/www ] || missing+=(simplesamlphp)
+command -v php >/dev/null || missing+=(php-cli)
+if command -v php >/dev/null; then
+  php -m 2>/dev/null | grep -qx dom || missing+=(php-xml)
+  php -m 2>/dev/null | grep -qx mbstring || missing+=(php-mbstring)
+  php -m 2>/dev/null | grep -qx curl || missing+=(php-curl)
+else
+  missing+=(php-xml php-mbstring php-curl)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${missing[*]} (Debian packages the suites use)"

@@ -89,6 +89,12 @@ export interface Config {
   ssoCaPem?: string
   /** The DNS resolver that checks team domains' TXT records: the system's unless servers are given. */
   dns: { servers: string[]; timeoutMs: number }
+  /**
+   * Team SSO (src/sso). `metadataAllowLoopback`: test suites only (NODE_ENV=test and
+   * SSO_METADATA_ALLOW_LOOPBACK=true together) — a metadata URL may then name a loopback
+   * address over http, where the test IdP runs; every other private address stays refused.
+   */
+  sso: { metadataAllowLoopback: boolean }
 }
 
 export class ConfigError extends Error {
@@ -220,11 +226,17 @@ export function loadConfig(env: Env = process.env): Config {
     if (encryptionKey.length !== 32) throw new ConfigError('ENCRYPTION_KEY', 'must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)')
   }
 
+  const metadataAllowLoopback = bool(env, 'SSO_METADATA_ALLOW_LOOPBACK', false)
+  if (metadataAllowLoopback && nodeEnv !== 'test') {
+    throw new ConfigError('SSO_METADATA_ALLOW_LOOPBACK', 'is for test suites only (it lets an Admin make this server fetch from its own loopback); it needs NODE_ENV=test')
+  }
+
   return {
     env: nodeEnv,
     google: google(env),
     ssoCaPem: caFile(env, 'SSO_CA_FILE'),
     encryptionKey,
+    sso: { metadataAllowLoopback },
     host: env.HOST || '127.0.0.1',
     port,
     publicUrl,

@@ -39,6 +39,8 @@ import { teamLogoRoutes } from './teams/logo-routes.ts'
 import { teamDiscoveryRoutes } from './teams/discovery/routes.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { oauthRoutes } from './oauth/routes.ts'
+import { ssoRoutes } from './sso/routes.ts'
+import { isSamlAcs, ssoSignInRoutes } from './signin/sso-routes.ts'
 import { authenticateAppAccessToken } from './oauth/bearer.ts'
 import { signinPolicyRoutes } from './sso/policy-routes.ts'
 import { setupLinkRoutes } from './sso/setup-link-routes.ts'
@@ -141,7 +143,11 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     done(request.url.includes('%00') ? new AppError('invalid_request', { message: 'The URL may not contain NUL characters.' }) : undefined)
   })
   app.addHook('onRequest', publicHostCheck(ctx.config.publicUrl))
-  app.addHook('onRequest', originCheck(ctx.config.publicUrl.origin, (request) => carriesSessionCookie(ctx, request) || request.cookies[SETUP_LINK_COOKIE] !== undefined))
+  // One exemption: the SAML ACS takes a form POST from the IdP's page (another origin, by
+  // design of the HTTP-POST binding). Its proof is the IdP's XML signature, checked against
+  // the connection's certificate, not the Origin; it creates no session itself (the session is
+  // made on a GET back on this site, bound to the browser that started, or confirmed there).
+  app.addHook('onRequest', originCheck(ctx.config.publicUrl.origin, (request) => carriesSessionCookie(ctx, request) || request.cookies[SETUP_LINK_COOKIE] !== undefined, isSamlAcs))
   app.addHook('onSend', (request, reply, payload, done) => {
     securityHeaders(request, reply)
     done(null, payload)
@@ -169,6 +175,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   signinPolicyRoutes(app, ctx)
   setupLinkRoutes(app, ctx)
   await oauthRoutes(app, ctx)
+  await ssoRoutes(app, ctx)
+  await ssoSignInRoutes(app, ctx)
   opsRoutes(app, ctx)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   const servePage = await registerWebApp(app)

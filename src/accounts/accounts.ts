@@ -12,7 +12,8 @@ import { pickLocale, type Locale } from '../mail/templates.ts'
 import { checkNewPassword, passwordContextWords } from '../passwords/policy.ts'
 import { notifySecurity } from '../notifications/notifications.ts'
 import { evictAfterCommit, markReauthenticated, revokeAllSessions, type Authenticated } from '../sessions/sessions.ts'
-import type { Account } from './queries.ts'
+import { findAccountById, type Account } from './queries.ts'
+import { randomInt } from 'node:crypto'
 import { newId } from '../crypto.ts'
 import { imagePath } from '../images/images.ts'
 import { isReturnPath } from '../return-path.ts'
@@ -21,7 +22,7 @@ import { verifyPasswordOf } from './reauth-password.ts'
 import { consumeToken, issueToken, openToken, retireOutstandingLinks } from './tokens.ts'
 import { checkUsername, normalizeUsername, usernameTakenError } from './usernames.ts'
 import { accountDeleting, emailChanged } from './lifecycle.ts'
-import type { JobRole } from './limits.ts'
+import { DISPLAY_NAME_MAX_LENGTH, type JobRole } from './limits.ts'
 
 export function localeOf(account: Pick<Account, 'locale'>): Locale {
   return pickLocale(account.locale)
@@ -434,4 +435,51 @@ export async function setAccountActive(ctx: AppContext, login: string, active: b
     return { account: { ...account, status: active ? ('active' as const) : ('deactivated' as const) }, sessionsRevoked }
   })
   return result
+}
+
+/**
+ * An account made by single sign-on (JIT, SPEC §8): the identity provider vouched for the
+ * address at a verified domain, so it is confirmed; there is no password (one can be set later,
+ * SPEC §6). The username comes from the address's local part, with digits added when taken.
+ * The terms are those in force: the team's sign-in page states them.
+ */
+export async function createAccountForIdentity(ctx: AppContext, trx: Queryable, input: { email: string; displayName?: string; meta: RequestMeta }): Promise<Account> {
+  const email = canonicalEmail(input.email)
+  const now = ctx.clock.now()
+  const base = (email.slice(0, email.indexOf('@')).replace(/[^A-Za-z0-9_-]/g, '').replace(/^[_-]+|[_-]+$/g, '') || 'user').slice(0, 24).padEnd(3, '0')
+  let username = base
+  for (let attempt = 0; ; attempt++) {
+    const free = !(await trx.selectFrom('accounts').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst())
+    let allowed = true
+    try {
+      checkUsername(username)
+    } catch {
+      allowed = false
+    }
+    if (free && allowed) break
+    if (attempt > 20) throw new AppError('internal_error', { message: 'No free username for a new SSO account.' })
+    username = `${base.slice(0, 24)}${randomInt(10, 99_999)}`
+  }
+  const id = newId()
+  await trx
+    .insertInto('accounts')
+    .values({
+      id,
+      email,
+      email_normalized: normalizeEmail(email),
+      email_confirmed_at: now,
+      username,
+      username_normalized: normalizeUsername(username),
+      password_hash: null,
+      ...(input.displayName ? { display_name: input.displayName.slice(0, DISPLAY_NAME_MAX_LENGTH) } : {}),
+      job_role: null,
+      locale: 'en',
+      terms_version: ctx.config.termsVersion,
+      terms_accepted_at: now,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute()
+  await recordAudit(trx, { accountId: id, type: 'account.created', meta: input.meta, at: now, details: { method: 'sso' } })
+  return (await findAccountById(trx, id))!
 }

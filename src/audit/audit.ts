@@ -34,6 +34,8 @@ export type AuditEventType =
   | 'passkey.added'
   | 'passkey.renamed'
   | 'passkey.removed'
+  | 'sso.identity_linked'
+  | 'sso.connection_changed'
   | 'team.created'
   | 'team.joined'
   | 'team.left'

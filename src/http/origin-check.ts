@@ -10,9 +10,9 @@ import { AppError } from '../errors.ts'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /** onRequest: refuse cross-site unsafe requests before any work is done. */
-export function originCheck(expectedOrigin: string, carriesSessionCookie: (request: FastifyRequest) => boolean) {
+export function originCheck(expectedOrigin: string, carriesSessionCookie: (request: FastifyRequest) => boolean, exempt: (request: FastifyRequest) => boolean = () => false) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
-    if (SAFE_METHODS.has(request.method)) return done()
+    if (SAFE_METHODS.has(request.method) || exempt(request)) return done()
     const origin = request.headers.origin
     const fromBrowser = origin !== undefined || carriesSessionCookie(request)
     done(fromBrowser && origin !== expectedOrigin ? new AppError('forbidden_origin') : undefined)

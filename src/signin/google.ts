@@ -225,7 +225,7 @@ export async function finishGoogleSignIn(ctx: AppContext, input: { callbackUrl: 
   const google = await redeemCode(ctx, flow, input.callbackUrl)
   const signIn = { ...input.signIn, staySignedIn: flow.staySignedIn }
 
-  const identity = await findLinkedIdentity(ctx.db, google)
+  const identity = await findLinkedIdentity(ctx.db, google.issuer, google.subject)
   if (identity) {
     const account = await findAccountById(ctx.db, identity.account_id)
     if (!account) throw new AppError('google_signin_failed')

@@ -304,3 +304,15 @@ export async function requireNoTeamsBeforeDeletion(db: Queryable, accountId: str
     details: { teams },
   })
 }
+
+/** The team's id by its current slug (SSO's "Sign in with SSO" starts from a typed team URL). */
+export async function teamIdBySlug(db: Queryable, slug: string): Promise<string | undefined> {
+  return (await db.selectFrom('teams').select('id').where('slug', '=', slug).executeTakeFirst())?.id
+}
+
+/** Slugs and names of teams by id. */
+export async function teamNames(db: Queryable, teamIds: readonly string[]): Promise<Map<string, { slug: string; name: string }>> {
+  if (teamIds.length === 0) return new Map()
+  const rows = await db.selectFrom('teams').select(['id', 'slug', 'name']).where('id', 'in', teamIds).execute()
+  return new Map(rows.map((r) => [r.id, { slug: r.slug, name: r.name }]))
+}

@@ -246,3 +246,13 @@ export async function removeDomain(ctx: AppContext, input: { account: Account; t
     return { discoveryTurnedOff: true }
   })
 }
+
+/** Whether `domain` (normalized) is one of the team's verified domains (SSO accepts only those, SPEC §8). */
+export async function isVerifiedDomainOf(db: Queryable, teamId: string, domain: string): Promise<boolean> {
+  return !!(await db.selectFrom('team_domains').select('id').where('team_id', '=', teamId).where('domain', '=', domain).where('status', '=', 'verified').executeTakeFirst())
+}
+
+/** The team that verified `domain` (normalized), if any: one team at most verifies a domain. */
+export async function teamsWithVerifiedDomain(db: Queryable, domain: string): Promise<string[]> {
+  return (await db.selectFrom('team_domains').select('team_id').where('domain', '=', domain).where('status', '=', 'verified').execute()).map((r) => r.team_id)
+}

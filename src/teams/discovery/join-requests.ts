@@ -252,3 +252,34 @@ async function accountOf(db: Queryable, accountId: string): Promise<Account> {
   if (!account) throw new Error(`join request of a missing account ${accountId}`)
   return account
 }
+
+/**
+ * A request to join made for someone single sign-on vouched for (SPEC §8: JIT off and no
+ * invitation): their address is at a verified domain of the team, whether or not discovery is
+ * on. One pending request per person and team: an existing one is kept (Admins are not asked
+ * again). Answers whether a new request was made.
+ */
+export async function requestToJoinForSso(ctx: AppContext, input: { account: Account; teamId: string; meta: RequestMeta }): Promise<boolean> {
+  const { account } = input
+  return inTransaction(ctx, async (trx) => {
+    const team = await trx.selectFrom('teams').select(['id', 'slug', 'name']).where('id', '=', input.teamId).executeTakeFirst()
+    if (!team || (await isTeamMember(trx, team.id, account.id))) return false
+    const pending = await trx.selectFrom('team_join_requests').select('id').where('team_id', '=', team.id).where('account_id', '=', account.id).where('status', '=', 'pending').executeTakeFirst()
+    if (pending) return false
+    const now = ctx.clock.now()
+    const id = newId()
+    await trx.insertInto('team_join_requests').values({
+      id, team_id: team.id, account_id: account.id, domain: emailDomain(account.email_normalized), question: null, answer: null, status: 'pending', created_at: now, decided_at: null, decided_by: null,
+    }).execute()
+    await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(account), type: 'join_request.created', meta: input.meta, at: now, details: { requestId: id, accountId: account.id, username: account.username, via: 'sso' } })
+    await notifyByCategory(ctx, trx, await teamAdmins(trx, team.id), 'team', 'team_join_requested', {
+      teamName: team.name,
+      requester: account.display_name ? `${account.display_name} (@${account.username})` : account.username,
+      email: account.email,
+      question: '',
+      answer: '',
+      link: link(ctx, `/teams/${team.slug}`),
+    })
+    return true
+  })
+}
