@@ -11,7 +11,7 @@ import { PNG } from 'pngjs'
 import { solveChallenge, type Challenge } from 'altcha-lib'
 import { deriveKey } from 'altcha-lib/algorithms/sha'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { errorOf } from './helpers/api.ts'
+import { expectErrorCode } from './helpers/api.ts'
 import { createTestDatabase, DIALECTS, type TestDatabase } from './helpers/databases.ts'
 import { SmtpCatcher, tokenFrom } from './helpers/smtp.ts'
 import { freePort } from './helpers/web.ts'
@@ -124,7 +124,7 @@ describe.each(DIALECTS)('walkthrough against a running server on %s', (dialect) 
     expect(deactivate.status, deactivate.stderr).toBe(0)
     expect(deactivate.stdout).toContain('deactivated; 1 session(s) ended')
     expect((await call('GET', '/api/v1/me')).status).toBe(401)
-    expect(errorOf(await call('POST', '/api/v1/signin', { login: email, password })).code).toBe('account_deactivated')
+    expectErrorCode(await call('POST', '/api/v1/signin', { login: email, password }), 'account_deactivated')
     expect((await cli(env, 'accounts', 'reactivate', email)).status).toBe(0)
     expect((await call('POST', '/api/v1/signin', { login: email, password })).status).toBe(200)
 

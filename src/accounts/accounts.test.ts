@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { HOUR_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, expectError, person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import type { AccountView, ConfirmationSent, EmailChangeSent, EmailConfirmed, PasswordChanged, PublicProfile, UsernameAvailability } from './schemas.ts'
 import type { NotificationPage } from '../notifications/schemas.ts'
@@ -46,7 +46,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const token = tokenFrom(await t.smtp.waitFor(who.email, /Confirm/))
       t.clock.advance(24 * HOUR_MS)
       const res = await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token })
-      expect(errorOf(res).code).toBe('token_invalid')
+      expectErrorCode(res, 'token_invalid')
     })
 
     it('accepts the confirmation link just before 24 hours', async () => {
@@ -65,10 +65,10 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       expect((await user.client.post('/api/v1/email/resend')).status).toBe(202)
       await expect.poll(() => t.smtp.messagesTo(user.email).length).toBe(2)
       const second = tokenFrom(t.smtp.messagesTo(user.email)[1])
-      expect(errorOf(await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: first })).code).toBe('token_invalid')
+      expectErrorCode(await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: first }), 'token_invalid')
       expect((await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: second })).status).toBe(200)
       const already = await user.client.post('/api/v1/email/resend')
-      expect(errorOf(already).code).toBe('email_already_confirmed')
+      expectErrorCode(already, 'email_already_confirmed')
     })
 
     it('rate-limits re-sending the confirmation', async () => {
@@ -226,7 +226,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       expectError(taken, 409, 'username_taken')
       expect(errorOf(taken).suggestions?.length).toBeGreaterThan(0)
       const reserved = await user.client.patch<AccountView>('/api/v1/me', { username: 'root' })
-      expect(errorOf(reserved).code).toBe('username_invalid')
+      expectErrorCode(reserved, 'username_invalid')
       const renamed = await user.client.patch<AccountView>('/api/v1/me', { username: `${user.username}-new` })
       expect(renamed.body.username).toBe(`${user.username}-new`)
       expect((await t.client().post<SignedIn>('/api/v1/signin', { login: `${user.username}-new`, password: STRONG_PASSWORD })).status).toBe(200)

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { HOUR_MS } from '../clock.ts'
 import { issueToken } from './tokens.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, expectError, person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { expectError, expectErrorCode, person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import type { AccountView, EmailChangeResent, EmailChangeSent, EmailConfirmed, PasswordChanged, PendingEmailChangeAnswer } from './schemas.ts'
 
@@ -63,7 +63,7 @@ describe.each(DIALECTS)('the pending change of email address on %s', (dialect) =
       })
       await expect.poll(() => t.smtp.messagesTo(newEmail).filter((m) => /new email/.test(m.subject)).length).toBe(2)
       const second = tokenFrom(t.smtp.messagesTo(newEmail).filter((m) => /new email/.test(m.subject))[1])
-      expect(errorOf(await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: firstLink })).code).toBe('token_invalid')
+      expectErrorCode(await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: firstLink }), 'token_invalid')
       expect((await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: second })).status).toBe(200)
       expect((await user.client.get<AccountView>('/api/v1/me')).body.email).toBe(newEmail)
     })
@@ -105,7 +105,7 @@ describe.each(DIALECTS)('the pending change of email address on %s', (dialect) =
       const { user, firstLink } = await withPendingChange(t)
       expect((await user.client.delete('/api/v1/me/email/pending')).status).toBe(204)
       expect((await user.client.get<PendingEmailChangeAnswer>('/api/v1/me/email/pending')).body).toEqual({ pending: null })
-      expect(errorOf(await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: firstLink })).code).toBe('token_invalid')
+      expectErrorCode(await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: firstLink }), 'token_invalid')
       expect((await user.client.get<AccountView>('/api/v1/me')).body.email).toBe(user.email)
       const audit = await t.app.ctx.db.selectFrom('audit_events').select('type').where('account_id', '=', user.accountId).execute()
       expect(audit.map((a) => a.type)).toContain('account.email_change_cancelled')
@@ -129,7 +129,7 @@ describe.each(DIALECTS)('the pending change of email address on %s', (dialect) =
       const notice = await t.smtp.waitFor(user.email, /password was changed/)
       expect(notice.text).toContain(`Your pending change of email address to ${newEmail} was cancelled`)
       expect((await user.client.get<PendingEmailChangeAnswer>('/api/v1/me/email/pending')).body).toEqual({ pending: null })
-      expect(errorOf(await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: firstLink })).code).toBe('token_invalid')
+      expectErrorCode(await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: firstLink }), 'token_invalid')
     })
 
     it('says nothing of it when no change was waiting', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
+import { expectErrorCode, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
 import type { SecurityLog } from './schemas.ts'
 import type { SignedIn } from '../signin/schemas.ts'
 import type { PasswordChanged } from '../accounts/schemas.ts'
@@ -32,6 +32,6 @@ describe.each(DIALECTS)('the personal security log on %s', (dialect) => {
     const mine = await alice.client.get<SecurityLog>('/api/v1/me/security-log')
     expect(mine.body.events.some((e: { type: string }) => e.type === 'signin.failed')).toBe(false)
     expect((await t.client().get<SecurityLog>('/api/v1/me/security-log')).status).toBe(401)
-    expect(errorOf(await alice.client.get<SecurityLog>('/api/v1/me/security-log?cursor=nonsense')).code).toBe('invalid_request')
+    expectErrorCode(await alice.client.get<SecurityLog>('/api/v1/me/security-log?cursor=nonsense'), 'invalid_request')
   })
 })

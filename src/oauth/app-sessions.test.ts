@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { errorDetails, errorOf, signedUpUser, testApp, type TestClient } from '../../test/helpers/app.ts'
+import { errorDetails, errorOf, expectErrorCode, signedUpUser, testApp, type TestClient } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { sweepOAuth } from './adapter.ts'
 import { CLI, cliClient, discover, followToApp, injectFetch, options, signInApp, startAuthorization } from '../../test/helpers/oauth.ts'
@@ -310,7 +310,7 @@ describe.each(DIALECTS)('app sessions on %s', (dialect) => {
     const { uid } = await enterUserCode(ada.client, started.user_code)
     t.clock.advance(5 * MINUTE)
     const late = await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${uid}/complete`, {})
-    expect(errorOf(late).code).toBe('oauth_request_expired')
+    expectErrorCode(late, 'oauth_request_expired')
     await ada.client.get(new URL(errorDetails(late).returnTo as string).pathname)
     await expect(oauth.processDeviceCodeResponse(as, cliClient(), await oauth.deviceCodeGrantRequest(as, cliClient(), oauth.None(), started.device_code, options(t)))).rejects.toMatchObject({ error: 'access_denied', error_description: 'This sign-in request expired. Go back to the app and start again.' })
   })

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { errorOf, expectError, signedUpUser, testApp } from '../../test/helpers/app.ts'
+import { expectError, expectErrorCode, signedUpUser, testApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { DAY_MS, MINUTE_MS } from '../clock.ts'
 import { addClient } from './clients.ts'
@@ -213,7 +213,7 @@ describe.each(DIALECTS)('OAuth security rules on %s', (dialect) => {
     expect((await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, { consent: 'yes' })).status).toBe(400)
     // Answered once, the request is gone.
     await approve(ada.client, pending.uid)
-    expect(errorOf(await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})).code).toBe('oauth_request_invalid')
+    expectErrorCode(await ada.client.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {}), 'oauth_request_invalid')
   })
 
   it('signing out everywhere or changing the password ends app sign-ins', async () => {

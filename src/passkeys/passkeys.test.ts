@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { MINUTE_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { launchChromium } from '../../test/helpers/browser.ts'
-import { errorOf, person, type TestApp } from '../../test/helpers/app.ts'
+import { expectErrorCode, person, type TestApp } from '../../test/helpers/app.ts'
 import { listeningApp } from '../../test/helpers/web.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
@@ -118,7 +118,7 @@ describe.each(DIALECTS)('passkeys in Chromium on %s', (dialect) => {
     const response = await h.createCredential(start.body.options)
     expect((await h.api<PasskeyView>('POST', '/api/v1/me/passkeys', { challengeId: start.body.challengeId, response })).status).toBe(201)
     const again = await h.api<PasskeyView>('POST', '/api/v1/me/passkeys', { challengeId: start.body.challengeId, response })
-    expect(errorOf(again).code).toBe('challenge_invalid')
+    expectErrorCode(again, 'challenge_invalid')
   })
 
   it('signs in with the passkey alone, no username typed', async () => {
@@ -136,7 +136,7 @@ describe.each(DIALECTS)('passkeys in Chromium on %s', (dialect) => {
     expect((await h.api<PasskeyList>('GET', '/api/v1/me/passkeys')).body.passkeys[0].lastUsedAt).not.toBeNull()
     // The same signed assertion cannot be replayed: its challenge is spent.
     const replay = await h.api<SignedIn>('POST', '/api/v1/signin/passkey', { challengeId: start.body.challengeId, response })
-    expect(errorOf(replay).code).toBe('challenge_invalid')
+    expectErrorCode(replay, 'challenge_invalid')
   })
 
   it('accepts the passkey as the second factor after the password', async () => {
@@ -161,7 +161,7 @@ describe.each(DIALECTS)('passkeys in Chromium on %s', (dialect) => {
     expect((await addPasskey(h)).status).toBe(201)
     h.t.clock.advance(6 * MINUTE_MS)
     // Keep the (30-minute idle) session alive but outside the 5-minute sudo window.
-    expect(errorOf(await h.api<PasskeyOptions>('POST', '/api/v1/me/passkeys/options')).code).toBe('reauthentication_required')
+    expectErrorCode(await h.api<PasskeyOptions>('POST', '/api/v1/me/passkeys/options'), 'reauthentication_required')
     const start = await h.api<PasskeyOptions>('POST', '/api/v1/me/reauthenticate/options')
     const response = await h.getAssertion(start.body.options)
     const reauth = await h.api<Reauthenticated>('POST', '/api/v1/me/reauthenticate', { passkey: { challengeId: start.body.challengeId, response } })

@@ -6,7 +6,7 @@ import { OPERATOR } from '../audit/audit.ts'
 import { setAccountActive } from '../accounts/accounts.ts'
 import { sendResetLinkByOperator } from './recovery.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectErrorCode, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
@@ -66,7 +66,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const captcha = await solvedCaptcha(t)
       expect((await t.client().post('/api/v1/recovery', { email: 'a@example.com', captcha })).status).toBe(202)
       const replay = await t.client().post('/api/v1/recovery', { email: 'a@example.com', captcha })
-      expect(errorOf(replay).code).toBe('captcha_failed')
+      expectErrorCode(replay, 'captcha_failed')
     })
 
     it('caps recovery emails to one address without telling the requester', async () => {
@@ -123,7 +123,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const token = await recoveryLink(t, user.email)
       expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
       const again = await t.client().post('/api/v1/password/reset', { token, password: 'another long passphrase' })
-      expect(errorOf(again).code).toBe('token_invalid')
+      expectErrorCode(again, 'token_invalid')
     })
 
     it('expires after one hour', async () => {
@@ -132,7 +132,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const token = await recoveryLink(t, user.email)
       t.clock.advance(HOUR_MS)
       const res = await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })
-      expect(errorOf(res).code).toBe('token_invalid')
+      expectErrorCode(res, 'token_invalid')
     })
 
     it('does not spend the link on a refused password', async () => {
@@ -140,9 +140,9 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const user = await signedUpUser(t)
       const token = await recoveryLink(t, user.email)
       const weak = await t.client().post('/api/v1/password/reset', { token, password: 'password' })
-      expect(errorOf(weak).code).toBe('password_common')
+      expectErrorCode(weak, 'password_common')
       const productName = await t.client().post('/api/v1/password/reset', { token, password: 'latchkey2026' })
-      expect(errorOf(productName).code).toBe('password_common')
+      expectErrorCode(productName, 'password_common')
       expect((await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })).status).toBe(200)
     })
 
@@ -150,7 +150,7 @@ describe.each(DIALECTS)('recovery on %s', (dialect) => {
       const t = await testApp(dialect, { SIGNIN_LOCK_AFTER_FAILURES: '2', RATE_LIMIT_SIGNIN_FAILURES_PER_ACCOUNT: '100' })
       const user = await signedUpUser(t)
       for (let i = 0; i < 2; i++) await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'wrong password!' })
-      expect(errorOf(await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).code).toBe('signin_locked')
+      expectErrorCode(await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD }), 'signin_locked')
       const token = await recoveryLink(t, user.email)
       await t.client().post('/api/v1/password/reset', { token, password: 'my new long passphrase' })
       expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'my new long passphrase' })).status).toBe(200)

@@ -3,7 +3,7 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../clock.ts'
 import { setAccountActive } from '../accounts/accounts.ts'
 import { OPERATOR } from '../audit/audit.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, expectError, person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, person, signedUpUser, STRONG_PASSWORD, testApp } from '../../test/helpers/app.ts'
 import type { SessionList, SessionsRevoked } from './schemas.ts'
 import type { AccountView, ConfirmationSent } from '../accounts/schemas.ts'
 import type { SignedIn } from '../signin/schemas.ts'
@@ -28,7 +28,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       expect(wrong.status).toBe(401)
       expect(unknown.status).toBe(401)
       expect(wrong.body).toEqual(unknown.body)
-      expect(errorOf(wrong).code).toBe('invalid_credentials')
+      expectErrorCode(wrong, 'invalid_credentials')
     })
 
     it('issues a new session token at every sign-in', async () => {
@@ -86,7 +86,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       for (const variant of [who.password.toLowerCase(), who.password.toUpperCase(), who.password.slice(0, 72), who.password.slice(0, -1), `${who.password} `, ` ${who.password}`]) {
         const res = await t.client().post<SignedIn>('/api/v1/signin', { login: who.email, password: variant })
         expect(res.status, JSON.stringify(variant)).toBe(401)
-        expect(errorOf(res).code).toBe('invalid_credentials')
+        expectErrorCode(res, 'invalid_credentials')
       }
       expect((await t.client().post<SignedIn>('/api/v1/signin', { login: who.email, password: who.password })).status).toBe(200)
     })
@@ -316,7 +316,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
       const right = await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })
       expectError(right, 403, 'account_deactivated')
       const wrong = await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: 'wrong password here' })
-      expect(errorOf(wrong).code).toBe('invalid_credentials')
+      expectErrorCode(wrong, 'invalid_credentials')
       await t.smtp.waitFor(user.email, /deactivated/)
       await setAccountActive(t.app.ctx, user.username, true, OPERATOR)
       expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).status).toBe(200)

@@ -14,6 +14,9 @@ import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import { addMember, teamWithAdmin } from '../../test/helpers/teams.ts'
 import { newId } from '../crypto.ts'
+import type { AccountView } from '../accounts/schemas.ts'
+import type { LinkedIdentities, PendingGoogle, SignedIn, SignInMethods } from './schemas.ts'
+import { errorCodeOf, errorDetails, errorOf } from '../../test/helpers/api.ts'
 
 const CLIENT_ID = 'latchkey-test'
 const CLIENT_SECRET = 'latchkey-test-secret-0123456789'
@@ -60,7 +63,7 @@ async function signUpWithGoogle(t: TestApp, sub: string, client = t.client()) {
   const callback = await googleSignIn(client, sub)
   expect(callback.headers.location).toBe('/signin/google')
   const username = person().username
-  const done = await client.post('/api/v1/signin/google/signup', { username, acceptTerms: true })
+  const done = await client.post<SignedIn>('/api/v1/signin/google/signup', { username, acceptTerms: true })
   expect(done.status).toBe(200)
   return { client, account: done.body.account, username }
 }
@@ -91,22 +94,22 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const callback = await googleSignIn(client, g.sub)
     expect(callback.status).toBe(303)
     expect(callback.headers.location).toBe('/signin/google')
-    const pending = await client.get('/api/v1/signin/google/pending')
+    const pending = await client.get<PendingGoogle>('/api/v1/signin/google/pending')
     expect(pending.body).toMatchObject({ step: 'signup', email: g.email, emailVerified: true, name: 'Grace Hopper', canCreateAccount: true })
     const refused = await client.post('/api/v1/signin/google/signup', { username: person().username, acceptTerms: false })
-    expect(refused.body.error.code).toBe('terms_not_accepted')
+    expect(errorCodeOf(refused)).toBe('terms_not_accepted')
     const username = person().username
-    const done = await client.post('/api/v1/signin/google/signup', { username, acceptTerms: true })
+    const done = await client.post<SignedIn>('/api/v1/signin/google/signup', { username, acceptTerms: true })
     expect(done.status).toBe(200)
     expect(done.body.account).toMatchObject({ email: g.email, emailConfirmed: true, username, displayName: 'Grace Hopper' })
-    expect((await client.get('/api/v1/me')).body.id).toBe(done.body.account.id)
+    expect((await client.get<AccountView>('/api/v1/me')).body.id).toBe(done.body.account.id)
     const row = await t.app.ctx.db.selectFrom('accounts').select(['password_hash', 'terms_version']).where('id', '=', done.body.account.id).executeTakeFirstOrThrow()
     expect(row.password_hash).toBeNull()
     expect(row.terms_version).toBeTruthy()
     const events = await auditTypes(t, done.body.account.id)
     expect(events).toContainEqual(expect.objectContaining({ type: 'identity.linked' }))
     expect(events).toContainEqual(expect.objectContaining({ type: 'signin.succeeded', details: expect.objectContaining({ method: 'google' }) }))
-    const identities = await client.get('/api/v1/me/identities')
+    const identities = await client.get<LinkedIdentities>('/api/v1/me/identities')
     expect(identities.body).toMatchObject({ identities: [{ method: 'google', email: g.email }], canUnlink: false, hasPassword: false })
   })
 
@@ -118,7 +121,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const again = await googleSignIn(browser, g.sub, `?next=${encodeURIComponent('/app-signin/abc123')}`)
     expect(again.status).toBe(303)
     expect(again.headers.location).toBe('/app-signin/abc123')
-    expect((await browser.get('/api/v1/me')).body.id).toBe(account.id)
+    expect((await browser.get<AccountView>('/api/v1/me')).body.id).toBe(account.id)
     const evil = await googleSignIn(t.client(), g.sub, `?next=${encodeURIComponent('//evil.example/x')}`)
     expect(evil.headers.location).toBe('/settings/profile')
   })
@@ -131,7 +134,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const browser = t.client()
     const again = await googleSignIn(browser, g.sub)
     expect(again.headers.location).toBe('/settings/profile')
-    expect((await browser.get('/api/v1/me')).body.id).toBe(account.id)
+    expect((await browser.get<AccountView>('/api/v1/me')).body.id).toBe(account.id)
     // Another Google account given the old address is a different identity: it never enters this account.
     const other = googleUser({ email: account.email, email_verified: false })
     const stranger = t.client()
@@ -146,7 +149,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const browser = t.client()
     const callback = await googleSignIn(browser, g.sub)
     expect(callback.headers.location).toBe('/settings/profile')
-    expect((await browser.get('/api/v1/me')).body.id).toBe(local.accountId)
+    expect((await browser.get<AccountView>('/api/v1/me')).body.id).toBe(local.accountId)
     expect(await auditTypes(t, local.accountId)).toContainEqual({ type: 'identity.linked', details: expect.objectContaining({ by: 'verified_email' }) })
   })
 
@@ -156,10 +159,10 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const g = googleUser({ email: local.email, email_verified: false })
     const browser = t.client()
     expect((await googleSignIn(browser, g.sub)).headers.location).toBe('/signin/google')
-    expect((await browser.get('/api/v1/signin/google/pending')).body).toMatchObject({ step: 'link', emailVerified: false, canCreateAccount: false })
-    expect((await browser.post('/api/v1/signin/google/signup', { username: person().username, acceptTerms: true })).body.error.code).toBe('email_taken')
-    expect((await browser.post('/api/v1/signin/google/link', { password: 'not the password' })).body.error.code).toBe('password_incorrect')
-    const linked = await browser.post('/api/v1/signin/google/link', { password: STRONG_PASSWORD })
+    expect((await browser.get<PendingGoogle>('/api/v1/signin/google/pending')).body).toMatchObject({ step: 'link', emailVerified: false, canCreateAccount: false })
+    expect(errorCodeOf(await browser.post('/api/v1/signin/google/signup', { username: person().username, acceptTerms: true }))).toBe('email_taken')
+    expect(errorCodeOf(await browser.post('/api/v1/signin/google/link', { password: 'not the password' }))).toBe('password_incorrect')
+    const linked = await browser.post<SignedIn>('/api/v1/signin/google/link', { password: STRONG_PASSWORD })
     expect(linked.status).toBe(200)
     expect(linked.body.account).toMatchObject({ id: local.accountId, emailConfirmed: false })
     // From now on Google signs in to it directly.
@@ -172,8 +175,8 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const g = googleUser({ email: local.email, email_verified: true })
     const browser = t.client()
     await googleSignIn(browser, g.sub)
-    expect((await browser.get('/api/v1/signin/google/pending')).body).toMatchObject({ step: 'link', emailVerified: true, canCreateAccount: true })
-    const linked = await browser.post('/api/v1/signin/google/link', { password: STRONG_PASSWORD })
+    expect((await browser.get<PendingGoogle>('/api/v1/signin/google/pending')).body).toMatchObject({ step: 'link', emailVerified: true, canCreateAccount: true })
+    const linked = await browser.post<SignedIn>('/api/v1/signin/google/link', { password: STRONG_PASSWORD })
     expect(linked.body.account).toMatchObject({ id: local.accountId, emailConfirmed: true })
   })
 
@@ -185,7 +188,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const browser = t.client()
     await googleSignIn(browser, owner.sub)
     const username = person().username
-    const made = await browser.post('/api/v1/signin/google/signup', { username, acceptTerms: true })
+    const made = await browser.post<SignedIn>('/api/v1/signin/google/signup', { username, acceptTerms: true })
     expect(made.status).toBe(200)
     expect(made.body.account).toMatchObject({ email: squatter.email, emailConfirmed: true, username })
     expect(made.body.account.id).not.toBe(squatter.accountId)
@@ -193,7 +196,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const squatterRow = await t.app.ctx.db.selectFrom('accounts').select(['email', 'email_confirmed_at']).where('id', '=', squatter.accountId).executeTakeFirstOrThrow()
     expect(squatterRow.email).toMatch(/@unconfirmed\.invalid$/)
     expect((await t.client().post('/api/v1/email/confirm', { token: confirmation })).status).toBe(400)
-    expect((await t.client().post('/api/v1/signin', { login: squatter.email, password: STRONG_PASSWORD })).body.error.code).toBe('invalid_credentials')
+    expect(errorCodeOf(await t.client().post('/api/v1/signin', { login: squatter.email, password: STRONG_PASSWORD }))).toBe('invalid_credentials')
     expect(await auditTypes(t, squatter.accountId)).toContainEqual(expect.objectContaining({ type: 'account.email_released' }))
   })
 
@@ -202,7 +205,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const g = googleUser({ email_verified: false })
     const browser = t.client()
     await googleSignIn(browser, g.sub)
-    const made = await browser.post('/api/v1/signin/google/signup', { username: person().username, acceptTerms: true })
+    const made = await browser.post<SignedIn>('/api/v1/signin/google/signup', { username: person().username, acceptTerms: true })
     expect(made.body.account).toMatchObject({ email: g.email, emailConfirmed: false })
     await t.smtp.waitFor(g.email, /confirm/i)
   })
@@ -218,7 +221,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     browser.jar.set('latchkey_google', flowCookie)
     const replay = await browser.get(callback)
     expect(replay.status).toBe(400)
-    expect(replay.body.error.code).toBe('google_signin_failed')
+    expect(errorCodeOf(replay)).toBe('google_signin_failed')
   })
 
   it('refuses a wrong state', async () => {
@@ -228,7 +231,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const callback = new URL(await toGoogleAndBack(browser, g.sub), 'http://latchkey.test')
     callback.searchParams.set('state', 'forged-state-value')
     const res = await browser.get(callback.pathname + callback.search)
-    expect(res.body.error.code).toBe('google_signin_failed')
+    expect(errorCodeOf(res)).toBe('google_signin_failed')
   })
 
   it('refuses an answer from another issuer', async () => {
@@ -238,7 +241,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const callback = new URL(await toGoogleAndBack(browser, g.sub), 'http://latchkey.test')
     callback.searchParams.set('iss', 'https://accounts.evil.example')
     const res = await browser.get(callback.pathname + callback.search)
-    expect(res.body.error.code).toBe('google_signin_failed')
+    expect(errorCodeOf(res)).toBe('google_signin_failed')
   })
 
   it('refuses a callback without the cookie of the browser that started it, and sends a browser to the error page', async () => {
@@ -246,7 +249,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const g = googleUser()
     const callback = await toGoogleAndBack(t.client(), g.sub)
     const other = t.client()
-    expect((await other.get(callback)).body.error.code).toBe('google_signin_expired')
+    expect(errorCodeOf(await other.get(callback))).toBe('google_signin_expired')
     const page = await other.request('GET', callback, undefined, { accept: 'text/html' })
     expect(page.status).toBe(303)
     expect(page.headers.location).toBe('/signin/google?error=google_signin_expired')
@@ -257,24 +260,24 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const g = googleUser()
     const { client, account } = await signUpWithGoogle(t, g.sub)
     // The change-password path refuses cleanly: there is no current password to check.
-    expect((await client.post('/api/v1/me/password', { currentPassword: 'anything at all', newPassword: 'a brand new passphrase' })).body.error.code).toBe('password_incorrect')
-    expect((await client.delete(`/api/v1/me/identities/${(await client.get('/api/v1/me/identities')).body.identities[0].id}`)).body.error.code).toBe('last_signin_method')
+    expect(errorCodeOf(await client.post('/api/v1/me/password', { currentPassword: 'anything at all', newPassword: 'a brand new passphrase' }))).toBe('password_incorrect')
+    expect(errorCodeOf(await client.delete(`/api/v1/me/identities/${(await client.get<LinkedIdentities>('/api/v1/me/identities')).body.identities[0].id}`))).toBe('last_signin_method')
     const set = await client.post('/api/v1/me/password/set', { newPassword: 'a brand new passphrase' })
     expect(set.status).toBe(200)
-    expect((await client.post('/api/v1/me/password/set', { newPassword: 'another new passphrase' })).body.error.code).toBe('password_already_set')
+    expect(errorCodeOf(await client.post('/api/v1/me/password/set', { newPassword: 'another new passphrase' }))).toBe('password_already_set')
     const signin = await t.client().post('/api/v1/signin', { login: account.email, password: 'a brand new passphrase' })
     expect(signin.status).toBe(200)
-    const identities = await client.get('/api/v1/me/identities')
+    const identities = await client.get<LinkedIdentities>('/api/v1/me/identities')
     expect(identities.body).toMatchObject({ canUnlink: true, hasPassword: true })
     expect((await client.delete(`/api/v1/me/identities/${identities.body.identities[0].id}`)).status).toBe(204)
-    expect((await client.get('/api/v1/me/identities')).body.identities).toEqual([])
+    expect((await client.get<LinkedIdentities>('/api/v1/me/identities')).body.identities).toEqual([])
   })
 
   it('asks for a recent sign-in before setting a password', async () => {
     const t = await googleApp(dialect)
     const { client } = await signUpWithGoogle(t, googleUser().sub)
     t.clock.advance(6 * 60_000)
-    expect((await client.post('/api/v1/me/password/set', { newPassword: 'a brand new passphrase' })).body.error.code).toBe('reauthentication_required')
+    expect(errorCodeOf(await client.post('/api/v1/me/password/set', { newPassword: 'a brand new passphrase' }))).toBe('reauthentication_required')
   })
 
   it('still asks for the second factor of an account with two-factor authentication', async () => {
@@ -285,11 +288,11 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const callback = await googleSignIn(browser, g.sub)
     const location = String(callback.headers.location)
     expect(location).toMatch(/^\/signin#ticket=/)
-    expect((await browser.get('/api/v1/me')).status).toBe(401)
+    expect((await browser.get<AccountView>('/api/v1/me')).status).toBe(401)
     const ticket = new URLSearchParams(location.split('#')[1]).get('ticket')!
     const done = await browser.post('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
     expect(done.status).toBe(200)
-    expect((await browser.get('/api/v1/me')).body.id).toBe(user.accountId)
+    expect((await browser.get<AccountView>('/api/v1/me')).body.id).toBe(user.accountId)
   })
 
   it('refuses Google for a member of a team that allows only its Workspace domain, read from the ID token\'s hd', async () => {
@@ -300,9 +303,11 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     const personal = googleUser({ email: member.email, email_verified: true })
     const refused = await googleSignIn(t.client(), personal.sub)
     expect(refused.status).toBe(403)
-    expect(refused.body.error).toMatchObject({ code: 'google_workspace_required', teams: [{ slug, domain: 'corp.example' }] })
+    expect(errorCodeOf(refused)).toBe('google_workspace_required')
+    expect(errorDetails(refused)).toMatchObject({ teams: [{ slug }] })
+    expect(errorOf(refused).message).toContain('@corp.example')
     // Nothing was linked by the refused attempt.
-    expect((await member.client.get('/api/v1/me/identities')).body.identities).toEqual([])
+    expect((await member.client.get<LinkedIdentities>('/api/v1/me/identities')).body.identities).toEqual([])
     const workspace = googleUser({ email: member.email, email_verified: true, hd: 'corp.example' })
     expect((await googleSignIn(t.client(), workspace.sub)).headers.location).toBe('/settings/profile')
   })
@@ -317,7 +322,7 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     expect((await admin.client.patch(`/api/v1/teams/${slug}/signin-policy`, { googleSigninDisabled: true })).status).toBe(200)
     const g = googleUser({ email: member.email, email_verified: true })
     const refused = await googleSignIn(t.client(), g.sub)
-    expect(refused.body.error.code).toBe('team_requires_sso')
+    expect(errorCodeOf(refused)).toBe('team_requires_sso')
     const a = googleUser({ email: admin.email, email_verified: true })
     expect((await googleSignIn(t.client(), a.sub)).headers.location).toBe('/settings/profile')
   })
@@ -329,22 +334,22 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     await setAccountActive(t.app.ctx, account.email, false, OPERATOR)
     const res = await googleSignIn(t.client(), g.sub)
     expect(res.status).toBe(403)
-    expect(res.body.error.code).toBe('account_deactivated')
+    expect(errorCodeOf(res)).toBe('account_deactivated')
   })
 })
 
 describe('Without Google configured', () => {
   it('offers no Google button and answers google_not_configured', async () => {
     const t = await testApp('sqlite')
-    expect((await t.client().get('/api/v1/signin/methods')).body).toEqual({ google: false })
+    expect((await t.client().get<SignInMethods>('/api/v1/signin/methods')).body).toEqual({ google: false })
     const start = await t.client().get('/api/v1/signin/google/start')
     expect(start.status).toBe(404)
-    expect(start.body.error.code).toBe('google_not_configured')
-    expect((await t.client().get('/api/v1/signin/google/callback?code=x&state=y')).body.error.code).toBe('google_not_configured')
+    expect(errorCodeOf(start)).toBe('google_not_configured')
+    expect(errorCodeOf(await t.client().get('/api/v1/signin/google/callback?code=x&state=y'))).toBe('google_not_configured')
   })
 
   it('says it is offered when configured', async () => {
     const t = await googleApp('sqlite')
-    expect((await t.client().get('/api/v1/signin/methods')).body).toEqual({ google: true })
+    expect((await t.client().get<SignInMethods>('/api/v1/signin/methods')).body).toEqual({ google: true })
   })
 })

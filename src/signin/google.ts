@@ -189,7 +189,7 @@ export async function finishGoogleSignIn(ctx: AppContext, input: { callbackUrl: 
   const google = await redeemCode(ctx, flow, input.callbackUrl)
   const signIn = { ...input.signIn, staySignedIn: flow.staySignedIn }
 
-  const identity = await findLinkedIdentity(ctx.db, google)
+  const identity = await findLinkedIdentity(ctx.db, google.issuer, google.subject)
   if (identity) {
     const account = await findAccountById(ctx.db, identity.account_id)
     if (!account) throw new AppError('google_signin_failed')
@@ -243,7 +243,7 @@ async function assertGoogleAllowed(ctx: AppContext, accountId: string, hd: strin
   if (refusing.length) {
     throw new AppError('google_workspace_required', {
       message: `Your team allows Google sign-in only with its Google Workspace account (${refusing.map((r) => `@${r.domain}`).join(', ')}).`,
-      details: { teams: refusing },
+      details: { teams: refusing.map(({ slug, name }) => ({ slug, name })) },
     })
   }
 }

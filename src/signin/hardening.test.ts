@@ -3,7 +3,7 @@ import { solveChallenge, type Challenge } from 'altcha-lib'
 import { deriveKey } from 'altcha-lib/algorithms/sha'
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectErrorCode, person, signedUpUser, STRONG_PASSWORD, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
@@ -63,7 +63,7 @@ describe.each(DIALECTS)('hardening on %s', (dialect) => {
     const reset = await resetLink(t, user.email)
     expect((await t.client().post('/api/v1/password/reset', { token: reset, password: 'the owner is back now' })).status).toBe(200)
     const res = await t.client().post<EmailConfirmed>('/api/v1/email/confirm', { token: change })
-    expect(errorOf(res).code).toBe('token_invalid')
+    expectErrorCode(res, 'token_invalid')
   })
 
   it('kills open 2FA tickets when the password is reset', async () => {
@@ -73,14 +73,14 @@ describe.each(DIALECTS)('hardening on %s', (dialect) => {
     const reset = await resetLink(t, user.email)
     await t.client().post('/api/v1/password/reset', { token: reset, password: 'the owner is back now' })
     const res = await t.client().post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
-    expect(errorOf(res).code).toBe('ticket_invalid')
+    expectErrorCode(res, 'ticket_invalid')
   })
 
   it('refuses 2FA and passkeys on an account whose email is not confirmed', async () => {
     const t = await testApp(dialect)
     const user = await signedUpUser(t, { confirm: false })
-    expect(errorOf(await user.client.post<TwoFactorSetup>('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).code).toBe('email_not_confirmed')
-    expect(errorOf(await user.client.post<PasskeyOptions>('/api/v1/me/passkeys/options')).code).toBe('email_not_confirmed')
+    expectErrorCode(await user.client.post<TwoFactorSetup>('/api/v1/me/two-factor', { password: STRONG_PASSWORD }), 'email_not_confirmed')
+    expectErrorCode(await user.client.post<PasskeyOptions>('/api/v1/me/passkeys/options'), 'email_not_confirmed')
   })
 
   it('confirms the address when its reset link is used', async () => {

@@ -8,8 +8,6 @@
 import type { Selectable } from 'kysely'
 import { newId } from '../crypto.ts'
 import type { LinkedIdentitiesTable, Queryable } from '../db/schema.ts'
-import { isUniqueViolation } from '../db/errors.ts'
-import { AppError } from '../errors.ts'
 
 export type LinkedIdentity = Selectable<LinkedIdentitiesTable>
 
@@ -18,13 +16,14 @@ export interface IdentityKey {
   subject: string
 }
 
-export async function findLinkedIdentity(db: Queryable, key: IdentityKey): Promise<LinkedIdentity | undefined> {
-  return db.selectFrom('linked_identities').selectAll().where('issuer', '=', key.issuer).where('subject', '=', key.subject).executeTakeFirst()
+export async function findLinkedIdentity(db: Queryable, issuer: string, subject: string): Promise<LinkedIdentity | undefined> {
+  return db.selectFrom('linked_identities').selectAll().where('issuer', '=', issuer).where('subject', '=', subject).executeTakeFirst()
 }
 
 /**
  * Ties an identity to an account. One identity belongs to one account (unique issuer +
- * subject): linking one that is already someone's answers `identity_already_linked`.
+ * subject): linking one that is already someone's fails with the unique violation, which the
+ * caller turns into its own answer (team SSO: the first link stands; Google: identity_already_linked).
  */
 export async function linkIdentity(
   db: Queryable,
@@ -41,12 +40,7 @@ export async function linkIdentity(
     created_at: input.at,
     last_used_at: input.at,
   }
-  try {
-    await db.insertInto('linked_identities').values(row).execute()
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new AppError('identity_already_linked')
-    throw err
-  }
+  await db.insertInto('linked_identities').values(row).execute()
   return row
 }
 

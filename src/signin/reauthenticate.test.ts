@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { tokenFrom } from '../../test/helpers/smtp.ts'
 import { MINUTE_MS } from '../clock.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorCodeOf, errorDetails, errorOf, expectError, person, type Response, signedUpUser, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
+import { errorCodeOf, errorDetails, errorOf, expectError, expectErrorCode, person, type Response, signedUpUser, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import type { AccountView, ConfirmationSent, EmailChangeSent, EmailConfirmed, PasswordChanged } from '../accounts/schemas.ts'
@@ -231,7 +231,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     const user = await signedUpUser(t, { staySignedIn: true })
     t.clock.advance(5 * MINUTE_MS)
     for (let i = 0; i < 3; i++) {
-      expect(errorOf(await user.client.post<Reauthenticated>('/api/v1/me/reauthenticate', { password: 'not my password!' })).code).toBe('password_incorrect')
+      expectErrorCode(await user.client.post<Reauthenticated>('/api/v1/me/reauthenticate', { password: 'not my password!' }), 'password_incorrect')
     }
     const blocked = await user.client.post<Reauthenticated>('/api/v1/me/reauthenticate', { password: STRONG_PASSWORD })
     expectError(blocked, 429, 'too_many_requests')
@@ -248,7 +248,7 @@ describe.each(DIALECTS)('re-authentication (sudo mode) on %s', (dialect) => {
     const right = independentTotp(user.secret, t.clock.now())
     const wrong = right === '123456' ? '654321' : '123456'
     for (let i = 0; i < 3; i++) {
-      expect(errorOf(await client.post<Reauthenticated>('/api/v1/me/reauthenticate', { code: wrong })).code).toBe('two_factor_code_invalid')
+      expectErrorCode(await client.post<Reauthenticated>('/api/v1/me/reauthenticate', { code: wrong }), 'two_factor_code_invalid')
     }
     // A stolen session must not be able to guess the 6-digit code without limit.
     const blocked = await client.post<Reauthenticated>('/api/v1/me/reauthenticate', { code: right })

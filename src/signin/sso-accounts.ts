@@ -60,7 +60,7 @@ export async function resolveSsoAccount(ctx: AppContext, input: { connection: Co
   const { connection, assertion } = input
   const email = await vouchedEmail(ctx, connection, assertion)
   const issuer = issuerOf(connection)
-  const linked = await findLinkedIdentity(ctx.db, { issuer, subject: assertion.nameId })
+  const linked = await findLinkedIdentity(ctx.db, issuer, assertion.nameId)
   if (linked) {
     const account = await findAccountById(ctx.db, linked.account_id)
     if (!account) throw new AppError(connection.protocol === 'oidc' ? 'sso_oidc_signin_failed' : 'saml_response_invalid')
@@ -103,7 +103,7 @@ export async function linkSsoIdentity(ctx: AppContext, input: { connection: Conn
     })
   } catch (err) {
     // The same first sign-in twice at once: the first link stands.
-    if (!isUniqueViolation(err) && !(err instanceof AppError && err.code === 'identity_already_linked')) throw err
+    if (!isUniqueViolation(err)) throw err
   }
 }
 
@@ -158,7 +158,7 @@ async function provision(ctx: AppContext, input: { connection: ConnectionRow; em
     })
   } catch (err) {
     // The same first sign-in twice at once: the other request made the account.
-    if (isUniqueViolation(err) || (err instanceof AppError && err.code === 'identity_already_linked')) throw new AppError('saml_replayed')
+    if (isUniqueViolation(err)) throw new AppError('saml_replayed')
     throw err
   }
 }

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import * as oauth from 'oauth4webapi'
-import { errorDetails, errorOf, expectError, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
+import { errorDetails, errorOf, expectError, expectErrorCode, STRONG_PASSWORD, testApp, type TestApp, type TestClient } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { cliClient, discover, options, startAuthorization } from '../../test/helpers/oauth.ts'
 import { addMember, teamWithAdmin, type Person } from '../../test/helpers/teams.ts'
@@ -60,8 +60,8 @@ describe.each(DIALECTS)('Enterprise sign-in controls on %s', (dialect) => {
       const t = await testApp(dialect)
       const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
       const dev = await addMember(t, admin, slug, ['developer', 'community_manager'])
-      expect(errorOf(await dev.client.patch<SigninPolicy>(`/api/v1/teams/${slug}/signin-policy`, { jitEnabled: true })).code).toBe('team_permission_denied')
-      expect(errorOf(await dev.client.get<SigninPolicy>(`/api/v1/teams/${slug}/signin-policy`)).code).toBe('team_permission_denied')
+      expectErrorCode(await dev.client.patch<SigninPolicy>(`/api/v1/teams/${slug}/signin-policy`, { jitEnabled: true }), 'team_permission_denied')
+      expectErrorCode(await dev.client.get<SigninPolicy>(`/api/v1/teams/${slug}/signin-policy`), 'team_permission_denied')
       const { admin: stranger } = await teamWithAdmin(t)
       expect((await stranger.client.get<SigninPolicy>(`/api/v1/teams/${slug}/signin-policy`)).status).toBe(404)
     })
@@ -108,14 +108,14 @@ describe.each(DIALECTS)('Enterprise sign-in controls on %s', (dialect) => {
       expect(web.status).toBe(403)
       expect(errorOf(web)).toMatchObject({ code: 'team_requires_sso', method: 'password', teams: [{ slug }] })
       const api = await signIn(t.client({ origin: null }), member, { returnToken: true })
-      expect(errorOf(api).code).toBe('team_requires_sso')
+      expectErrorCode(api, 'team_requires_sso')
     })
 
     it('a wrong password still answers invalid_credentials: the rule is no oracle for who is in which team', async () => {
       const t = await testApp(dialect)
       const { member } = await ssoOnlyTeam(t)
       const res = await t.client().post<SignedIn>('/api/v1/signin', { login: member.email, password: 'not the password at all' })
-      expect(errorOf(res).code).toBe('invalid_credentials')
+      expectErrorCode(res, 'invalid_credentials')
     })
 
     it('turning it off ends the members\' live sessions but not the Admins\'', async () => {
@@ -145,7 +145,7 @@ describe.each(DIALECTS)('Enterprise sign-in controls on %s', (dialect) => {
       const as = await discover(t)
       const pending = await startAuthorization(t, as, browser, { deviceName: 'latchkey CLI on laptop' })
       const refused = await signIn(browser, member)
-      expect(errorOf(refused).code).toBe('team_requires_sso')
+      expectErrorCode(refused, 'team_requires_sso')
       expect((await browser.post<InteractionDone>(`/api/v1/oauth/interactions/${pending.uid}/complete`, {})).status).toBe(401)
     })
 
@@ -161,7 +161,7 @@ describe.each(DIALECTS)('Enterprise sign-in controls on %s', (dialect) => {
       fields.set('user_code', started.user_code)
       const go = await browser.request('POST', '/oauth/device', fields.toString(), { 'content-type': 'application/x-www-form-urlencoded' })
       const uid = /^\/app-signin\/([A-Za-z0-9_-]+)$/.exec(String(go.headers.location))![1]
-      expect(errorOf(await signIn(browser, member)).code).toBe('team_requires_sso')
+      expectErrorCode(await signIn(browser, member), 'team_requires_sso')
       expect((await browser.post<InteractionDone>(`/api/v1/oauth/interactions/${uid}/complete`, {})).status).toBe(401)
     })
 
@@ -213,11 +213,11 @@ describe.each(DIALECTS)('Enterprise sign-in controls on %s', (dialect) => {
       await admin.client.patch<SigninPolicy>(`/api/v1/teams/${slug}/signin-policy`, { requireTwoFactor: true })
       const browser = t.client()
       const ticket = errorDetails(await signIn(browser, member)).setupTicket
-      expect(errorOf(await t.client().post<TwoFactorSetup>('/api/v1/signin/two-factor-setup', { ticket })).code).toBe('ticket_invalid')
+      expectErrorCode(await t.client().post<TwoFactorSetup>('/api/v1/signin/two-factor-setup', { ticket }), 'ticket_invalid')
       const key = await browser.post<TwoFactorSetup>('/api/v1/signin/two-factor-setup', { ticket })
       expect((await browser.post<SignedInWithNewTwoFactor>('/api/v1/signin/two-factor-setup/confirm', { ticket, code: independentTotp(key.body.secret, t.clock.now()) })).status).toBe(200)
       t.clock.advance(30_000)
-      expect(errorOf(await browser.post<SignedInWithNewTwoFactor>('/api/v1/signin/two-factor-setup/confirm', { ticket, code: independentTotp(key.body.secret, t.clock.now()) })).code).toBe('ticket_invalid')
+      expectErrorCode(await browser.post<SignedInWithNewTwoFactor>('/api/v1/signin/two-factor-setup/confirm', { ticket, code: independentTotp(key.body.secret, t.clock.now()) }), 'ticket_invalid')
     })
 
     it('the Admin is held to it as well (it locks no one out), and a team without the rule changes nothing', async () => {
@@ -225,7 +225,7 @@ describe.each(DIALECTS)('Enterprise sign-in controls on %s', (dialect) => {
       const { admin, slug } = await teamWithAdmin(t)
       expect((await signIn(t.client(), admin)).status).toBe(200)
       await admin.client.patch<SigninPolicy>(`/api/v1/teams/${slug}/signin-policy`, { requireTwoFactor: true })
-      expect(errorOf(await signIn(t.client(), admin)).code).toBe('team_requires_two_factor')
+      expectErrorCode(await signIn(t.client(), admin), 'team_requires_two_factor')
     })
   })
 

@@ -16,6 +16,9 @@ import { testEnvironment } from '../../test/helpers/app.ts'
 import { buildResponse, requestIdOf, testKeyPair, type KeyPair, type ResponseSpec } from '../../test/helpers/saml-idp.ts'
 import { createConnection, finish, pageError, postToAcs, setJit, ssoApp, ssoTeam, SSO_DOMAIN, startSignIn, type SsoTeam } from '../../test/helpers/sso.ts'
 import { addressAllowed, checkMetadataUrl } from './metadata.ts'
+import { errorOf } from '../../test/helpers/api.ts'
+import type { SamlConnection, SsoMethods } from './schemas.ts'
+import type { Static } from 'typebox'
 
 type Toolkit = typeof boxyhq.default
 const saml20: Toolkit = 'createSAMLResponse' in boxyhq ? (boxyhq as unknown as Toolkit) : boxyhq.default
@@ -30,7 +33,7 @@ beforeAll(() => {
 
 interface Fixture {
   team: SsoTeam
-  connection: { id: string; sp: { entityId: string; acsUrl: string } }
+  connection: SamlConnection
 }
 
 async function fixture(dialect: (typeof DIALECTS)[number], options: { idpInitiated?: boolean; entityId?: string } = {}): Promise<Fixture> {
@@ -56,7 +59,7 @@ describe.each(DIALECTS)('SAML security rules (%s)', (dialect) => {
     const { browser, acs } = await answer(f)
     const done = await finish(browser, acs)
     expect(done.status).toBe(303)
-    expect((await browser.get('/api/v1/me')).body.email).toBe(`ada@${SSO_DOMAIN}`)
+    expect((await browser.get<{ email: string }>('/api/v1/me')).body.email).toBe(`ada@${SSO_DOMAIN}`)
   })
 
   it('accepts a response from @boxyhq/saml20 signed on Response and Assertion', async () => {
@@ -66,7 +69,7 @@ describe.each(DIALECTS)('SAML security rules (%s)', (dialect) => {
     const xml = await saml20.createSAMLResponse({ audience: f.connection.sp.entityId, issuer: IDP_ENTITY, acsUrl: f.connection.sp.acsUrl, claims: { email: `grace@${SSO_DOMAIN}`, raw: { email: `grace@${SSO_DOMAIN}` } }, requestId, privateKey: key.privateKey, publicKey: key.certificate })
     const done = await finish(browser, await postToAcs(browser, f.connection.id, Buffer.from(xml).toString('base64'), requestId))
     expect(done.status).toBe(303)
-    expect((await browser.get('/api/v1/me')).body.email).toBe(`grace@${SSO_DOMAIN}`)
+    expect((await browser.get<{ email: string }>('/api/v1/me')).body.email).toBe(`grace@${SSO_DOMAIN}`)
   })
 
   it('Response/@Destination must be this connection’s ACS URL', async () => {
@@ -174,10 +177,10 @@ describe.each(DIALECTS)('SAML security rules (%s)', (dialect) => {
   it('Sign in with SSO: the methods by team URL or by an address at a verified domain; nothing told otherwise', async () => {
     const f = await fixture(dialect)
     const anyone = f.team.t.client({ origin: null })
-    const bySlug = await anyone.get(`/api/v1/sso/methods?team=${f.team.slug}`)
+    const bySlug = await anyone.get<Static<typeof SsoMethods>>(`/api/v1/sso/methods?team=${f.team.slug}`)
     expect(bySlug.status).toBe(200)
     expect(bySlug.body.teams).toEqual([{ slug: f.team.slug, name: `Team ${f.team.slug}`, methods: [{ protocol: 'saml', connectionId: f.connection.id, name: 'Company IdP', startUrl: `http://latchkey.test/sso/saml/${f.connection.id}/start` }] }])
-    expect((await anyone.get(`/api/v1/sso/methods?email=${encodeURIComponent(`someone@${SSO_DOMAIN}`)}`)).body.teams.map((t: { slug: string }) => t.slug)).toEqual([f.team.slug])
+    expect((await anyone.get<Static<typeof SsoMethods>>(`/api/v1/sso/methods?email=${encodeURIComponent(`someone@${SSO_DOMAIN}`)}`)).body.teams.map((t) => t.slug)).toEqual([f.team.slug])
     for (const query of ['team=no-such-team', 'email=someone%40unknown.example', 'email=nonsense']) expect((await anyone.get(`/api/v1/sso/methods?${query}`)).body, query).toEqual({ teams: [] })
     await f.team.admin.client.request('PATCH', `/api/v1/teams/${f.team.slug}/sso/saml/${f.connection.id}`, { enabled: false })
     expect((await anyone.get(`/api/v1/sso/methods?team=${f.team.slug}`)).body).toEqual({ teams: [] })
@@ -231,25 +234,25 @@ describe.each(DIALECTS)('metadata documents (%s)', (dialect) => {
   it('reads good metadata; refuses a DTD, an oversize document, a redirect, an http URL elsewhere and a private address', async () => {
     const t = await ssoApp(dialect)
     const team = await ssoTeam(t)
-    const add = (idp: Record<string, unknown>) => team.admin.client.post(`/api/v1/teams/${team.slug}/sso/saml`, { name: 'IdP', idp })
+    const add = (idp: Record<string, unknown>) => team.admin.client.post<SamlConnection>(`/api/v1/teams/${team.slug}/sso/saml`, { name: 'IdP', idp })
     const ok = await add({ metadataUrl: `${base}/ok` })
     expect(ok.status, JSON.stringify(ok.body)).toBe(201)
-    expect(ok.body.idp.entityId).toBe('https://idp.example.com/e')
-    await team.admin.client.request('DELETE', `/api/v1/teams/${team.slug}/sso/saml/${ok.body.id}`)
+    expect((ok.body as SamlConnection).idp.entityId).toBe('https://idp.example.com/e')
+    await team.admin.client.request('DELETE', `/api/v1/teams/${team.slug}/sso/saml/${(ok.body as SamlConnection).id}`)
     const dtd = await add({ metadataUrl: `${base}/dtd` })
-    expect([dtd.status, dtd.body.error.code]).toEqual([400, 'sso_metadata_invalid'])
+    expect([dtd.status, errorOf(dtd).code]).toEqual([400, 'sso_metadata_invalid'])
     const pastedDtd = await add({ metadataXml: pages.get('/dtd')!.body })
-    expect(pastedDtd.body.error.code).toBe('sso_metadata_invalid')
+    expect(errorOf(pastedDtd).code).toBe('sso_metadata_invalid')
     const big = await add({ metadataUrl: `${base}/big` })
-    expect([big.status, big.body.error.code]).toEqual([413, 'sso_metadata_too_large'])
+    expect([big.status, errorOf(big).code]).toEqual([413, 'sso_metadata_too_large'])
     const redirect = await add({ metadataUrl: `${base}/redirect` })
-    expect(redirect.body.error).toMatchObject({ code: 'sso_metadata_url_refused', fields: { metadataUrl: 'redirect' } })
+    expect(errorOf(redirect)).toMatchObject({ code: 'sso_metadata_url_refused', fields: { metadataUrl: 'redirect' } })
     const http = await add({ metadataUrl: 'http://idp.example.com/metadata' })
-    expect(http.body.error).toMatchObject({ code: 'sso_metadata_url_refused', fields: { metadataUrl: 'https_required' } })
+    expect(errorOf(http)).toMatchObject({ code: 'sso_metadata_url_refused', fields: { metadataUrl: 'https_required' } })
     const privateAddress = await add({ metadataUrl: 'https://10.0.0.1/metadata' })
-    expect(privateAddress.body.error).toMatchObject({ code: 'sso_metadata_url_refused', fields: { metadataUrl: 'private_address' } })
+    expect(errorOf(privateAddress)).toMatchObject({ code: 'sso_metadata_url_refused', fields: { metadataUrl: 'private_address' } })
     const badCert = await add({ manual: { entityId: 'x', ssoUrl: 'https://idp.example.com/sso', certificates: ['not a certificate'] } })
-    expect(badCert.body.error.code).toBe('sso_certificate_invalid')
+    expect(errorOf(badCert).code).toBe('sso_certificate_invalid')
   })
 })
 

@@ -62,7 +62,9 @@ export function setupLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
   }, async (request, reply) => {
     const opened = await openSetupLink(ctx, { token: request.body.token, meta: requestMeta(request) })
     // Strict: the cookie goes with no cross-site request at all; API-scoped: pages never see it.
-    reply.setCookie(SETUP_LINK_COOKIE, request.body.token, { path: '/api/v1/', httpOnly: true, sameSite: 'strict', secure, expires: new Date(opened.expiresAt) })
+    // Max-Age, not Expires: the lifetime left on the server's clock, whatever the browser's says.
+    const maxAge = Math.max(1, Math.ceil((opened.expiresAt - ctx.clock.now()) / 1000))
+    reply.setCookie(SETUP_LINK_COOKIE, request.body.token, { path: '/api/v1/', httpOnly: true, sameSite: 'strict', secure, maxAge })
     return { team: { slug: opened.slug, name: opened.name }, expiresAt: new Date(opened.expiresAt).toISOString(), via: 'setup_link' as const }
   })
 

@@ -4,7 +4,7 @@
  * expired, revoked, unknown and foreign links get their own errors; everything is logged.
  */
 import { describe, expect, it } from 'vitest'
-import { errorOf, expectError, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
 import { addMember, teamWithAdmin } from '../../test/helpers/teams.ts'
 import { DAY_MS } from '../clock.ts'
@@ -42,9 +42,9 @@ describe.each(DIALECTS)('IT set-up links on %s', (dialect) => {
     const t = await testApp(dialect)
     const { admin, slug, link } = await linkFor(t)
     const dev = await addMember(t, admin, slug, ['developer', 'community_manager'])
-    expect(errorOf(await dev.client.post<CreatedSetupLink>(`/api/v1/teams/${slug}/sso-setup-links`, {})).code).toBe('team_permission_denied')
-    expect(errorOf(await dev.client.get<SetupLinks>(`/api/v1/teams/${slug}/sso-setup-links`)).code).toBe('team_permission_denied')
-    expect(errorOf(await dev.client.delete(`/api/v1/teams/${slug}/sso-setup-links/${link.id}`)).code).toBe('team_permission_denied')
+    expectErrorCode(await dev.client.post<CreatedSetupLink>(`/api/v1/teams/${slug}/sso-setup-links`, {}), 'team_permission_denied')
+    expectErrorCode(await dev.client.get<SetupLinks>(`/api/v1/teams/${slug}/sso-setup-links`), 'team_permission_denied')
+    expectErrorCode(await dev.client.delete(`/api/v1/teams/${slug}/sso-setup-links/${link.id}`), 'team_permission_denied')
   })
 
   it('the holder, with no account, opens the link: an HttpOnly, SameSite=Strict, API-scoped cookie, then this team\'s set-up', async () => {
@@ -80,7 +80,7 @@ describe.each(DIALECTS)('IT set-up links on %s', (dialect) => {
     await holder.post<SetupSession>('/api/v1/sso-setup/open', { token })
     const foreign = await holder.get<SetupSession>(`/api/v1/teams/${other.slug}/sso-setup`)
     expectError(foreign, 404, 'setup_link_invalid')
-    expect(errorOf(await holder.get<SetupSession>(`/api/v1/teams/no-such-team/sso-setup`)).code).toBe('setup_link_invalid')
+    expectErrorCode(await holder.get<SetupSession>(`/api/v1/teams/no-such-team/sso-setup`), 'setup_link_invalid')
     for (const path of [`/api/v1/teams/${slug}`, `/api/v1/teams/${slug}/activity`, `/api/v1/teams/${slug}/signin-policy`, `/api/v1/teams/${slug}/sso-setup-links`, `/api/v1/teams/${slug}/invitations`, '/api/v1/me']) {
       expect((await holder.get(path)).status, path).toBe(401)
     }
@@ -95,7 +95,7 @@ describe.each(DIALECTS)('IT set-up links on %s', (dialect) => {
     expect((await admin.client.delete(`/api/v1/teams/${slug}/sso-setup-links/${link.id}`)).status).toBe(204)
     const revoked = await holder.get<SetupSession>(`/api/v1/teams/${slug}/sso-setup`)
     expect([revoked.status, errorOf(revoked).code]).toEqual([410, 'setup_link_revoked'])
-    expect(errorOf(await t.client().post<SetupSession>('/api/v1/sso-setup/open', { token })).code).toBe('setup_link_revoked')
+    expectErrorCode(await t.client().post<SetupSession>('/api/v1/sso-setup/open', { token }), 'setup_link_revoked')
     expect((await admin.client.get<SetupLinks>(`/api/v1/teams/${slug}/sso-setup-links`)).body.links[0].state).toBe('revoked')
 
     const second = await linkFor(t)
@@ -111,7 +111,7 @@ describe.each(DIALECTS)('IT set-up links on %s', (dialect) => {
     const { admin, slug } = await teamWithAdmin(t, { seats: 3 })
     expect((await admin.client.get<SetupSession>(`/api/v1/teams/${slug}/sso-setup`)).body).toMatchObject({ via: 'admin', expiresAt: null })
     const dev = await addMember(t, admin, slug, ['developer'])
-    expect(errorOf(await dev.client.get<SetupSession>(`/api/v1/teams/${slug}/sso-setup`)).code).toBe('team_permission_denied')
+    expectErrorCode(await dev.client.get<SetupSession>(`/api/v1/teams/${slug}/sso-setup`), 'team_permission_denied')
     const { admin: stranger } = await teamWithAdmin(t)
     expect((await stranger.client.get<SetupSession>(`/api/v1/teams/${slug}/sso-setup`)).status).toBe(404)
     expect((await t.client().get<SetupSession>(`/api/v1/teams/${slug}/sso-setup`)).status).toBe(401)

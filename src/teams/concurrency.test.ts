@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectErrorCode, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../test/helpers/teams.ts'
 import type { Invitations, JoinedTeam, LeaveResult, Member, SeatUsage, TeamPage } from './schemas.ts'
 import type { SignedIn } from '../signin/schemas.ts'
@@ -55,7 +55,7 @@ describe.each(DIALECTS)('teams under concurrency on %s', (dialect) => {
     expect((await admin.client.put<SeatUsage>(`/api/v1/teams/${slug}/seats`, { seats: 2 })).status).toBe(200)
     const results = await Promise.all(invitees.map((p, i) => p.client.post<JoinedTeam>('/api/v1/invitations/accept', { token: tokens[i] })))
     expect(results.filter((r) => r.status === 200)).toHaveLength(2)
-    for (const refused of results.filter((r) => r.status !== 200)) expect(errorOf(refused).code).toBe('no_seats_available')
+    for (const refused of results.filter((r) => r.status !== 200)) expectErrorCode(refused, 'no_seats_available')
     const page = (await admin.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body
     expect(page.seats.takenByMembers).toBe(2)
     expect(page.members).toHaveLength(3)
@@ -69,7 +69,7 @@ describe.each(DIALECTS)('teams under concurrency on %s', (dialect) => {
       Array.from({ length: 6 }, (_, i) => (i % 2 ? admin : second).client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: [`racer${i}@example.com`], roles: ['developer'] })),
     )
     expect(results.filter((r) => r.status === 201)).toHaveLength(3)
-    for (const refused of results.filter((r) => r.status !== 201)) expect(errorOf(refused).code).toBe('no_seats_available')
+    for (const refused of results.filter((r) => r.status !== 201)) expectErrorCode(refused, 'no_seats_available')
     expect((await admin.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body.seats).toMatchObject({ bought: 3, heldByInvitations: 3, available: 0 })
   })
 

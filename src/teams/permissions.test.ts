@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, signedUpUser, testApp, type TestApp } from '../../test/helpers/app.ts'
 import type { TeamRole } from './roles.ts'
 import { addMember, invitationToken, newSlug, teamWithAdmin, type Person } from '../../test/helpers/teams.ts'
 import { DnsServer } from '../../test/helpers/dns.ts'
@@ -212,7 +212,7 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
     ] as const) {
       const res = await anonymous.request(method, url, body)
       expect(res.status, url).toBe(401)
-      expect(errorOf(res).code).toBe('unauthenticated')
+      expectErrorCode(res, 'unauthenticated')
     }
   })
 
@@ -278,7 +278,7 @@ describe.each(DIALECTS)('team permissions on %s', (dialect) => {
       for (const [method, url, body] of asAdminOfA) {
         const res = await a.admin.client.request(method, url, body)
         expect(res.status, `${method} ${url}`).toBe(404)
-        expect(errorOf(res).code).toBe('not_found')
+        expectErrorCode(res, 'not_found')
         for (const secret of secrets) expect(JSON.stringify(res.body), `${method} ${url}`).not.toContain(secret)
       }
 

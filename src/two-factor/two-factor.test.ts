@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MINUTE_MS } from '../clock.ts'
 import { OPERATOR } from '../audit/audit.ts'
 import { DIALECTS } from '../../test/helpers/databases.ts'
-import { errorOf, expectError, signedUpUser, STRONG_PASSWORD, testApp, type TestClient } from '../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, signedUpUser, STRONG_PASSWORD, testApp, type TestClient } from '../../test/helpers/app.ts'
 import { independentTotp } from '../../test/helpers/totp.ts'
 import { userWithTwoFactor } from '../../test/helpers/two-factor.ts'
 import { resetTwoFactorByOperator } from './two-factor.ts'
@@ -36,7 +36,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const res = await user.client.post<TwoFactorSetup>('/api/v1/me/two-factor', { password: 'not my password!' })
-      expect(errorOf(res).code).toBe('password_incorrect')
+      expectErrorCode(res, 'password_incorrect')
     })
 
     it('refuses a wrong confirmation code', async () => {
@@ -52,7 +52,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       const res = await user.client.post<TwoFactorEnabled>('/api/v1/me/two-factor/confirm', { code: '123456' })
-      expect(errorOf(res).code).toBe('two_factor_setup_missing')
+      expectErrorCode(res, 'two_factor_setup_missing')
     })
 
     it('returns ten recovery codes, ends every session issued before and keeps this browser signed in with a fresh one', async () => {
@@ -125,7 +125,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       expect(res.status).toBe(400)
       expect(errorOf(res)).toEqual({ code: 'invalid_request', message: 'Enter your password.', fields: { password: 'required' } })
       const code = await user.client.post<TwoFactorEnabled>('/api/v1/me/two-factor/confirm', { code: '' })
-      expect(errorOf(code).code).toBe('two_factor_setup_missing')
+      expectErrorCode(code, 'two_factor_setup_missing')
       expect((await user.client.post<TwoFactorSetup>('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).status).toBe(200)
       expect(errorOf(await user.client.post<TwoFactorEnabled>('/api/v1/me/two-factor/confirm', { code: '' }))).toMatchObject({ code: 'invalid_request', fields: { code: 'required' } })
     })
@@ -134,7 +134,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const t = await testApp(dialect)
       const user = await signedUpUser(t)
       expect((await user.client.get<TwoFactorStatus>('/api/v1/me/two-factor')).body.setupPending).toBe(false)
-      expect(errorOf(await user.client.get<TwoFactorSetup>('/api/v1/me/two-factor/setup')).code).toBe('two_factor_setup_missing')
+      expectErrorCode(await user.client.get<TwoFactorSetup>('/api/v1/me/two-factor/setup'), 'two_factor_setup_missing')
       const begun = (await user.client.post<TwoFactorSetup>('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body
       expect((await user.client.get<TwoFactorStatus>('/api/v1/me/two-factor')).body).toMatchObject({ enabled: false, setupPending: true })
       // The page reloaded: it asks for the key again and gets the one already scanned.
@@ -145,7 +145,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       // Cancelled: the key is gone, and the next set-up has a new one.
       expect((await user.client.delete('/api/v1/me/two-factor/setup')).status).toBe(204)
       expect((await user.client.get<TwoFactorStatus>('/api/v1/me/two-factor')).body.setupPending).toBe(false)
-      expect(errorOf(await user.client.post<TwoFactorEnabled>('/api/v1/me/two-factor/confirm', { code: independentTotp(begun.secret, t.clock.now()) })).code).toBe('two_factor_setup_missing')
+      expectErrorCode(await user.client.post<TwoFactorEnabled>('/api/v1/me/two-factor/confirm', { code: independentTotp(begun.secret, t.clock.now()) }), 'two_factor_setup_missing')
       const fresh = (await user.client.post<TwoFactorSetup>('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).body
       expect(fresh.secret).not.toBe(begun.secret)
       expect((await user.client.post<TwoFactorEnabled>('/api/v1/me/two-factor/confirm', { code: independentTotp(fresh.secret, t.clock.now()) })).status).toBe(200)
@@ -161,7 +161,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const ticket = await ticketFor(client, user.email)
       await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
       const res = await client.post<TwoFactorSetup>('/api/v1/me/two-factor', { password: STRONG_PASSWORD })
-      expect(errorOf(res).code).toBe('two_factor_already_enabled')
+      expectErrorCode(res, 'two_factor_already_enabled')
     })
   })
 
@@ -196,7 +196,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const user = await userWithTwoFactor(t)
       const client = t.client()
       const res = await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(client, user.email), code: '000000' === independentTotp(user.secret, t.clock.now()) ? '111111' : '000000' })
-      expect(errorOf(res).code).toBe('two_factor_code_invalid')
+      expectErrorCode(res, 'two_factor_code_invalid')
     })
 
     it('expires the ticket after five minutes', async () => {
@@ -206,7 +206,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const ticket = await ticketFor(client, user.email)
       t.clock.advance(5 * MINUTE_MS)
       const res = await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
-      expect(errorOf(res).code).toBe('ticket_invalid')
+      expectErrorCode(res, 'ticket_invalid')
     })
 
     it('accepts a ticket only from the device that typed the password', async () => {
@@ -229,7 +229,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       expect((await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })).status).toBe(200)
       t.clock.advance(30_000)
       const again = await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: independentTotp(user.secret, t.clock.now()) })
-      expect(errorOf(again).code).toBe('ticket_invalid')
+      expectErrorCode(again, 'ticket_invalid')
     })
 
     it('gives a ticket five attempts', async () => {
@@ -239,8 +239,8 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const ticket = await ticketFor(client, user.email)
       const right = independentTotp(user.secret, t.clock.now())
       const wrong = right === '123456' ? '654321' : '123456'
-      for (let i = 0; i < 5; i++) expect(errorOf(await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: wrong })).code).toBe('two_factor_code_invalid')
-      expect(errorOf(await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: right })).code).toBe('ticket_invalid')
+      for (let i = 0; i < 5; i++) expectErrorCode(await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: wrong }), 'two_factor_code_invalid')
+      expectErrorCode(await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket, code: right }), 'ticket_invalid')
     })
 
     it('rate-limits wrong codes per account across tickets', async () => {
@@ -265,7 +265,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       expect((await a.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(a, user.email), recoveryCode: ` ${code.toUpperCase().replace('-', ' ')} ` })).status).toBe(200)
       const b = t.client()
       const reused = await b.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(b, user.email), recoveryCode: code })
-      expect(errorOf(reused).code).toBe('recovery_code_invalid')
+      expectErrorCode(reused, 'recovery_code_invalid')
       expect((await a.get<TwoFactorStatus>('/api/v1/me/two-factor')).body.recoveryCodesRemaining).toBe(9)
     })
 
@@ -285,7 +285,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const user = await userWithTwoFactor(t)
       const client = t.client()
       const res = await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(client, user.email), code: '123456', recoveryCode: user.recoveryCodes[0] })
-      expect(errorOf(res).code).toBe('invalid_request')
+      expectErrorCode(res, 'invalid_request')
     })
   })
 
@@ -300,7 +300,7 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       await t.smtp.waitFor(user.email, /New recovery codes/)
       const c = t.client()
       const old = await c.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(c, user.email), recoveryCode: user.recoveryCodes[1] })
-      expect(errorOf(old).code).toBe('recovery_code_invalid')
+      expectErrorCode(old, 'recovery_code_invalid')
       expect((await c.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(c, user.email), recoveryCode: res.body.recoveryCodes[0] })).status).toBe(200)
     })
 
@@ -310,11 +310,11 @@ describe.each(DIALECTS)('two-factor authentication on %s', (dialect) => {
       const client = t.client()
       await client.post<SignedIn>('/api/v1/signin/two-factor', { ticket: await ticketFor(client, user.email), code: independentTotp(user.secret, t.clock.now()) })
       await client.put<PreferencesView>('/api/v1/me/notification-preferences', { preferences: { security: { email: false } } })
-      expect(errorOf(await client.delete('/api/v1/me/two-factor', { password: 'wrong password!' })).code).toBe('password_incorrect')
+      expectErrorCode(await client.delete('/api/v1/me/two-factor', { password: 'wrong password!' }), 'password_incorrect')
       expect((await client.delete('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).status).toBe(204)
       await t.smtp.waitFor(user.email, /turned off/)
       expect((await t.client().post<SignedIn>('/api/v1/signin', { login: user.email, password: STRONG_PASSWORD })).body.account).toBeDefined()
-      expect(errorOf(await client.delete('/api/v1/me/two-factor', { password: STRONG_PASSWORD })).code).toBe('two_factor_not_enabled')
+      expectErrorCode(await client.delete('/api/v1/me/two-factor', { password: STRONG_PASSWORD }), 'two_factor_not_enabled')
     })
 
     it('can be reset by the operator, with an email and an audit record', async () => {

@@ -14,6 +14,7 @@ import { TeamActivityPage, TeamSettingsPage } from './pages/teams/manage.tsx'
 import { InvitationAcceptPage } from './pages/teams/invitation.tsx'
 import { JoinPage } from './pages/teams/links.tsx'
 import { PublicTeamPage } from './pages/teams/profile.tsx'
+import { OpenSetupLinkPage, SsoSetupPage } from './pages/sso-setup.tsx'
 import { AccountSettings, NotificationSettings, ProfileSettings, SecuritySettings, SessionSettings, SettingsLayout } from './pages/settings.tsx'
 
 /** Pages for signed-in people: a signed-out visitor is sent to sign in and brought back. */
@@ -72,6 +73,9 @@ export function App() {
             <Route path="teams/:slug" element={<SignedIn><TeamPage /></SignedIn>} />
             <Route path="teams/:slug/settings" element={<SignedIn><TeamSettingsPage /></SignedIn>} />
             <Route path="teams/:slug/activity" element={<SignedIn><TeamActivityPage /></SignedIn>} />
+            {/* Open to a set-up link holder without an account: the API checks the link or the Admin. */}
+            <Route path="teams/:slug/sso-setup" element={<SsoSetupPage />} />
+            <Route path="sso-setup" element={<OpenSetupLinkPage />} />
             <Route path="invitations/accept" element={<InvitationAcceptPage />} />
             <Route path="join/:token" element={<JoinPage />} />
             <Route path="u/:username" element={<PublicProfilePage />} />

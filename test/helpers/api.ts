@@ -26,6 +26,13 @@ export function expectError(res: { status: number; body: unknown }, status: numb
   return error
 }
 
+/** Asserts the answer is an error with `code`, whatever its status (a typo in the code fails the typecheck). */
+export function expectErrorCode(res: { status: number; body: unknown }, code: ErrorCode): ErrorBody {
+  const error = errorOf(res)
+  expect(error.code, error.message).toBe(code)
+  return error
+}
+
 /**
  * An error's extra fields beyond the documented ones (`ErrorResponse` allows additional properties:
  * `AppError` details such as `returnTo` or `methods`). Typed `unknown` on purpose: the schema does

@@ -14,7 +14,7 @@ import { createTestDatabase, type TestDialect } from './databases.ts'
 import { SmtpCatcher, tokenFrom } from './smtp.ts'
 import type { ConfirmationSent, EmailConfirmed } from '../../src/accounts/schemas.ts'
 
-export { errorCodeOf, errorDetails, errorOf, expectError } from './api.ts'
+export { errorCodeOf, errorDetails, errorOf, expectError, expectErrorCode } from './api.ts'
 
 export const PUBLIC_URL = 'http://latchkey.test'
 export const STRONG_PASSWORD = 'correct horse battery staple'

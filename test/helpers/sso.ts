@@ -8,6 +8,7 @@ import type { TestClient, Response } from './app.ts'
 import { appWithDns, verifiedDomain, type DiscoveryApp } from './discovery.ts'
 import type { TestDialect } from './databases.ts'
 import { teamWithAdmin, type Person } from './teams.ts'
+import type { SamlConnection } from '../../src/sso/schemas.ts'
 
 export const SSO_DOMAIN = 'sso-acme.test'
 
@@ -34,11 +35,11 @@ export async function setJit(team: SsoTeam, enabled: boolean): Promise<void> {
   expect(res.status, JSON.stringify(res.body)).toBe(200)
 }
 
-export async function createConnection(team: SsoTeam, idp: Record<string, unknown>, options: { enable?: boolean; idpInitiated?: boolean } = {}) {
-  const created = await team.admin.client.post(`/api/v1/teams/${team.slug}/sso/saml`, { name: 'Company IdP', idp })
+export async function createConnection(team: SsoTeam, idp: Record<string, unknown>, options: { enable?: boolean; idpInitiated?: boolean } = {}): Promise<SamlConnection> {
+  const created = await team.admin.client.post<SamlConnection>(`/api/v1/teams/${team.slug}/sso/saml`, { name: 'Company IdP', idp })
   expect(created.status, JSON.stringify(created.body)).toBe(201)
   if (options.enable !== false || options.idpInitiated) {
-    const patched = await team.admin.client.request('PATCH', `/api/v1/teams/${team.slug}/sso/saml/${created.body.id}`, { enabled: options.enable !== false, idpInitiated: options.idpInitiated ?? false })
+    const patched = await team.admin.client.request<SamlConnection>('PATCH', `/api/v1/teams/${team.slug}/sso/saml/${created.body.id}`, { enabled: options.enable !== false, idpInitiated: options.idpInitiated ?? false })
     expect(patched.status, JSON.stringify(patched.body)).toBe(200)
     return patched.body
   }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadConfig, ConfigError } from '../../config.ts'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, expectError, signedUpUser } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, signedUpUser } from '../../../test/helpers/app.ts'
 import { tokenFrom } from '../../../test/helpers/smtp.ts'
 import { appWithDns, discoverableTeam, newDomain, personAt, verifiedDomain, type DiscoveryApp } from '../../../test/helpers/discovery.ts'
 import { addMember, newSlug, teamWithAdmin, type Person } from '../../../test/helpers/teams.ts'
@@ -77,7 +77,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
         expect(res.status, bad).toBe(400)
         expect(errorOf(res).code, bad).toBe('domain_invalid')
       }
-      expect(errorOf(await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: '' })).code).toBe('invalid_request')
+      expectErrorCode(await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: '' }), 'invalid_request')
       expect((await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: 'acme.test' })).status).toBe(201)
       const twice = await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: 'ACME.test' })
       expectError(twice, 409, 'domain_already_added')
@@ -141,7 +141,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       expectError(late, 409, 'domain_taken')
       expect(JSON.stringify(late.body)).not.toContain(a.slug)
       const again = await b.admin.client.post<Domain>(`/api/v1/teams/${b.slug}/domains`, { domain: domain.toUpperCase() })
-      expect(errorOf(again).code).toBe('domain_already_added')
+      expectErrorCode(again, 'domain_already_added')
       const c = await teamWithAdmin(t)
       const third = await c.admin.client.post<Domain>(`/api/v1/teams/${c.slug}/domains`, { domain })
       expect(third.status).toBe(409)
@@ -185,7 +185,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const early = await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true })
       expectError(early, 409, 'domain_not_verified')
       await admin.client.post<Domain>(`/api/v1/teams/${slug}/domains`, { domain: newDomain() })
-      expect(errorOf(await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true })).code).toBe('domain_not_verified')
+      expectErrorCode(await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true }), 'domain_not_verified')
       await verifiedDomain(t, admin, slug, newDomain())
 
       const tooLong = await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: 'x'.repeat(201) })
@@ -200,7 +200,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       expect((await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: true, question: '  ' })).body).toEqual({ enabled: true, question: null })
       const changes = (await activity(admin, slug)).filter((e) => e.type === 'discovery.changed')
       expect(changes.map((e) => e.details.enabled)).toEqual([true, false, true])
-      expect(errorOf(await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: 'yes' })).code).toBe('invalid_request')
+      expectErrorCode(await admin.client.put<Discovery>(`/api/v1/teams/${slug}/discovery`, { enabled: 'yes' }), 'invalid_request')
     })
   })
 
@@ -303,11 +303,11 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       expect(notDiscoverable.body).toEqual(unknown.body)
       const member = await personAt(t, domain)
       await addMember(t, admin, slug, ['developer'], member)
-      expect(errorOf(await requestJoin(t, member, slug)).code).toBe('already_team_member')
+      expectErrorCode(await requestJoin(t, member, slug), 'already_team_member')
       const unconfirmed = await personAt(t, domain, { confirm: false })
-      expect(errorOf(await requestJoin(t, unconfirmed, slug)).code).toBe('email_not_confirmed')
+      expectErrorCode(await requestJoin(t, unconfirmed, slug), 'email_not_confirmed')
       expect((await t.client().post<MyJoinRequest>('/api/v1/me/join-requests', { team: slug })).status).toBe(401)
-      expect(errorOf(await stranger.client.post<MyJoinRequest>('/api/v1/me/join-requests', { team: slug, extra: 1 })).code).toBe('invalid_request')
+      expectErrorCode(await stranger.client.post<MyJoinRequest>('/api/v1/me/join-requests', { team: slug, extra: 1 }), 'invalid_request')
     })
 
     it('rate-limits requests per person', async () => {
@@ -404,7 +404,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       await admin.client.put<SeatUsage>(`/api/v1/teams/${slug}/seats`, { seats: 2 })
       const ok = await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: ['developer', 'community_manager'] })
       expect(ok.body).toMatchObject({ roles: ['developer', 'community_manager'] })
-      expect(errorOf(await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: [] })).code).toBe('invalid_request')
+      expectErrorCode(await admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${adaRequest}/approve`, { roles: [] }), 'invalid_request')
     })
 
     it('refuses a person who is already in 10 teams, saying so', async () => {
@@ -420,7 +420,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const other = await discoverableTeam(t)
       const bob = await personAt(t, other.domain)
       for (let i = 0; i < 10; i++) await bob.client.post<TeamSummary>('/api/v1/teams', { name: `Bob ${i}`, slug: newSlug('bob') })
-      expect(errorOf(await requestJoin(t, bob, other.slug)).code).toBe('team_limit_reached')
+      expectErrorCode(await requestJoin(t, bob, other.slug), 'team_limit_reached')
     })
 
     it('denies: the person is told neutrally, and may ask again', async () => {
@@ -485,7 +485,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const winners = results.filter((r) => r.status === 200 && r.body.outcome === 'verified')
       const losers = results.filter((r) => r.status === 409)
       expect(winners, JSON.stringify(results.map((r) => r.body))).toHaveLength(1)
-      expect(errorOf(losers[0]).code).toBe('domain_taken')
+      expectErrorCode(losers[0], 'domain_taken')
       const verified = await t.app.ctx.db.selectFrom('team_domains').select('team_id').where('domain', '=', domain).where('status', '=', 'verified').execute()
       expect(verified).toHaveLength(1)
     })
@@ -496,7 +496,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const ada = await personAt(t, domain)
       const results = await Promise.all([requestJoin(t, ada, slug), requestJoin(t, ada, slug), requestJoin(t, ada, slug)])
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409])
-      for (const r of results.filter((x) => x.status === 409)) expect(errorOf(r).code).toBe('join_request_pending')
+      for (const r of results.filter((x) => x.status === 409)) expectErrorCode(r, 'join_request_pending')
       expect((await admin.client.get<JoinRequests>(`/api/v1/teams/${slug}/join-requests`)).body.requests).toHaveLength(1)
     })
 
@@ -511,7 +511,7 @@ describe.each(DIALECTS)('team discovery on %s', (dialect) => {
       const [late, ...results] = await Promise.all([requestJoin(t, latecomer, slug), ...ids.map((id) => admin.client.post<ApprovedMember>(`/api/v1/teams/${slug}/join-requests/${id}/approve`))])
       expect(late.status, JSON.stringify(late.body)).toBe(201)
       expect(results.map((r) => r.status).sort(), JSON.stringify(results.map((r) => r.body))).toEqual([200, 200, 409, 409])
-      for (const r of results.filter((x) => x.status === 409)) expect(errorOf(r).code).toBe('no_seats_available')
+      for (const r of results.filter((x) => x.status === 409)) expectErrorCode(r, 'no_seats_available')
       const page = (await admin.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body
       expect(page.members).toHaveLength(3)
       expect(page.seats).toMatchObject({ bought: 2, takenByMembers: 2, available: 0 })

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorDetails, errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
+import { errorDetails, errorOf, expectError, expectErrorCode, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { AppError } from '../../errors.ts'
 import { invitationsFromCsv, parseCsv, parseRoles } from './csv-invitations.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
@@ -113,7 +113,7 @@ describe.each(DIALECTS)('CSV invitations on %s', (dialect) => {
       const started = performance.now()
       const res = await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations/csv`, { csv, defaultRoles: ['developer'] })
       expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(400)
-      expect(errorOf(res).code).toBe('csv_invalid')
+      expectErrorCode(res, 'csv_invalid')
       expect(performance.now() - started).toBeLessThan(3000)
     }
   })

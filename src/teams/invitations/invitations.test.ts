@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { hashToken } from '../../crypto.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { ActivityPage, Invitation, Invitations, JoinedTeam, TeamPage, TeamSummary } from '../schemas.ts'
@@ -49,7 +49,7 @@ describe.each(DIALECTS)('team invitations on %s', (dialect) => {
       expect(await t.app.ctx.db.selectFrom('team_invitations').select('id').where('email_normalized', '=', 'one@example.com').execute()).toEqual([])
       expect((await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['one@example.com'], roles: ['developer'] })).status).toBe(201)
       const asDeveloper = await dev.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['three@example.com'], roles: ['developer'] })
-      expect(errorOf(asDeveloper).code).toBe('no_seats_available')
+      expectErrorCode(asDeveloper, 'no_seats_available')
       expect(errorOf(asDeveloper).message).toMatch(/Ask an Admin or a Billing member of the team to add seats/)
     })
 
@@ -235,7 +235,7 @@ describe.each(DIALECTS)('team invitations on %s', (dialect) => {
       const t = await testApp(dialect)
       const { admin, slug } = await teamWithAdmin(t, { seats: 1 })
       const { id } = (await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['one@example.com'], roles: ['developer'] })).body.invitations[0]
-      expect(errorOf(await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['two@example.com'], roles: ['developer'] })).code).toBe('no_seats_available')
+      expectErrorCode(await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['two@example.com'], roles: ['developer'] }), 'no_seats_available')
       await admin.client.delete(`/api/v1/teams/${slug}/invitations/${id}`)
       expect((await admin.client.post<Invitations>(`/api/v1/teams/${slug}/invitations`, { emails: ['two@example.com'], roles: ['developer'] })).status).toBe(201)
     })

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, signedUpUser, testApp } from '../../../test/helpers/app.ts'
+import { errorOf, expectErrorCode, signedUpUser, testApp } from '../../../test/helpers/app.ts'
 import { teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { JoinedTeam, TeamPage } from '../schemas.ts'
 import type { InviteLinks, NewInviteLink } from './schemas.ts'
@@ -34,7 +34,7 @@ describe.each(DIALECTS)('invite links under concurrency on %s', (dialect) => {
     const people = await Promise.all(Array.from({ length: 8 }, () => signedUpUser(t)))
     const results = await Promise.all(people.map((p) => p.client.post<JoinedTeam>(`/api/v1/invite-links/${link.token}/join`)))
     expect(results.filter((r) => r.status === 200)).toHaveLength(3)
-    for (const refused of results.filter((r) => r.status !== 200)) expect(errorOf(refused).code).toBe('no_seats_available')
+    for (const refused of results.filter((r) => r.status !== 200)) expectErrorCode(refused, 'no_seats_available')
     expect((await admin.client.get<TeamPage>(`/api/v1/teams/${slug}`)).body.seats).toMatchObject({ bought: 3, takenByMembers: 3, available: 0 })
     // Refused joins spent no uses.
     expect((await admin.client.get<InviteLinks>(`/api/v1/teams/${slug}/invite-links`)).body.links[0].uses).toBe(3)
@@ -49,7 +49,7 @@ describe.each(DIALECTS)('invite links under concurrency on %s', (dialect) => {
     await other.post<SignedIn>('/api/v1/signin', { login: bo.email, password: bo.password })
     const results = await Promise.all([bo.client.post<JoinedTeam>(`/api/v1/invite-links/${link.token}/join`), other.post<JoinedTeam>(`/api/v1/invite-links/${link.token}/join`)])
     expect(results.map((r) => r.status).sort()).toEqual([200, 409])
-    expect(errorOf(results.find((r) => r.status === 409)!).code).toBe('already_team_member')
+    expectErrorCode(results.find((r) => r.status === 409)!, 'already_team_member')
     expect((await admin.client.get<InviteLinks>(`/api/v1/teams/${slug}/invite-links`)).body.links[0].uses).toBe(1)
   })
 })

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, expectError, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, signedUpUser, testApp, type TestApp } from '../../../test/helpers/app.ts'
 import { hashToken } from '../../crypto.ts'
 import { addMember, teamWithAdmin, type Person } from '../../../test/helpers/teams.ts'
 import type { InviteLink, InviteLinkPreview, InviteLinks, NewInviteLink } from './schemas.ts'
@@ -67,7 +67,7 @@ describe.each(DIALECTS)('team invite links on %s', (dialect) => {
     for (const body of [{ roles: [] }, { roles: ['owner'] }, { roles: ['developer', 'developer'] }, {}, { roles: ['developer'], extra: 1 }]) {
       const res = await admin.client.post<NewInviteLink>(`/api/v1/teams/${slug}/invite-links`, body)
       expect(res.status, JSON.stringify(body)).toBe(400)
-      expect(errorOf(res).code).toBe('invalid_request')
+      expectErrorCode(res, 'invalid_request')
     }
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, expectError, person, signedUpUser, testApp } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, person, signedUpUser, testApp } from '../../../test/helpers/app.ts'
 import { tokenFrom } from '../../../test/helpers/smtp.ts'
 import { addMember, invitationToken, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { MyInvitations } from './schemas.ts'
@@ -144,7 +144,7 @@ describe.each(DIALECTS)('invitations waiting for the signed-in person on %s', (d
       for (const next of ['https://evil.example/', '//evil.example', '/\\evil.example', 'javascript:alert(1)', ' /teams', `/${'a'.repeat(600)}`]) {
         const res = await t.client().post<ConfirmationSent>('/api/v1/signup', { ...person(), acceptTerms: true, next })
         expect(res.status, next).toBe(400)
-        expect(errorOf(res).code).toBe('invalid_request')
+        expectErrorCode(res, 'invalid_request')
         expect(Object.keys(errorOf(res).fields ?? {})).toEqual(['next'])
       }
       const user = await signedUpUser(t, { confirm: false })

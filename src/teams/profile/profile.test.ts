@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { DIALECTS } from '../../../test/helpers/databases.ts'
-import { errorOf, expectError, signedUpUser, testApp } from '../../../test/helpers/app.ts'
+import { errorOf, expectError, expectErrorCode, signedUpUser, testApp } from '../../../test/helpers/app.ts'
 import { addMember, invitationToken, newSlug, teamWithAdmin } from '../../../test/helpers/teams.ts'
 import type { InvitationPreview, Profile, PublicTeam, SlugAvailability, SlugChange } from './schemas.ts'
 import type { ActivityPage, Invitations, JoinedTeam, TeamList, TeamPage, TeamSummary } from '../schemas.ts'
@@ -39,7 +39,7 @@ describe.each(DIALECTS)('team URL and profile on %s', (dialect) => {
       for (const taken of [slug, next]) {
         const other = await outsider.client.post<TeamSummary>('/api/v1/teams', { name: 'Squatter', slug: taken })
         expect(other.status, taken).toBe(409)
-        expect(errorOf(other).code).toBe('team_slug_taken')
+        expectErrorCode(other, 'team_slug_taken')
         expect((await outsider.client.get<SlugAvailability>(`/api/v1/team-slugs/${taken}`)).body).toMatchObject({ available: false, reason: 'taken' })
       }
 
@@ -50,7 +50,7 @@ describe.each(DIALECTS)('team URL and profile on %s', (dialect) => {
       t.clock.advance(91 * DAY)
       const again = t.client()
       expect((await again.post<SignedIn>('/api/v1/signin', { login: dev.email, password: dev.password })).status).toBe(200)
-      expect(errorOf(await again.get<TeamPage>(`/api/v1/teams/${slug}`)).code).toBe('not_found')
+      expectErrorCode(await again.get<TeamPage>(`/api/v1/teams/${slug}`), 'not_found')
       const later = await signedUpUser(t)
       expect((await later.client.get<SlugAvailability>(`/api/v1/team-slugs/${slug}`)).body).toEqual({ available: true, suggestions: [] })
       expect((await later.client.post<TeamSummary>('/api/v1/teams', { name: 'Later', slug })).status).toBe(201)
@@ -104,7 +104,7 @@ describe.each(DIALECTS)('team URL and profile on %s', (dialect) => {
       const wanted = newSlug('race')
       const results = await Promise.all([a.admin.client.put<SlugChange>(`/api/v1/teams/${a.slug}/slug`, { slug: wanted }), b.admin.client.put<SlugChange>(`/api/v1/teams/${b.slug}/slug`, { slug: wanted })])
       expect(results.map((r) => r.status).sort()).toEqual([200, 409])
-      expect(errorOf(results.find((r) => r.status === 409)!).code).toBe('team_slug_taken')
+      expectErrorCode(results.find((r) => r.status === 409)!, 'team_slug_taken')
     })
   })
 
@@ -125,7 +125,7 @@ describe.each(DIALECTS)('team URL and profile on %s', (dialect) => {
       let last
       for (let i = 0; i < 4; i += 1) last = await c.get<SlugAvailability>(`/api/v1/team-slugs/${newSlug()}`)
       expect(last!.status).toBe(429)
-      expect(errorOf(last!).code).toBe('too_many_requests')
+      expectErrorCode(last!, 'too_many_requests')
     })
   })
 

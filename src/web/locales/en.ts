@@ -1,3 +1,4 @@
+import { ssoEn } from './sso.en.ts'
 import { teamsEn } from './teams.en.ts'
 import { oauthEn } from './oauth.en.ts'
 
@@ -72,5 +73,6 @@ export const en = {
   },
   teams: teamsEn,
   oauth: oauthEn,
+  sso: ssoEn,
 }
 export type Messages = typeof en

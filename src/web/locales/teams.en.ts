@@ -93,6 +93,7 @@ export const teamsEn = {
       'invite_link.created': 'Invite link created', 'invite_link.revoked': 'Invite link revoked', 'team.logo_changed': 'Logo changed', 'team.logo_removed': 'Logo removed',
       'team.slug_changed': 'Team URL changed from /{{from}} to /{{to}}', 'team.profile_changed': 'Public profile changed',
       'domain.added': 'Domain {{domain}} added', 'domain.verified': 'Domain {{domain}} verified', 'domain.removed': 'Domain {{domain}} removed', 'discovery.changed': 'Discovery settings changed',
+      'sso.signin_policy_changed': 'Enterprise sign-in settings changed', 'sso.setup_link_created': 'SSO set-up link created', 'sso.setup_link_revoked': 'SSO set-up link revoked', 'sso.setup_link_opened': 'SSO set-up link opened by the IT administrator', 'sso.setup_link_action': 'SSO set-up changed through a set-up link',
       'join_request.created': '{{username}} asked to join', 'join_request.approved': 'Join request of {{username}} approved', 'join_request.denied': 'Join request of {{username}} denied',
     },
   },
@@ -205,6 +206,10 @@ export const teamsEn = {
     domain_taken: 'Another team has already verified this domain.',
     domain_limit_reached: 'A team can add at most 20 domains. Remove one first.',
     domain_not_verified: 'Verify at least one email domain before turning discovery on.',
+    sso_connection_required: 'Turn on an SSO connection for the team first: without one, members could not sign in at all.',
+    setup_link_invalid: 'This set-up link is unknown. Ask the team’s Admin for a new one.',
+    setup_link_expired: 'This set-up link has expired. Ask the team’s Admin for a new one.',
+    setup_link_revoked: 'This set-up link was revoked. Ask the team’s Admin for a new one.',
     join_request_pending: 'You have already asked to join this team; the Admins will answer.',
   },
 }

@@ -95,6 +95,7 @@ export const teamsZhCN: typeof teamsEn = {
       'invite_link.created': '创建了邀请链接', 'invite_link.revoked': '撤销了邀请链接', 'team.logo_changed': '更换了团队标志', 'team.logo_removed': '移除了团队标志',
       'team.slug_changed': '团队网址从 /{{from}} 改为 /{{to}}', 'team.profile_changed': '修改了公开资料',
       'domain.added': '添加了域名 {{domain}}', 'domain.verified': '验证了域名 {{domain}}', 'domain.removed': '移除了域名 {{domain}}', 'discovery.changed': '修改了团队发现设置',
+      'sso.signin_policy_changed': '企业登录设置已更改', 'sso.setup_link_created': '已创建 SSO 配置链接', 'sso.setup_link_revoked': '已撤销 SSO 配置链接', 'sso.setup_link_opened': 'IT 管理员打开了 SSO 配置链接', 'sso.setup_link_action': '通过配置链接更改了 SSO 设置',
       'join_request.created': '{{username}} 申请加入', 'join_request.approved': '批准了 {{username}} 的加入申请', 'join_request.denied': '拒绝了 {{username}} 的加入申请',
     },
   },
@@ -206,6 +207,10 @@ export const teamsZhCN: typeof teamsEn = {
     domain_taken: '另一个团队已经验证了这个域名。',
     domain_limit_reached: '每个团队最多添加 20 个域名。请先移除一个。',
     domain_not_verified: '开启团队发现之前，请至少验证一个邮箱域名。',
+    sso_connection_required: '请先为团队启用一个 SSO 连接：否则成员将完全无法登录。',
+    setup_link_invalid: '此配置链接无效。请向团队管理员索取新链接。',
+    setup_link_expired: '此配置链接已过期。请向团队管理员索取新链接。',
+    setup_link_revoked: '此配置链接已被撤销。请向团队管理员索取新链接。',
     join_request_pending: '你已经申请加入这个团队；管理员会答复你。',
   },
 }

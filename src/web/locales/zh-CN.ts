@@ -1,3 +1,4 @@
+import { ssoZhCN } from './sso.zh-CN.ts'
 import type { Messages } from './en.ts'
 import { teamsZhCN } from './teams.zh-CN.ts'
 import { oauthZhCN } from './oauth.zh-CN.ts'
@@ -73,4 +74,5 @@ export const zhCN: Messages = {
   },
   teams: teamsZhCN,
   oauth: oauthZhCN,
+  sso: ssoZhCN,
 }

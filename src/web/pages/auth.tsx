@@ -11,7 +11,8 @@ import { webauthnGet } from '../webauthn.ts'
 import { OnboardingTeamsStep } from './teams/onboarding.tsx'
 import type { ConfirmationSent, Terms, UsernameAvailability } from '../../accounts/schemas.ts'
 import type { PasskeyOptions } from '../../passkeys/schemas.ts'
-import type { SignedIn, TwoFactorRequired } from '../../signin/schemas.ts'
+import type { SignedIn, SignedInWithNewTwoFactor, TwoFactorRequired } from '../../signin/schemas.ts'
+import type { TwoFactorSetup } from '../../two-factor/schemas.ts'
 import { InvitationWaitingNotice } from './teams/pending.tsx'
 import { afterConfirm, rememberAfterConfirm, safeReturnPath } from '../return-to.ts'
 import { GoogleButton } from './google.tsx'
@@ -95,6 +96,12 @@ export function SignUpPage() {
   )
 }
 
+/** The teams a sign-in refusal names (`teams: [{slug, name}]`), as one list. */
+function teamNames(error: ApiError): string {
+  const teams = Array.isArray(error.body.teams) ? (error.body.teams as { name?: unknown }[]) : []
+  return teams.map((team) => String(team.name ?? '')).filter(Boolean).join(', ')
+}
+
 type TwoFactorState = Pick<TwoFactorRequired, 'ticket' | 'methods'> | null
 
 export function SignInPage() {
@@ -121,10 +128,28 @@ export function SignInPage() {
     // Only a path on this site: never an absolute or protocol-relative URL.
     void navigate(safeReturnPath(params.get('next')) ?? '/settings/profile')
   }
+  // A team requires 2FA and the account has none: set it up here with the ticket, then sign in.
+  const [teamSetup, setTeamSetup] = useState<{ ticket: string; teams: string } | null>(null)
+  const [setupKey, setSetupKey] = useState<TwoFactorSetup | null>(null)
+  const [setupCodes, setSetupCodes] = useState<string[] | null>(null)
   const password = useAction(async () => {
-    const res = await api<SignedIn | TwoFactorRequired>('POST', '/signin', form)
-    if ('twoFactorRequired' in res) setTwoFactor({ ticket: res.ticket, methods: res.methods })
-    else await finish()
+    try {
+      const res = await api<SignedIn | TwoFactorRequired>('POST', '/signin', form)
+      if ('twoFactorRequired' in res) setTwoFactor({ ticket: res.ticket, methods: res.methods })
+      else await finish()
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'team_requires_two_factor' && typeof err.body.setupTicket === 'string') {
+        setTeamSetup({ ticket: err.body.setupTicket, teams: teamNames(err) })
+        setCode('')
+        return
+      }
+      throw err
+    }
+  })
+  const startSetup = useAction(async () => setSetupKey(await api<TwoFactorSetup>('POST', '/signin/two-factor-setup', { ticket: teamSetup!.ticket })))
+  const confirmSetup = useAction(async () => {
+    const res = await api<SignedInWithNewTwoFactor>('POST', '/signin/two-factor-setup/confirm', { ticket: teamSetup!.ticket, code })
+    setSetupCodes(res.recoveryCodes)
   })
   const second = useAction(async () => {
     await api('POST', '/signin/two-factor', { ticket: twoFactor!.ticket, ...(mode === 'code' ? { code } : { recoveryCode: code }) })
@@ -142,6 +167,39 @@ export function SignInPage() {
     if (code === 'account_deactivated') void navigate('/account-deactivated')
   }, [password.error, navigate])
 
+  if (teamSetup) {
+    if (setupCodes) {
+      const download = URL.createObjectURL(new Blob([`Latchkey recovery codes\n\n${setupCodes.join('\n')}\n`], { type: 'text/plain' }))
+      return (
+        <CenteredPage title={t('security.codesTitle')}>
+          <p>{t('security.codesBody')}</p>
+          <ul className="codes">{setupCodes.map((c) => <li key={c}><code>{c}</code></li>)}</ul>
+          <a className="btn btn-secondary" href={download} download="latchkey-recovery-codes.txt">{t('security.download')}</a>{' '}
+          <Button onClick={() => void finish()}>{t('sso.signin.continue')}</Button>
+        </CenteredPage>
+      )
+    }
+    return (
+      <CenteredPage title={t('sso.signin.requiresTwoFactorTitle')}>
+        <p>{t('sso.signin.requiresTwoFactorBody', { teams: teamSetup.teams })}</p>
+        {setupKey ? (
+          <form onSubmit={(e) => { e.preventDefault(); void confirmSetup.run() }} noValidate>
+            <p>{t('security.scan')}</p>
+            <img src={setupKey.qrCode} alt="QR code" width={200} height={200} />
+            <p>{t('security.secret')}: <code className="secret">{setupKey.secret}</code></p>
+            <Field label={t('signin.code')} hint={t('signin.codeHint')} name="code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={code} onChange={(e) => setCode(e.target.value.trim())} error={confirmSetup.fieldError('code')} autoFocus />
+            <FormError error={confirmSetup.error && !confirmSetup.error.body.fields ? confirmSetup.error : null} />
+            <Button type="submit" busy={confirmSetup.busy}>{t('sso.signin.finish')}</Button>
+          </form>
+        ) : (
+          <>
+            <FormError error={startSetup.error} />
+            <Button busy={startSetup.busy} onClick={() => void startSetup.run()}>{t('sso.signin.start')}</Button>
+          </>
+        )}
+      </CenteredPage>
+    )
+  }
   if (twoFactor) {
     return (
       <CenteredPage title={t('signin.twoFactorTitle')}>
@@ -172,7 +230,9 @@ export function SignInPage() {
         <Field label={t('signin.login')} name="login" autoComplete="username webauthn" required value={form.login} onChange={(e) => setForm({ ...form, login: e.target.value })} />
         <Field label={t('signin.password')} type="password" name="password" autoComplete="current-password" required value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
         <Checkbox label={t('signin.stay')} name="staySignedIn" checked={form.staySignedIn} onChange={(v) => setForm({ ...form, staySignedIn: v })} />
-        <FormError error={password.error} />
+        {password.error?.code === 'team_requires_sso'
+          ? <p className="form-error" role="alert" data-code="team_requires_sso">{t('sso.signin.requiresSso', { teams: teamNames(password.error) })}</p>
+          : <FormError error={password.error} />}
         <Button type="submit" busy={password.busy}>{t('signin.submit')}</Button>
       </form>
       <Button variant="secondary" type="button" busy={passkey.busy} onClick={() => void passkey.run()}>{t('signin.passkey')}</Button>

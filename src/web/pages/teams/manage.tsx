@@ -9,6 +9,7 @@ import { formatDateTime } from '../../dates.ts'
 import { TeamError, TeamLogo } from './widgets.tsx'
 import { ImageUpload } from './images.tsx'
 import { DomainsAndDiscovery } from './discovery.tsx'
+import { EnterpriseSigninSection, SetupLinksSection } from './enterprise.tsx'
 import { PublicProfileSection, TeamUrlSection } from './profile.tsx'
 import { LOGO_MAX_BYTES } from '../../../images/limits.ts'
 import { TEAM_NAME_MAX_LENGTH } from '../../../teams/limits.ts'
@@ -36,6 +37,8 @@ export function TeamSettingsPage() {
       <PublicProfileSection data={data} />
       <LogoSection data={data} reload={load} />
       {admin ? <DomainsAndDiscovery data={data} /> : null}
+      {can(data.myRoles, 'manage_sso') ? <EnterpriseSigninSection data={data} /> : null}
+      {can(data.myRoles, 'manage_sso') ? <SetupLinksSection data={data} /> : null}
     </div>
   )
 }
