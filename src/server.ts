@@ -104,6 +104,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
         securitySchemes: {
           sessionCookie: { type: 'apiKey', in: 'cookie', name: ctx.config.publicUrl.protocol === 'https:' ? '__Host-latchkey_session' : 'latchkey_session' },
           bearer: { type: 'http', scheme: 'bearer', description: 'A session token from `POST /api/v1/signin` with `returnToken: true`.' },
+          ssoSetupLink: { type: 'apiKey', in: 'header', name: 'x-latchkey-setup-link', description: 'An IT administrator\'s SSO set-up link token (or the cookie `POST /api/v1/sso-setup/open` sets): opens one team\'s SSO set-up routes only.' },
         },
       },
       security: [{ sessionCookie: [] }, { bearer: [] }],

@@ -134,7 +134,9 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   }, async (request) => ssoMethods(ctx, request.query))
 
   api.get('/sso/saml/:connectionId/metadata', {
-    schema: { tags, summary: "This SP's SAML metadata for one connection (public)", params: PublicConnectionParams, produces: ['application/samlmetadata+xml'], response: { 200: Type.String(), ...errors(404) } },
+    // An XML document for the IdP, at the SP entity ID itself, not part of the JSON API: left out
+    // of the OpenAPI document like the other /sso/saml/* browser routes (the README names it).
+    schema: { hide: true, tags, summary: "This SP's SAML metadata for one connection (public)", params: PublicConnectionParams, produces: ['application/samlmetadata+xml'], response: { 200: Type.String(), ...errors(404) } },
   }, async (request, reply) => {
     const connection = await connectionForSignIn(ctx, request.params.connectionId, { allowDisabled: true }).catch(() => {
       throw new AppError('not_found', { message: 'No such SSO connection.' })

@@ -37,6 +37,9 @@ export function setupLinkToken(request: FastifyRequest): string | undefined {
   return request.cookies[SETUP_LINK_COOKIE] || undefined
 }
 
+/** What routes behind `ssoSetupAccess` say in OpenAPI: a session, or a set-up link of that team. */
+export const SSO_SETUP_SECURITY: Record<string, string[]>[] = [{ sessionCookie: [] }, { bearer: [] }, { ssoSetupLink: [] }]
+
 /** preHandler for `/teams/{slug}/…` SSO set-up routes (see above). */
 export function ssoSetupAccess(ctx: AppContext): preHandlerAsyncHookHandler {
   const session = optionalAuth(ctx)

@@ -13,7 +13,7 @@ import { authOf, requireAuth } from '../sessions/guard.ts'
 import { teamAccess, teamAccessOf } from '../teams/access.ts'
 import { SlugParams } from '../teams/schemas.ts'
 import { CreatedSetupLink, SetupLinkParams, SetupLinks, SetupSession } from './schemas.ts'
-import { setupAccessOf, ssoSetupAccess } from './setup-access.ts'
+import { setupAccessOf, SSO_SETUP_SECURITY, ssoSetupAccess } from './setup-access.ts'
 import { createSetupLink, listSetupLinks, openSetupLink, revokeSetupLink, SETUP_LINK_COOKIE } from './setup-links.ts'
 
 export function setupLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -75,6 +75,7 @@ export function setupLinkRoutes(app: FastifyInstance, ctx: AppContext): void {
       description: 'The entry of the set-up pages; `via` says which. A link for another team is 404 `setup_link_invalid`; an expired or revoked one is 410.',
       params: SlugParams,
       response: { 200: SetupSession, ...errors(400, 401, 403, 404, 410) },
+      security: SSO_SETUP_SECURITY,
     },
     preHandler: [ssoSetupAccess(ctx)],
   }, async (request) => {
