@@ -24,7 +24,7 @@ import { recordSsoSignIn } from './sso-accounts.ts'
 import { peekHandoff, receiveSamlResponse, startSamlSignIn, takeHandoff, type OpenHandoff } from './sso-flow.ts'
 import { OIDC_FLOW_LIFETIME_MS, receiveOidcCallback, startOidcSignIn } from './sso-oidc.ts'
 import { getOidcConnection } from '../sso/oidc.ts'
-import { setupAccessOf, ssoSetupAccess } from '../sso/setup-access.ts'
+import { setupAccessOf, SSO_SETUP_SECURITY, ssoSetupAccess } from '../sso/setup-access.ts'
 
 /** A SAMLResponse is base64 XML: a few KB usually, large with many attributes or certificates. */
 const FORM_BODY_LIMIT = 512 * 1024
@@ -110,6 +110,7 @@ export async function ssoSignInRoutes(app: FastifyInstance, ctx: AppContext): Pr
   // ------------------------------------------------------------ OIDC sign-in (./sso-oidc.ts)
   api.post('/api/v1/teams/:slug/sso/oidc/:connectionId/test', {
     schema: {
+      security: SSO_SETUP_SECURITY,
       tags,
       summary: 'Start an OIDC test sign-in (Admin or set-up link)',
       description: 'Answers the IdP URL to open in this browser. The IdP comes back to a page showing the claims it sent; no session is made and no membership changes. Works while the connection is off.',

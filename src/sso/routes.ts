@@ -16,7 +16,7 @@ import { connectionForSignIn, connectionView, createConnection, deleteConnection
 import { spMetadataXml } from './saml.ts'
 import { createOidcConnection, deleteOidcConnection, getOidcConnection, listOidcConnections, updateOidcConnection } from './oidc.ts'
 import { ConnectionParams, CreateConnection, CreateOidcConnection, OidcConnection, PatchConnection, PatchOidcConnection, PublicConnectionParams, SamlConnection, SsoMethods } from './schemas.ts'
-import { setupAccessOf, ssoSetupAccess } from './setup-access.ts'
+import { setupAccessOf, SSO_SETUP_SECURITY, ssoSetupAccess } from './setup-access.ts'
 
 export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>()
@@ -74,12 +74,13 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   const setup = [ssoSetupAccess(ctx)]
 
   api.get('/api/v1/teams/:slug/sso/oidc', {
-    schema: { tags, summary: "The team's OIDC connections (Admin or set-up link)", params: SlugParams, response: { 200: Type.Object({ connections: Type.Array(OidcConnection) }), ...errors(400, 401, 403, 404, 410) } },
+    schema: { security: SSO_SETUP_SECURITY, tags, summary: "The team's OIDC connections (Admin or set-up link)", params: SlugParams, response: { 200: Type.Object({ connections: Type.Array(OidcConnection) }), ...errors(400, 401, 403, 404, 410) } },
     preHandler: setup,
   }, async (request) => ({ connections: await listOidcConnections(ctx, setupAccessOf(request).team.id) }))
 
   api.post('/api/v1/teams/:slug/sso/oidc', {
     schema: {
+      security: SSO_SETUP_SECURITY,
       tags,
       summary: 'Add an OIDC connection (Admin or set-up link)',
       description: 'The issuer (https) must answer its discovery document naming exactly itself (`sso_oidc_discovery_failed` otherwise); an issuer another team uses is refused (`sso_oidc_issuer_taken`). The client secret is stored encrypted and never returned. Starts switched off. Give the IdP `redirectUri`.',
@@ -95,12 +96,13 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   })
 
   api.get('/api/v1/teams/:slug/sso/oidc/:connectionId', {
-    schema: { tags, summary: 'One OIDC connection (Admin or set-up link)', params: ConnectionParams, response: { 200: OidcConnection, ...errors(400, 401, 403, 404, 410) } },
+    schema: { security: SSO_SETUP_SECURITY, tags, summary: 'One OIDC connection (Admin or set-up link)', params: ConnectionParams, response: { 200: OidcConnection, ...errors(400, 401, 403, 404, 410) } },
     preHandler: setup,
   }, async (request) => getOidcConnection(ctx, setupAccessOf(request).team.id, request.params.connectionId))
 
   api.patch('/api/v1/teams/:slug/sso/oidc/:connectionId', {
     schema: {
+      security: SSO_SETUP_SECURITY,
       tags,
       summary: 'Change, switch on or off an OIDC connection (Admin or set-up link)',
       description: 'A new `issuer` is checked like at creation; a new `clientSecret` replaces the stored one.',
@@ -115,7 +117,7 @@ export async function ssoRoutes(app: FastifyInstance, ctx: AppContext): Promise<
   })
 
   api.delete('/api/v1/teams/:slug/sso/oidc/:connectionId', {
-    schema: { tags, summary: 'Delete an OIDC connection (Admin or set-up link)', description: 'Identities linked through it are unlinked; accounts stay.', params: ConnectionParams, response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 410) } },
+    schema: { security: SSO_SETUP_SECURITY, tags, summary: 'Delete an OIDC connection (Admin or set-up link)', description: 'Identities linked through it are unlinked; accounts stay.', params: ConnectionParams, response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 410) } },
     preHandler: setup,
   }, async (request, reply) => {
     const access = setupAccessOf(request)
