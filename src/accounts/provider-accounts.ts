@@ -3,6 +3,7 @@
  * accounts made with Google"): the changes to `accounts` that signing in with Google (and later
  * team SSO) makes, kept here because this folder owns the table.
  */
+import { sql } from 'kysely'
 import { recordAudit, type RequestMeta } from '../audit/audit.ts'
 import type { AppContext } from '../context.ts'
 import { inTransaction, link } from '../context.ts'
@@ -45,6 +46,9 @@ export async function createProviderAccount(ctx: AppContext, trx: Queryable, inp
   const taken = await trx.selectFrom('accounts').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst()
   if (taken) throw await usernameTakenError(trx, username, now)
   let account: Account
+  // A savepoint, so a lost race leaves the caller's transaction usable for the answer below:
+  // PostgreSQL refuses every further statement of a transaction after a failed one.
+  await sql`savepoint provider_account`.execute(trx)
   try {
     account = await trx
       .insertInto('accounts')
@@ -66,8 +70,10 @@ export async function createProviderAccount(ctx: AppContext, trx: Queryable, inp
       })
       .returningAll()
       .executeTakeFirstOrThrow()
+    await sql`release savepoint provider_account`.execute(trx)
   } catch (err) {
     if (!isUniqueViolation(err)) throw err
+    await sql`rollback to savepoint provider_account`.execute(trx)
     // A race for the username or the address (the address was checked by the caller).
     const raced = await trx.selectFrom('accounts').select('id').where('username_normalized', '=', normalizeUsername(username)).executeTakeFirst()
     if (raced) throw await usernameTakenError(trx, username, now)

@@ -210,6 +210,27 @@ describe.each(DIALECTS)('Sign in with Google on %s', (dialect) => {
     await t.smtp.waitFor(g.email, /confirm/i)
   })
 
+  it('two sign-ups racing: the same Google account in two tabs gets one account (the other tab: email_taken, its address now in use), two people for one username get username_taken, never a 500', async () => {
+    const t = await googleApp(dialect)
+    const g = googleUser()
+    const [tabA, tabB] = [t.client(), t.client()]
+    await googleSignIn(tabA, g.sub)
+    await googleSignIn(tabB, g.sub)
+    const same = await Promise.all([tabA, tabB].map((tab) => tab.post('/api/v1/signin/google/signup', { username: person().username, acceptTerms: true })))
+    expect(same.map((res) => res.status).sort()).toEqual([200, 409])
+    expect(errorCodeOf(same.find((res) => res.status === 409)!)).toBe('email_taken')
+    expect(await t.app.ctx.db.selectFrom('linked_identities').select('account_id').where('subject', '=', g.sub).execute()).toHaveLength(1)
+
+    const [ann, bob] = [googleUser(), googleUser()]
+    const [annTab, bobTab] = [t.client(), t.client()]
+    await googleSignIn(annTab, ann.sub)
+    await googleSignIn(bobTab, bob.sub)
+    const username = person().username
+    const raced = await Promise.all([annTab, bobTab].map((tab) => tab.post('/api/v1/signin/google/signup', { username, acceptTerms: true })))
+    expect(raced.map((res) => res.status).sort()).toEqual([200, 409])
+    expect(errorCodeOf(raced.find((res) => res.status === 409)!)).toBe('username_taken')
+  })
+
   it('refuses a reused code', async () => {
     const t = await googleApp(dialect)
     const g = googleUser()

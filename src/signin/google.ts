@@ -34,6 +34,9 @@ import type { AppContext } from '../context.ts'
 import { inTransaction } from '../context.ts'
 import { decryptSecret, encryptSecret } from '../crypto.ts'
 import { AppError } from '../errors.ts'
+import { isUniqueViolation } from '../db/errors.ts'
+import type { Database } from '../db/schema.ts'
+import type { Transaction } from 'kysely'
 import { hasPasskey } from '../passkeys/passkeys.ts'
 import { isReturnPath } from '../return-path.ts'
 import type { Authenticated } from '../sessions/sessions.ts'
@@ -45,6 +48,21 @@ import { findLinkedIdentity, linkIdentity, listLinkedIdentities, touchLinkedIden
 import { authorizationUrl, newAuthorizationRequest, OidcFailure, oidcClient, redeemAuthorizationCode } from '../oidc-client.ts'
 import type { SignInContext, SignInResult } from './password.ts'
 import { issueSignInTicket } from './second-factor.ts'
+
+/**
+ * A transaction that links a Google identity. Two tabs finishing the same Google sign-in at
+ * once both pass the "not linked yet" check; the unique index on issuer + subject lets one win,
+ * and the other gets identity_already_linked instead of a 500. (Caught outside the transaction:
+ * PostgreSQL accepts no further statement inside one after the failed insert.)
+ */
+async function linkingTransaction<T>(ctx: AppContext, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  try {
+    return await inTransaction(ctx, work)
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('identity_already_linked')
+    throw err
+  }
+}
 
 export const GOOGLE_CALLBACK_PATH = '/api/v1/signin/google/callback'
 /** How long the round trip to Google, and then the sign-up or link step, may take. */
@@ -205,7 +223,7 @@ export async function finishGoogleSignIn(ctx: AppContext, input: { callbackUrl: 
     // confirmed it by link. Then they are the same person.
     if (local.status !== 'active') throw new AppError('account_deactivated')
     await assertGoogleAllowed(ctx, local.id, google.hd)
-    await inTransaction(ctx, async (trx) => {
+    await linkingTransaction(ctx, async (trx) => {
       const linked = await linkIdentity(trx, { ...google, accountId: local.id, method: 'google', at: ctx.clock.now() })
       await recordAudit(trx, { accountId: local.id, type: 'identity.linked', meta: signIn.meta, at: ctx.clock.now(), details: { identityId: linked.id, method: 'google', by: 'verified_email' } })
     })
@@ -298,7 +316,7 @@ export async function completeGoogleSignUp(
     throw new AppError('email_taken', { message: 'An account already uses this email address. Sign in to it with its password to link Google.' })
   }
   await ctx.limits.consume('signup_ip', signIn.meta.ip)
-  const account = await inTransaction(ctx, async (trx) => {
+  const account = await linkingTransaction(ctx, async (trx) => {
     if (pending.releasableAccountId) await releaseUnconfirmedEmail(ctx, trx, pending.releasableAccountId, signIn.meta)
     const account = await createProviderAccount(ctx, trx, {
       email: pending.email,
@@ -326,7 +344,7 @@ export async function completeGoogleLink(ctx: AppContext, sealed: string | undef
   await verifyPasswordOf(ctx, account, input.password)
   if (account.status !== 'active') throw new AppError('account_deactivated')
   await assertGoogleAllowed(ctx, account.id, pending.hd)
-  await inTransaction(ctx, async (trx) => {
+  await linkingTransaction(ctx, async (trx) => {
     const linked = await linkIdentity(trx, { ...pending, accountId: account.id, method: 'google', at: ctx.clock.now() })
     await recordAudit(trx, { accountId: account.id, type: 'identity.linked', meta: signIn.meta, at: ctx.clock.now(), details: { identityId: linked.id, method: 'google', by: 'password' } })
     // The password proves the account, Google the address: together, the address is confirmed.
