@@ -19,7 +19,8 @@ import { evictionFeed, REDIS_RECONNECT_MAX_DELAY_MS } from './sessions/evictions
 import { sessionsEnding, setSessionLifetimeCap } from './sessions/sessions.ts'
 import { nameSessionsWith } from './sessions/routes.ts'
 import { appSessionNames } from './oauth/interactions.ts'
-import { accountDeleting, emailChanged } from './accounts/lifecycle.ts'
+import { accountDeleting, credentialsChanged, emailChanged } from './accounts/lifecycle.ts'
+import { retireOpenTickets } from './signin/second-factor.ts'
 import { requireNoTeamsBeforeDeletion } from './teams/teams.ts'
 import { cancelJoinRequestsForEmailChange } from './teams/discovery/join-requests.ts'
 import { revokeAppSessionGrants } from './oauth/adapter.ts'
@@ -99,6 +100,8 @@ function wireCapabilities(ctx: AppContext): void {
   nameSessionsWith(ctx, appSessionNames)
   // Teams refuse the deletion of an account still in one, and drop join requests its old address allowed.
   accountDeleting.add(ctx, (db, accountId) => requireNoTeamsBeforeDeletion(db, accountId))
+  // Open 2FA tickets (signin's) die with the credential change that makes them stale.
+  credentialsChanged.add(ctx, (db, accountId) => retireOpenTickets(db, accountId))
   emailChanged.add(ctx, async (db, change) => {
     await cancelJoinRequestsForEmailChange(db, change)
   })

@@ -351,7 +351,7 @@ export async function changePassword(ctx: AppContext, auth: Authenticated, input
     const now = ctx.clock.now()
     await trx.updateTable('accounts').set({ password_hash: passwordHash, failed_signins: 0, password_signin_locked: 0, updated_at: now }).where('id', '=', account.id).execute()
     const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id, exceptSessionId: session.id })
-    const { cancelledEmailChange } = await retireOutstandingLinks(trx, ctx.clock, account.id)
+    const { cancelledEmailChange } = await retireOutstandingLinks(ctx, trx, account.id)
     await markReauthenticated(ctx, trx, session, now)
     await recordAudit(trx, { accountId: account.id, type: 'account.password_changed', meta, at: now, details: { otherSessionsRevoked: revoked, cancelledEmailChange } })
     await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in'), cancelledEmailChange })
@@ -427,7 +427,7 @@ export async function setAccountActive(ctx: AppContext, login: string, active: b
     // Usually run from the CLI, a process of its own: the eviction is what tells the running servers.
     await evictAfterCommit(ctx, trx, account.id)
     const sessionsRevoked = active ? 0 : await revokeAllSessions(ctx, trx, { accountId: account.id })
-    if (!active) await retireOutstandingLinks(trx, ctx.clock, account.id)
+    if (!active) await retireOutstandingLinks(ctx, trx, account.id)
     await recordAudit(trx, { accountId: account.id, type: active ? 'account.reactivated' : 'account.deactivated', meta, at: now, details: { sessionsRevoked } })
     if (!active && account.status === 'active') {
       await notifySecurity(ctx, trx, account, 'account_deactivated', { username: account.username })

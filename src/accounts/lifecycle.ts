@@ -9,5 +9,12 @@ import type { Queryable } from '../db/schema.ts'
 /** Before the account row goes, in the deleting transaction; a listener throws to refuse. */
 export const accountDeleting = new Listeners<[db: Queryable, accountId: string]>()
 
+/**
+ * After a credential change (password changed or reset, 2FA turned on, a sign-in disavowed), in
+ * the same transaction: whatever another folder issued before it must stop working (signin's open
+ * second-step tickets).
+ */
+export const credentialsChanged = new Listeners<[db: Queryable, accountId: string]>()
+
 /** After the new address is stored, in the same transaction. */
 export const emailChanged = new Listeners<[db: Queryable, change: { accountId: string; newEmailNormalized: string; at: number }]>()

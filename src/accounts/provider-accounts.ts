@@ -112,7 +112,7 @@ export async function releaseUnconfirmedEmail(ctx: AppContext, trx: Queryable, a
   // Conditional: a confirmation that lands in between keeps the address where it is.
   const released = await trx.updateTable('accounts').set({ email: placeholder, email_normalized: placeholder, updated_at: now }).where('id', '=', accountId).where('email_confirmed_at', 'is', null).executeTakeFirst()
   if (Number(released.numUpdatedRows) !== 1) return false
-  await retireOutstandingLinks(trx, ctx.clock, accountId)
+  await retireOutstandingLinks(ctx, trx, accountId)
   await evictAfterCommit(ctx, trx, accountId)
   await recordAudit(trx, { accountId, type: 'account.email_released', meta, at: now, details: { email: row.email, reason: 'verified_by_identity_provider' } })
   return true

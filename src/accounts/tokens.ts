@@ -6,7 +6,9 @@
 import type { Clock } from '../clock.ts'
 import { DAY_MS, HOUR_MS } from '../clock.ts'
 import { hashToken, newId, newToken } from '../crypto.ts'
+import type { AppContext } from '../context.ts'
 import type { Queryable, TokenPurpose } from '../db/schema.ts'
+import { credentialsChanged } from './lifecycle.ts'
 
 export const TOKEN_LIFETIME_MS: Record<TokenPurpose, number> = {
   email_confirm: 24 * HOUR_MS,
@@ -106,14 +108,14 @@ export async function openToken(db: Queryable, clock: Clock, accountId: string, 
  * Returns the address of the email change this cancelled, if one was waiting, so the person
  * can be told (its link would otherwise just say "invalid or expired").
  */
-export async function retireOutstandingLinks(db: Queryable, clock: Clock, accountId: string): Promise<{ cancelledEmailChange: string | null }> {
-  const pending = await openToken(db, clock, accountId, 'email_change')
+export async function retireOutstandingLinks(ctx: AppContext, db: Queryable, accountId: string): Promise<{ cancelledEmailChange: string | null }> {
+  const pending = await openToken(db, ctx.clock, accountId, 'email_change')
   await db
     .deleteFrom('account_tokens')
     .where('account_id', '=', accountId)
     .where('purpose', 'in', ['email_change', 'password_reset', 'signin_disavow'])
     .where('used_at', 'is', null)
     .execute()
-  await db.deleteFrom('signin_tickets').where('account_id', '=', accountId).where('used_at', 'is', null).execute()
+  await credentialsChanged.notify(ctx, db, accountId)
   return { cancelledEmailChange: pending?.email ?? null }
 }

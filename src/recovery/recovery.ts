@@ -67,7 +67,7 @@ export async function resetPassword(ctx: AppContext, input: { token: string; pas
     const account = await resetPasswordHash(ctx, trx, row.account_id, passwordHash, now)
     const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
     // A pending email change or 2FA ticket started by whoever knew the old password dies here.
-    const { cancelledEmailChange } = await retireOutstandingLinks(trx, ctx.clock, account.id)
+    const { cancelledEmailChange } = await retireOutstandingLinks(ctx, trx, account.id)
     await recordAudit(trx, { accountId: account.id, type: 'account.password_reset', meta: input.meta, at: now, details: { sessionsRevoked: revoked } })
     await notifySecurity(ctx, trx, account, 'password_changed', { username: account.username, recoveryUrl: link(ctx, '/trouble-signing-in'), cancelledEmailChange })
   })

@@ -51,7 +51,7 @@ export async function disavowSignIn(ctx: AppContext, token: string, meta: Reques
     // every session ends, that device is forgotten, and older links and tickets die.
     const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
     await trx.deleteFrom('known_devices').where('account_id', '=', account.id).execute()
-    await retireOutstandingLinks(trx, ctx.clock, account.id)
+    await retireOutstandingLinks(ctx, trx, account.id)
     await recordAudit(trx, { accountId: account.id, type: 'signin.disavowed', meta, at: ctx.clock.now(), details: { sessionId: row.session_id, sessionsRevoked: revoked } })
     const resetToken = await issueToken(trx, ctx.clock, { accountId: account.id, purpose: 'password_reset' })
     await ctx.mailer.enqueue(trx, { to: account.email, template: 'recovery', locale: localeOf(account), vars: { username: account.username, link: link(ctx, '/reset-password', { token: resetToken }) } })

@@ -9,11 +9,17 @@ import { findAccountById, type Account } from '../accounts/queries.ts'
 import { MINUTE_MS } from '../clock.ts'
 import type { AppContext } from '../context.ts'
 import { hashToken, newId, newToken } from '../crypto.ts'
+import type { Queryable } from '../db/schema.ts'
 import { AppError } from '../errors.ts'
 import { hasPasskey, verifyPasskeyAssertion } from '../passkeys/passkeys.ts'
 import type { Session } from '../sessions/sessions.ts'
 import { verifySecondFactor, type SecondFactor } from '../two-factor/two-factor.ts'
 import { completeSignIn } from './complete.ts'
+
+/** Open second-step tickets stop working after a credential change (accounts' credentialsChanged). */
+export async function retireOpenTickets(db: Queryable, accountId: string): Promise<void> {
+  await db.deleteFrom('signin_tickets').where('account_id', '=', accountId).where('used_at', 'is', null).execute()
+}
 
 export const TICKET_LIFETIME_MS = 5 * MINUTE_MS
 export const TICKET_MAX_ATTEMPTS = 5

@@ -24,8 +24,7 @@ import { isTeamMember, lockPerson, lockTeam } from '../teams/access.ts'
 import { actorOf, recordTeamActivity } from '../teams/activity.ts'
 import { emailDomain, isVerifiedDomainOf } from '../teams/discovery/domains.ts'
 import { requestToJoinForSso } from '../teams/discovery/join-requests.ts'
-import { requireRoomForAnotherTeam } from '../teams/joining.ts'
-import { roleColumns } from '../teams/roles.ts'
+import { addMember, requireRoomForAnotherTeam } from '../teams/joining.ts'
 import { countSeats, noSeatForOneMore } from '../teams/seats.ts'
 import type { ConnectionRow } from '../sso/connections.ts'
 import type { ValidatedAssertion } from '../sso/saml.ts'
@@ -138,7 +137,7 @@ async function addDeveloper(ctx: AppContext, trx: Queryable, input: { team: { id
   // Seats are never added by themselves (SPEC §8).
   if (noSeatForOneMore(await countSeats(trx, team.id), team.seats, false)) throw new AppError('sso_jit_no_seat')
   const now = ctx.clock.now()
-  await trx.insertInto('team_members').values({ team_id: team.id, account_id: account.id, ...roleColumns(['developer']), joined_at: now }).execute()
+  await addMember(ctx, trx, { teamId: team.id, accountId: account.id, roles: ['developer'], at: now })
   const details = { accountId: account.id, username: account.username, roles: ['developer'], supportMember: false, via: 'sso', connectionId: input.connection.id }
   await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(account), type: 'member.joined', meta: input.meta, at: now, details })
   await recordTeamActivity(trx, { teamId: team.id, actor: null, type: 'sso.member_provisioned', meta: input.meta, at: now, details })

@@ -22,11 +22,11 @@ import { hashToken, newToken } from '../crypto.ts'
 import { AppError } from '../errors.ts'
 import { isReturnPath } from '../return-path.ts'
 import { connectionForSignIn, markTested, type ConnectionRow } from '../sso/connections.ts'
+import { consumeHandoff, readHandoff, storeHandoff } from '../sso/handoffs.ts'
 import { authnRequestUrl, validateSamlResponse } from '../sso/saml.ts'
 import { linkSsoIdentity, resolveSsoAccount } from './sso-accounts.ts'
 
 const HANDOFF_TTL_MS = 5 * 60_000
-const HANDOFF_PREFIX = 'handoff:'
 
 /** Where the browser goes to sign in; `browserSecret` is the cookie that binds the flow to it. */
 export async function startSamlSignIn(ctx: AppContext, input: { connectionId: string; returnTo?: string; test?: { account: Account }; browserSecret: string }): Promise<string> {
@@ -95,7 +95,7 @@ export async function receiveSamlResponse(ctx: AppContext, input: { connectionId
 /** The one-time token the finish step redeems (shared by SAML and OIDC). */
 export async function leaveHandoff(ctx: AppContext, connection: ConnectionRow, handoff: Handoff): Promise<string> {
   const token = newToken()
-  await ctx.db.insertInto('sso_requests').values({ connection_id: connection.id, request_id: HANDOFF_PREFIX + hashToken(token), value: JSON.stringify(handoff), expires_at: ctx.clock.now() + HANDOFF_TTL_MS }).execute()
+  await storeHandoff(ctx, { connectionId: connection.id, token, value: JSON.stringify(handoff), expiresAt: ctx.clock.now() + HANDOFF_TTL_MS })
   return token
 }
 
@@ -106,14 +106,9 @@ export interface OpenHandoff extends Handoff {
 
 /** Reads a handoff without using it (the confirmation and password pages show it). */
 export async function peekHandoff(ctx: AppContext, connectionId: string, token: string, browserSecret: string | undefined): Promise<OpenHandoff> {
-  const row = await ctx.db
-    .selectFrom('sso_requests')
-    .select(['value', 'expires_at'])
-    .where('connection_id', '=', connectionId)
-    .where('request_id', '=', HANDOFF_PREFIX + hashToken(token))
-    .executeTakeFirst()
-  if (!row || row.expires_at <= ctx.clock.now()) throw new AppError('saml_relay_state_invalid')
-  const handoff = JSON.parse(row.value) as Handoff
+  const stored = await readHandoff(ctx, connectionId, token)
+  if (stored === null) throw new AppError('saml_relay_state_invalid')
+  const handoff = JSON.parse(stored) as Handoff
   // Another browser than the one that started: a login CSRF attempt, or a copied link.
   if (handoff.bindHash !== null && (!browserSecret || hashToken(browserSecret) !== handoff.bindHash)) throw new AppError('saml_relay_state_invalid')
   const connection = await connectionForSignIn(ctx, connectionId, { protocol: null })
@@ -130,8 +125,7 @@ export async function takeHandoff(ctx: AppContext, connectionId: string, token: 
     if (options.password === undefined) throw new AppError('sso_password_required')
     await verifyPasswordOf(ctx, open.account, options.password)
   }
-  const taken = await ctx.db.deleteFrom('sso_requests').where('connection_id', '=', connectionId).where('request_id', '=', HANDOFF_PREFIX + hashToken(token)).executeTakeFirst()
-  if (Number(taken.numDeletedRows) !== 1) throw new AppError('saml_replayed')
+  if (!(await consumeHandoff(ctx, connectionId, token))) throw new AppError('saml_replayed')
   if (open.kind === 'password') {
     await linkSsoIdentity(ctx, { connection: open.connection, account: open.account, subject: open.subject, email: open.email, meta: options.meta })
     // Linked now, with the same membership rule as any other SSO sign-in.

@@ -174,7 +174,7 @@ export async function turnOnTwoFactor(ctx: AppContext, trx: Queryable, account: 
   if (Number(turnedOn.numUpdatedRows) !== 1) throw new AppError('two_factor_already_enabled')
   const recoveryCodes = await storeNewRecoveryCodes(trx, account.id, now)
   const revoked = await revokeAllSessions(ctx, trx, { accountId: account.id })
-  await retireOutstandingLinks(trx, ctx.clock, account.id)
+  await retireOutstandingLinks(ctx, trx, account.id)
   await notifySecurity(ctx, trx, account, 'two_factor_enabled', { username: account.username })
   return { recoveryCodes, revoked }
 }

@@ -21,8 +21,8 @@ import { inPersonTransaction, isTeamMember, lockPerson, lockTeamFor } from '../a
 import { actorOf, recordTeamActivity } from '../activity.ts'
 import { discoverableTeamsQuery } from './discovery.ts'
 import { emailDomain } from './domains.ts'
-import { memberJoined, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
-import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, type TeamRole } from '../roles.ts'
+import { addMember, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
+import { allows, describeRoles, isSupportOnly, normalizeRoles, type TeamRole } from '../roles.ts'
 import { currentSeatUsage, requireSeatsForChange } from '../seats.ts'
 import type { MemberView } from '../teams.ts'
 import { accountCards, findAccountById, type Account } from '../../accounts/queries.ts'
@@ -198,8 +198,7 @@ export async function approveJoinRequest(ctx: AppContext, input: { account: Acco
     await decide(trx, row, 'approved', input.account.id, now)
 
     const usageBefore = await currentSeatUsage(trx, team)
-    await trx.insertInto('team_members').values({ team_id: team.id, account_id: requester.id, ...roleColumns(roles), joined_at: now }).execute()
-    await memberJoined.notify(ctx, trx, { teamId: team.id, accountId: requester.id })
+    await addMember(ctx, trx, { teamId: team.id, accountId: requester.id, roles, at: now })
     await requireSeatsForChange(trx, team, usageBefore, allows(actorRoles, 'change_seats'))
     const supportMember = isSupportOnly(roles)
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'join_request.approved', meta: input.meta, at: now, details: { requestId: row.id, accountId: requester.id, username: requester.username, roles } })

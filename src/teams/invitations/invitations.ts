@@ -20,7 +20,7 @@ import { noticeOfInvitation, teamAdmins } from '../notices.ts'
 import { notifyByCategory } from '../../notifications/notify.ts'
 import { allows, describeRoles, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from '../roles.ts'
 import { currentSeatUsage, noSeatsError, requireSeatsForChange } from '../seats.ts'
-import { memberJoined, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
+import { addMember, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { accountCards, accountsByEmails, findAccountById, usernameOf, type Account, type AccountCard } from '../../accounts/queries.ts'
 import { currentUsernames } from '../../accounts/usernames.ts'
 import { imagePath } from '../../images/images.ts'
@@ -369,8 +369,7 @@ async function joinByInvitation(ctx: AppContext, trx: Transaction<Database>, acc
     .executeTakeFirst()
   if (Number(consumed.numUpdatedRows) !== 1) throw invitationInvalid('used')
   const roles = rolesOf(row)
-  await trx.insertInto('team_members').values({ team_id: team.id, account_id: account.id, ...roleColumns(roles), joined_at: now }).execute()
-  await memberJoined.notify(ctx, trx, { teamId: team.id, accountId: account.id })
+  await addMember(ctx, trx, { teamId: team.id, accountId: account.id, roles, at: now })
   // The invitation's held seat becomes the member's; if seats were lowered since, only
   // members must fit, and the first acceptances take what is left.
   const usage = await currentSeatUsage(trx, team)

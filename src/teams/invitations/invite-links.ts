@@ -24,7 +24,7 @@ import { AppError } from '../../errors.ts'
 import type { Account } from '../../accounts/queries.ts'
 import { isTeamMember, lockPerson, lockTeam, lockTeamFor, memberRoles } from '../access.ts'
 import { actorOf, recordTeamActivity } from '../activity.ts'
-import { memberJoined, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
+import { addMember, requireConfirmedEmail, requireRoomForAnotherTeam } from '../joining.ts'
 import { allows, isSupportOnly, normalizeRoles, roleColumns, rolesOf, type TeamRole } from '../roles.ts'
 import { countSeats, currentSeatUsage, noSeatForOneMore, requireSeatsForChange } from '../seats.ts'
 import { imagePath } from '../../images/images.ts'
@@ -319,8 +319,7 @@ export async function joinWithInviteLink(ctx: AppContext, input: { account: Acco
     if (Number(used.numUpdatedRows) !== 1) throw linkInvalid('used_up', team.name)
 
     const roles = rolesOf(row)
-    await trx.insertInto('team_members').values({ team_id: team.id, account_id: account.id, ...roleColumns(roles), joined_at: now }).execute()
-    await memberJoined.notify(ctx, trx, { teamId: team.id, accountId: account.id })
+    await addMember(ctx, trx, { teamId: team.id, accountId: account.id, roles, at: now })
     await requireSeatsForChange(trx, team, before, false)
 
     await recordTeamActivity(trx, {
