@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react'
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import { GoogleSettingsCard } from './google.tsx'
 import { useTranslation } from 'react-i18next'
 import { Link, NavLink, Outlet, useNavigate } from 'react-router'
@@ -142,20 +142,28 @@ function usePendingEmailChange() {
   const { t, i18n } = useTranslation()
   const [pending, setPending] = useState<PendingEmailChange | null>(null)
   const [done, setDone] = useState<{ kind: 'resent' | 'cancelled'; email: string } | null>(null)
+  // Only the latest read may set the state: the read made when the page opens can answer after
+  // the one a change makes (a slow server), and would put back the state from before the change.
+  const latest = useRef(0)
   const reload = useCallback(async () => {
-    setPending((await api<PendingEmailChangeAnswer>('GET', '/me/email/pending')).pending)
+    const mine = ++latest.current
+    const answer = await api<PendingEmailChangeAnswer>('GET', '/me/email/pending')
+    if (mine === latest.current) setPending(answer.pending)
   }, [])
   useEffect(() => {
     reload().catch(() => {})
   }, [reload])
   const resend = useAction(async (change: PendingEmailChange) => {
     setDone(null)
-    setPending((await api<EmailChangeResent>('POST', '/me/email/pending/resend', {})).pending)
+    const resent = await api<EmailChangeResent>('POST', '/me/email/pending/resend', {})
+    latest.current += 1
+    setPending(resent.pending)
     setDone({ kind: 'resent', email: change.email })
   })
   const cancel = useAction(async (change: PendingEmailChange) => {
     setDone(null)
     await api('DELETE', '/me/email/pending')
+    latest.current += 1
     setPending(null)
     setDone({ kind: 'cancelled', email: change.email })
   })

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState } from 'react'
+import { useCallback, useEffect, useId, useRef, useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useParams } from 'react-router'
 import { api, ApiError } from '../../api.ts'
@@ -121,11 +121,16 @@ export function JoinPage() {
   const [preview, setPreview] = useState<InviteLinkPreview | null>(null)
   const [problem, setProblem] = useState<ApiError | null>(null)
   const [joined, setJoined] = useState<{ slug: string; name: string; roles: TeamRole[] } | null>(null)
+  // Only the latest preview may set the state: it is read again when the session changes (say,
+  // the address was just confirmed), and an older, slower answer must not put back its state.
+  const latest = useRef(0)
   const open = useCallback(async () => {
+    const mine = ++latest.current
     try {
-      setPreview(await api<InviteLinkPreview>('GET', `/invite-links/${encodeURIComponent(token)}`))
+      const answer = await api<InviteLinkPreview>('GET', `/invite-links/${encodeURIComponent(token)}`)
+      if (mine === latest.current) setPreview(answer)
     } catch (err) {
-      setProblem(err instanceof ApiError ? err : new ApiError(0, { code: 'client_error', message: String(err) }))
+      if (mine === latest.current) setProblem(err instanceof ApiError ? err : new ApiError(0, { code: 'client_error', message: String(err) }))
     }
   }, [token])
   // Signed in or not: a signed-out visitor sees which team the link joins, as on the emailed invitation's page.
