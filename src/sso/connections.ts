@@ -218,15 +218,22 @@ export async function updateConnection(ctx: AppContext, input: { account: Accoun
   }
 }
 
+/**
+ * Removes a connection of either protocol with what it left behind: its pending requests,
+ * hand-offs and used assertions have no foreign key (they are a cache), so they go explicitly.
+ */
+export async function dropConnectionRows(trx: Queryable, connectionId: string): Promise<void> {
+  await trx.deleteFrom('sso_requests').where('connection_id', '=', connectionId).execute()
+  await trx.deleteFrom('sso_used_assertions').where('connection_id', '=', connectionId).execute()
+  await trx.deleteFrom('sso_connections').where('id', '=', connectionId).execute()
+}
+
 export async function deleteConnection(ctx: AppContext, input: { account: Account; teamId: string; connectionId: string; meta: RequestMeta }): Promise<void> {
   await inTransaction(ctx, async (trx) => {
     const { team } = await lockTeamFor(ctx, trx, input.teamId, input.account.id, 'manage_sso')
     const row = await findConnection(trx, input.connectionId)
     if (!row || row.team_id !== team.id) throw new AppError('not_found', { message: 'This team has no such SSO connection.' })
-    // Its pending requests and used assertions have no foreign key (they are a cache): go too.
-    await trx.deleteFrom('sso_requests').where('connection_id', '=', row.id).execute()
-    await trx.deleteFrom('sso_used_assertions').where('connection_id', '=', row.id).execute()
-    await trx.deleteFrom('sso_connections').where('id', '=', row.id).execute()
+    await dropConnectionRows(trx, row.id)
     const now = ctx.clock.now()
     await recordTeamActivity(trx, { teamId: team.id, actor: actorOf(input.account), type: 'sso.connection_deleted', meta: input.meta, at: now, details: { connectionId: row.id, name: row.name, idpEntityId: row.idp_entity_id } })
     await recordAudit(trx, { accountId: input.account.id, type: 'sso.connection_changed', meta: input.meta, at: now, details: { teamId: team.id, connectionId: row.id, deleted: true } })

@@ -30,6 +30,7 @@ import { AppError } from '../errors.ts'
 import { checkDiscovery, OidcFailure, type OidcClientSettings } from '../oidc-client.ts'
 import { lockTeam } from '../teams/access.ts'
 import { recordSetupActivity, type SetupActor } from './setup-links.ts'
+import { dropConnectionRows } from './connections.ts'
 
 type ConnectionRow = Selectable<SsoConnectionsTable>
 
@@ -225,9 +226,7 @@ export async function deleteOidcConnection(ctx: AppContext, input: { by: SetupAc
   await inTransaction(ctx, async (trx) => {
     const team = await lockTeam(ctx, trx, input.teamId)
     const row = await findOidcConnection(trx, team.id, input.connectionId)
-    // Handoffs waiting for the finish step have no foreign key (a cache): they go too.
-    await trx.deleteFrom('sso_requests').where('connection_id', '=', row.id).execute()
-    await trx.deleteFrom('sso_connections').where('id', '=', row.id).execute()
+    await dropConnectionRows(trx, row.id)
     const now = ctx.clock.now()
     const details = { connectionId: row.id, protocol: 'oidc', name: row.name, issuer: row.oidc_issuer }
     await recordSetupActivity(trx, { teamId: team.id, by: input.by, type: 'sso.connection_deleted', meta: input.meta, at: now, details })
