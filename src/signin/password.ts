@@ -16,7 +16,7 @@ import { isTwoFactorEnabled } from '../two-factor/two-factor.ts'
 import { completeSignIn } from './complete.ts'
 import { issueSignInTicket } from './second-factor.ts'
 import { issueTwoFactorSetupTicket } from './two-factor-setup.ts'
-import { assertSigninMethodAllowed, teamsRequiringTwoFactor } from '../sso/policies.ts'
+import { passwordSigninRules } from '../sso/policies.ts'
 
 export interface SignInContext {
   staySignedIn: boolean
@@ -52,7 +52,7 @@ export async function signIn(ctx: AppContext, input: SignInContext & { login: st
   if (account.status !== 'active') throw new AppError('account_deactivated')
   await ctx.limits.reset('signin_failures_account', failureKey)
   // After the password, like the errors above: only its owner learns which teams require SSO.
-  await assertSigninMethodAllowed(ctx, account.id, 'password')
+  const { requiringTwoFactor: requiring } = await passwordSigninRules(ctx, account.id)
 
   const rehash = account.password_hash && ctx.hasher.needsRehash(account.password_hash) ? await ctx.hasher.hash(password) : null
   await markSignedIn(ctx, account, rehash)
@@ -61,7 +61,6 @@ export async function signIn(ctx: AppContext, input: SignInContext & { login: st
     return { kind: 'two_factor', ...(await issueSignInTicket(ctx, account, input)) }
   }
   // A team requires 2FA and there is none: no session, a ticket to set it up (./two-factor-setup.ts).
-  const requiring = await teamsRequiringTwoFactor(ctx.db, account.id)
   if (requiring.length) {
     throw new AppError('team_requires_two_factor', { details: { ...(await issueTwoFactorSetupTicket(ctx, account, input)), teams: requiring } })
   }

@@ -165,13 +165,24 @@ export async function assertSigninMethodAllowed(ctx: AppContext, accountId: stri
   if (teams.length) throw new AppError('team_requires_sso', { details: { method, teams } })
 }
 
-/** The teams of the account that require 2FA for password sign-in (empty: none). */
-export async function teamsRequiringTwoFactor(db: Queryable, accountId: string): Promise<{ slug: string; name: string }[]> {
-  const memberOf = await membershipsOf(db, accountId)
-  if (!memberOf.length) return []
-  const requiring = await db.selectFrom('team_signin_policies').select('team_id').where('team_id', 'in', memberOf.map((m) => m.teamId)).where('require_two_factor', '=', 1).execute()
-  const ids = new Set(requiring.map((r) => r.team_id))
-  return memberOf.filter((m) => ids.has(m.teamId)).map((m) => ({ slug: m.slug, name: m.name }))
+/**
+ * The password path's two team rules from one read of the memberships and one of the policies
+ * (sign-in is a hot path): throws team_requires_sso as assertSigninMethodAllowed does, else
+ * returns the teams that require 2FA for password sign-in (Admins too).
+ */
+export async function passwordSigninRules(ctx: AppContext, accountId: string): Promise<{ requiringTwoFactor: { slug: string; name: string }[] }> {
+  const memberOf = await membershipsOf(ctx.db, accountId)
+  if (!memberOf.length) return { requiringTwoFactor: [] }
+  const rows = await ctx.db
+    .selectFrom('team_signin_policies')
+    .select(['team_id', 'password_signin_disabled', 'require_two_factor'])
+    .select((eb) => eb.exists(eb.selectFrom('sso_connections').select('sso_connections.id').whereRef('sso_connections.team_id', '=', 'team_signin_policies.team_id').where('sso_connections.enabled', '=', 1)).as('has_sso'))
+    .where('team_id', 'in', memberOf.map((m) => m.teamId))
+    .execute()
+  const byTeam = new Map(rows.map((row) => [row.team_id, row]))
+  const refusing = memberOf.filter((m) => !m.admin && byTeam.get(m.teamId)?.password_signin_disabled === 1 && Boolean(byTeam.get(m.teamId)?.has_sso))
+  if (refusing.length) throw new AppError('team_requires_sso', { details: { method: 'password', teams: refusing.map((m) => ({ slug: m.slug, name: m.name })) } })
+  return { requiringTwoFactor: memberOf.filter((m) => byTeam.get(m.teamId)?.require_two_factor === 1).map((m) => ({ slug: m.slug, name: m.name })) }
 }
 
 /** The shortest maximum session length over the account's teams, in ms, or null (sessions.setSessionLifetimeCap). */
